@@ -1,0 +1,115 @@
+// The error value a parse or a bind produces, the one table of its messages,
+// and the exceptions thrown at run time. Layer: spec.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace ein {
+
+/// What is wrong with a spec. One code, one plain-words message (see message()).
+enum class ErrorCode : unsigned char {
+  ok,
+  empty_spec,
+  bad_character,
+  broken_ellipsis,
+  two_ellipses,
+  broken_arrow,
+  two_arrows,
+  too_many_operands,
+  term_too_long,
+  output_label_not_in_input,
+  output_label_repeated,
+  output_ellipsis_not_in_input,
+  wrong_operand_count,
+  rank_mismatch,
+  rank_too_large,
+};
+
+/// An error as a value: the code, where in the spec, and the numbers the message quotes.
+struct Error {
+  ErrorCode code = ErrorCode::ok;
+  int position = -1;  // character index in the spec, -1 when it concerns no one character
+  char character = 0;
+  int operand = -1;   // which operand, for the operand errors
+  int expected = 0;   // wrong_operand_count: terms; rank_mismatch: labels in the term
+  int actual = 0;     // wrong_operand_count: operands; rank_mismatch: the operand's rank
+
+  [[nodiscard]] constexpr bool failed() const { return code != ErrorCode::ok; }
+};
+
+/// The fixed part of each message. The compile-time diagnostics (diagnose.hpp)
+/// repeat these words in their static_assert literals; a test keeps both in step.
+constexpr std::string_view message(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::ok: return "no error";
+    case ErrorCode::empty_spec: return "the spec is empty";
+    case ErrorCode::bad_character: return "is not a label (labels are the letters a-z and A-Z)";
+    case ErrorCode::broken_ellipsis: return "'.' that is not part of an ellipsis '...'";
+    case ErrorCode::two_ellipses: return "a term has two ellipses '...'";
+    case ErrorCode::broken_arrow: return "a broken arrow: '-' must be followed by '>'";
+    case ErrorCode::two_arrows: return "the spec has more than one '->'";
+    case ErrorCode::too_many_operands: return "too many input terms (ein::max_operands)";
+    case ErrorCode::term_too_long: return "a term has too many labels (ein::max_rank)";
+    case ErrorCode::output_label_not_in_input: return "is in the output but in no input";
+    case ErrorCode::output_label_repeated: return "appears more than once in the output";
+    case ErrorCode::output_ellipsis_not_in_input: return "the output has an ellipsis '...' but no input has one";
+    case ErrorCode::wrong_operand_count: return "the number of operands differs from the number of input terms";
+    case ErrorCode::rank_mismatch: return "an operand's rank differs from its term's label count";
+    case ErrorCode::rank_too_large: return "an operand's rank exceeds ein::max_rank";
+  }
+  return "unknown error";
+}
+
+/// Thrown at run time for a spec that fails to parse or bind (the run-time entry point).
+class spec_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// Thrown at run time when extents do not fit the spec or each other.
+class shape_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// The full message for an error: `einsum "ij,jk->iq": label 'q' (position 8) is in the output but in no input`.
+inline std::string describe(const Error& error, std::string_view spec) {
+  std::string out = "einsum \"";
+  out += spec;
+  out += "\": ";
+  const auto at = [&] { return " (position " + std::to_string(error.position) + ")"; };
+  switch (error.code) {
+    case ErrorCode::bad_character:
+      out += "'";
+      out += error.character;
+      out += "'" + at() + " ";
+      break;
+    case ErrorCode::output_label_not_in_input:
+    case ErrorCode::output_label_repeated:
+      out += "label '";
+      out += error.character;
+      out += "'" + at() + " ";
+      break;
+    case ErrorCode::wrong_operand_count:
+      out += std::string(message(error.code)) + ": " + std::to_string(error.expected) +
+             " input terms, " + std::to_string(error.actual) + " operands";
+      return out;
+    case ErrorCode::rank_mismatch:
+    case ErrorCode::rank_too_large:
+      out += std::string(message(error.code)) + ": operand " + std::to_string(error.operand) +
+             " has rank " + std::to_string(error.actual) + ", its term" +
+             (error.position >= 0 ? at() : std::string()) + " has " + std::to_string(error.expected) +
+             " labels";
+      return out;
+    default:
+      out += std::string(message(error.code));
+      if (error.position >= 0) out += at();
+      return out;
+  }
+  out += message(error.code);
+  return out;
+}
+
+}  // namespace ein

@@ -1,0 +1,27 @@
+// The contract between tensors and lazy expressions: anything that can write
+// itself into a strided destination. Tensors and views accept any such
+// expression in =, += and -=. Layer: tensor.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+
+namespace ein {
+
+template <class T, std::size_t R>
+class TensorView;
+
+/// A lazy expression yields extents and writes `dst = alpha * expr + beta * dst`.
+/// `overlaps(begin, end)` tells whether it reads memory in [begin, end), so that
+/// assignment can detect aliasing and evaluate into a temporary first.
+template <class E>
+concept Expression = requires(const E& e, TensorView<typename E::value_type, E::rank> dst,
+                              typename E::value_type scale, const void* p) {
+  typename E::value_type;
+  { E::rank } -> std::convertible_to<std::size_t>;
+  { e.extents() };
+  e.evaluate_into(dst, scale, scale);
+  { e.overlaps(p, p) } -> std::convertible_to<bool>;
+};
+
+}  // namespace ein

@@ -1,0 +1,183 @@
+// Tensor: an owning, dense, row-major, 64-byte-aligned array of static rank R
+// and run-time extents. Layer: tensor.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <initializer_list>
+#include <memory>
+#include <new>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "ein/tensor/expression.hpp"
+#include "ein/tensor/shape.hpp"
+#include "ein/tensor/view.hpp"
+
+namespace ein {
+
+namespace detail {
+inline constexpr std::size_t tensor_alignment = 64;  // a cache line; AVX-512 loads stay aligned
+
+struct AlignedDelete {
+  void operator()(void* p) const { ::operator delete(p, std::align_val_t{tensor_alignment}); }
+};
+
+template <class T>
+std::unique_ptr<T[], AlignedDelete> allocate_zeroed(index_t count) {
+  static_assert(std::is_trivially_copyable_v<T>, "ein::Tensor holds trivially copyable elements");
+  if (count == 0) return nullptr;
+  void* raw = ::operator new(static_cast<std::size_t>(count) * sizeof(T), std::align_val_t{tensor_alignment});
+  std::fill_n(static_cast<T*>(raw), count, T{});
+  return std::unique_ptr<T[], AlignedDelete>(static_cast<T*>(raw));
+}
+}  // namespace detail
+
+template <class T, std::size_t R>
+class Tensor {
+ public:
+  using value_type = T;
+  static constexpr std::size_t rank = R;
+
+  /// Rank 0: one element, zero. Rank R > 0: all extents zero, no elements.
+  Tensor() : Tensor(Extents<R>{}) {}
+  /// Zero-filled tensor of the given extents.
+  explicit Tensor(const Extents<R>& extents) : extents_(extents) {
+    detail::check_extents(extents, "Tensor");
+    storage_ = detail::allocate_zeroed<T>(size());
+  }
+  template <std::convertible_to<index_t>... E>
+    requires(sizeof...(E) == R && R > 0)
+  explicit Tensor(E... extents) : Tensor(Extents<R>{static_cast<index_t>(extents)...}) {}
+  /// Extents and row-major values; the value count must match.
+  Tensor(const Extents<R>& extents, std::initializer_list<T> values) : Tensor(extents) {
+    if (static_cast<index_t>(values.size()) != size())
+      throw shape_error("Tensor: " + std::to_string(values.size()) + " values for extents " + to_string(extents));
+    std::copy(values.begin(), values.end(), data());
+  }
+  /// Evaluates an expression.
+  template <Expression E>
+    requires(E::rank == R && std::same_as<typename E::value_type, T>)
+  Tensor(const E& expr) : Tensor(Extents<R>(expr.extents())) {  // NOLINT: implicit, like Eigen
+    expr.evaluate_into(view(), T(1), T(0));
+  }
+
+  Tensor(const Tensor& other) : Tensor(other.extents_) { std::copy_n(other.data(), size(), data()); }
+  Tensor(Tensor&&) noexcept = default;
+  Tensor& operator=(const Tensor& other) {
+    if (this != &other) {
+      Tensor copy(other);
+      *this = std::move(copy);
+    }
+    return *this;
+  }
+  Tensor& operator=(Tensor&&) noexcept = default;
+  ~Tensor() = default;
+
+  /// Evaluates an expression, resizing to its extents. An expression that reads
+  /// this tensor (A = einsum(A, B)) is evaluated into a temporary first.
+  template <Expression E>
+    requires(E::rank == R && std::same_as<typename E::value_type, T>)
+  Tensor& operator=(const E& expr) {
+    const Extents<R> extents = expr.extents();
+    if (!reads_me(expr) && extents == extents_) {
+      expr.evaluate_into(view(), T(1), T(0));
+    } else {
+      Tensor result(extents);
+      expr.evaluate_into(result.view(), T(1), T(0));
+      *this = std::move(result);
+    }
+    return *this;
+  }
+  template <Expression E>
+    requires(E::rank == R && std::same_as<typename E::value_type, T>)
+  Tensor& operator+=(const E& expr) {
+    view().assign(expr, T(1), T(1));
+    return *this;
+  }
+  template <Expression E>
+    requires(E::rank == R && std::same_as<typename E::value_type, T>)
+  Tensor& operator-=(const E& expr) {
+    view().assign(expr, T(-1), T(1));
+    return *this;
+  }
+
+  [[nodiscard]] T* data() { return storage_ ? storage_.get() : scalar_fallback(); }
+  [[nodiscard]] const T* data() const { return storage_ ? storage_.get() : const_cast<Tensor*>(this)->scalar_fallback(); }
+  [[nodiscard]] index_t size() const { return element_count(extents_); }
+  [[nodiscard]] index_t extent(std::size_t d) const { return extents_[d]; }
+  [[nodiscard]] const Extents<R>& extents() const { return extents_; }
+  [[nodiscard]] std::array<index_t, R> strides() const { return row_major_strides(extents_); }
+
+  template <std::convertible_to<index_t>... Idx>
+    requires(sizeof...(Idx) == R)
+  T& operator()(Idx... idx) {
+    return data()[offset_of(std::array<index_t, R>{static_cast<index_t>(idx)...})];
+  }
+  template <std::convertible_to<index_t>... Idx>
+    requires(sizeof...(Idx) == R)
+  const T& operator()(Idx... idx) const {
+    return data()[offset_of(std::array<index_t, R>{static_cast<index_t>(idx)...})];
+  }
+
+  [[nodiscard]] TensorView<T, R> view() { return {data(), extents_}; }
+  [[nodiscard]] TensorView<const T, R> view() const { return {data(), extents_}; }
+  operator TensorView<T, R>() { return view(); }               // NOLINT: a tensor is usable as a view
+  operator TensorView<const T, R>() const { return view(); }   // NOLINT
+
+  /// Changes the extents; contents become zero.
+  void resize(const Extents<R>& extents) {
+    if (extents == extents_) return;
+    *this = Tensor(extents);
+  }
+  void fill(T value) { std::fill_n(data(), size(), value); }
+  void set_zero() { fill(T{}); }
+
+ private:
+  index_t offset_of(const std::array<index_t, R>& at) const {
+    index_t offset = 0;
+    for (std::size_t d = 0; d < R; ++d) offset = offset * extents_[d] + at[d];
+    return offset;
+  }
+  // A tensor with no elements still hands out a non-null, never-read pointer.
+  T* scalar_fallback() { return &empty_; }
+  template <class E>
+  bool reads_me(const E& expr) const {
+    const auto [begin, end] = view().span_bytes();
+    return expr.overlaps(begin, end);
+  }
+
+  Extents<R> extents_{};
+  std::unique_ptr<T[], detail::AlignedDelete> storage_;
+  T empty_{};
+};
+
+template <class T, std::size_t R>
+template <Expression E>
+void TensorView<T, R>::assign(const E& expr, value_type alpha, value_type beta) const {
+  const Extents<R> extents = expr.extents();
+  if (extents != extents_)
+    throw shape_error("assignment: expression extents " + to_string(extents) + " differ from destination " +
+                      to_string(extents_));
+  const auto [begin, end] = span_bytes();
+  if (expr.overlaps(begin, end)) {
+    Tensor<value_type, R> result(extents);
+    expr.evaluate_into(result.view(), value_type(1), value_type(0));
+    // dst = alpha * result + beta * dst, element by element.
+    TensorView<const value_type, R> src = result.view();
+    detail::for_each_index(extents_, [&](const std::array<index_t, R>& at) {
+      index_t s = 0, d = 0;
+      for (std::size_t k = 0; k < R; ++k) {
+        s += at[k] * src.stride(k);
+        d += at[k] * strides_[k];
+      }
+      data_[d] = beta == value_type(0) ? alpha * src.data()[s] : alpha * src.data()[s] + beta * data_[d];
+    });
+  } else {
+    expr.evaluate_into(*this, alpha, beta);
+  }
+}
+
+}  // namespace ein
