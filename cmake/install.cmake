@@ -1,0 +1,35 @@
+# Install rules and package config for ein::ein: the headers, an exported
+# target and einConfig.cmake + einConfigVersion.cmake, found by
+# find_package(ein CONFIG). Included from the top-level CMakeLists.txt.
+include(CMakePackageConfigHelpers)
+
+set(EIN_INSTALL_CMAKEDIR ${CMAKE_INSTALL_DATADIR}/cmake/ein
+    CACHE STRING "Where einConfig.cmake is installed, relative to the prefix")
+
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/ein
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+        FILES_MATCHING PATTERN "*.hpp" PATTERN "*.cuh")
+install(TARGETS ein EXPORT ein-targets)
+install(EXPORT ein-targets
+        NAMESPACE ein::
+        FILE einTargets.cmake
+        DESTINATION ${EIN_INSTALL_CMAKEDIR})
+
+# The config repeats only the dependencies the exported target links.
+if(OpenMP_CXX_FOUND)
+  set(EIN_USES_OPENMP ON)
+else()
+  set(EIN_USES_OPENMP OFF)
+endif()
+configure_package_config_file(
+  ${CMAKE_CURRENT_LIST_DIR}/einConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/einConfig.cmake
+  INSTALL_DESTINATION ${EIN_INSTALL_CMAKEDIR}
+  NO_SET_AND_CHECK_MACRO NO_CHECK_REQUIRED_COMPONENTS_MACRO)
+# 0.x: a minor release may break the API, so only the same minor version is compatible.
+write_basic_package_version_file(
+  ${PROJECT_BINARY_DIR}/einConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion
+  ARCH_INDEPENDENT)
+install(FILES ${PROJECT_BINARY_DIR}/einConfig.cmake ${PROJECT_BINARY_DIR}/einConfigVersion.cmake
+        DESTINATION ${EIN_INSTALL_CMAKEDIR})
