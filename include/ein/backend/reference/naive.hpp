@@ -23,6 +23,8 @@
 //      equal, or 1: an extent of 1 is broadcast (1 with 0 gives 0).
 //   6. A label in no output is summed; zero-size extents give zero sums or
 //      empty outputs; rank-0 operands and outputs hold one element.
+// An empty (or all-blank) spec is one empty term: a rank-0 operand, as
+// NumPy's einsum("", 3) and PyTorch's einsum(" ", x) read it.
 // Everything else (bad characters, "..", "-" without ">", a second "->", two
 // ellipses in a term, a ',' in the output, an output label repeated or absent
 // from the inputs, "..." in the output but in no input, a wrong operand count
@@ -119,11 +121,9 @@ inline Spec parse(std::string_view text) {
   Spec spec;
   spec.inputs.emplace_back();
   Term* term = &spec.inputs.back();
-  bool any_token = false;
   for (std::size_t pos = 0; pos < text.size(); ++pos) {
     const char c = text[pos];
     if (detail::is_blank(c)) continue;
-    any_token = true;
     if (detail::is_letter(c)) {
       term->letters += c;
     } else if (c == '.') {
@@ -146,7 +146,6 @@ inline Spec parse(std::string_view text) {
       detail::fail(text, std::string("the character '") + c + "'");
     }
   }
-  if (!any_token) detail::fail(text, "an empty spec");
 
   bool input_ellipsis = false;
   for (const Term& t : spec.inputs) input_ellipsis = input_ellipsis || t.has_ellipsis;

@@ -1,0 +1,93 @@
+// Direct strided loops: the backend for steps with no contracted label (outer
+// and Hadamard products, batched scaling) and for single-operand steps
+// (reductions, diagonals, permutations, copies):
+//   out[o] = alpha * sum_s a[o, s] * b[o, s] + beta * out[o]
+// where o runs over the output's labels and s over the labels that are summed.
+// Layer: backend.
+#pragma once
+
+#include <array>
+
+#include "ein/plan/label_set.hpp"
+#include "ein/tensor/strided.hpp"
+
+namespace ein::detail {
+
+struct LoopDim {
+  index_t extent = 1;
+  index_t sa = 0, sb = 0, so = 0;
+};
+
+// Odometer over `dims`, moving two input offsets and one output offset; calls body(oa, ob, oo).
+template <class Body>
+inline void odometer(const LoopDim* dims, int n, index_t oa, index_t ob, index_t oo, Body&& body) {
+  for (int d = 0; d < n; ++d)
+    if (dims[d].extent == 0) return;
+  if (n == 0) {
+    body(oa, ob, oo);
+    return;
+  }
+  std::array<index_t, max_labels> at{};
+  const LoopDim& last = dims[n - 1];
+  while (true) {
+    for (index_t i = 0; i < last.extent; ++i) body(oa + i * last.sa, ob + i * last.sb, oo + i * last.so);
+    int d = n - 1;
+    while (true) {
+      if (--d < 0) return;
+      oa += dims[d].sa;
+      ob += dims[d].sb;
+      oo += dims[d].so;
+      if (++at[d] < dims[d].extent) break;
+      oa -= dims[d].sa * dims[d].extent;
+      ob -= dims[d].sb * dims[d].extent;
+      oo -= dims[d].so * dims[d].extent;
+      at[d] = 0;
+    }
+  }
+}
+
+/// out = alpha * contract(a [, b]) + beta * out, by direct loops. `b` may be null.
+/// `out` carries exactly the kept labels; every other label of a or b is summed.
+template <class T>
+void loop_contract(const Strided<const T>& a, const Strided<const T>* b, const Strided<T>& out, T alpha, T beta) {
+  LabelSet in_labels, out_labels;
+  for (int d = 0; d < a.rank; ++d) in_labels.add(a.labels[d]);
+  if (b)
+    for (int d = 0; d < b->rank; ++d) in_labels.add(b->labels[d]);
+  std::array<LoopDim, max_labels> outer{}, inner{};
+  int n_outer = 0, n_inner = 0;
+  for (int d = 0; d < out.rank; ++d) {
+    const int l = out.labels[d];
+    out_labels.add(l);
+    outer[n_outer++] = {out.extents[d], a.stride_of(l), b ? b->stride_of(l) : 0, out.strides[d]};
+  }
+  (in_labels - out_labels).for_each([&](int l) {
+    const int da = a.axis_of(l);
+    const index_t extent = da >= 0 ? a.extents[da] : b->extents[b->axis_of(l)];
+    inner[n_inner++] = {extent, a.stride_of(l), b ? b->stride_of(l) : 0, 0};
+  });
+
+  const T* pa = a.data;
+  const T* pb = b ? b->data : nullptr;
+  T* po = out.data;
+  const auto store = [&](index_t oo, T value) {
+    po[oo] = beta == T(0) ? alpha * value : alpha * value + beta * po[oo];
+  };
+  if (n_inner == 0) {
+    if (pb)
+      odometer(outer.data(), n_outer, 0, 0, 0, [&](index_t oa, index_t ob, index_t oo) { store(oo, pa[oa] * pb[ob]); });
+    else
+      odometer(outer.data(), n_outer, 0, 0, 0, [&](index_t oa, index_t, index_t oo) { store(oo, pa[oa]); });
+    return;
+  }
+  odometer(outer.data(), n_outer, 0, 0, 0, [&](index_t oa, index_t ob, index_t oo) {
+    T acc = T(0);
+    if (pb)
+      odometer(inner.data(), n_inner, oa, ob, 0, [&](index_t ia, index_t ib, index_t) { acc += pa[ia] * pb[ib]; });
+    else
+      odometer(inner.data(), n_inner, oa, 0, 0, [&](index_t ia, index_t, index_t) { acc += pa[ia]; });
+    store(oo, acc);
+  });
+}
+
+}  // namespace ein::detail

@@ -1,0 +1,186 @@
+// Runs one step of a plan. Cases, in the order they are tried:
+//   1. one operand                -> direct loops (reduce, diagonal, permute, copy)
+//   2. no contracted label (K={}) -> direct loops (outer, Hadamard, batched scaling)
+//   3. K non-empty                -> GEMM per batch index on strided matrices:
+//      a. labels summed within one operand are reduced first (a loop);
+//      b. each group (M, N, K, batch) is walked as one axis when the strides allow;
+//         the K order is taken from A or B, whichever lets both collapse;
+//      c. an operand that still does not fit a GEMM operand is copied, permuted to
+//         [batch, M, K] or [batch, K, N] (the only copies made);
+//      d. a destination that does not fit receives the result through a dense
+//         temporary.
+// Layer: backend.
+#pragma once
+
+#include <cstdlib>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "ein/backend/eigen/gemm.hpp"
+#include "ein/backend/loops.hpp"
+#include "ein/backend/scratch.hpp"
+#include "ein/plan/classify.hpp"
+
+namespace ein::detail {
+
+template <class T>
+Strided<const T> as_const(const Strided<T>& s) {
+  Strided<const T> c;
+  c.data = s.data;
+  c.rank = s.rank;
+  c.labels = s.labels;
+  c.extents = s.extents;
+  c.strides = s.strides;
+  return c;
+}
+
+// A dense copy of x with its axes in `order` (every label of x must be in it).
+template <class T>
+Strided<const T> permuted_copy(const Strided<const T>& x, const LabelOrder& order, const index_t* label_extent,
+                               Scratch<T>& scratch) {
+  const Strided<T> copy = scratch.dense(order.labels.data(), order.count, label_extent);
+  loop_contract<T>(x, nullptr, copy, T(1), T(0));
+  return as_const(copy);
+}
+
+// The labels of x without `drop`, in x's order.
+template <class T>
+LabelOrder labels_without(const Strided<T>& x, LabelSet drop) {
+  LabelOrder order;
+  for (int d = 0; d < x.rank; ++d)
+    if (!drop.has(x.labels[d])) order.push(x.labels[d]);
+  return order;
+}
+
+/// Reduces the labels `summed` of x into a dense temporary.
+template <class T>
+Strided<const T> permuted_copy_reduce(const Strided<const T>& x, LabelSet summed, const index_t* label_extent,
+                                      Scratch<T>& scratch) {
+  const LabelOrder keep = labels_without(x, summed);
+  const Strided<T> reduced = scratch.dense(keep.labels.data(), keep.count, label_extent);
+  loop_contract<T>(x, nullptr, reduced, T(1), T(0));
+  return as_const(reduced);
+}
+
+inline bool fits(const Collapsed& rows, const Collapsed& cols) {
+  MatrixLayout m{rows.extent, cols.extent, rows.stride, cols.stride};
+  return rows.ok && cols.ok && storage_of(m) != Storage::unsupported;
+}
+
+/// Batches of at most this many FLOPs run in parallel across the batch instead of inside the GEMM.
+inline constexpr double parallel_batch_flop_limit = 2.0 * 96 * 96 * 96;
+
+template <class T>
+void gemm_step(Strided<const T> a, Strided<const T> b, const LabelGroups& g, const Strided<T>& out, T alpha, T beta,
+               const index_t* label_extent, Scratch<T>& scratch) {
+  // 3a. sums within one operand.
+  if (!g.summed_a.empty()) a = permuted_copy_reduce(a, g.summed_a, label_extent, scratch);
+  if (!g.summed_b.empty()) b = permuted_copy_reduce(b, g.summed_b, label_extent, scratch);
+
+  // 3b. group orders.
+  const LabelOrder batch = order_by_stride(out, g.batch);
+  LabelOrder m = order_by_stride(a, g.m);
+  LabelOrder n = order_by_stride(b, g.n);
+  LabelOrder k = order_by_stride(a, g.k);
+  {
+    const LabelOrder kb = order_by_stride(b, g.k);
+    const bool a_ok = collapse(a, k, label_extent).ok, b_ok = collapse(b, k, label_extent).ok;
+    const bool a_kb = collapse(a, kb, label_extent).ok, b_kb = collapse(b, kb, label_extent).ok;
+    if (!(a_ok && b_ok) && ((a_kb && b_kb) || (!a_ok && b_kb))) k = kb;
+  }
+  bool temp_out = false;
+  if (!collapse(out, m, label_extent).ok) {
+    const LabelOrder mc = order_by_stride(out, g.m);
+    if (collapse(a, mc, label_extent).ok) m = mc;
+    else temp_out = true;
+  }
+  if (!collapse(out, n, label_extent).ok) {
+    const LabelOrder nc = order_by_stride(out, g.n);
+    if (collapse(b, nc, label_extent).ok) n = nc;
+    else temp_out = true;
+  }
+
+  // 3c. operands that still do not fit are copied.
+  if (!fits(collapse(a, m, label_extent), collapse(a, k, label_extent))) {
+    LabelOrder order = batch;
+    order.append(m);
+    order.append(k);
+    a = permuted_copy(a, order, label_extent, scratch);
+  }
+  if (!fits(collapse(b, k, label_extent), collapse(b, n, label_extent))) {
+    LabelOrder order = batch;
+    order.append(k);
+    order.append(n);
+    b = permuted_copy(b, order, label_extent, scratch);
+  }
+
+  // 3d. a destination that does not fit gets the result through a temporary.
+  temp_out = temp_out || !fits(collapse(out, m, label_extent), collapse(out, n, label_extent));
+  if (temp_out) {
+    LabelOrder order = batch;
+    order.append(m);
+    order.append(n);
+    const Strided<T> tmp = scratch.dense(order.labels.data(), order.count, label_extent);
+    gemm_step<T>(a, b, LabelGroups{g.batch, g.m, g.n, g.k, {}, {}}, tmp, T(1), T(0), label_extent, scratch);
+    loop_contract<T>(as_const(tmp), nullptr, out, alpha, beta);
+    return;
+  }
+
+  const Collapsed am = collapse(a, m, label_extent), ak = collapse(a, k, label_extent);
+  const Collapsed bk = collapse(b, k, label_extent), bn = collapse(b, n, label_extent);
+  const Collapsed cm = collapse(out, m, label_extent), cn = collapse(out, n, label_extent);
+  const MatrixLayout la{am.extent, ak.extent, am.stride, ak.stride};
+  const MatrixLayout lb{bk.extent, bn.extent, bk.stride, bn.stride};
+  const MatrixLayout lc{cm.extent, cn.extent, cm.stride, cn.stride};
+
+  index_t batches = 1;
+  std::array<index_t, max_rank> bext{}, bsa{}, bsb{}, bsc{};
+  for (int i = 0; i < batch.count; ++i) {
+    const int l = batch.labels[i];
+    bext[i] = label_extent[l];
+    bsa[i] = a.stride_of(l);
+    bsb[i] = b.stride_of(l);
+    bsc[i] = out.stride_of(l);
+    batches *= bext[i];
+  }
+  const auto one_batch = [&](index_t index) {
+    index_t oa = 0, ob = 0, oc = 0;
+    for (int i = batch.count; i-- > 0;) {
+      const index_t at = index % bext[i];
+      index /= bext[i];
+      oa += at * bsa[i];
+      ob += at * bsb[i];
+      oc += at * bsc[i];
+    }
+    gemm<T>(alpha, a.data + oa, la, b.data + ob, lb, beta, out.data + oc, lc);
+  };
+  const double flops = 2.0 * static_cast<double>(la.rows) * static_cast<double>(la.cols) * static_cast<double>(lb.cols);
+  const bool parallel = batches > 1 && flops < parallel_batch_flop_limit && flops * static_cast<double>(batches) > 1e6;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) if (parallel)
+#endif
+  for (index_t i = 0; i < batches; ++i) one_batch(i);
+  (void)parallel;
+}
+
+/// Runs one pairwise step into `out`.
+template <class T>
+void pairwise_step(const Strided<const T>& a, const Strided<const T>& b, const LabelGroups& g, const Strided<T>& out,
+                   T alpha, T beta, const index_t* label_extent, Scratch<T>& scratch) {
+  if (g.kind() == StepKind::loop) loop_contract<T>(a, &b, out, alpha, beta);
+  else gemm_step<T>(a, b, g, out, alpha, beta, label_extent, scratch);
+}
+
+/// The layout chosen for an intermediate result: [batch, M in A's order, N in B's order], dense.
+template <class T>
+Strided<T> intermediate_for(const Strided<const T>& a, const Strided<const T>& b, const LabelGroups& g,
+                            const index_t* label_extent, Scratch<T>& scratch) {
+  LabelOrder order = order_by_stride(a, g.batch);
+  order.append(order_by_stride(a, g.m));
+  order.append(order_by_stride(b, g.n));
+  return scratch.dense(order.labels.data(), order.count, label_extent);
+}
+
+}  // namespace ein::detail

@@ -1,0 +1,84 @@
+// Scratch: aligned temporary buffers for one evaluation (intermediates, the few
+// permuted copies). Freed together when the evaluation ends. Layer: backend.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "ein/plan/label_set.hpp"
+#include "ein/tensor/strided.hpp"
+#include "ein/tensor/tensor.hpp"
+
+namespace ein::detail {
+
+template <class T>
+class Scratch {
+ public:
+  T* allocate(index_t count) {
+    blocks_.push_back(allocate_zeroed<T>(count < 1 ? 1 : count));
+    return blocks_.back().get();
+  }
+
+  /// A dense row-major buffer whose axes are `labels` in this order.
+  Strided<T> dense(const unsigned char* labels, int rank, const index_t* label_extent) {
+    Strided<T> s;
+    s.rank = rank;
+    index_t size = 1;
+    for (int d = rank; d-- > 0;) {
+      s.labels[d] = labels[d];
+      s.extents[d] = label_extent[labels[d]];
+      s.strides[d] = size;
+      size *= s.extents[d];
+    }
+    s.data = allocate(size);
+    return s;
+  }
+
+ private:
+  std::vector<std::unique_ptr<T[], AlignedDelete>> blocks_;
+};
+
+/// An ordered list of labels (a group in the order its axes are walked).
+struct LabelOrder {
+  std::array<unsigned char, max_rank> labels{};
+  int count = 0;
+
+  void push(int label) { labels[count++] = static_cast<unsigned char>(label); }
+  void append(const LabelOrder& other) {
+    for (int i = 0; i < other.count; ++i) push(other.labels[i]);
+  }
+};
+
+/// The members of `set` that `x` carries, ordered by decreasing stride in x.
+template <class T>
+LabelOrder order_by_stride(const Strided<T>& x, LabelSet set) {
+  LabelOrder order;
+  for (int d = 0; d < x.rank; ++d)
+    if (set.has(x.labels[d])) order.push(x.labels[d]);
+  for (int i = 1; i < order.count; ++i)  // insertion sort: groups are short
+    for (int j = i; j > 0 && x.stride_of(order.labels[j - 1]) < x.stride_of(order.labels[j]); --j)
+      std::swap(order.labels[j - 1], order.labels[j]);
+  return order;
+}
+
+/// A group walked as one axis: its extent and stride, if x's strides allow it.
+struct Collapsed {
+  index_t extent = 1;
+  index_t stride = 0;
+  bool ok = true;
+};
+
+template <class T>
+Collapsed collapse(const Strided<T>& x, const LabelOrder& order, const index_t* label_extent) {
+  Collapsed c;
+  if (order.count == 0) return c;
+  for (int i = 0; i < order.count; ++i) c.extent *= label_extent[order.labels[i]];
+  c.stride = x.stride_of(order.labels[order.count - 1]);
+  for (int i = 0; i + 1 < order.count; ++i) {
+    const int next = order.labels[i + 1];
+    if (x.stride_of(order.labels[i]) != x.stride_of(next) * label_extent[next]) c.ok = false;
+  }
+  return c;
+}
+
+}  // namespace ein::detail

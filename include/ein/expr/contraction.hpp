@@ -1,0 +1,192 @@
+// Contraction: the lazy expression einsum returns. It holds its operands (see
+// operand.hpp) and the bound spec; nothing is computed until it is assigned to
+// a tensor or view, or eval() is called. A scalar factor folds into GEMM's
+// alpha, and `C += expr` into its beta. Layer: expr.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+#include "ein/expr/execute.hpp"
+#include "ein/expr/operand.hpp"
+#include "ein/spec/bind.hpp"
+#include "ein/spec/fixed_string.hpp"
+
+namespace ein {
+namespace detail {
+
+/// The spec of a compile-time einsum: bound once, as a constant, per spec and ranks.
+template <fixed_string S, int... Ranks>
+struct StaticSpec {
+  static constexpr int ranks[] = {Ranks..., 0};
+  static constexpr BoundSpec value = bind(S.view(), ranks, static_cast<int>(sizeof...(Ranks)));
+  [[nodiscard]] const BoundSpec& bound() const { return value; }
+  [[nodiscard]] std::string_view text() const { return S.view(); }
+};
+
+/// The spec of a run-time einsum, shared by copies of the expression.
+struct RuntimeSpec {
+  struct Data {
+    BoundSpec bound;
+    std::string text;
+  };
+  std::shared_ptr<const Data> data;
+  [[nodiscard]] const BoundSpec& bound() const { return data->bound; }
+  [[nodiscard]] std::string_view text() const { return data->text; }
+};
+
+template <class T, std::size_t R>
+Strided<const T> labelled(const TensorView<const T, R>& v, const BoundTerm& term) {
+  Strided<const T> s;
+  s.data = v.data();
+  s.rank = static_cast<int>(R);
+  for (std::size_t d = 0; d < R; ++d) {
+    s.labels[d] = term.labels[d];
+    s.extents[d] = v.extent(d);
+    s.strides[d] = v.stride(d);
+  }
+  return s;
+}
+
+template <class T, std::size_t R>
+Strided<T> labelled_destination(const TensorView<T, R>& v, const BoundTerm& term) {
+  Strided<T> s;
+  s.data = v.data();
+  s.rank = static_cast<int>(R);
+  for (std::size_t d = 0; d < R; ++d) {
+    s.labels[d] = term.labels[d];
+    s.extents[d] = v.extent(d);
+    s.strides[d] = v.stride(d);
+  }
+  return s;
+}
+
+/// What the compile-time and run-time expressions share: operands, spec, alpha.
+template <class T, class Source, class... Holders>
+class ContractionCore {
+ public:
+  ContractionCore(Source source, Holders... holders) : source_(std::move(source)), operands_(std::move(holders)...) {}
+
+  [[nodiscard]] const BoundSpec& bound() const { return source_.bound(); }
+  [[nodiscard]] std::string_view spec() const { return source_.text(); }
+  [[nodiscard]] T scale() const { return alpha_; }
+
+  [[nodiscard]] std::array<Strided<const T>, sizeof...(Holders)> operands() const {
+    return std::apply(
+        [&](const auto&... h) {
+          int k = 0;
+          return std::array<Strided<const T>, sizeof...(Holders)>{labelled(h.view(), bound().inputs[k++])...};
+        },
+        operands_);
+  }
+
+  /// Every label's extent (checked: throws shape_error).
+  [[nodiscard]] std::array<index_t, max_labels> label_extents() const {
+    const auto ops = operands();
+    std::array<index_t, max_labels> extent{};
+    resolve_extents(bound(), spec(), ops.data(), static_cast<int>(ops.size()), extent.data());
+    return extent;
+  }
+
+  void run(const Strided<T>& dest, T alpha, T beta) const {
+    const auto extent = label_extents();
+    for (int d = 0; d < dest.rank; ++d)
+      if (dest.extents[d] != extent[dest.labels[d]])
+        throw shape_error("einsum \"" + std::string(spec()) + "\": destination axis " + std::to_string(d) + " is " +
+                          std::to_string(dest.extents[d]) + ", the result's is " +
+                          std::to_string(extent[dest.labels[d]]));
+    const auto ops = operands();
+    execute<T>(bound(), spec(), ops.data(), static_cast<int>(ops.size()), dest, alpha_ * alpha, beta);
+  }
+
+  [[nodiscard]] bool overlaps(const void* begin, const void* end) const {
+    return std::apply([&](const auto&... h) { return (h.overlaps(begin, end) || ...); }, operands_);
+  }
+
+ protected:
+  Source source_;
+  std::tuple<Holders...> operands_;
+  T alpha_ = T(1);
+};
+
+}  // namespace detail
+
+/// A lazy einsum of static output rank R (the compile-time entry point's result).
+template <class T, std::size_t R, class Source, class... Holders>
+class Contraction : public detail::ContractionCore<T, Source, Holders...> {
+  using Core = detail::ContractionCore<T, Source, Holders...>;
+
+ public:
+  using value_type = T;
+  static constexpr std::size_t rank = R;
+  using Core::Core;
+
+  /// The result's extents (checked: throws shape_error).
+  [[nodiscard]] Extents<R> extents() const {
+    const auto extent = this->label_extents();
+    Extents<R> out{};
+    for (std::size_t d = 0; d < R; ++d) out[d] = extent[this->bound().output.labels[d]];
+    return out;
+  }
+  /// dst = alpha * (this expression) + beta * dst. dst must have the result's extents.
+  void evaluate_into(TensorView<T, R> dst, T alpha, T beta) const {
+    this->run(detail::labelled_destination(dst, this->bound().output), alpha, beta);
+  }
+  [[nodiscard]] Tensor<T, R> eval() const { return Tensor<T, R>(*this); }
+
+  friend Contraction operator*(T s, Contraction c) {
+    c.alpha_ *= s;
+    return c;
+  }
+  friend Contraction operator*(Contraction c, T s) { return s * std::move(c); }
+  friend Contraction operator-(Contraction c) { return T(-1) * std::move(c); }
+};
+
+/// A lazy einsum whose spec was given at run time: its output rank is known only
+/// then, so it converts to the Tensor<T, R> asked for and checks R.
+template <class T, class... Holders>
+class RuntimeContraction : public detail::ContractionCore<T, detail::RuntimeSpec, Holders...> {
+  using Core = detail::ContractionCore<T, detail::RuntimeSpec, Holders...>;
+
+ public:
+  using value_type = T;
+  using Core::Core;
+
+  [[nodiscard]] int rank() const { return this->bound().output.rank; }
+
+  template <std::size_t R>
+  void evaluate_into(TensorView<T, R> dst, T alpha, T beta) const {
+    check_rank(R);
+    this->run(detail::labelled_destination(dst, this->bound().output), alpha, beta);
+  }
+  template <std::size_t R>
+  [[nodiscard]] Tensor<T, R> eval() const {
+    check_rank(R);
+    const auto extent = this->label_extents();
+    Extents<R> out{};
+    for (std::size_t d = 0; d < R; ++d) out[d] = extent[this->bound().output.labels[d]];
+    Tensor<T, R> result(out);
+    this->run(detail::labelled_destination(result.view(), this->bound().output), T(1), T(0));
+    return result;
+  }
+  template <std::size_t R>
+  operator Tensor<T, R>() const {  // NOLINT: `Tensor<float, 2> C = ein::einsum("ij,jk->ik", A, B);`
+    return eval<R>();
+  }
+
+  friend RuntimeContraction operator*(T s, RuntimeContraction c) {
+    c.alpha_ *= s;
+    return c;
+  }
+
+ private:
+  void check_rank(std::size_t r) const {
+    if (static_cast<int>(r) != rank())
+      throw spec_error("einsum \"" + std::string(this->spec()) + "\": the output has rank " + std::to_string(rank()) +
+                       ", not " + std::to_string(r));
+  }
+};
+
+}  // namespace ein

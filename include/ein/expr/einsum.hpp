@@ -1,0 +1,115 @@
+// The entry points: ein::einsum<"spec">(...) (spec checked at compile time),
+// ein::einsum("spec", ...) (spec known at run time; throws), and
+// ein::einsum_path, which returns the plan either would run. Layer: expr.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <type_traits>
+
+#include "ein/expr/contraction.hpp"
+#include "ein/expr/path.hpp"
+#include "ein/spec/diagnose.hpp"
+
+namespace ein {
+namespace detail {
+
+template <class... Ops>
+struct common_element {
+  using type = float;  // no operand: the spec is diagnosed (wrong operand count) before anything uses it
+};
+template <class First, class... Rest>
+struct common_element<First, Rest...> {
+  using type = typename operand_info<First>::value_type;
+  static constexpr bool same = (std::is_same_v<type, typename operand_info<Rest>::value_type> && ...);
+};
+
+/// What einsum returns when the spec was diagnosed: nothing more is instantiated from it.
+struct DiagnosedEinsum {};
+
+template <class T, class... Ops>
+std::array<Strided<const T>, sizeof...(Ops)> labelled_operands(const BoundSpec& bound, const Ops&... ops) {
+  int k = 0;
+  return {labelled(operand_traits<std::remove_cvref_t<Ops>>::view(ops), bound.inputs[k++])...};
+}
+
+template <class... Ops>
+constexpr bool same_element_type() {
+  if constexpr (sizeof...(Ops) == 0) return true;
+  else return common_element<Ops...>::same;
+}
+
+}  // namespace detail
+
+/// A lazy einsum of the operands, with its spec parsed and checked at compile time:
+/// `ein::Tensor<float, 2> C = ein::einsum<"ij,jk->ik">(A, B);`
+template <fixed_string S, EinsumOperand... Ops>
+auto einsum(Ops&&... ops) {
+  static_assert(detail::same_element_type<Ops...>(), "einsum: all operands must have the same element type");
+  using T = typename detail::common_element<Ops...>::type;
+  using Source = detail::StaticSpec<S, static_cast<int>(detail::operand_info<Ops>::rank)...>;
+  if constexpr (Source::value.error.failed()) {
+    diagnostic::report<S, Source::value.error>();
+    return detail::DiagnosedEinsum{};
+  } else {
+    return Contraction<T, Source::value.output.rank, Source, detail::holder_t<Ops>...>(
+        Source{}, detail::make_holder(std::forward<Ops>(ops))...);
+  }
+}
+
+/// A lazy einsum whose spec is known only at run time. Throws ein::spec_error for a
+/// bad spec (same grammar, same messages as the compile-time checks).
+template <EinsumOperand... Ops>
+auto einsum(std::string_view spec, Ops&&... ops) {
+  static_assert(detail::same_element_type<Ops...>(), "einsum: all operands must have the same element type");
+  using T = typename detail::common_element<Ops...>::type;
+  const int ranks[] = {static_cast<int>(detail::operand_info<Ops>::rank)..., 0};
+  auto data = std::make_shared<detail::RuntimeSpec::Data>(
+      detail::RuntimeSpec::Data{bind(spec, ranks, static_cast<int>(sizeof...(Ops))), std::string(spec)});
+  if (data->bound.error.failed()) throw spec_error(describe(data->bound.error, spec));
+  return RuntimeContraction<T, detail::holder_t<Ops>...>(detail::RuntimeSpec{std::move(data)},
+                                                         detail::make_holder(std::forward<Ops>(ops))...);
+}
+
+/// The plan ein::einsum<S> runs for these operands.
+template <fixed_string S, ViewableOperand... Ops>
+Path einsum_path(const Ops&... ops) {
+  using T = typename detail::common_element<Ops...>::type;
+  using Source = detail::StaticSpec<S, static_cast<int>(operand_traits<std::remove_cvref_t<Ops>>::rank)...>;
+  if constexpr (Source::value.error.failed()) {
+    diagnostic::report<S, Source::value.error>();
+    return Path{};
+  } else {
+    const auto operands = detail::labelled_operands<T>(Source::value, ops...);
+    detail::Strided<T> dest;  // only its labels matter
+    dest.rank = Source::value.output.rank;
+    std::array<index_t, max_labels> extent{};
+    detail::resolve_extents(Source::value, S.view(), operands.data(), static_cast<int>(sizeof...(Ops)), extent.data());
+    for (int d = 0; d < dest.rank; ++d) {
+      dest.labels[d] = Source::value.output.labels[d];
+      dest.extents[d] = extent[dest.labels[d]];
+    }
+    return detail::describe_path<T>(Source::value, S.view(), operands.data(), static_cast<int>(sizeof...(Ops)), dest);
+  }
+}
+
+/// The plan for a spec known at run time.
+template <ViewableOperand... Ops>
+Path einsum_path(std::string_view spec, const Ops&... ops) {
+  using T = typename detail::common_element<Ops...>::type;
+  const int ranks[] = {static_cast<int>(operand_traits<std::remove_cvref_t<Ops>>::rank)..., 0};
+  const BoundSpec bound = bind(spec, ranks, static_cast<int>(sizeof...(Ops)));
+  if (bound.error.failed()) throw spec_error(describe(bound.error, spec));
+  const auto operands = detail::labelled_operands<T>(bound, ops...);
+  detail::Strided<T> dest;
+  dest.rank = bound.output.rank;
+  std::array<index_t, max_labels> extent{};
+  detail::resolve_extents(bound, spec, operands.data(), static_cast<int>(sizeof...(Ops)), extent.data());
+  for (int d = 0; d < dest.rank; ++d) {
+    dest.labels[d] = bound.output.labels[d];
+    dest.extents[d] = extent[dest.labels[d]];
+  }
+  return detail::describe_path<T>(bound, spec, operands.data(), static_cast<int>(sizeof...(Ops)), dest);
+}
+
+}  // namespace ein

@@ -1,0 +1,134 @@
+// Evaluates a bound spec on strided operands: checks and unifies extents, turns
+// repeated labels into diagonal views and size-1 axes into broadcasts, plans the
+// order, and runs each step on its backend. Element type is the only template
+// parameter, so every spec of one type shares this code. Layer: expr.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "ein/backend/pairwise.hpp"
+#include "ein/plan/plan.hpp"
+#include "ein/spec/bind.hpp"
+
+namespace ein::detail {
+
+inline std::string label_description(const BoundSpec& spec, int label) {
+  if (spec.label_name[label] == '.') return "ellipsis dimension " + std::to_string(spec.ellipsis_dim[label]);
+  return std::string("label '") + spec.label_name[label] + "'";
+}
+
+/// Every label's extent. Throws shape_error when two non-1 extents of a label differ
+/// across operands, or when a label repeated within one operand has unequal extents.
+template <class T>
+void resolve_extents(const BoundSpec& spec, std::string_view text, const Strided<const T>* ops, int n,
+                     index_t* label_extent) {
+  std::array<int, max_labels> source{};  // operand that fixed the extent, -1 while unset
+  for (int l = 0; l < spec.num_labels; ++l) {
+    label_extent[l] = 1;
+    source[l] = -1;
+  }
+  const auto fail = [&](int label, int op1, index_t e1, int op2, index_t e2) {
+    throw shape_error("einsum \"" + std::string(text) + "\": " + label_description(spec, label) + " is " +
+                      std::to_string(e1) + " in operand " + std::to_string(op1) + " and " + std::to_string(e2) +
+                      " in operand " + std::to_string(op2));
+  };
+  for (int k = 0; k < n; ++k) {
+    const Strided<const T>& x = ops[k];
+    for (int d = 0; d < x.rank; ++d) {
+      const int l = x.labels[d];
+      const index_t e = x.extents[d];
+      for (int d2 = 0; d2 < d; ++d2)
+        if (x.labels[d2] == l && x.extents[d2] != e) fail(l, k, x.extents[d2], k, e);
+      if (source[l] < 0 || label_extent[l] == 1) {
+        if (source[l] < 0 || e != 1) {
+          label_extent[l] = e;
+          source[l] = k;
+        }
+      } else if (e != 1 && e != label_extent[l]) {
+        fail(l, source[l], label_extent[l], k, e);
+      }
+    }
+  }
+}
+
+/// One axis per label: repeated labels become one diagonal axis (strides add up),
+/// and size-1 axes are dropped (the operand broadcasts along them).
+template <class T>
+Strided<T> normalize(const Strided<T>& x) {
+  Strided<T> out;
+  out.data = x.data;
+  for (int d = 0; d < x.rank; ++d) {
+    if (x.extents[d] == 1) continue;
+    const int existing = out.axis_of(x.labels[d]);
+    if (existing >= 0) {
+      out.strides[existing] += x.strides[d];
+      continue;
+    }
+    out.labels[out.rank] = x.labels[d];
+    out.extents[out.rank] = x.extents[d];
+    out.strides[out.rank++] = x.strides[d];
+  }
+  return out;
+}
+
+template <class T>
+LabelSet labels_of(const Strided<T>& x) {
+  LabelSet s;
+  for (int d = 0; d < x.rank; ++d) s.add(x.labels[d]);
+  return s;
+}
+
+/// The plan for normalized operands.
+template <class T>
+Plan plan_for(const Strided<const T>* ops, int n, const Strided<T>& dest, const index_t* label_extent, int num_labels) {
+  PlanInput in;
+  in.num_operands = n;
+  for (int k = 0; k < n; ++k) in.operands[k] = labels_of(ops[k]);
+  in.output = labels_of(dest);
+  for (int l = 0; l < num_labels; ++l) in.extent[l] = label_extent[l];
+  return make_plan(in);
+}
+
+/// dest = alpha * einsum(ops) + beta * dest. `ops` and `dest` carry the bound
+/// spec's labels per axis; dest's extents must already be the output's.
+template <class T>
+void execute(const BoundSpec& spec, std::string_view text, const Strided<const T>* raw_ops, int n,
+             const Strided<T>& raw_dest, T alpha, T beta) {
+  std::array<index_t, max_labels> label_extent{};
+  resolve_extents(spec, text, raw_ops, n, label_extent.data());
+  for (int d = 0; d < raw_dest.rank; ++d)
+    if (raw_dest.strides[d] == 0 && raw_dest.extents[d] > 1)
+      throw shape_error("einsum \"" + std::string(text) + "\": the destination has a zero stride on axis " +
+                        std::to_string(d) + ", so its elements overlap");
+  const Strided<T> dest = normalize(raw_dest);
+  if (dest.size() == 0) return;
+
+  std::array<Strided<const T>, max_operands> live{};
+  for (int k = 0; k < n; ++k) live[k] = normalize(raw_ops[k]);
+  if (n == 1) {
+    loop_contract<T>(live[0], nullptr, dest, alpha, beta);
+    return;
+  }
+  const Plan plan = plan_for(live.data(), n, dest, label_extent.data(), spec.num_labels);
+  Scratch<T> scratch;
+  int count = n;
+  for (int s = 0; s < plan.num_steps; ++s) {
+    const PlanStep& step = plan.steps[s];
+    const Strided<const T> a = live[step.lhs];
+    const Strided<const T> b = live[step.rhs];
+    for (int t = step.rhs; t + 1 < count; ++t) live[t] = live[t + 1];
+    --count;
+    for (int t = step.lhs; t + 1 < count; ++t) live[t] = live[t + 1];
+    --count;
+    if (s + 1 == plan.num_steps) {
+      pairwise_step<T>(a, b, step.groups, dest, alpha, beta, label_extent.data(), scratch);
+    } else {
+      const Strided<T> result = intermediate_for<T>(a, b, step.groups, label_extent.data(), scratch);
+      pairwise_step<T>(a, b, step.groups, result, T(1), T(0), label_extent.data(), scratch);
+      live[count++] = as_const(result);
+    }
+  }
+}
+
+}  // namespace ein::detail

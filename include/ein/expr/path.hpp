@@ -1,0 +1,156 @@
+// einsum_path: the plan einsum would run for these operands, printable like
+// numpy.einsum_path (steps, their kind, FLOPs, largest intermediate). Layer: expr.
+#pragma once
+
+#include <cmath>
+#include <cstdio>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "ein/expr/execute.hpp"
+
+namespace ein {
+
+/// One step of a printed plan.
+struct PathStep {
+  std::string spec;       // the step in spec notation, e.g. "ab,bc->ac"
+  std::string remaining;  // what is left after it, e.g. "ac,cd->ad"
+  StepKind kind = StepKind::single;
+  int scaling = 0;        // how many labels the step loops over
+  double flops = 0;
+  index_t batch = 1, m = 1, n = 1, k = 1;  // the GEMM's sizes (batch loops, rows, columns, depth)
+};
+
+/// The plan einsum runs for given operands.
+struct Path {
+  std::string spec;
+  std::vector<std::pair<int, int>> order;  // NumPy's path: operand positions contracted at each step
+  std::vector<PathStep> steps;
+  double naive_flops = 0, optimized_flops = 0, largest_intermediate = 0;
+  int naive_scaling = 0, optimized_scaling = 0;
+
+  [[nodiscard]] std::string to_string() const {
+    std::string out;
+    char line[256];
+    std::snprintf(line, sizeof line, "  Complete contraction:  %s\n", spec.c_str());
+    out += line;
+    std::snprintf(line, sizeof line, "         Naive scaling:  %d\n     Optimized scaling:  %d\n", naive_scaling,
+                  optimized_scaling);
+    out += line;
+    std::snprintf(line, sizeof line, "      Naive FLOP count:  %.3e\n  Optimized FLOP count:  %.3e\n", naive_flops,
+                  optimized_flops);
+    out += line;
+    std::snprintf(line, sizeof line, "   Theoretical speedup:  %.3f\n  Largest intermediate:  %.3e elements\n",
+                  optimized_flops > 0 ? naive_flops / optimized_flops : 1.0, largest_intermediate);
+    out += line;
+    out += std::string(96, '-') + "\n";
+    std::snprintf(line, sizeof line, "%-8s %-13s %-30s %-20s %s\n", "scaling", "kind", "shape (batch,M,N,K)",
+                  "current", "remaining");
+    out += line;
+    out += std::string(96, '-') + "\n";
+    for (const PathStep& s : steps) {
+      char shape[64];
+      std::snprintf(shape, sizeof shape, "(%td,%td,%td,%td)", s.batch, s.m, s.n, s.k);
+      std::snprintf(line, sizeof line, "%4d     %-13s %-30s %-20s %s\n", s.scaling, ein::to_string(s.kind), shape,
+                    s.spec.c_str(), s.remaining.c_str());
+      out += line;
+    }
+    return out;
+  }
+  friend std::ostream& operator<<(std::ostream& os, const Path& p) { return os << p.to_string(); }
+};
+
+namespace detail {
+
+// Names for labels in printed specs: letters stay; ellipsis dimensions take unused letters, as NumPy does.
+inline std::array<char, max_labels> display_names(const BoundSpec& spec) {
+  std::array<char, max_labels> names{};
+  bool used[128]{};
+  for (int l = 0; l < spec.num_labels; ++l)
+    if (spec.label_name[l] != '.') used[static_cast<unsigned char>(spec.label_name[l])] = true;
+  const char* pool = "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA";
+  for (int l = 0; l < spec.num_labels; ++l) {
+    names[l] = spec.label_name[l];
+    if (names[l] != '.') continue;
+    while (*pool && used[static_cast<unsigned char>(*pool)]) ++pool;
+    names[l] = *pool ? *pool++ : '?';
+  }
+  return names;
+}
+
+inline std::string term_string(LabelSet s, const std::array<char, max_labels>& names) {
+  std::string out;
+  s.for_each([&](int l) { out += names[l]; });
+  return out;
+}
+
+template <class T>
+std::string term_string(const Strided<T>& x, const std::array<char, max_labels>& names) {
+  std::string out;
+  for (int d = 0; d < x.rank; ++d) out += names[x.labels[d]];
+  return out;
+}
+
+template <class T>
+Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<const T>* raw_ops, int n,
+                   const Strided<T>& raw_dest) {
+  std::array<index_t, max_labels> extent{};
+  resolve_extents(spec, text, raw_ops, n, extent.data());
+  const auto names = display_names(spec);
+  std::vector<std::string> live;
+  std::array<Strided<const T>, max_operands> ops{};
+  for (int k = 0; k < n; ++k) {
+    ops[k] = normalize(raw_ops[k]);
+    live.push_back(term_string(ops[k], names));
+  }
+  const Strided<T> dest = normalize(raw_dest);
+  const std::string out_term = term_string(dest, names);
+  const Plan plan = plan_for(ops.data(), n, dest, extent.data(), spec.num_labels);
+
+  Path path;
+  path.spec = std::string(text);
+  path.naive_flops = plan.naive_flops;
+  path.optimized_flops = plan.optimized_flops;
+  path.largest_intermediate = plan.largest_intermediate;
+  LabelSet all;
+  for (int k = 0; k < n; ++k) all = all | labels_of(ops[k]);
+  path.naive_scaling = all.count();
+  const auto size = [&](LabelSet s) {
+    index_t v = 1;
+    s.for_each([&](int l) { v *= extent[l]; });
+    return v;
+  };
+  for (int s = 0; s < plan.num_steps; ++s) {
+    const PlanStep& step = plan.steps[s];
+    PathStep p;
+    p.kind = step.kind;
+    p.flops = step.flops;
+    p.scaling = (step.lhs_labels | step.rhs_labels).count();
+    path.optimized_scaling = std::max(path.optimized_scaling, p.scaling);
+    p.batch = size(step.groups.batch);
+    p.m = size(step.groups.m);
+    p.n = size(step.groups.n);
+    p.k = size(step.groups.k);
+    const bool last = s + 1 == plan.num_steps;
+    const std::string result = last ? out_term : term_string(step.result_labels, names);
+    if (step.rhs < 0) {
+      p.spec = live[step.lhs] + "->" + result;
+      path.order.emplace_back(step.lhs, -1);
+      live.assign(1, result);
+    } else {
+      p.spec = live[step.lhs] + "," + live[step.rhs] + "->" + result;
+      path.order.emplace_back(step.lhs, step.rhs);
+      live.erase(live.begin() + step.rhs);
+      live.erase(live.begin() + step.lhs);
+      live.push_back(result);
+    }
+    for (std::size_t i = 0; i < live.size(); ++i) p.remaining += (i ? "," : "") + live[i];
+    p.remaining += "->" + out_term;
+    path.steps.push_back(std::move(p));
+  }
+  return path;
+}
+
+}  // namespace detail
+}  // namespace ein

@@ -1,0 +1,186 @@
+// Plan: the ordered pairwise steps that evaluate one einsum for given extents,
+// chosen to minimise FLOPs as opt_einsum does (exhaustive search for up to
+// five operands, greedy beyond). Pure function of label sets and extents, no
+// element type. Layer: plan.
+#pragma once
+
+#include <array>
+
+#include "ein/plan/classify.hpp"
+#include "ein/spec/limits.hpp"
+#include "ein/tensor/shape.hpp"
+
+namespace ein {
+
+/// One step. Operands are numbered as NumPy's einsum_path numbers them: the live
+/// list at that point, where each step removes its two operands and appends its
+/// result at the end.
+struct PlanStep {
+  int lhs = 0;
+  int rhs = -1;  // -1 for a single-operand step
+  LabelSet lhs_labels, rhs_labels, result_labels;
+  LabelGroups groups;
+  StepKind kind = StepKind::single;
+  double flops = 0;
+  double result_size = 0;
+};
+
+struct Plan {
+  std::array<PlanStep, max_operands> steps{};
+  int num_steps = 0;
+  double naive_flops = 0;
+  double optimized_flops = 0;
+  double largest_intermediate = 0;
+};
+
+/// What the planner needs: each operand's labels (extent-1 axes already dropped),
+/// the output's labels, and every label's extent.
+struct PlanInput {
+  std::array<LabelSet, max_operands> operands{};
+  int num_operands = 0;
+  LabelSet output;
+  std::array<index_t, max_labels> extent{};
+};
+
+namespace detail {
+
+constexpr double set_size(LabelSet s, const PlanInput& in) {
+  double size = 1;
+  s.for_each([&](int l) { size *= static_cast<double>(in.extent[l]); });
+  return size;
+}
+
+// opt_einsum's count: the size of every label involved, times (terms - 1, at least 1) + 1 when something is summed.
+constexpr double step_flops(LabelSet involved, LabelSet result, int terms, const PlanInput& in) {
+  const double factor = (terms > 1 ? terms - 1 : 1) + ((involved - result).empty() ? 0 : 1);
+  return set_size(involved, in) * factor;
+}
+
+struct SearchState {
+  std::array<LabelSet, max_operands> live{};
+  int count = 0;
+};
+
+constexpr LabelSet keep_for(const SearchState& s, int i, int j, const PlanInput& in) {
+  LabelSet keep = in.output;
+  for (int t = 0; t < s.count; ++t)
+    if (t != i && t != j) keep = keep | s.live[t];
+  return keep;
+}
+
+constexpr SearchState after(const SearchState& s, int i, int j, LabelSet result) {
+  SearchState next;
+  for (int t = 0; t < s.count; ++t)
+    if (t != i && t != j) next.live[next.count++] = s.live[t];
+  next.live[next.count++] = result;
+  return next;
+}
+
+struct PairChoice {
+  int i, j;
+};
+
+// Depth-first over every order of pairwise contractions, pruned by the best cost so far.
+constexpr void search_exhaustive(const SearchState& s, const PlanInput& in, double cost,
+                                 std::array<PairChoice, max_operands>& path, int depth, double& best_cost,
+                                 std::array<PairChoice, max_operands>& best_path) {
+  if (s.count == 1) {
+    if (cost < best_cost) {
+      best_cost = cost;
+      best_path = path;
+    }
+    return;
+  }
+  for (int i = 0; i < s.count; ++i)
+    for (int j = i + 1; j < s.count; ++j) {
+      const LabelSet result = (s.live[i] | s.live[j]) & keep_for(s, i, j, in);
+      const double c = cost + step_flops(s.live[i] | s.live[j], result, 2, in);
+      if (c >= best_cost) continue;
+      path[depth] = {i, j};
+      search_exhaustive(after(s, i, j, result), in, c, path, depth + 1, best_cost, best_path);
+    }
+}
+
+// Greedy: repeatedly the pair whose result shrinks the live sizes most, cheaper FLOPs on ties.
+constexpr PairChoice greedy_choice(const SearchState& s, const PlanInput& in) {
+  PairChoice best{0, 1};
+  double best_score = 0, best_flops = 0;
+  bool first = true;
+  for (int i = 0; i < s.count; ++i)
+    for (int j = i + 1; j < s.count; ++j) {
+      const LabelSet result = (s.live[i] | s.live[j]) & keep_for(s, i, j, in);
+      const double score = set_size(result, in) - set_size(s.live[i], in) - set_size(s.live[j], in);
+      const double flops = step_flops(s.live[i] | s.live[j], result, 2, in);
+      if (first || score < best_score || (score == best_score && flops < best_flops)) {
+        best = {i, j};
+        best_score = score;
+        best_flops = flops;
+        first = false;
+      }
+    }
+  return best;
+}
+
+}  // namespace detail
+
+/// Operand counts up to this use the exhaustive search.
+inline constexpr int exhaustive_path_limit = 5;
+
+/// Chooses the contraction order and describes each step.
+constexpr Plan make_plan(const PlanInput& in) {
+  Plan plan;
+  LabelSet all;
+  for (int t = 0; t < in.num_operands; ++t) all = all | in.operands[t];
+  plan.naive_flops = detail::step_flops(all, in.output, in.num_operands, in);
+
+  detail::SearchState state;
+  for (int t = 0; t < in.num_operands; ++t) state.live[state.count++] = in.operands[t];
+
+  if (in.num_operands == 1) {
+    PlanStep& step = plan.steps[plan.num_steps++];
+    step.lhs = 0;
+    step.lhs_labels = in.operands[0];
+    step.result_labels = in.output;
+    step.groups.m = in.output;
+    step.groups.summed_a = in.operands[0] - in.output;
+    step.kind = StepKind::single;
+    step.flops = detail::step_flops(in.operands[0], in.output, 1, in);
+    step.result_size = detail::set_size(in.output, in);
+    plan.optimized_flops = step.flops;
+    return plan;
+  }
+
+  std::array<detail::PairChoice, max_operands> order{};
+  if (in.num_operands <= exhaustive_path_limit) {
+    std::array<detail::PairChoice, max_operands> path{};
+    double best_cost = 1.0 / 0.0;
+    detail::search_exhaustive(state, in, 0.0, path, 0, best_cost, order);
+  } else {
+    detail::SearchState s = state;
+    for (int d = 0; s.count > 1; ++d) {
+      order[d] = detail::greedy_choice(s, in);
+      const LabelSet result = (s.live[order[d].i] | s.live[order[d].j]) & detail::keep_for(s, order[d].i, order[d].j, in);
+      s = detail::after(s, order[d].i, order[d].j, result);
+    }
+  }
+
+  for (int d = 0; state.count > 1; ++d) {
+    const auto [i, j] = order[d];
+    PlanStep& step = plan.steps[plan.num_steps++];
+    step.lhs = i;
+    step.rhs = j;
+    step.lhs_labels = state.live[i];
+    step.rhs_labels = state.live[j];
+    step.groups = classify(state.live[i], state.live[j], detail::keep_for(state, i, j, in));
+    step.result_labels = step.groups.result();
+    step.kind = step.groups.kind();
+    step.flops = detail::step_flops(state.live[i] | state.live[j], step.result_labels, 2, in);
+    step.result_size = detail::set_size(step.result_labels, in);
+    plan.optimized_flops += step.flops;
+    if (step.result_size > plan.largest_intermediate) plan.largest_intermediate = step.result_size;
+    state = detail::after(state, i, j, step.result_labels);
+  }
+  return plan;
+}
+
+}  // namespace ein

@@ -1,0 +1,38 @@
+// Strided: a rank-erased, labelled strided view, the form in which the engine
+// passes operands between its steps and backends. Layer: tensor.
+#pragma once
+
+#include <array>
+
+#include "ein/spec/limits.hpp"
+#include "ein/tensor/shape.hpp"
+
+namespace ein::detail {
+
+template <class T>
+struct Strided {
+  T* data = nullptr;
+  int rank = 0;
+  std::array<unsigned char, max_rank> labels{};
+  std::array<index_t, max_rank> extents{};
+  std::array<index_t, max_rank> strides{};
+
+  /// The axis holding `label`, or -1.
+  [[nodiscard]] int axis_of(int label) const {
+    for (int d = 0; d < rank; ++d)
+      if (labels[d] == label) return d;
+    return -1;
+  }
+  /// Stride of `label`, 0 when the operand does not carry it (it broadcasts).
+  [[nodiscard]] index_t stride_of(int label) const {
+    const int d = axis_of(label);
+    return d < 0 ? 0 : strides[d];
+  }
+  [[nodiscard]] index_t size() const {
+    index_t n = 1;
+    for (int d = 0; d < rank; ++d) n *= extents[d];
+    return n;
+  }
+};
+
+}  // namespace ein::detail
