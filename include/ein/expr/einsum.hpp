@@ -33,6 +33,19 @@ std::array<Strided<const T>, sizeof...(Ops)> labelled_operands(const BoundSpec& 
   return {labelled(operand_traits<std::remove_cvref_t<Ops>>::view(ops), bound.inputs[k++])...};
 }
 
+template <class T, std::size_t N>
+Path path_of(const BoundSpec& bound, std::string_view text, const std::array<Strided<const T>, N>& operands) {
+  std::array<index_t, max_labels> extent{};
+  resolve_extents(bound, text, operands.data(), static_cast<int>(N), extent.data());
+  Strided<T> dest;  // only its labels and extents matter
+  dest.rank = bound.output.rank;
+  for (int d = 0; d < dest.rank; ++d) {
+    dest.labels[d] = bound.output.labels[d];
+    dest.extents[d] = extent[dest.labels[d]];
+  }
+  return describe_path<T>(bound, text, operands.data(), static_cast<int>(N), dest);
+}
+
 template <class... Ops>
 constexpr bool same_element_type() {
   if constexpr (sizeof...(Ops) == 0) return true;
@@ -80,16 +93,7 @@ Path einsum_path(const Ops&... ops) {
     diagnostic::report<S, Source::value.error>();
     return Path{};
   } else {
-    const auto operands = detail::labelled_operands<T>(Source::value, ops...);
-    detail::Strided<T> dest;  // only its labels matter
-    dest.rank = Source::value.output.rank;
-    std::array<index_t, max_labels> extent{};
-    detail::resolve_extents(Source::value, S.view(), operands.data(), static_cast<int>(sizeof...(Ops)), extent.data());
-    for (int d = 0; d < dest.rank; ++d) {
-      dest.labels[d] = Source::value.output.labels[d];
-      dest.extents[d] = extent[dest.labels[d]];
-    }
-    return detail::describe_path<T>(Source::value, S.view(), operands.data(), static_cast<int>(sizeof...(Ops)), dest);
+    return detail::path_of<T>(Source::value, S.view(), detail::labelled_operands<T>(Source::value, ops...));
   }
 }
 
@@ -100,16 +104,7 @@ Path einsum_path(std::string_view spec, const Ops&... ops) {
   const int ranks[] = {static_cast<int>(operand_traits<std::remove_cvref_t<Ops>>::rank)..., 0};
   const BoundSpec bound = bind(spec, ranks, static_cast<int>(sizeof...(Ops)));
   if (bound.error.failed()) throw spec_error(describe(bound.error, spec));
-  const auto operands = detail::labelled_operands<T>(bound, ops...);
-  detail::Strided<T> dest;
-  dest.rank = bound.output.rank;
-  std::array<index_t, max_labels> extent{};
-  detail::resolve_extents(bound, spec, operands.data(), static_cast<int>(sizeof...(Ops)), extent.data());
-  for (int d = 0; d < dest.rank; ++d) {
-    dest.labels[d] = bound.output.labels[d];
-    dest.extents[d] = extent[dest.labels[d]];
-  }
-  return detail::describe_path<T>(bound, spec, operands.data(), static_cast<int>(sizeof...(Ops)), dest);
+  return detail::path_of<T>(bound, spec, detail::labelled_operands<T>(bound, ops...));
 }
 
 }  // namespace ein
