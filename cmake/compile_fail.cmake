@@ -1,0 +1,52 @@
+# ein_add_compile_fail_test(SOURCE): two ctest tests for one diagnostic rule.
+#
+#   compile_fail.<rule>.twin   the file as is must compile (its fixed twin)
+#   compile_fail.<rule>        with -DEIN_EXPECT_FAIL=1 it must fail, and the
+#                              compiler's output must show the expected text
+#
+# The source states what the failing build must print, one line each:
+#   // expect: <text>       any compiler (the static_assert message)
+#   // expect-gcc: <text>   g++ only (the template arguments: spec, position, character)
+# The texts are literal, not regular expressions. The first `expect:` line is
+# also the test's PASS_REGULAR_EXPRESSION; compile_fail_check.cmake checks the
+# others, the exit status and the length of the output (EIN_COMPILE_FAIL_MAX_LINES).
+#
+# Each test calls the compiler directly with -fsyntax-only, from a ctest
+# script: no build target, so the tests run in parallel and cost one front-end
+# pass each.
+set(EIN_COMPILE_FAIL_MAX_LINES 12 CACHE STRING "Most lines of compiler output one einsum diagnostic may take")
+
+function(ein_compile_fail_flags out)
+  set(file ${CMAKE_CURRENT_BINARY_DIR}/compile_fail_flags.rsp)
+  get_target_property(eigen_includes Eigen3::Eigen INTERFACE_INCLUDE_DIRECTORIES)
+  set(flags "${CMAKE_CXX20_STANDARD_COMPILE_OPTION}\n-I\"${PROJECT_SOURCE_DIR}/include\"\n")
+  foreach(dir IN LISTS eigen_includes)
+    string(APPEND flags "-isystem\n\"${dir}\"\n")
+  endforeach()
+  file(CONFIGURE OUTPUT ${file} CONTENT "${flags}")
+  set(${out} ${file} PARENT_SCOPE)
+endfunction()
+
+function(ein_add_compile_fail_test source)
+  get_filename_component(rule ${source} NAME_WE)
+  get_filename_component(path ${source} ABSOLUTE)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${path})
+  ein_compile_fail_flags(flags)
+
+  file(STRINGS ${path} expected REGEX "^// expect: " LIMIT_COUNT 1)
+  if(NOT expected)
+    message(FATAL_ERROR "${source}: no '// expect: <message>' line")
+  endif()
+  string(REGEX REPLACE "^// expect: " "" expected "${expected}")
+  string(REGEX REPLACE "([][.*+?^$()|\\\\])" "\\\\\\1" expected_regex "${expected}")
+
+  set(check ${CMAKE_COMMAND} -DCOMPILER=${CMAKE_CXX_COMPILER} -DCOMPILER_ID=${CMAKE_CXX_COMPILER_ID}
+            -DFLAGS=${flags} -DSOURCE=${path} -DMAX_LINES=${EIN_COMPILE_FAIL_MAX_LINES}
+            -P ${PROJECT_SOURCE_DIR}/cmake/compile_fail_check.cmake)
+  add_test(NAME compile_fail.${rule}.twin COMMAND ${check})
+  add_test(NAME compile_fail.${rule} COMMAND ${CMAKE_COMMAND} -DEXPECT_FAIL=1 ${check})
+  set_tests_properties(compile_fail.${rule} PROPERTIES
+    PASS_REGULAR_EXPRESSION "${expected_regex}"
+    FAIL_REGULAR_EXPRESSION "compile_fail: (compiled|missing|too many lines)")
+  set_tests_properties(compile_fail.${rule} compile_fail.${rule}.twin PROPERTIES LABELS compile_fail)
+endfunction()
