@@ -1,0 +1,166 @@
+// Each lowering path of backend/pairwise.hpp, in float and double, against the reference.
+#include "engine_support.hpp"
+
+using ein::Extents;
+using ein::Tensor;
+using ein::TensorView;
+using ein::index_t;
+using ein::test::check_against_reference;
+using ein::test::random_tensor;
+
+namespace {
+
+template <class T, std::size_t RA, std::size_t RB, std::size_t RC>
+void pairwise_case(std::string_view spec, const Extents<RA>& ea, const Extents<RB>& eb, unsigned seed = 1) {
+  const auto a = random_tensor<T>(ea, seed);
+  const auto b = random_tensor<T>(eb, seed + 7);
+  const Tensor<T, RC> c = ein::einsum(spec, a, b);
+  check_against_reference<T>(spec, c.view(), a, b);
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("GEMM in every orientation, small and large", T, float, double) {
+  for (index_t n : {1, 2, 5, 33, 130}) {
+    const index_t m = n + 3, k = n + 1;
+    CAPTURE(n);
+    pairwise_case<T, 2, 2, 2>("ij,jk->ik", {m, k}, {k, n});
+    pairwise_case<T, 2, 2, 2>("ji,jk->ik", {k, m}, {k, n});
+    pairwise_case<T, 2, 2, 2>("ij,kj->ik", {m, k}, {n, k});
+    pairwise_case<T, 2, 2, 2>("ji,kj->ik", {k, m}, {n, k});
+    pairwise_case<T, 2, 2, 2>("ij,jk->ki", {m, k}, {k, n});  // column-major result: C^T = B^T A^T
+    pairwise_case<T, 2, 1, 1>("ij,j->i", {m, k}, {k});         // GEMV
+    pairwise_case<T, 1, 1, 0>("i,i->", {k}, {k});              // dot
+  }
+}
+
+TEST_CASE_TEMPLATE("multi-label groups collapse into one GEMM axis", T, float, double) {
+  pairwise_case<T, 4, 4, 4>("abcd,cdef->abef", {3, 4, 5, 6}, {5, 6, 2, 3});
+  pairwise_case<T, 4, 4, 4>("acbd,dcef->abfe", {3, 5, 4, 6}, {6, 5, 2, 3});  // K order differs: one copy
+  pairwise_case<T, 3, 2, 3>("bij,jk->bik", {4, 3, 5}, {5, 6});                // b and i fold into M
+  pairwise_case<T, 3, 3, 2>("ijk,jkl->il", {7, 3, 4}, {3, 4, 9});
+  pairwise_case<T, 3, 3, 2>("ijk,kjl->il", {7, 3, 4}, {4, 3, 9});              // K walked in B's order
+}
+
+TEST_CASE_TEMPLATE("batched GEMM: leading, inner and trailing batch labels", T, float, double) {
+  pairwise_case<T, 3, 3, 3>("bij,bjk->bik", {4, 3, 5}, {4, 5, 6});
+  pairwise_case<T, 3, 3, 3>("ibj,bjk->bik", {3, 4, 5}, {4, 5, 6});
+  pairwise_case<T, 3, 3, 3>("ijb,jkb->ikb", {3, 5, 4}, {5, 6, 4});
+  pairwise_case<T, 4, 4, 4>("bhqd,bhkd->bhqk", {2, 3, 8, 5}, {2, 3, 7, 5});
+  pairwise_case<T, 3, 3, 3>("bij,bjk->bik", {2, 2, 2}, {2, 2, 2});
+  pairwise_case<T, 3, 3, 3>("bij,bjk->bik", {600, 16, 16}, {600, 16, 16});  // large batch of small GEMMs: threads over b
+}
+
+TEST_CASE_TEMPLATE("labels summed within one operand are reduced before the GEMM", T, float, double) {
+  pairwise_case<T, 2, 2, 1>("ij,jk->k", {4, 5}, {5, 6});
+  pairwise_case<T, 3, 2, 1>("aij,jk->i", {3, 4, 5}, {5, 6});
+  pairwise_case<T, 2, 2, 0>("ij,kl->", {3, 4}, {5, 6});
+}
+
+TEST_CASE_TEMPLATE("steps without a contracted label run as loops", T, float, double) {
+  pairwise_case<T, 1, 1, 2>("i,j->ij", {5}, {7});
+  pairwise_case<T, 2, 2, 2>("ij,ij->ij", {5, 7}, {5, 7});
+  pairwise_case<T, 2, 2, 2>("ij,ji->ij", {5, 7}, {7, 5});
+  pairwise_case<T, 2, 1, 2>("bi,b->bi", {5, 7}, {5});
+  pairwise_case<T, 2, 2, 4>("ij,kl->ljki", {2, 3}, {4, 5});
+}
+
+TEST_CASE_TEMPLATE("diagonals are strided views, not copies", T, float, double) {
+  pairwise_case<T, 2, 2, 1>("ii,ij->j", {4, 4}, {4, 5});
+  pairwise_case<T, 3, 2, 2>("iij,jk->ik", {4, 4, 5}, {5, 3});
+  pairwise_case<T, 3, 3, 2>("bii,bij->bj", {3, 4, 4}, {3, 4, 5});
+  const auto a = random_tensor<T>(Extents<3>{3, 4, 4}, 3);
+  const Tensor<T, 2> d = ein::einsum<"bii->bi">(a);
+  check_against_reference<T>("bii->bi", d.view(), a);
+  const Tensor<T, 0> tr = ein::einsum<"bii->">(a);
+  check_against_reference<T>("bii->", tr.view(), a);
+}
+
+TEST_CASE_TEMPLATE("strided operands: transposed, sliced, negative and non-unit inner strides", T, float, double) {
+  const auto base = random_tensor<T>(Extents<2>{12, 10}, 5);
+  const auto b = random_tensor<T>(Extents<2>{5, 4}, 6);
+  // Every other column of the first 6 rows: inner stride 2, so GEMM needs a copy.
+  const TensorView<const T, 2> every_other(base.data(), {6, 5}, {10, 2});
+  Tensor<T, 2> c = ein::einsum<"ij,jk->ik">(every_other, b);
+  check_against_reference<T>("ij,jk->ik", c.view(), every_other, b);
+  // A transposed window: strides (1, 10).
+  const TensorView<const T, 2> transposed(base.data() + 3, {5, 6}, {1, 10});
+  c = ein::einsum<"ij,jk->ik">(ein::TensorView<const T, 2>(base.data(), {6, 5}, {10, 1}), b);
+  check_against_reference<T>("ij,jk->ik", c.view(), TensorView<const T, 2>(base.data(), {6, 5}, {10, 1}), b);
+  Tensor<T, 2> ct = ein::einsum<"ji,jk->ik">(transposed, b);
+  check_against_reference<T>("ji,jk->ik", ct.view(), transposed, b);
+  // Rows walked backwards: a negative stride.
+  const TensorView<const T, 2> reversed(base.data() + 11 * 10, {6, 5}, {-10, 1});
+  c = ein::einsum<"ij,jk->ik">(reversed, b);
+  check_against_reference<T>("ij,jk->ik", c.view(), reversed, b);
+  // A broadcast operand (stride 0).
+  const TensorView<const T, 2> broadcast(b.data(), {6, 5}, {0, 4});
+  c = ein::einsum<"ij,jk->ik">(broadcast, b);
+  check_against_reference<T>("ij,jk->ik", c.view(), broadcast, b);
+}
+
+TEST_CASE_TEMPLATE("destinations that do not fit a GEMM receive the result through a temporary", T, float, double) {
+  const auto a = random_tensor<T>(Extents<2>{6, 5}, 8);
+  const auto b = random_tensor<T>(Extents<2>{5, 4}, 9);
+  std::vector<T> buffer(6 * 4 * 3, T(7));
+  const TensorView<T, 2> spaced(buffer.data(), {6, 4}, {12, 3});  // inner stride 3
+  spaced = ein::einsum<"ij,jk->ik">(a, b);
+  check_against_reference<T>("ij,jk->ik", TensorView<const T, 2>(spaced), a, b);
+  CHECK(buffer[1] == T(7));  // elements between the strided ones untouched
+  // A 3-d destination whose M labels are not adjacent in memory.
+  const auto x = random_tensor<T>(Extents<3>{3, 4, 5}, 10);
+  const auto y = random_tensor<T>(Extents<2>{5, 6}, 11);
+  Tensor<T, 3> out(Extents<3>{6, 3, 4});
+  const TensorView<T, 3> permuted(out.data(), {3, 6, 4}, {4, 12, 1});  // "ikj" order in memory
+  permuted = ein::einsum<"abj,jk->akb">(x, y);
+  check_against_reference<T>("abj,jk->akb", TensorView<const T, 3>(permuted), x, y);
+}
+
+TEST_CASE_TEMPLATE("alpha and beta: scaling and accumulation without a temporary", T, float, double) {
+  const auto a = random_tensor<T>(Extents<2>{40, 30}, 12);
+  const auto b = random_tensor<T>(Extents<2>{30, 20}, 13);
+  const Tensor<T, 2> ab = ein::einsum<"ij,jk->ik">(a, b);
+  Tensor<T, 2> c = random_tensor<T>(Extents<2>{40, 20}, 14);
+  const Tensor<T, 2> c0 = c;
+  c += T(2) * ein::einsum<"ij,jk->ik">(a, b);
+  c -= ein::einsum<"ij,jk->ik">(a, b);
+  for (index_t i = 0; i < c.size(); ++i) CHECK(c.data()[i] == doctest::Approx(c0.data()[i] + ab.data()[i]).epsilon(1e-4));
+  Tensor<T, 1> rows(Extents<1>{40});
+  rows += ein::einsum<"ij->i">(a);
+  rows += -ein::einsum<"ij->i">(a);
+  for (index_t i = 0; i < rows.size(); ++i) CHECK(std::abs(rows.data()[i]) < 1e-5);
+}
+
+TEST_CASE_TEMPLATE("zero-size extents and rank-0 operands", T, float, double) {
+  pairwise_case<T, 2, 2, 2>("ij,jk->ik", {0, 3}, {3, 4});
+  pairwise_case<T, 2, 2, 2>("ij,jk->ik", {3, 0}, {0, 4});  // K = 0: zeros
+  pairwise_case<T, 2, 2, 2>("ij,jk->ik", {3, 0}, {1, 4});  // 1 broadcasts to 0
+  const Tensor<T, 0> s({}, {T(3)});
+  const auto v = random_tensor<T>(Extents<1>{4}, 15);
+  const Tensor<T, 1> sv = ein::einsum<",i->i">(s, v);
+  check_against_reference<T>(",i->i", sv.view(), s, v);
+  const Tensor<T, 0> ss = ein::einsum<",->">(s, s);
+  CHECK(ss() == T(9));
+}
+
+TEST_CASE_TEMPLATE("many operands follow the cheapest order", T, float, double) {
+  const auto a = random_tensor<T>(Extents<2>{8, 64}, 16);
+  const auto b = random_tensor<T>(Extents<2>{64, 8}, 17);
+  const auto c = random_tensor<T>(Extents<2>{8, 64}, 18);
+  const auto d = random_tensor<T>(Extents<2>{64, 8}, 19);
+  const Tensor<T, 2> r = ein::einsum<"ab,bc,cd,de->ae">(a, b, c, d);
+  check_against_reference<T>("ab,bc,cd,de->ae", r.view(), a, b, c, d);
+  const auto x = random_tensor<T>(Extents<1>{6}, 20);
+  const auto y = random_tensor<T>(Extents<1>{6}, 21);
+  const auto z = random_tensor<T>(Extents<1>{6}, 22);
+  const Tensor<T, 1> three = ein::einsum<"i,i,i->i">(x, y, z);
+  check_against_reference<T>("i,i,i->i", three.view(), x, y, z);
+  // Seven operands: the greedy search.
+  const auto m = random_tensor<T>(Extents<2>{3, 4}, 23);
+  const auto n = random_tensor<T>(Extents<2>{4, 5}, 24);
+  const auto o = random_tensor<T>(Extents<2>{5, 3}, 25);
+  const Tensor<T, 2> seven = ein::einsum<"ab,bc,ca,ad,bd,i,i->cd">(m, n, o, random_tensor<T>(Extents<2>{3, 2}, 26),
+                                                                   random_tensor<T>(Extents<2>{4, 2}, 27), x, y);
+  check_against_reference<T>("ab,bc,ca,ad,bd,i,i->cd", seven.view(), m, n, o,
+                             random_tensor<T>(Extents<2>{3, 2}, 26), random_tensor<T>(Extents<2>{4, 2}, 27), x, y);
+}
