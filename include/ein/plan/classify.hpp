@@ -26,7 +26,7 @@ constexpr const char* to_string(StepKind kind) {
     case StepKind::gemm: return "GEMM";
     case StepKind::batched_gemm: return "batched GEMM";
     case StepKind::loop: return "loop";
-    case StepKind::single: return "loop (one operand)";
+    case StepKind::single: return "unary loop";
   }
   return "?";
 }

@@ -147,6 +147,7 @@ constexpr Plan make_plan(const PlanInput& in) {
     step.flops = detail::step_flops(in.operands[0], in.output, 1, in);
     step.result_size = detail::set_size(in.output, in);
     plan.optimized_flops = step.flops;
+    plan.largest_intermediate = step.result_size;
     return plan;
   }
 
