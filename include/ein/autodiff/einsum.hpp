@@ -1,0 +1,143 @@
+// einsum on Vars: one tape node per einsum. Its rule runs, for each operand k
+// that requires a gradient, the gradient einsum derived at compile time
+// (spec/derive.hpp) through the same planner and GEMM lowering, accumulating
+// straight into operand k's gradient (beta = 1). Layer: autodiff.
+#pragma once
+
+#include <string>
+#include <tuple>
+#include <utility>
+
+#include "ein/autodiff/var.hpp"
+#include "ein/expr/einsum.hpp"
+#include "ein/spec/derive.hpp"
+
+namespace ein {
+namespace detail {
+
+/// A Var, or a tensor-like operand that joins the tape as a constant.
+template <class X>
+concept VarOperand = VarType<X> || EinsumOperand<X>;
+
+template <class X>
+struct var_operand_info {
+  using value_type = typename operand_info<X>::value_type;
+  static constexpr std::size_t rank = operand_info<X>::rank;
+};
+template <class X>
+  requires VarType<X>
+struct var_operand_info<X> {
+  using value_type = typename std::remove_cvref_t<X>::value_type;
+  static constexpr std::size_t rank = std::remove_cvref_t<X>::var_rank;
+};
+
+/// The operand's tape node: a Var's own; a tensor's value copied (or moved, or
+/// evaluated) into a constant node, so the tape never dangles.
+template <class X>
+auto node_of(X&& x) {
+  using Info = var_operand_info<X>;
+  if constexpr (VarType<X>) {
+    return x.node();
+  } else if constexpr (owned_operand<X>) {
+    return constant(Tensor<typename Info::value_type, Info::rank>(std::forward<X>(x))).node();
+  } else {
+    const auto v = operand_traits<std::remove_cvref_t<X>>::view(x);
+    Tensor<typename Info::value_type, Info::rank> copy(v.extents());
+    index_t i = 0;
+    for_each_index(v.extents(), [&](const auto& at) {
+      index_t offset = 0;
+      for (std::size_t d = 0; d < Info::rank; ++d) offset += at[d] * v.stride(d);
+      copy.data()[i++] = v.data()[offset];
+    });
+    return constant(std::move(copy)).node();
+  }
+}
+
+/// The gradient specs of every operand, one per operand, as constants.
+template <class Source, class Indices>
+struct GradientSpecs;
+template <class Source, std::size_t... K>
+struct GradientSpecs<Source, std::index_sequence<K...>> {
+  static constexpr BoundSpec forward = Source::value;
+  static constexpr std::array<BoundSpec, sizeof...(K)> of = {derive_gradient(forward, static_cast<int>(K))...};
+};
+
+template <class T, std::size_t R>
+Strided<const T> strided_of(const Tensor<T, R>& t, const BoundTerm& term) {
+  return labelled(t.view(), term);
+}
+
+/// Accumulates the gradient of operand k of `forward` into `grad_k`.
+/// `values` are every operand's value (Strided, forward labels); `seed` the output's gradient.
+template <class T>
+void accumulate_gradient(const BoundSpec& forward, const BoundSpec& gradient, std::string_view text, int k,
+                         const Strided<const T>* values, const Strided<const T>& seed, const Strided<T>& grad_k) {
+  std::array<Strided<const T>, max_operands> ops{};
+  // Term 0: the output's gradient, plus each label of operand k that nothing else supplies at its full
+  // extent, as a broadcast (stride 0) axis: labels summed within operand k (known at compile time, in
+  // gradient.inputs[0]) and labels that every other operand has at extent 1 (known only now).
+  Strided<const T> g = seed;
+  const Strided<const T>& xk = values[k];
+  for (int d = 0; d < xk.rank; ++d) {
+    const int label = xk.labels[d];
+    if (g.axis_of(label) >= 0 || xk.extents[d] == 1) continue;
+    bool supplied = false;
+    for (int j = 0; j < forward.num_inputs && !supplied; ++j) {
+      if (j == k) continue;
+      const int axis = values[j].axis_of(label);
+      supplied = axis >= 0 && values[j].extents[axis] != 1;
+    }
+    if (supplied) continue;
+    if (g.rank == max_rank) throw shape_error("einsum \"" + std::string(text) + "\": gradient needs too many axes");
+    g.labels[g.rank] = static_cast<unsigned char>(label);
+    g.extents[g.rank] = xk.extents[d];
+    g.strides[g.rank++] = 0;
+  }
+  ops[0] = g;
+  int n = 1;
+  for (int j = 0; j < forward.num_inputs; ++j)
+    if (j != k) ops[n++] = values[j];
+  execute<T>(gradient, text, ops.data(), n, grad_k, T(1), T(1));
+}
+
+}  // namespace detail
+
+/// einsum with at least one Var operand: evaluates now and records one tape node.
+template <fixed_string S, detail::VarOperand... Ops>
+  requires(VarType<Ops> || ...)
+auto einsum(Ops&&... ops) {
+  using T = typename detail::var_operand_info<std::tuple_element_t<0, std::tuple<Ops...>>>::value_type;
+  static_assert((std::is_same_v<T, typename detail::var_operand_info<Ops>::value_type> && ...),
+                "einsum: all operands must have the same element type");
+  using Source = detail::StaticSpec<S, static_cast<int>(detail::var_operand_info<Ops>::rank)...>;
+  if constexpr (Source::value.error.failed()) {
+    diagnostic::report<S, Source::value.error>();
+    return detail::DiagnosedEinsum{};
+  } else {
+    constexpr std::size_t R = Source::value.output.rank;
+    auto nodes = std::make_tuple(detail::node_of(std::forward<Ops>(ops))...);
+    Tensor<T, R> value = std::apply([](const auto&... n) { return ein::einsum<S>(n->value()...).eval(); }, nodes);
+    using Grads = detail::GradientSpecs<Source, std::make_index_sequence<sizeof...(Ops)>>;
+    auto rule = [](detail::TensorNode<T, R>& self, auto&... in) {
+      const std::array<detail::Strided<const T>, sizeof...(Ops)> values = [&] {
+        int k = 0;
+        return std::array<detail::Strided<const T>, sizeof...(Ops)>{
+            detail::labelled(in.value().view(), Source::value.inputs[k++])...};
+      }();
+      const detail::Strided<const T> seed = detail::labelled(std::as_const(self.grad()).view(), Source::value.output);
+      int k = 0;
+      const auto one = [&](auto& node) {
+        if (node.requires_grad()) {
+          const auto grad_k = detail::labelled_destination(node.grad().view(), Source::value.inputs[k]);
+          detail::accumulate_gradient<T>(Source::value, Grads::of[k], S.view(), k, values.data(), seed, grad_k);
+        }
+        ++k;
+      };
+      (one(in), ...);
+    };
+    return std::apply(
+        [&](const auto&... n) { return detail::record<T, R>(std::move(value), std::move(rule), n...); }, nodes);
+  }
+}
+
+}  // namespace ein

@@ -1,0 +1,152 @@
+// Var: the user's handle on a tape node. ein::param makes a leaf that requires
+// a gradient, ein::constant one that does not; every op on Vars records a node
+// (unless an ein::no_grad guard is alive) and returns a Var. Layer: autodiff.
+#pragma once
+
+#include <algorithm>
+#include <memory>
+#include <unordered_set>
+#include <vector>
+
+#include "ein/autodiff/node.hpp"
+
+namespace ein {
+
+/// Pass to backward() to keep the graph for another backward.
+struct retain_graph_t {};
+inline constexpr retain_graph_t retain_graph{};
+
+namespace detail {
+inline int& no_grad_depth() {
+  thread_local int depth = 0;
+  return depth;
+}
+
+/// Runs every rule from `root` back to the leaves, in reverse creation order,
+/// then frees the graph unless asked to keep it.
+inline void run_backward(Node* root, bool retain) {
+  if (root->released()) throw autodiff_error("backward through a graph that was already freed (pass ein::retain_graph to keep it)");
+  std::vector<Node*> nodes;
+  std::unordered_set<Node*> seen;
+  std::vector<Node*> stack{root};
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    if (!n->requires_grad() || !seen.insert(n).second) continue;
+    if (!n->is_leaf() && n->released())
+      throw autodiff_error("backward through a graph that was already freed (pass ein::retain_graph to keep it)");
+    nodes.push_back(n);
+    for (Node* in : n->inputs()) stack.push_back(in);
+  }
+  std::sort(nodes.begin(), nodes.end(), [](Node* a, Node* b) { return a->order() > b->order(); });
+  for (Node* n : nodes)
+    if (!n->is_leaf()) n->backward();
+  if (retain) return;
+  for (Node* n : nodes) {
+    if (n->is_leaf()) continue;
+    n->drop_grad();
+    n->release();
+  }
+}
+}  // namespace detail
+
+/// Whether ops record onto the tape (false while an ein::no_grad is alive).
+inline bool grad_enabled() { return detail::no_grad_depth() == 0; }
+
+/// RAII: while alive, ops on Vars record nothing and return constants.
+class no_grad {
+ public:
+  no_grad() { ++detail::no_grad_depth(); }
+  ~no_grad() { --detail::no_grad_depth(); }
+  no_grad(const no_grad&) = delete;
+  no_grad& operator=(const no_grad&) = delete;
+};
+
+template <class T, std::size_t R>
+class Var {
+ public:
+  using value_type = T;
+  static constexpr std::size_t var_rank = R;
+  using node_type = detail::TensorNode<T, R>;
+
+  Var() : node_(std::make_shared<node_type>(Tensor<T, R>(), false)) {}
+  explicit Var(std::shared_ptr<node_type> node) : node_(std::move(node)) {}
+
+  [[nodiscard]] const Tensor<T, R>& value() const { return node_->value(); }
+  /// The gradient: zeros (of the value's extents) before any backward reached it.
+  [[nodiscard]] Tensor<T, R>& grad() const { return node_->grad(); }
+  [[nodiscard]] bool requires_grad() const { return node_->requires_grad(); }
+  [[nodiscard]] index_t extent(std::size_t d) const { return value().extent(d); }
+  [[nodiscard]] const Extents<R>& extents() const { return value().extents(); }
+
+  /// Back-propagates from a scalar: its gradient is seeded with 1.
+  void backward() const
+    requires(R == 0)
+  {
+    seed_and_run(false);
+  }
+  void backward(retain_graph_t) const
+    requires(R == 0)
+  {
+    seed_and_run(true);
+  }
+  /// Back-propagates from a non-scalar with an explicit seed gradient of its extents.
+  void backward(const Tensor<T, R>& seed, bool retain = false) const {
+    if (seed.extents() != value().extents())
+      throw shape_error("backward: seed extents " + to_string(seed.extents()) + " differ from the value's " +
+                        to_string(value().extents()));
+    if (!requires_grad()) throw autodiff_error("backward on a Var that does not require a gradient");
+    std::copy_n(seed.data(), seed.size(), node_->grad().data());
+    detail::run_backward(node_.get(), retain);
+  }
+  void zero_grad() const { node_->zero_grad(); }
+
+  /// The tape node (for ops).
+  [[nodiscard]] const std::shared_ptr<node_type>& node() const { return node_; }
+  /// Writable value of a leaf, for optimizers and initialisers.
+  [[nodiscard]] Tensor<T, R>& mutable_value() const { return node_->mutable_value(); }
+
+ private:
+  void seed_and_run(bool retain) const {
+    if (!requires_grad()) throw autodiff_error("backward on a Var that does not require a gradient");
+    node_->grad().data()[0] = T(1);
+    detail::run_backward(node_.get(), retain);
+  }
+
+  std::shared_ptr<node_type> node_;
+};
+
+/// A leaf that requires a gradient.
+template <class T, std::size_t R>
+Var<T, R> param(Tensor<T, R> value) {
+  return Var<T, R>(std::make_shared<detail::TensorNode<T, R>>(std::move(value), true));
+}
+/// A leaf that does not.
+template <class T, std::size_t R>
+Var<T, R> constant(Tensor<T, R> value) {
+  return Var<T, R>(std::make_shared<detail::TensorNode<T, R>>(std::move(value), false));
+}
+
+namespace detail {
+template <class X>
+struct is_var : std::false_type {};
+template <class T, std::size_t R>
+struct is_var<Var<T, R>> : std::true_type {};
+}  // namespace detail
+
+/// A Var of any element type and rank.
+template <class X>
+concept VarType = detail::is_var<std::remove_cvref_t<X>>::value;
+
+namespace detail {
+/// Records an op: a node with a rule when some input requires a gradient and
+/// recording is on, else a constant. rule(self, inputs...) reads self.grad().
+template <class T, std::size_t R, class Rule, class... In>
+Var<T, R> record(Tensor<T, R> value, Rule rule, const std::shared_ptr<In>&... inputs) {
+  const bool track = grad_enabled() && (inputs->requires_grad() || ...);
+  if (!track) return constant(std::move(value));
+  return Var<T, R>(std::make_shared<OpNode<T, R, Rule, In...>>(std::move(value), std::move(rule), inputs...));
+}
+}  // namespace detail
+
+}  // namespace ein
