@@ -1,0 +1,216 @@
+// Element-wise ops, functions and reductions on Vars: values in float and double,
+// every gradient against central differences, the broadcast rules and their errors.
+#include <cmath>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "ein/autodiff.hpp"
+#include "gradcheck.hpp"
+
+using ein::Tensor;
+using ein::Var;
+using ein::test::random_away_from_zero;
+using ein::test::random_tensor;
+using V0 = Var<double, 0>;
+using V1 = Var<double, 1>;
+using V2 = Var<double, 2>;
+using V3 = Var<double, 3>;
+
+namespace {
+std::mt19937 gen(20240601);
+
+/// A scalar weighting of a Var: sum(v * w) with a fixed random w, so every
+/// element's gradient differs.
+template <std::size_t R>
+V0 weigh(const Var<double, R>& v) {
+  std::mt19937 g(7);
+  return ein::sum(v * ein::constant(random_tensor<double>(v.extents(), g)));
+}
+
+template <class F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(nothing thrown)";
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE("arithmetic values on Vars", T, float, double) {
+  const auto a = ein::param(Tensor<T, 2>({2, 2}, {1, 2, 3, 4}));
+  const auto b = ein::param(Tensor<T, 2>({2, 2}, {4, 3, 2, 1}));
+  const auto bias = ein::constant(Tensor<T, 1>({2}, {10, 20}));
+  CHECK((a + b).value()(1, 0) == T(5));
+  CHECK((a - b).value()(0, 1) == T(-1));
+  CHECK((a * b).value()(1, 1) == T(4));
+  CHECK((a / b).value()(0, 0) == T(0.25));
+  CHECK((-a).value()(1, 1) == T(-4));
+  CHECK((a + 1).value()(0, 0) == T(2));
+  CHECK((1 + a).value()(0, 0) == T(2));
+  CHECK((a - 1).value()(0, 1) == T(1));
+  CHECK((1 - a).value()(0, 1) == T(-1));
+  CHECK((a * 2.0).value()(1, 0) == T(6));
+  CHECK((2 * a).value()(1, 0) == T(6));
+  CHECK((a / 2).value()(1, 1) == T(2));
+  CHECK((8 / a).value()(1, 1) == T(2));
+  const auto biased = a + bias;  // each row gets (10, 20)
+  CHECK(biased.value()(0, 0) == T(11));
+  CHECK(biased.value()(1, 1) == T(24));
+  CHECK((bias - a).value()(1, 0) == T(7));
+  const auto s = ein::param(Tensor<T, 0>({}, {3}));
+  CHECK((a * s).value()(1, 1) == T(12));
+  CHECK((s / a).value()(0, 1) == T(1.5));
+  CHECK(ein::sum(a).value()() == T(10));
+  CHECK(ein::mean(a).value()() == T(2.5));
+}
+
+TEST_CASE_TEMPLATE("function values on Vars", T, float, double) {
+  const auto x = ein::param(Tensor<T, 1>({5}, {-2, -0.5, 0, 0.5, 2}));
+  const auto approx = [](T v) { return doctest::Approx(static_cast<double>(v)).epsilon(1e-6); };
+  CHECK(static_cast<double>(ein::exp(x).value()(4)) == approx(std::exp(T(2))));
+  CHECK(static_cast<double>(ein::tanh(x).value()(0)) == approx(std::tanh(T(-2))));
+  CHECK(static_cast<double>(ein::sigmoid(x).value()(3)) == approx(T(1) / (T(1) + std::exp(T(-0.5)))));
+  CHECK(ein::sigmoid(x).value()(2) == T(0.5));
+  CHECK(ein::relu(x).value()(0) == T(0));
+  CHECK(ein::relu(x).value()(4) == T(2));
+  CHECK(ein::abs(x).value()(1) == T(0.5));
+  CHECK(ein::pow(x, 2).value()(0) == T(4));
+  CHECK(ein::pow(x, 3.0).value()(1) == T(-0.125));
+  const auto p = ein::param(Tensor<T, 1>({3}, {0.25, 1, 4}));
+  CHECK(ein::sqrt(p).value()(2) == T(2));
+  CHECK(ein::log(p).value()(1) == T(0));
+  // sigmoid does not overflow: e^1000 is inf, the result is still exactly 0 or 1.
+  const auto big = ein::param(Tensor<T, 1>({2}, {-1000, 1000}));
+  CHECK(ein::sigmoid(big).value()(0) == T(0));
+  CHECK(ein::sigmoid(big).value()(1) == T(1));
+  CHECK(std::isnan(ein::relu(ein::constant(Tensor<T, 1>({1}, {NAN}))).value()(0)));
+}
+
+TEST_CASE("gradients of + - * / between Vars of equal extents") {
+  const auto a = random_tensor<double>(ein::Extents<2>{3, 4}, gen);
+  const auto b = random_away_from_zero<double>(ein::Extents<2>{3, 4}, gen, 0.5);
+  EIN_CHECK_GRADIENTS([](const V2& x, const V2& y) { return weigh(x + y); }, a, b);
+  EIN_CHECK_GRADIENTS([](const V2& x, const V2& y) { return weigh(x - y); }, a, b);
+  EIN_CHECK_GRADIENTS([](const V2& x, const V2& y) { return weigh(x * y); }, a, b);
+  EIN_CHECK_GRADIENTS([](const V2& x, const V2& y) { return weigh(x / y); }, a, b);
+  EIN_CHECK_GRADIENTS([](const V2& x) { return weigh(-x); }, a);
+  const auto c = random_tensor<double>(ein::Extents<3>{2, 3, 2}, gen);
+  const auto d = random_away_from_zero<double>(ein::Extents<3>{2, 3, 2}, gen, 0.5);
+  EIN_CHECK_GRADIENTS([](const V3& x, const V3& y) { return weigh(x * y - x / y); }, c, d);
+  const auto s = random_tensor<double>(ein::Extents<0>{}, gen);
+  const auto t = random_away_from_zero<double>(ein::Extents<0>{}, gen, 0.5);
+  EIN_CHECK_GRADIENTS([](const V0& x, const V0& y) { return x * y + x / y - y; }, s, t);
+}
+
+TEST_CASE("gradients with a scalar on either side") {
+  const auto a = random_away_from_zero<double>(ein::Extents<2>{2, 3}, gen, 0.5);
+  EIN_CHECK_GRADIENTS([](const V2& x) { return weigh(x + 1.5); }, a);
+  EIN_CHECK_GRADIENTS([](const V2& x) { return weigh(1.5 + x); }, a);
+  EIN_CHECK_GRADIENTS([](const V2& x) { return weigh(x - 1.5); }, a);
+  EIN_CHECK_GRADIENTS([](const V2& x) { return weigh(1.5 - x); }, a);
+  EIN_CHECK_GRADIENTS([](const V2& x) { return weigh(x * -2.5); }, a);
+  EIN_CHECK_GRADIENTS([](const V2& x) { return weigh(-2.5 * x); }, a);
+  EIN_CHECK_GRADIENTS([](const V2& x) { return weigh(x / 3.0); }, a);
+  EIN_CHECK_GRADIENTS([](const V2& x) { return weigh(3.0 / x); }, a);
+}
+
+TEST_CASE("gradients of a rank-1 bias along the last axis, and of a rank-0 Var") {
+  const auto m = random_tensor<double>(ein::Extents<2>{4, 3}, gen);
+  const auto b = random_away_from_zero<double>(ein::Extents<1>{3}, gen, 0.5);
+  EIN_CHECK_GRADIENTS([](const V2& x, const V1& y) { return weigh(x + y); }, m, b);
+  EIN_CHECK_GRADIENTS([](const V1& y, const V2& x) { return weigh(y + x); }, b, m);
+  EIN_CHECK_GRADIENTS([](const V2& x, const V1& y) { return weigh(x - y); }, m, b);
+  EIN_CHECK_GRADIENTS([](const V1& y, const V2& x) { return weigh(y - x); }, b, m);
+  EIN_CHECK_GRADIENTS([](const V2& x, const V1& y) { return weigh(x * y); }, m, b);
+  EIN_CHECK_GRADIENTS([](const V2& x, const V1& y) { return weigh(x / y); }, m, b);
+  const auto mb = random_away_from_zero<double>(ein::Extents<2>{4, 3}, gen, 0.5);
+  EIN_CHECK_GRADIENTS([](const V1& y, const V2& x) { return weigh(y / x); }, b, mb);
+  // rank 3 with a rank-1 bias
+  const auto c = random_tensor<double>(ein::Extents<3>{2, 2, 3}, gen);
+  EIN_CHECK_GRADIENTS([](const V3& x, const V1& y) { return weigh(x * y + y); }, c, b);
+  // rank 0 against any rank
+  const auto s = random_away_from_zero<double>(ein::Extents<0>{}, gen, 0.5);
+  EIN_CHECK_GRADIENTS([](const V2& x, const V0& y) { return weigh(x * y + y); }, m, s);
+  EIN_CHECK_GRADIENTS([](const V0& y, const V1& x) { return weigh(y / x - y); }, s, b);
+}
+
+TEST_CASE("gradients of exp log sqrt abs tanh sigmoid relu pow") {
+  const auto x = random_away_from_zero<double>(ein::Extents<2>{3, 4}, gen, 0.1, 2.0);
+  const auto pos = random_tensor<double>(ein::Extents<2>{3, 4}, gen, 0.2, 3.0);
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::exp(v)); }, x);
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::log(v)); }, pos);
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::sqrt(v)); }, pos);
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::abs(v)); }, x);
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::tanh(v)); }, x);
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::sigmoid(v)); }, x);
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::relu(v)); }, x);
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::pow(v, 2)); }, x);
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::pow(v, 3)); }, x);
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::pow(v, 0.5)); }, pos);
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::pow(v, -1.5)); }, pos);
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::pow(v, 0)); }, x);
+  // sigmoid far out on both sides: finite value, tiny gradient
+  const Tensor<double, 1> far({4}, {-40, -15, 15, 40});
+  EIN_CHECK_GRADIENTS([](const V1& v) { return weigh(ein::sigmoid(v)); }, far);
+  // a chain of them
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::tanh(ein::exp(v) * ein::sigmoid(v)) / (1.0 + ein::abs(v))); },
+                      x);
+}
+
+TEST_CASE("derivatives at kinks follow PyTorch") {
+  const auto x = ein::param(Tensor<double, 1>({3}, {-1, 0, 1}));
+  ein::sum(ein::relu(x) + ein::abs(x)).backward();
+  CHECK(x.grad()(0) == -1.0);  // relu 0, abs -1
+  CHECK(x.grad()(1) == 0.0);   // relu'(0) = 0, abs'(0) = 0
+  CHECK(x.grad()(2) == 2.0);
+  const auto z = ein::param(Tensor<double, 1>({1}, {0}));
+  ein::sum(ein::pow(z, 0)).backward();
+  CHECK(z.grad()(0) == 0.0);
+}
+
+TEST_CASE("gradients of sum and mean") {
+  const auto a = random_tensor<double>(ein::Extents<3>{2, 3, 2}, gen);
+  EIN_CHECK_GRADIENTS([](const V3& v) { return ein::sum(v); }, a);
+  EIN_CHECK_GRADIENTS([](const V3& v) { return ein::mean(v); }, a);
+  EIN_CHECK_GRADIENTS([](const V3& v) { return ein::mean(v * v) * ein::sum(v); }, a);
+  const auto s = random_tensor<double>(ein::Extents<0>{}, gen);
+  EIN_CHECK_GRADIENTS([](const V0& v) { return ein::sum(v) + ein::mean(v); }, s);
+  const auto x = ein::param(Tensor<double, 2>(ein::Extents<2>{0, 3}));
+  CHECK(ein::sum(x).value()() == 0.0);
+  CHECK(std::isnan(ein::mean(x).value()()));
+}
+
+TEST_CASE("a small network: einsum, bias, activations, mean") {
+  const auto w1 = random_tensor<double>(ein::Extents<2>{4, 3}, gen);
+  const auto b1 = random_tensor<double>(ein::Extents<1>{4}, gen);
+  const auto w2 = random_tensor<double>(ein::Extents<2>{2, 4}, gen);
+  const auto input = random_tensor<double>(ein::Extents<2>{5, 3}, gen);
+  EIN_CHECK_GRADIENTS(
+      [&](const V2& W1, const V1& B1, const V2& W2) {
+        const auto hidden = ein::tanh(ein::einsum<"ij,nj->ni">(W1, input) + B1);
+        const auto out = ein::einsum<"ki,ni->nk">(W2, hidden);
+        return ein::mean(ein::pow(out, 2)) + 0.1 * ein::sum(ein::sigmoid(out));
+      },
+      w1, b1, w2);
+}
+
+TEST_CASE("shape mismatches throw ein::shape_error naming the op and both extents") {
+  const auto a = ein::param(Tensor<float, 2>(3, 4));
+  const auto b = ein::param(Tensor<float, 2>(4, 3));
+  const auto bias = ein::param(Tensor<float, 1>(3));
+  CHECK_THROWS_AS((void)(a + b), ein::shape_error);
+  CHECK(message_of([&] { (void)(a + b); }) == "Var '+': extents (3, 4) and (4, 3) differ");
+  CHECK(message_of([&] { (void)(a * b); }) == "Var '*': extents (3, 4) and (4, 3) differ");
+  CHECK_THROWS_AS((void)(a - bias), ein::shape_error);
+  CHECK(message_of([&] { (void)(a / bias); }) ==
+        "Var '/': extents (3, 4) and (3) do not line up: a rank-1 operand must have the other's last extent (4)");
+  CHECK(message_of([&] { (void)(bias - a); }) ==
+        "Var '-': extents (3) and (3, 4) do not line up: a rank-1 operand must have the other's last extent (4)");
+  // and nothing was recorded when it threw: a, b are still leaves with no gradient
+  CHECK_FALSE(a.node()->has_grad());
+}
