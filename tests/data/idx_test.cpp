@@ -131,7 +131,8 @@ TEST_CASE("IDX images and labels read back, plain and gzip") {
     const ein::data::IdxArray raw = ein::data::read_idx(ip);
     CHECK(raw.type == ein::data::IdxType::u8);
     CHECK(raw.extents == std::vector<ein::index_t>{3, 4, 5});
-    CHECK(raw.bytes.size() == 60);
+    CHECK(raw.elements().size() == 60);
+    CHECK(raw.header == 16);
 
     const ein::data::Split s = ein::data::load_idx_split(ip, lp);
     CHECK(s.size() == 3);
@@ -212,6 +213,7 @@ TEST_CASE("damaged IDX files are rejected with the file and the problem") {
     for (std::size_t k = 12; k < 40; ++k) z[k] = static_cast<std::uint8_t>(0xFF - z[k]);
     check_rejects(dir.write("garbage.gz", z), "gzip");
   }
+  SUBCASE("nothing but the gzip magic") { check_rejects(dir.write("magic.gz", {0x1f, 0x8b}), "gzip"); }
   SUBCASE("gzip of a truncated IDX file") {
     Bytes b = good;
     b.resize(b.size() - 5);

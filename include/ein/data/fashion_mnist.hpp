@@ -50,25 +50,25 @@ struct LoadOptions {
 /// the counts differ or a label is not below `classes`.
 inline Split load_idx_split(const std::filesystem::path& images_path, const std::filesystem::path& labels_path,
                             int classes = 10) {
-  const Tensor<std::uint8_t, 3> images = read_idx_images(images_path);
-  const Tensor<std::uint8_t, 1> labels = read_idx_labels(labels_path);
-  const index_t n = images.extent(0);
-  if (labels.extent(0) != n)
+  const IdxArray images = detail::read_idx_expecting(images_path, idx_images_magic, "images (u8, 3 dimensions)");
+  const IdxArray labels = detail::read_idx_expecting(labels_path, idx_labels_magic, "labels (u8, 1 dimension)");
+  const index_t n = images.extents[0];
+  if (labels.extents[0] != n)
     throw data_error("IDX files " + detail::quoted(images_path) + " and " + detail::quoted(labels_path) + ": " +
-                     std::to_string(n) + " images but " + std::to_string(labels.extent(0)) + " labels");
+                     std::to_string(n) + " images but " + std::to_string(labels.extents[0]) + " labels");
   Split out;
   out.labels.resize(static_cast<std::size_t>(n));
+  const std::uint8_t* l = labels.elements().data();
   for (index_t i = 0; i < n; ++i) {
-    const int label = labels.data()[i];
-    if (label >= classes)
-      detail::fail(labels_path, "label " + std::to_string(label) + " of example " + std::to_string(i) +
+    if (l[i] >= classes)
+      detail::fail(labels_path, "label " + std::to_string(l[i]) + " of example " + std::to_string(i) +
                                     " is not a class (expected 0 to " + std::to_string(classes - 1) + ")");
-    out.labels[static_cast<std::size_t>(i)] = label;
+    out.labels[static_cast<std::size_t>(i)] = l[i];
   }
-  out.images = Tensor<float, 2>(n, images.extent(1) * images.extent(2));
-  const std::uint8_t* in = images.data();
+  out.images = Tensor<float, 2>(n, images.extents[1] * images.extents[2]);
+  const std::uint8_t* in = images.elements().data();
   float* px = out.images.data();
-  for (index_t k = 0; k < images.size(); ++k) px[k] = static_cast<float>(in[k]) * (1.0f / 255.0f);
+  for (index_t k = 0; k < out.images.size(); ++k) px[k] = static_cast<float>(in[k]) * (1.0f / 255.0f);
   return out;
 }
 

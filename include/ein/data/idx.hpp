@@ -41,12 +41,18 @@ enum class IdxType : std::uint8_t { u8 = 0x08, i8 = 0x09, i16 = 0x0B, i32 = 0x0C
 inline constexpr std::uint32_t idx_images_magic = 0x00000803;  // u8, 3 dimensions
 inline constexpr std::uint32_t idx_labels_magic = 0x00000801;  // u8, 1 dimension
 
-/// One IDX array: its element type, extents and raw elements (big-endian for
-/// types wider than a byte, as in the file).
+/// One IDX array: its element type, extents and the file's bytes; elements()
+/// are the raw elements after the header (big-endian for types wider than a
+/// byte, as in the file).
 struct IdxArray {
   IdxType type = IdxType::u8;
   std::vector<index_t> extents;
-  std::vector<std::uint8_t> bytes;
+  std::vector<std::uint8_t> file;  // header and elements
+  std::size_t header = 0;          // bytes before the first element
+
+  [[nodiscard]] std::span<const std::uint8_t> elements() const {
+    return std::span<const std::uint8_t>(file).subspan(header);
+  }
 };
 
 namespace detail {
@@ -101,20 +107,37 @@ inline std::vector<std::uint8_t> read_bytes(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) detail::fail(path, "no such file");
   if (std::filesystem::is_directory(path, ec)) detail::fail(path, "is a directory, not a file");
+  // The size to expect: the file's, or for gzip the length its trailer records (mod 2^32), a hint only.
+  std::size_t expect = static_cast<std::size_t>(std::filesystem::file_size(path, ec));
+  if (ec) expect = 0;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    unsigned char head[2] = {0, 0}, tail[4] = {0, 0, 0, 0};
+    if (expect >= 18 && std::fread(head, 1, 2, f) == 2 && head[0] == 0x1f && head[1] == 0x8b &&
+        std::fseek(f, -4, SEEK_END) == 0 && std::fread(tail, 1, 4, f) == 4) {
+      const std::size_t isize = tail[0] | (std::size_t{tail[1]} << 8) | (std::size_t{tail[2]} << 16) |
+                                (std::size_t{tail[3]} << 24);
+      expect = std::min(isize, expect * 1032);  // deflate never compresses better than 1032:1
+    }
+    std::fclose(f);
+  }
   // gzread passes a file without the gzip magic through unchanged, so one path reads both kinds.
   detail::GzCloser gz{gzopen(path.c_str(), "rb")};
   if (!gz.file) detail::fail(path, std::string("cannot open: ") + std::strerror(errno));
   gzbuffer(gz.file, 1 << 17);
+  // Reserved, not filled: a damaged trailer may claim up to 4 GiB; the pages are touched only as data arrives.
   std::vector<std::uint8_t> bytes;
-  constexpr unsigned chunk = 1u << 20;
+  bytes.reserve(std::min<std::size_t>(expect, std::size_t{1} << 30) + 1);  // +1: the end is a read that returns 0
+  std::size_t used = 0;
+  constexpr std::size_t chunk = 1u << 20, max_read = 1u << 30;  // gzread counts in unsigned int
   while (true) {
-    const std::size_t old = bytes.size();
-    bytes.resize(old + chunk);
-    const int got = gzread(gz.file, bytes.data() + old, chunk);
+    if (used == bytes.size())
+      bytes.resize(used + (bytes.capacity() > used ? std::min(bytes.capacity() - used, 16 * chunk) : used + chunk));
+    const int got = gzread(gz.file, bytes.data() + used, static_cast<unsigned>(std::min(bytes.size() - used, max_read)));
     if (got < 0) detail::fail(path, "corrupt gzip data (" + detail::zlib_message(gz.file, path) + ")");
-    bytes.resize(old + static_cast<std::size_t>(got));
     if (got == 0) break;
+    used += static_cast<std::size_t>(got);
   }
+  bytes.resize(used);
   // A stream cut short reads as a short final chunk; zlib reports it only through gzerror.
   int code = Z_OK;
   gzerror(gz.file, &code);
@@ -124,7 +147,7 @@ inline std::vector<std::uint8_t> read_bytes(const std::filesystem::path& path) {
 
 /// Parses IDX bytes: checks the magic number, that the extents fit and that
 /// the data is exactly as long as they say. `path` names the file in errors.
-inline IdxArray parse_idx(std::span<const std::uint8_t> bytes, const std::filesystem::path& path) {
+inline IdxArray parse_idx(std::vector<std::uint8_t> bytes, const std::filesystem::path& path) {
   if (bytes.size() < 4)
     detail::fail(path, "too short for an IDX header (" + std::to_string(bytes.size()) + " bytes, need at least 4)");
   const std::uint32_t magic = detail::big_endian_u32(bytes.data());
@@ -155,14 +178,14 @@ inline IdxArray parse_idx(std::span<const std::uint8_t> bytes, const std::filesy
   if (actual > expected)
     detail::fail(path, std::to_string(actual - expected) + " bytes after the " + std::to_string(expected) +
                            " bytes of data the header promises");
-  out.bytes.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end());
+  out.file = std::move(bytes);
+  out.header = header;
   return out;
 }
 
 /// Reads an IDX file, plain or gzip-compressed.
 inline IdxArray read_idx(const std::filesystem::path& path) {
-  const std::vector<std::uint8_t> bytes = read_bytes(path);
-  return parse_idx(bytes, path);
+  return parse_idx(read_bytes(path), path);
 }
 
 namespace detail {
@@ -179,7 +202,7 @@ inline IdxArray read_idx_expecting(const std::filesystem::path& path, std::uint3
 inline Tensor<std::uint8_t, 3> read_idx_images(const std::filesystem::path& path) {
   IdxArray a = detail::read_idx_expecting(path, idx_images_magic, "images (u8, 3 dimensions)");
   Tensor<std::uint8_t, 3> out(a.extents[0], a.extents[1], a.extents[2]);
-  std::copy(a.bytes.begin(), a.bytes.end(), out.data());
+  std::copy_n(a.elements().data(), out.size(), out.data());
   return out;
 }
 
@@ -187,7 +210,7 @@ inline Tensor<std::uint8_t, 3> read_idx_images(const std::filesystem::path& path
 inline Tensor<std::uint8_t, 1> read_idx_labels(const std::filesystem::path& path) {
   IdxArray a = detail::read_idx_expecting(path, idx_labels_magic, "labels (u8, 1 dimension)");
   Tensor<std::uint8_t, 1> out(a.extents[0]);
-  std::copy(a.bytes.begin(), a.bytes.end(), out.data());
+  std::copy_n(a.elements().data(), out.size(), out.data());
   return out;
 }
 
