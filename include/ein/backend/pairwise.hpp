@@ -14,11 +14,7 @@
 
 #include <cstdlib>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
-#include "ein/backend/eigen/gemm.hpp"
+#include "ein/backend/gemm.hpp"
 #include "ein/backend/loops.hpp"
 #include "ein/backend/scratch.hpp"
 #include "ein/plan/classify.hpp"
@@ -68,9 +64,6 @@ inline bool fits(const Collapsed& rows, const Collapsed& cols) {
   MatrixLayout m{rows.extent, cols.extent, rows.stride, cols.stride};
   return rows.ok && cols.ok && storage_of(m) != Storage::unsupported;
 }
-
-/// Batches of at most this many FLOPs run in parallel across the batch instead of inside the GEMM.
-inline constexpr double parallel_batch_flop_limit = 2.0 * 96 * 96 * 96;
 
 template <class T>
 void gemm_step(Strided<const T> a, Strided<const T> b, const LabelGroups& g, const Strided<T>& out, T alpha, T beta,
@@ -135,34 +128,15 @@ void gemm_step(Strided<const T> a, Strided<const T> b, const LabelGroups& g, con
   const MatrixLayout lb{bk.extent, bn.extent, bk.stride, bn.stride};
   const MatrixLayout lc{cm.extent, cn.extent, cm.stride, cn.stride};
 
-  index_t batches = 1;
-  std::array<index_t, max_rank> bext{}, bsa{}, bsb{}, bsc{};
+  BatchLoop loop;
   for (int i = 0; i < batch.count; ++i) {
     const int l = batch.labels[i];
-    bext[i] = label_extent[l];
-    bsa[i] = a.stride_of(l);
-    bsb[i] = b.stride_of(l);
-    bsc[i] = out.stride_of(l);
-    batches *= bext[i];
+    loop.extent[loop.count] = label_extent[l];
+    loop.sa[loop.count] = a.stride_of(l);
+    loop.sb[loop.count] = b.stride_of(l);
+    loop.sc[loop.count++] = out.stride_of(l);
   }
-  const auto one_batch = [&](index_t index) {
-    index_t oa = 0, ob = 0, oc = 0;
-    for (int i = batch.count; i-- > 0;) {
-      const index_t at = index % bext[i];
-      index /= bext[i];
-      oa += at * bsa[i];
-      ob += at * bsb[i];
-      oc += at * bsc[i];
-    }
-    gemm<T>(alpha, a.data + oa, la, b.data + ob, lb, beta, out.data + oc, lc);
-  };
-  const double flops = 2.0 * static_cast<double>(la.rows) * static_cast<double>(la.cols) * static_cast<double>(lb.cols);
-  const bool parallel = batches > 1 && flops < parallel_batch_flop_limit && flops * static_cast<double>(batches) > 1e6;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (parallel)
-#endif
-  for (index_t i = 0; i < batches; ++i) one_batch(i);
-  (void)parallel;
+  batched_gemm<T>(alpha, a.data, la, b.data, lb, beta, out.data, lc, loop);
 }
 
 /// Runs one pairwise step into `out`.

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "ein/backend/fast_pair.hpp"
 #include "ein/expr/execute.hpp"
 #include "ein/expr/operand.hpp"
 #include "ein/spec/bind.hpp"
@@ -22,6 +23,7 @@ template <fixed_string S, int... Ranks>
 struct StaticSpec {
   static constexpr int ranks[] = {Ranks..., 0};
   static constexpr BoundSpec value = bind(S.view(), ranks, static_cast<int>(sizeof...(Ranks)));
+  static constexpr StaticPair pair = static_pair(value);
   [[nodiscard]] const BoundSpec& bound() const { return value; }
   [[nodiscard]] std::string_view text() const { return S.view(); }
 };
@@ -105,6 +107,30 @@ class ContractionCore {
     return std::apply([&](const auto&... h) { return (h.overlaps(begin, end) || ...); }, operands_);
   }
 
+  /// Whether the spec qualifies for the two-operand fast path (plan/static_pair.hpp).
+  static constexpr bool has_fast_path() {
+    if constexpr (requires { Source::pair; }) return Source::pair.fast;
+    else return false;
+  }
+  /// The fast path's extents: false when the operands' shared extents differ (broadcast or error).
+  template <std::size_t R>
+  bool fast_extents(Extents<R>& out) const {
+    const auto& a = std::get<0>(operands_).view();
+    const auto& b = std::get<1>(operands_).view();
+    constexpr const StaticPair& p = Source::pair;
+    for (int s = 0; s < p.num_shared; ++s)
+      if (a.extent(p.shared_a[s]) != b.extent(p.shared_b[s])) return false;
+    for (std::size_t d = 0; d < R; ++d) out[d] = p.out_operand[d] == 0 ? a.extent(p.out_axis[d]) : b.extent(p.out_axis[d]);
+    return true;
+  }
+  template <std::size_t R>
+  bool try_fast(const TensorView<T, R>& dst, T alpha, T beta) const {
+    Extents<R> extents{};
+    if (!fast_extents(extents) || extents != dst.extents()) return false;
+    return try_fast_pair<T>(Source::pair, std::get<0>(operands_).view(), std::get<1>(operands_).view(), dst,
+                            alpha_ * alpha, beta);
+  }
+
  protected:
   Source source_;
   std::tuple<Holders...> operands_;
@@ -125,6 +151,10 @@ class Contraction : public detail::ContractionCore<T, Source, Holders...> {
 
   /// The result's extents (checked: throws shape_error).
   [[nodiscard]] Extents<R> extents() const {
+    if constexpr (Core::has_fast_path()) {
+      Extents<R> out{};
+      if (this->fast_extents(out)) return out;
+    }
     const auto extent = this->label_extents();
     Extents<R> out{};
     for (std::size_t d = 0; d < R; ++d) out[d] = extent[this->bound().output.labels[d]];
@@ -132,6 +162,8 @@ class Contraction : public detail::ContractionCore<T, Source, Holders...> {
   }
   /// dst = alpha * (this expression) + beta * dst. dst must have the result's extents.
   void evaluate_into(TensorView<T, R> dst, T alpha, T beta) const {
+    if constexpr (Core::has_fast_path())
+      if (this->try_fast(dst, alpha, beta)) return;
     this->run(detail::labelled_destination(dst, this->bound().output), alpha, beta);
   }
   [[nodiscard]] Tensor<T, R> eval() const { return Tensor<T, R>(*this); }

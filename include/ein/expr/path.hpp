@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ein/backend/gemm.hpp"
 #include "ein/expr/execute.hpp"
 
 namespace ein {
@@ -17,6 +18,7 @@ struct PathStep {
   std::string spec;       // the step in spec notation, e.g. "ab,bc->ac"
   std::string remaining;  // what is left after it, e.g. "ac,cd->ad"
   StepKind kind = StepKind::single;
+  GemmKernel kernel = GemmKernel::direct;  // for GEMM steps: which kernel runs each GEMM
   int scaling = 0;        // how many labels the step loops over
   double flops = 0;
   index_t batch = 1, m = 1, n = 1, k = 1;  // the GEMM's sizes (batch loops, rows, columns, depth)
@@ -45,14 +47,16 @@ struct Path {
                   optimized_flops > 0 ? naive_flops / optimized_flops : 1.0, largest_intermediate);
     out += line;
     out += std::string(96, '-') + "\n";
-    std::snprintf(line, sizeof line, "%-8s %-13s %-30s %-20s %s\n", "scaling", "kind", "shape (batch,M,N,K)",
+    std::snprintf(line, sizeof line, "%-8s %-22s %-26s %-20s %s\n", "scaling", "kind", "shape (batch,M,N,K)",
                   "current", "remaining");
     out += line;
     out += std::string(96, '-') + "\n";
     for (const PathStep& s : steps) {
       char shape[64];
       std::snprintf(shape, sizeof shape, "(%td,%td,%td,%td)", s.batch, s.m, s.n, s.k);
-      std::snprintf(line, sizeof line, "%4d     %-13s %-30s %-20s %s\n", s.scaling, ein::to_string(s.kind), shape,
+      std::string kind = ein::to_string(s.kind);
+      if (s.kind == StepKind::gemm || s.kind == StepKind::batched_gemm) kind += std::string(" (") + ein::to_string(s.kernel) + ")";
+      std::snprintf(line, sizeof line, "%4d     %-22s %-26s %-20s %s\n", s.scaling, kind.c_str(), shape,
                     s.spec.c_str(), s.remaining.c_str());
       out += line;
     }
@@ -132,6 +136,7 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
     p.m = size(step.groups.m);
     p.n = size(step.groups.n);
     p.k = size(step.groups.k);
+    p.kernel = choose_gemm_kernel(double(p.m), double(p.n), double(p.k));
     const bool last = s + 1 == plan.num_steps;
     const std::string result = last ? out_term : term_string(step.result_labels, names);
     if (step.rhs < 0) {

@@ -122,8 +122,10 @@ class Tensor {
     return data()[offset_of(std::array<index_t, R>{static_cast<index_t>(idx)...})];
   }
 
-  [[nodiscard]] TensorView<T, R> view() { return {data(), extents_}; }
-  [[nodiscard]] TensorView<const T, R> view() const { return {data(), extents_}; }
+  [[nodiscard]] TensorView<T, R> view() { return {data(), extents_, typename TensorView<T, R>::trusted_t{}}; }
+  [[nodiscard]] TensorView<const T, R> view() const {
+    return {data(), extents_, typename TensorView<const T, R>::trusted_t{}};
+  }
   operator TensorView<T, R>() { return view(); }               // NOLINT: a tensor is usable as a view
   operator TensorView<const T, R>() const { return view(); }   // NOLINT
 

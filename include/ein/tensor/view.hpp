@@ -27,6 +27,10 @@ class TensorView {
   }
   /// A dense row-major view.
   TensorView(T* data, const Extents<R>& extents) : TensorView(data, extents, row_major_strides(extents)) {}
+  /// A view whose extents are known valid (a tensor's own): no check.
+  struct trusted_t {};
+  TensorView(T* data, const Extents<R>& extents, trusted_t)
+      : data_(data), extents_(extents), strides_(row_major_strides(extents)) {}
 
   /// A view on mutable data converts to a view on const data.
   template <class U>

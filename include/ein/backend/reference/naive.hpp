@@ -173,12 +173,13 @@ inline Spec parse(std::string_view text) {
   return spec;
 }
 
-/// An einsum result with, per output element, the sum of |term| over the terms
-/// added into it: the scale a floating-point comparison should be relative to.
+/// An einsum result with, per output element, the sum of |product| over the
+/// products added into it: the scale a floating-point comparison should be relative to.
 template <class T>
 struct Result {
   Array<T> value;
   Array<T> magnitude;
+  index_t products = 0;  // products added into each output element (the summed labels' extents, multiplied)
 };
 
 /// The naive einsum with magnitudes (see Result). Accumulates in long double.
@@ -248,7 +249,7 @@ Result<T> einsum_with_magnitude(std::string_view text, const std::vector<Array<T
 
   std::vector<index_t> out_extents;
   for (std::size_t id : out_ids) out_extents.push_back(extent[id]);
-  Result<T> result{Array<T>(out_extents), Array<T>(out_extents)};
+  Result<T> result{Array<T>(out_extents), Array<T>(out_extents), 1};
   std::vector<long double> sum(result.value.values.size(), 0.0L), magnitude(sum.size(), 0.0L);
 
   // The loop over every combination of every label's value (an odometer).
@@ -256,22 +257,25 @@ Result<T> einsum_with_magnitude(std::string_view text, const std::vector<Array<T
   for (std::size_t id = 0; id < num_ids; ++id)
     if (extent[id] >= 0) used.push_back(id);
   bool empty = false;
-  for (std::size_t id : used) empty = empty || extent[id] == 0;
+  for (std::size_t id : used) {
+    empty = empty || extent[id] == 0;
+    if (std::find(out_ids.begin(), out_ids.end(), id) == out_ids.end()) result.products *= extent[id];
+  }
   std::vector<index_t> value(num_ids, 0);
   while (!empty) {
-    long double term = 1.0L;
+    long double product = 1.0L;
     for (std::size_t k = 0; k < n; ++k) {
       index_t off = 0;
       for (std::size_t a = 0; a < ids[k].size(); ++a) {
         const index_t e = operands[k].extents[a];
         off = off * e + (e == 1 ? 0 : value[ids[k][a]]);  // rule 5: an extent of 1 is broadcast
       }
-      term *= static_cast<long double>(operands[k].values[static_cast<std::size_t>(off)]);
+      product *= static_cast<long double>(operands[k].values[static_cast<std::size_t>(off)]);
     }
     index_t out = 0;
     for (std::size_t id : out_ids) out = out * extent[id] + value[id];
-    sum[static_cast<std::size_t>(out)] += term;
-    magnitude[static_cast<std::size_t>(out)] += std::fabs(term);
+    sum[static_cast<std::size_t>(out)] += product;
+    magnitude[static_cast<std::size_t>(out)] += std::fabs(product);
 
     std::size_t d = used.size();
     while (d > 0) {
@@ -325,7 +329,7 @@ template <std::size_t R, class T>
 Tensor<T, R> to_tensor(const Array<T>& array) {
   if (array.rank() != R) throw std::invalid_argument("reference::to_tensor: rank differs");
   Extents<R> extents{};
-  std::copy(array.extents.begin(), array.extents.end(), extents.begin());
+  for (std::size_t d = 0; d < R; ++d) extents[d] = array.extents[d];  // not std::copy: g++ 12 -Wnonnull for R = 0
   Tensor<T, R> out(extents);
   std::copy(array.values.begin(), array.values.end(), out.data());
   return out;

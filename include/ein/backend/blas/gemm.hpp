@@ -1,0 +1,45 @@
+// One GEMM through CBLAS (OpenBLAS on Debian), for steps large enough to gain
+// from its kernels. Only compiled with EIN_USE_CBLAS, which the CMake target
+// defines when it finds a CBLAS. Strides become leading dimensions and
+// transpose flags: no copies. Layer: backend.
+#pragma once
+
+#ifdef EIN_USE_CBLAS
+#include <cblas.h>
+
+#include <type_traits>
+
+#include "ein/backend/matrix.hpp"
+
+namespace ein::detail {
+
+inline constexpr bool have_blas = true;
+
+/// C = alpha * A * B + beta * C; C row-major, A and B of supported storage.
+template <class T>
+bool blas_gemm(T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T beta, T* c, MatrixLayout lc) {
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    const Storage sa = storage_of(la), sb = storage_of(lb);
+    const auto ta = sa == Storage::row_major ? CblasNoTrans : CblasTrans;
+    const auto tb = sb == Storage::row_major ? CblasNoTrans : CblasTrans;
+    const index_t lda = sa == Storage::row_major ? la.row_stride : la.col_stride;
+    const index_t ldb = sb == Storage::row_major ? lb.row_stride : lb.col_stride;
+    const auto m = static_cast<int>(lc.rows), n = static_cast<int>(lc.cols), k = static_cast<int>(la.cols);
+    if constexpr (std::is_same_v<T, float>)
+      cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta, c,
+                  static_cast<int>(lc.row_stride));
+    else
+      cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta, c,
+                  static_cast<int>(lc.row_stride));
+    return true;
+  } else {
+    return false;
+  }
+}
+
+}  // namespace ein::detail
+#else
+namespace ein::detail {
+inline constexpr bool have_blas = false;
+}  // namespace ein::detail
+#endif

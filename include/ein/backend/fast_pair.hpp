@@ -1,0 +1,62 @@
+// The fast path of a two-operand GEMM-shaped spec (see plan/static_pair.hpp):
+// no planning, no scratch, straight to the GEMM on the operands' strides.
+// Returns false, having done nothing, whenever the general path is needed.
+// Layer: backend.
+#pragma once
+
+#include "ein/backend/gemm.hpp"
+#include "ein/plan/static_pair.hpp"
+#include "ein/tensor/view.hpp"
+
+namespace ein::detail {
+
+/// A group of axes walked as one: extent and stride, if the strides allow (size-1 axes are ignored).
+template <class View>
+inline bool collapse_axes(const View& v, const unsigned char* axes, int count, index_t& extent, index_t& stride) {
+  extent = 1;
+  stride = 0;
+  index_t expected = -1;  // stride the next (outer) axis must have
+  for (int i = count; i-- > 0;) {
+    const index_t e = v.extent(axes[i]);
+    if (e == 1) continue;
+    const index_t s = v.stride(axes[i]);
+    if (expected < 0) stride = s;
+    else if (s != expected) return false;
+    extent *= e;
+    expected = s * e;
+  }
+  return true;
+}
+
+template <class T, std::size_t RA, std::size_t RB, std::size_t RC>
+bool try_fast_pair(const StaticPair& p, const TensorView<const T, RA>& a, const TensorView<const T, RB>& b,
+                   const TensorView<T, RC>& c, T alpha, T beta) {
+  for (int s = 0; s < p.num_shared; ++s)
+    if (a.extent(p.shared_a[s]) != b.extent(p.shared_b[s])) return false;
+  MatrixLayout la, lb, lc;
+  if (!collapse_axes(a, p.m.a.data(), p.m.count, la.rows, la.row_stride) ||
+      !collapse_axes(a, p.k.a.data(), p.k.count, la.cols, la.col_stride) ||
+      !collapse_axes(b, p.k.b.data(), p.k.count, lb.rows, lb.row_stride) ||
+      !collapse_axes(b, p.n.b.data(), p.n.count, lb.cols, lb.col_stride) ||
+      !collapse_axes(c, p.m.c.data(), p.m.count, lc.rows, lc.row_stride) ||
+      !collapse_axes(c, p.n.c.data(), p.n.count, lc.cols, lc.col_stride))
+    return false;
+  if (storage_of(la) == Storage::unsupported || storage_of(lb) == Storage::unsupported ||
+      storage_of(lc) == Storage::unsupported)
+    return false;
+  if (p.batch.count == 0) {
+    gemm<T>(alpha, a.data(), la, b.data(), lb, beta, c.data(), lc);
+    return true;
+  }
+  BatchLoop loop;
+  for (int i = 0; i < p.batch.count; ++i) {
+    loop.extent[loop.count] = a.extent(p.batch.a[i]);
+    loop.sa[loop.count] = a.stride(p.batch.a[i]);
+    loop.sb[loop.count] = b.stride(p.batch.b[i]);
+    loop.sc[loop.count++] = c.stride(p.batch.c[i]);
+  }
+  batched_gemm<T>(alpha, a.data(), la, b.data(), lb, beta, c.data(), lc, loop);
+  return true;
+}
+
+}  // namespace ein::detail

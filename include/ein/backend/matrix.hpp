@@ -1,0 +1,39 @@
+// MatrixLayout: a strided matrix as a GEMM sees it, and which storage order
+// (row- or column-major with a leading dimension) can read it in place.
+// Layer: backend.
+#pragma once
+
+#include "ein/tensor/shape.hpp"
+
+namespace ein::detail {
+
+/// A matrix in memory: element (r, c) sits at data[r * row_stride + c * col_stride].
+struct MatrixLayout {
+  index_t rows = 0, cols = 0;
+  index_t row_stride = 0, col_stride = 0;
+
+  [[nodiscard]] MatrixLayout transposed() const { return {cols, rows, col_stride, row_stride}; }
+};
+
+enum class Storage : unsigned char { row_major, col_major, unsupported };
+
+/// Which Eigen Map can read this layout directly: unit stride along one axis and
+/// a non-negative leading dimension no shorter than that axis. Degenerate axes
+/// (extent 1) take whatever stride makes the layout fit.
+inline Storage storage_of(MatrixLayout& m) {
+  const bool unit_cols = m.cols <= 1 || m.col_stride == 1;
+  const bool unit_rows = m.rows <= 1 || m.row_stride == 1;
+  if (unit_cols && (m.rows <= 1 || m.row_stride >= m.cols)) {
+    m.col_stride = 1;
+    if (m.rows <= 1) m.row_stride = m.cols > 1 ? m.cols : 1;
+    return Storage::row_major;
+  }
+  if (unit_rows && (m.cols <= 1 || m.col_stride >= m.rows)) {
+    m.row_stride = 1;
+    if (m.cols <= 1) m.col_stride = m.rows > 1 ? m.rows : 1;
+    return Storage::col_major;
+  }
+  return Storage::unsupported;
+}
+
+}  // namespace ein::detail

@@ -1,0 +1,90 @@
+// The fast path of a two-operand spec, decided at compile time: when neither
+// term repeats a label and every label is a batch, M, N or K label (nothing
+// summed within one operand), the groups and their axis orders are fixed by
+// the spec alone. At run time only the extents (equal, no broadcasting) and
+// the strides (each group collapses, each matrix has a unit stride) are
+// checked; anything else takes the general path.
+//   "ij,jk->ik":       M {i}, N {k}, K {j}
+//   "bhqd,bhkd->bhqk": batch {b,h}, M {q}, N {k}, K {d}
+// Layer: plan.
+#pragma once
+
+#include <array>
+
+#include "ein/spec/bind.hpp"
+
+namespace ein {
+
+/// Axis positions of each group in A, B and the output, in one common label order.
+struct StaticPair {
+  bool fast = false;
+  struct Group {
+    std::array<unsigned char, max_rank> a{}, b{}, c{};  // axis of each label in A, B, C (unused where absent)
+    int count = 0;
+  };
+  Group batch, m, n, k;
+  // For each output axis, where its extent comes from: operand (0 = A, 1 = B) and axis.
+  std::array<unsigned char, max_rank> out_operand{}, out_axis{};
+  // Pairs of axes (in A, in B) that carry the same label: their extents must agree.
+  std::array<unsigned char, max_rank> shared_a{}, shared_b{};
+  int num_shared = 0;
+};
+
+namespace detail {
+constexpr int axis_in(const BoundTerm& t, int label) {
+  for (int d = 0; d < t.rank; ++d)
+    if (t.labels[d] == label) return d;
+  return -1;
+}
+constexpr bool has_repeats(const BoundTerm& t) {
+  for (int d = 0; d < t.rank; ++d)
+    for (int e = 0; e < d; ++e)
+      if (t.labels[d] == t.labels[e]) return true;
+  return false;
+}
+}  // namespace detail
+
+/// The fast-path description of a bound two-operand spec (fast == false when it does not qualify).
+constexpr StaticPair static_pair(const BoundSpec& spec) {
+  StaticPair p;
+  if (spec.error.failed() || spec.num_inputs != 2) return p;
+  const BoundTerm& a = spec.inputs[0];
+  const BoundTerm& b = spec.inputs[1];
+  const BoundTerm& c = spec.output;
+  if (detail::has_repeats(a) || detail::has_repeats(b)) return p;
+  // Walk A's labels in order (M and K and batch take A's order), then B's N labels in B's order.
+  for (int d = 0; d < a.rank; ++d) {
+    const int l = a.labels[d];
+    const int ib = detail::axis_in(b, l), ic = detail::axis_in(c, l);
+    StaticPair::Group* g = nullptr;
+    if (ib >= 0 && ic >= 0) g = &p.batch;
+    else if (ib >= 0) g = &p.k;
+    else if (ic >= 0) g = &p.m;
+    else return p;  // summed within A
+    g->a[g->count] = static_cast<unsigned char>(d);
+    g->b[g->count] = static_cast<unsigned char>(ib < 0 ? 0 : ib);
+    g->c[g->count++] = static_cast<unsigned char>(ic < 0 ? 0 : ic);
+    if (ib >= 0) {
+      p.shared_a[p.num_shared] = static_cast<unsigned char>(d);
+      p.shared_b[p.num_shared++] = static_cast<unsigned char>(ib);
+    }
+  }
+  for (int d = 0; d < b.rank; ++d) {
+    const int l = b.labels[d];
+    if (detail::axis_in(a, l) >= 0) continue;
+    const int ic = detail::axis_in(c, l);
+    if (ic < 0) return p;  // summed within B
+    p.n.b[p.n.count] = static_cast<unsigned char>(d);
+    p.n.c[p.n.count++] = static_cast<unsigned char>(ic);
+  }
+  if (p.k.count == 0) return p;  // no contraction: the loop backend's job
+  for (int d = 0; d < c.rank; ++d) {
+    const int ia = detail::axis_in(a, c.labels[d]);
+    p.out_operand[d] = ia >= 0 ? 0 : 1;
+    p.out_axis[d] = static_cast<unsigned char>(ia >= 0 ? ia : detail::axis_in(b, c.labels[d]));
+  }
+  p.fast = true;
+  return p;
+}
+
+}  // namespace ein
