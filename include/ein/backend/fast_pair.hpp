@@ -28,9 +28,11 @@ inline bool collapse_axes(const View& v, const unsigned char* axes, int count, i
   return true;
 }
 
-template <class T, std::size_t RA, std::size_t RB, std::size_t RC>
-bool try_fast_pair(const StaticPair& p, const TensorView<const T, RA>& a, const TensorView<const T, RB>& b,
-                   const TensorView<T, RC>& c, T alpha, T beta) {
+/// P is the spec's StaticPair, a constant: the group loops below unroll.
+template <const StaticPair& P, class T, std::size_t RA, std::size_t RB, std::size_t RC>
+bool try_fast_pair(const TensorView<const T, RA>& a, const TensorView<const T, RB>& b, const TensorView<T, RC>& c,
+                   T alpha, T beta) {
+  constexpr const StaticPair& p = P;
   for (int s = 0; s < p.num_shared; ++s)
     if (a.extent(p.shared_a[s]) != b.extent(p.shared_b[s])) return false;
   MatrixLayout la, lb, lc;

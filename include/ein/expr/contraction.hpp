@@ -127,8 +127,8 @@ class ContractionCore {
   bool try_fast(const TensorView<T, R>& dst, T alpha, T beta) const {
     Extents<R> extents{};
     if (!fast_extents(extents) || extents != dst.extents()) return false;
-    return try_fast_pair<T>(Source::pair, std::get<0>(operands_).view(), std::get<1>(operands_).view(), dst,
-                            alpha_ * alpha, beta);
+    return try_fast_pair<Source::pair, T>(std::get<0>(operands_).view(), std::get<1>(operands_).view(), dst,
+                                          alpha_ * alpha, beta);
   }
 
  protected:
