@@ -1,0 +1,6 @@
+// Gradients of the generated einsum cases, part 2 of 6 (see einsum_cases.hpp).
+#include "einsum_grad_check.hpp"
+
+using ein::test::ext;
+
+TEST_CASE("einsum gradients against central differences, part 2") { EIN_EINSUM_CASES_2(EIN_CHECK_EINSUM_CASE) }

@@ -1,0 +1,6 @@
+// Gradients of the generated einsum cases, part 3 of 6 (see einsum_cases.hpp).
+#include "einsum_grad_check.hpp"
+
+using ein::test::ext;
+
+TEST_CASE("einsum gradients against central differences, part 3") { EIN_EINSUM_CASES_3(EIN_CHECK_EINSUM_CASE) }
