@@ -1,0 +1,58 @@
+// Steady state: a repeated einsum of the same shapes into an existing tensor
+// allocates nothing (scratch buffers are kept per thread between calls).
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "engine_support.hpp"
+
+namespace {
+std::atomic<long> allocations{0};
+}
+
+void* operator new(std::size_t n) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  const std::size_t align = static_cast<std::size_t>(a);
+  if (void* p = std::aligned_alloc(align, (n + align - 1) / align * align)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+using ein::Extents;
+using ein::Tensor;
+using ein::test::random_tensor;
+
+template <class F>
+long allocations_of(F&& f) {
+  f();  // warm-up: fills this thread's scratch pool
+  const long before = allocations.load();
+  for (int i = 0; i < 10; ++i) f();
+  return (allocations.load() - before) / 10;
+}
+
+TEST_CASE("a repeated einsum of the same shapes allocates nothing after the first call") {
+  const auto a = random_tensor<float>(Extents<2>{64, 48}, 1);
+  const auto b = random_tensor<float>(Extents<2>{48, 32}, 2);
+  const auto c = random_tensor<float>(Extents<2>{32, 16}, 3);
+  const auto x = random_tensor<float>(Extents<4>{6, 5, 4, 3}, 4);
+  const auto y = random_tensor<float>(Extents<4>{3, 5, 7, 2}, 5);
+  Tensor<float, 2> gemm(64, 32), chain(64, 16);
+  Tensor<float, 4> permuted(6, 4, 2, 7);
+  Tensor<float, 1> sums(64);
+  CHECK(allocations_of([&] { gemm = ein::einsum<"ij,jk->ik">(a, b); }) == 0);                // fast path
+  CHECK(allocations_of([&] { gemm += 2.f * ein::einsum<"ij,jk->ik">(a, b); }) == 0);
+  CHECK(allocations_of([&] { chain = ein::einsum<"ij,jk,kl->il">(a, b, c); }) == 0);      // an intermediate
+  CHECK(allocations_of([&] { permuted = ein::einsum<"abcd,dbef->acfe">(x, y); }) == 0);  // permuted copies
+  CHECK(allocations_of([&] { sums = ein::einsum<"ij->i">(a); }) == 0);
+  MESSAGE("evaluating into a new tensor allocates its storage only: "
+          << allocations_of([&] { const Tensor<float, 2> fresh = ein::einsum<"ij,jk->ik">(a, b); }));
+  CHECK(allocations_of([&] { const Tensor<float, 2> fresh = ein::einsum<"ij,jk->ik">(a, b); }) == 1);
+}
