@@ -24,8 +24,15 @@ struct common_element<First, Rest...> {
   static constexpr bool same = (std::is_same_v<type, typename operand_info<Rest>::value_type> && ...);
 };
 
-/// What einsum returns when the spec was diagnosed: nothing more is instantiated from it.
-struct DiagnosedEinsum {};
+/// What einsum returns when the spec was diagnosed. It converts to anything
+/// default-constructible, so the diagnostic stays the only error the user sees.
+struct DiagnosedEinsum {
+  template <class X>
+  operator X() const {  // NOLINT: silences the follow-on conversion error
+    return X();
+  }
+  [[nodiscard]] DiagnosedEinsum eval() const { return {}; }
+};
 
 template <class T, class... Ops>
 std::array<Strided<const T>, sizeof...(Ops)> labelled_operands(const BoundSpec& bound, const Ops&... ops) {
