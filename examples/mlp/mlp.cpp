@@ -1,0 +1,454 @@
+// The lecture's MLP on Fashion-MNIST, examples in rows, written with einsum:
+//
+//   a = einsum<"ij,lj->li">(W1, X) + b1     X [N,784], W1 [H,784], b1 [H]
+//   h = relu(a)
+//   o = einsum<"ij,lj->li">(W2, h) + b2     W2 [10,H], b2 [10]
+//   loss = cross_entropy(o, labels);  loss.backward();  optimizer step
+//
+// Mini-batches are shuffled with a seed; the run is deterministic for a given
+// seed and thread count. Prints a progress bar (when stderr is a terminal) and
+// a line per epoch; writes the curve to CSV and, when gnuplot is on PATH, a PNG.
+// `mlp --help` lists the options.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <numbers>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <Eigen/Core>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include <ein/autodiff.hpp>
+#include <ein/data/fashion_mnist.hpp>
+
+namespace {
+
+using ein::index_t;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::filesystem::path data = ein::data::default_fashion_mnist_dir;
+  int epochs = 3;
+  index_t hidden = 256;
+  index_t batch = 128;
+  std::optional<double> lr;  // default per optimizer: 0.05 (SGD), 1e-3 (Adam)
+  double momentum = 0.9;
+  std::string optim = "sgd";
+  bool cosine = true;  // learning rate schedule: cosine from lr to 0 over the run, else constant
+  int threads = 1;
+  std::uint32_t seed = 1;
+  index_t limit = 0;  // 0: the whole training set
+  bool normalize = true;
+  std::string csv;
+  std::string plot;
+};
+
+constexpr const char* usage_text = R"(usage: mlp [options]
+Trains a 784-H-10 MLP (ReLU, cross-entropy) on Fashion-MNIST with ein.
+  --data DIR        folder with the four IDX files (plain or .gz)
+                    [/usr/share/datasets/fashion-mnist: apt-get install dataset-fashion-mnist]
+  --epochs E        passes over the training set [3]
+  --hidden H        hidden units [256]
+  --batch N         mini-batch size [128]
+  --optim sgd|adam  optimizer [sgd]
+  --lr X            learning rate [sgd: 0.05, adam: 0.001]
+  --momentum X      SGD momentum [0.9]
+  --schedule S      cosine (from lr down to 0 over the run) or constant [cosine]
+  --seed S          seed of the initial weights and of the shuffling [1]
+  --threads T       threads (OpenMP); results depend on it [1]
+  --limit K         train on the first K examples only (a short run) [all]
+  --no-normalize    pixels in [0, 1] instead of standardised
+  --csv FILE        write the curve (10 points per epoch) as CSV
+  --plot FILE.png   plot loss and accuracy with gnuplot (when on PATH)
+  --help            this text
+)";
+
+[[noreturn]] void usage_error(const std::string& why) {
+  std::fprintf(stderr, "mlp: %s\n%s", why.c_str(), usage_text);
+  std::exit(2);
+}
+
+std::string plain(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(usage_text, stdout);
+      std::exit(0);
+    }
+    if (arg == "--no-normalize") {
+      o.normalize = false;
+      continue;
+    }
+    if (i + 1 >= argc) usage_error("option " + std::string(arg) + " needs a value");
+    const std::string value = argv[++i];
+    const auto number = [&](double low, double high) {
+      char* end = nullptr;
+      const double v = std::strtod(value.c_str(), &end);
+      if (end == value.c_str() || *end != '\0' || !(v >= low && v <= high))
+        usage_error(std::string(arg) + " " + value + ": expected a number from " + plain(low) + " to " + plain(high));
+      return v;
+    };
+    const auto integer = [&](double low, double high) {
+      const double v = number(low, high);
+      if (v != std::floor(v)) usage_error(std::string(arg) + " " + value + ": expected a whole number");
+      return static_cast<std::int64_t>(v);
+    };
+    if (arg == "--data") o.data = value;
+    else if (arg == "--epochs") o.epochs = static_cast<int>(integer(1, 10000));
+    else if (arg == "--hidden") o.hidden = integer(1, 1 << 16);
+    else if (arg == "--batch") o.batch = integer(1, 1 << 20);
+    else if (arg == "--lr") o.lr = number(0, 100);
+    else if (arg == "--momentum") o.momentum = number(0, 1);
+    else if (arg == "--seed") o.seed = static_cast<std::uint32_t>(integer(0, 4294967295.0));
+    else if (arg == "--threads") o.threads = static_cast<int>(integer(1, 1024));
+    else if (arg == "--limit") o.limit = integer(1, 1e9);
+    else if (arg == "--csv") o.csv = value;
+    else if (arg == "--plot") o.plot = value;
+    else if (arg == "--schedule") {
+      if (value != "cosine" && value != "constant") usage_error("--schedule " + value + ": expected cosine or constant");
+      o.cosine = value == "cosine";
+    } else if (arg == "--optim") {
+      if (value != "sgd" && value != "adam") usage_error("--optim " + value + ": expected sgd or adam");
+      o.optim = value;
+    } else {
+      usage_error("unknown option " + std::string(arg));
+    }
+  }
+  return o;
+}
+
+/// The two layers. Weights: Kaiming uniform from the seed (gain sqrt(2) for the
+/// layer before the ReLU, 1 for the output layer); biases zero.
+struct Mlp {
+  ein::Var<float, 2> W1, W2;
+  ein::Var<float, 1> b1, b2;
+
+  Mlp(index_t inputs, index_t hidden, index_t classes, std::uint32_t seed)
+      : W1(ein::param(ein::Tensor<float, 2>(hidden, inputs))),
+        W2(ein::param(ein::Tensor<float, 2>(classes, hidden))),
+        b1(ein::param(ein::Tensor<float, 1>(hidden))),
+        b2(ein::param(ein::Tensor<float, 1>(classes))) {
+    std::mt19937 gen(seed);
+    ein::nn::kaiming_uniform(W1, gen, {.nonlinearity = ein::nn::Nonlinearity::relu});
+    ein::nn::kaiming_uniform(W2, gen, {.nonlinearity = ein::nn::Nonlinearity::linear});
+  }
+
+  /// Logits [N, 10] of X [N, 784].
+  [[nodiscard]] ein::Var<float, 2> operator()(const ein::Var<float, 2>& X) const {
+    const auto a = ein::einsum<"ij,lj->li">(W1, X) + b1;
+    const auto h = ein::relu(a);
+    return ein::einsum<"ij,lj->li">(W2, h) + b2;
+  }
+};
+
+/// Rows `order[first, first + n)` of `images` (and their labels): one mini-batch.
+void gather(const ein::data::Split& s, std::span<const index_t> rows, ein::Tensor<float, 2>& x, std::vector<int>& y) {
+  const index_t d = s.images.extent(1);
+  x = ein::Tensor<float, 2>(static_cast<index_t>(rows.size()), d);
+  y.resize(rows.size());
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    std::copy_n(s.images.data() + rows[r] * d, d, x.data() + static_cast<index_t>(r) * d);
+    y[r] = s.labels[static_cast<std::size_t>(rows[r])];
+  }
+}
+
+/// How many rows of `logits` have their largest value at the label.
+index_t count_correct(const ein::Tensor<float, 2>& logits, std::span<const int> labels) {
+  index_t correct = 0;
+  const index_t c = logits.extent(1);
+  for (index_t r = 0; r < logits.extent(0); ++r) {
+    const float* row = logits.data() + r * c;
+    correct += (std::max_element(row, row + c) - row) == labels[static_cast<std::size_t>(r)];
+  }
+  return correct;
+}
+
+struct Score {
+  double loss = 0, accuracy = 0;
+};
+
+/// Mean loss and accuracy over a whole split, without recording anything.
+Score evaluate(const Mlp& model, const ein::data::Split& s) {
+  const ein::no_grad guard;
+  constexpr index_t chunk = 1000;
+  std::vector<index_t> rows;
+  ein::Tensor<float, 2> x;
+  std::vector<int> y;
+  double loss = 0;
+  index_t correct = 0;
+  for (index_t first = 0; first < s.size(); first += chunk) {
+    const index_t n = std::min(chunk, s.size() - first);
+    rows.resize(static_cast<std::size_t>(n));
+    for (index_t r = 0; r < n; ++r) rows[static_cast<std::size_t>(r)] = first + r;
+    gather(s, rows, x, y);
+    const auto logits = model(ein::constant(std::move(x)));
+    loss += double(ein::cross_entropy(logits, y).value()()) * double(n);
+    correct += count_correct(logits.value(), y);
+  }
+  return {loss / double(s.size()), double(correct) / double(s.size())};
+}
+
+/// A permutation of [0, n) from the generator, the same on every platform
+/// (std::shuffle and std::uniform_int_distribution are not specified exactly).
+void shuffle(std::vector<index_t>& order, std::mt19937_64& gen) {
+  for (std::size_t i = order.size(); i > 1; --i) {
+    const std::size_t j = static_cast<std::size_t>(gen() % i);
+    std::swap(order[i - 1], order[j]);
+  }
+}
+
+/// A one-line progress bar on stderr, redrawn in place (only on a terminal).
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled) {}
+  void draw(int epoch, int epochs, index_t done, index_t total, double loss, double accuracy, double seconds) {
+    if (!enabled_) return;
+    const auto now = Clock::now();
+    if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    constexpr int width = 28;
+    const int filled = static_cast<int>(width * done / std::max<index_t>(total, 1));
+    std::string bar(static_cast<std::size_t>(filled), '#');
+    bar.resize(width, '.');
+    std::fprintf(stderr, "\r  epoch %d/%d [%s] %3d%%  loss %.4f  acc %5.1f%%  %6.0f samples/s ", epoch, epochs,
+                 bar.c_str(), static_cast<int>(100 * done / std::max<index_t>(total, 1)), loss, 100 * accuracy,
+                 seconds > 0 ? double(done) / seconds : 0.0);
+    std::fflush(stderr);
+  }
+  void clear() {
+    if (enabled_) std::fprintf(stderr, "\r%*s\r", 100, "");
+  }
+
+ private:
+  bool enabled_;
+  Clock::time_point last_{};
+};
+
+/// One point of the curve: training loss and accuracy since the previous point;
+/// test loss and accuracy at the end of each epoch only.
+struct Point {
+  double epoch;
+  index_t step;
+  double train_loss, train_accuracy;
+  std::optional<Score> test;
+  double seconds, samples_per_second;
+};
+
+void write_csv(const std::string& path, const std::vector<Point>& curve) {
+  std::ofstream out(path);
+  out << "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,seconds,samples_per_second\n";
+  char line[256];
+  for (const Point& p : curve) {
+    std::snprintf(line, sizeof line, "%.3f,%ld,%.6f,%.6f,", p.epoch, static_cast<long>(p.step), p.train_loss,
+                  p.train_accuracy);
+    out << line;
+    if (p.test) {
+      std::snprintf(line, sizeof line, "%.6f,%.6f", p.test->loss, p.test->accuracy);
+      out << line;
+    } else {
+      out << ",";
+    }
+    std::snprintf(line, sizeof line, ",%.3f,%.1f\n", p.seconds, p.samples_per_second);
+    out << line;
+  }
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+bool on_path(const char* program) {
+  const char* path = std::getenv("PATH");
+  if (!path) return false;
+  std::string_view rest = path;
+  while (!rest.empty()) {
+    const std::size_t colon = rest.find(':');
+    const std::filesystem::path dir(std::string(rest.substr(0, colon)));
+    if (::access((dir / program).c_str(), X_OK) == 0) return true;
+    rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+  }
+  return false;
+}
+
+/// Loss (left) and accuracy (right) against epochs, through gnuplot's pngcairo.
+bool write_plot(const std::string& png, const std::vector<Point>& curve, const std::string& title) {
+  if (!on_path("gnuplot")) {
+    std::fprintf(stderr, "mlp: gnuplot is not on PATH (apt-get install gnuplot-nox): no plot written\n");
+    return false;
+  }
+  std::string script = "$train << EOD\n";
+  char line[160];
+  for (const Point& p : curve) {
+    std::snprintf(line, sizeof line, "%.3f %.6f %.4f\n", p.epoch, p.train_loss, 100 * p.train_accuracy);
+    script += line;
+  }
+  script += "EOD\n$test << EOD\n0 NaN NaN\n";
+  for (const Point& p : curve)
+    if (p.test) {
+      std::snprintf(line, sizeof line, "%.3f %.6f %.4f\n", p.epoch, p.test->loss, 100 * p.test->accuracy);
+      script += line;
+    }
+  script += "EOD\n";
+  script += "set terminal pngcairo size 1100,420 font 'sans,10'\nset output '" + png + "'\n";
+  script += "set multiplot layout 1,2 title '" + title + "'\n";
+  script += "set grid\nset key top right\nset xlabel 'epoch'\nset xrange [0:*]\n";
+  script += "set offsets 0, graph 0.03, graph 0.05, graph 0.05\n";
+  script += "set ylabel 'cross-entropy loss'\n";
+  script += "plot $train using 1:2 with lines lw 2 title 'train (running)', "
+            "$test using 1:2 with linespoints lw 2 pt 7 title 'test'\n";
+  script += "set key bottom right\nset ylabel 'accuracy (%)'\n";
+  script += "plot $train using 1:3 with lines lw 2 title 'train (running)', "
+            "$test using 1:3 with linespoints lw 2 pt 7 title 'test'\n";
+  script += "unset multiplot\n";
+  FILE* gp = ::popen("gnuplot", "w");
+  if (!gp) return false;
+  std::fwrite(script.data(), 1, script.size(), gp);
+  return ::pclose(gp) == 0;
+}
+
+int run(const Options& o) {
+  Eigen::setNbThreads(o.threads);
+#ifdef _OPENMP
+  omp_set_num_threads(o.threads);
+#endif
+  const auto t_load = Clock::now();
+  ein::data::FashionMnist data;
+  try {
+    data = ein::data::load_fashion_mnist(o.data, {.normalize = o.normalize});
+  } catch (const ein::data::data_error& e) {
+    std::fprintf(stderr, "mlp: %s\n  (pass that folder with --data DIR)\n", e.what());
+    return 1;
+  }
+  const double load_seconds = std::chrono::duration<double>(Clock::now() - t_load).count();
+  const index_t train_n = o.limit > 0 ? std::min(o.limit, data.train.size()) : data.train.size();
+  const index_t inputs = data.train.images.extent(1), classes = 10;
+  const double lr = o.lr.value_or(o.optim == "adam" ? 1e-3 : 0.05);
+
+  Mlp model(inputs, o.hidden, classes, o.seed);
+  std::variant<ein::optim::SGD, ein::optim::Adam> optimizer =
+      o.optim == "adam"
+          ? std::variant<ein::optim::SGD, ein::optim::Adam>(
+                std::in_place_type<ein::optim::Adam>, std::vector<ein::optim::Parameter>{model.W1, model.b1, model.W2, model.b2},
+                ein::optim::AdamOptions{.lr = lr})
+          : std::variant<ein::optim::SGD, ein::optim::Adam>(
+                std::in_place_type<ein::optim::SGD>, std::vector<ein::optim::Parameter>{model.W1, model.b1, model.W2, model.b2},
+                ein::optim::SGDOptions{.lr = lr, .momentum = o.momentum});
+
+  const int threads = Eigen::nbThreads();
+  std::printf("Fashion-MNIST from %s (%.1f s): %ld training examples%s, %ld test; pixels %s\n",
+              o.data.string().c_str(), load_seconds, static_cast<long>(train_n),
+              train_n < data.train.size() ? " (--limit)" : "", static_cast<long>(data.test.size()),
+              o.normalize ? "standardised" : "in [0, 1]");
+  std::printf("MLP 784-%ld-10 (%ld parameters), batch %ld, %s lr %g%s%s, seed %u, %d thread%s\n",
+              static_cast<long>(o.hidden), static_cast<long>(o.hidden * (inputs + 1) + classes * (o.hidden + 1)),
+              static_cast<long>(o.batch), o.optim == "adam" ? "Adam" : "SGD", lr,
+              o.optim == "adam" ? "" : (" momentum " + plain(o.momentum)).c_str(),
+              o.cosine ? " (cosine schedule)" : "", o.seed,
+              threads, threads == 1 ? "" : "s");
+  std::fflush(stdout);
+
+  std::vector<index_t> order(static_cast<std::size_t>(train_n));
+  for (index_t i = 0; i < train_n; ++i) order[static_cast<std::size_t>(i)] = i;
+  std::mt19937_64 shuffler(o.seed);
+  Progress progress(::isatty(STDERR_FILENO) != 0);
+  std::vector<Point> curve;
+  ein::Tensor<float, 2> x;
+  std::vector<int> y;
+  const index_t steps = (train_n + o.batch - 1) / o.batch;
+  index_t step = 0;
+  double train_seconds = 0;
+
+  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    shuffle(order, shuffler);
+    const auto start = Clock::now();
+    double epoch_loss = 0, window_loss = 0;
+    index_t epoch_correct = 0, window_correct = 0, window_n = 0;
+    int next_point = 1;
+    for (index_t s = 0; s < steps; ++s) {
+      const index_t first = s * o.batch, n = std::min(o.batch, train_n - first);
+      gather(data.train, std::span<const index_t>(order).subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(n)),
+             x, y);
+      const auto logits = model(ein::constant(std::move(x)));
+      const auto loss = ein::cross_entropy(logits, y);
+      const double rate = o.cosine ? 0.5 * lr * (1 + std::cos(std::numbers::pi * double(step) / double(steps * o.epochs))) : lr;
+      std::visit([&](auto& opt) { opt.options().lr = rate; opt.zero_grad(); }, optimizer);
+      loss.backward();
+      std::visit([](auto& opt) { opt.step(); }, optimizer);
+      ++step;
+
+      const double l = loss.value()() * double(n);
+      const index_t c = count_correct(logits.value(), y);
+      epoch_loss += l;
+      window_loss += l;
+      epoch_correct += c;
+      window_correct += c;
+      window_n += n;
+      const index_t done = first + n;
+      const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      progress.draw(epoch, o.epochs, done, train_n, epoch_loss / double(done), double(epoch_correct) / double(done),
+                    seconds);
+      // Ten points per epoch for the curve.
+      if (done * 10 >= train_n * next_point) {
+        while (done * 10 >= train_n * next_point) ++next_point;
+        curve.push_back({epoch - 1 + double(done) / double(train_n), step, window_loss / double(window_n),
+                         double(window_correct) / double(window_n), std::nullopt, train_seconds + seconds,
+                         double(done) / seconds});
+        window_loss = 0;
+        window_correct = window_n = 0;
+      }
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    train_seconds += seconds;
+    progress.clear();
+    const Score test = evaluate(model, data.test);
+    curve.back().test = test;
+    std::printf("epoch %2d/%d  loss %.4f  train %5.2f%%  test %5.2f%% (loss %.4f)  %5.1f s  %6.0f samples/s\n", epoch,
+                o.epochs, epoch_loss / double(train_n), 100.0 * double(epoch_correct) / double(train_n),
+                100 * test.accuracy, test.loss, seconds, double(train_n) / seconds);
+    std::fflush(stdout);
+  }
+  std::printf("trained %ld steps in %.1f s; test accuracy %.2f%%\n", static_cast<long>(step), train_seconds,
+              100 * curve.back().test->accuracy);
+
+  if (!o.csv.empty()) {
+    write_csv(o.csv, curve);
+    std::printf("curve written to %s\n", o.csv.c_str());
+  }
+  if (!o.plot.empty()) {
+    char title[160];
+    std::snprintf(title, sizeof title, "ein MLP 784-%ld-10 on Fashion-MNIST, %s lr %g, batch %ld",
+                  static_cast<long>(o.hidden), o.optim == "adam" ? "Adam" : "SGD", lr, static_cast<long>(o.batch));
+    if (write_plot(o.plot, curve, title)) std::printf("plot written to %s\n", o.plot.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(parse(argc, argv));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mlp: %s\n", e.what());
+    return 1;
+  }
+}
