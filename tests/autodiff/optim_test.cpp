@@ -1,0 +1,223 @@
+// SGD and Adam against updates computed by hand with PyTorch's algorithms (the
+// expected values come from a plain transcription of torch.optim.SGD / Adam in
+// double, three steps with fixed gradients), mixed parameter lists, skipped
+// parameters, no allocation after the first step, and a small training run.
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "ein/autodiff.hpp"
+
+using ein::Tensor;
+
+// Counts allocations while `counting` is set (replaces the global operator new;
+// nothing else in this test program depends on it).
+namespace {
+std::atomic<bool> counting{false};
+std::atomic<long> allocations{0};
+void* counted(std::size_t n, std::size_t align) {
+  if (counting) ++allocations;
+  void* p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align)
+                                              : std::malloc(n == 0 ? 1 : n);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+}  // namespace
+void* operator new(std::size_t n) { return counted(n, 0); }
+void* operator new[](std::size_t n) { return counted(n, 0); }
+void* operator new(std::size_t n, std::align_val_t a) { return counted(n, static_cast<std::size_t>(a)); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted(n, static_cast<std::size_t>(a)); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace {
+using Steps = std::vector<std::array<double, 2>>;
+
+/// Three steps of `Opt` on p = (1, -2) with gradients (0.5, -1), (0.1, 0.3), (-0.2, 0.4),
+/// written straight into p's gradient as a backward would; p after each step.
+template <class T, class Opt, class Options>
+void check_steps(const Options& options, const Steps& expected, double tolerance) {
+  const auto p = ein::param(Tensor<T, 1>({2}, {1, -2}));
+  Opt opt({p}, options);
+  const Steps grads{{0.5, -1.0}, {0.1, 0.3}, {-0.2, 0.4}};
+  for (std::size_t s = 0; s < grads.size(); ++s) {
+    opt.zero_grad();
+    p.grad()(0) = static_cast<T>(grads[s][0]);
+    p.grad()(1) = static_cast<T>(grads[s][1]);
+    opt.step();
+    CAPTURE(s);
+    CHECK(static_cast<double>(p.value()(0)) == doctest::Approx(expected[s][0]).epsilon(tolerance));
+    CHECK(static_cast<double>(p.value()(1)) == doctest::Approx(expected[s][1]).epsilon(tolerance));
+  }
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE("SGD matches PyTorch's updates", T, float, double) {
+  using ein::optim::SGD;
+  const double tol = std::is_same_v<T, float> ? 1e-6 : 1e-13;
+  SUBCASE("plain") {
+    check_steps<T, SGD>(ein::optim::SGDOptions{.lr = 0.1}, {{0.95, -1.9}, {0.94, -1.93}, {0.96, -1.97}}, tol);
+  }
+  SUBCASE("momentum") {
+    check_steps<T, SGD>(SGD::Options{.lr = 0.1, .momentum = 0.9},
+                        {{0.95, -1.9}, {0.8949999999999999, -1.8399999999999999}, {0.8654999999999999, -1.8259999999999998}},
+                        tol);
+  }
+  SUBCASE("momentum, dampening, weight decay") {
+    check_steps<T, SGD>(SGD::Options{.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .weight_decay = 0.01},
+                        {{0.949, -1.898}, {0.8932458999999999, -1.8314918}, {0.8602632886899999, -1.80598607738}}, tol);
+  }
+  SUBCASE("nesterov, weight decay") {
+    check_steps<T, SGD>(SGD::Options{.lr = 0.1, .momentum = 0.9, .weight_decay = 0.1, .nesterov = true},
+                        {{0.886, -1.772}, {0.801566, -1.698132}, {0.765319646, -1.664334292}}, tol);
+  }
+  SUBCASE("maximize") {
+    check_steps<T, SGD>(SGD::Options{.lr = 0.1, .maximize = true},
+                        {{1.05, -2.1}, {1.06, -2.0700000000000003}, {1.04, -2.0300000000000002}}, tol);
+  }
+}
+
+TEST_CASE_TEMPLATE("Adam matches PyTorch's updates", T, float, double) {
+  using ein::optim::Adam;
+  const double tol = std::is_same_v<T, float> ? 1e-6 : 1e-12;
+  SUBCASE("defaults, lr 0.1") {
+    check_steps<T, Adam>(Adam::Options{.lr = 0.1},
+                         {{0.900000002, -1.900000001},
+                          {0.8196959063846517, -1.8572151424292265},
+                          {0.7852605318354889, -1.8492092384765841}},
+                         tol);
+  }
+  SUBCASE("betas, eps, weight decay") {
+    check_steps<T, Adam>(Adam::Options{.lr = 0.1, .betas = {0.8, 0.9}, .eps = 1e-6, .weight_decay = 0.1},
+                         {{0.9000001666663889, -1.900000083333264},
+                          {0.8145000816059933, -1.8430882954196808},
+                          {0.7660664352643094, -1.8147715297185076}},
+                         tol);
+  }
+  SUBCASE("amsgrad keeps the largest second moment") {
+    check_steps<T, Adam>(Adam::Options{.lr = 0.1, .betas = {0.9, 0.5}, .amsgrad = true},
+                         {{0.900000002, -1.900000001},
+                          {0.8290937217089079, -1.8613238476402656},
+                          {0.8002931085681679, -1.8544898037537518}},
+                         tol);
+    check_steps<T, Adam>(Adam::Options{.lr = 0.1, .betas = {0.9, 0.5}},
+                         {{0.900000002, -1.900000001},
+                          {0.8035087771461987, -1.8496479383178588},
+                          {0.7595882544695939, -1.839516477660706}},
+                         tol);
+  }
+  SUBCASE("maximize") {
+    check_steps<T, Adam>(Adam::Options{.lr = 0.1, .maximize = true},
+                         {{1.099999998, -2.099999999},
+                          {1.1803040936153482, -2.1427848575707737},
+                          {1.214739468164511, -2.150790761523416}},
+                         tol);
+  }
+}
+
+TEST_CASE("one optimizer over Vars of several ranks and both element types") {
+  const auto w = ein::param(Tensor<float, 2>({1, 2}, {1, 2}));
+  const auto b = ein::param(Tensor<double, 1>({1}, {3}));
+  const auto s = ein::param(Tensor<float, 0>({}, {4}));
+  const auto unused = ein::param(Tensor<double, 1>({1}, {5}));
+  const auto frozen = ein::constant(Tensor<float, 1>({1}, {6}));
+  ein::optim::SGD opt({w, b, s, unused, frozen}, {.lr = 0.5f});
+  w.grad()(0, 1) = 1;
+  b.grad()(0) = 2;
+  s.grad()() = -2;
+  opt.step();
+  CHECK(w.value()(0, 0) == 1.0f);
+  CHECK(w.value()(0, 1) == 1.5f);
+  CHECK(b.value()(0) == 2.0);
+  CHECK(s.value()() == 5.0f);
+  CHECK(unused.value()(0) == 5.0);  // no gradient yet: skipped, as PyTorch's grad None
+  CHECK(frozen.value()(0) == 6.0f);
+  opt.zero_grad();
+  CHECK(w.grad()(0, 1) == 0.0f);
+  CHECK(b.grad()(0) == 0.0);
+  CHECK(opt.parameters().size() == 5);
+  opt.options().lr = 0.25;  // a schedule
+  w.grad()(0, 0) = 4;
+  opt.step();
+  CHECK(w.value()(0, 0) == 0.0f);
+}
+
+TEST_CASE("steps after the first allocate nothing") {
+  const auto w = ein::param(Tensor<float, 2>(8, 4));
+  const auto b = ein::param(Tensor<double, 1>(8));
+  ein::optim::Adam adam({w, b}, {.lr = 1e-2, .amsgrad = true});
+  ein::optim::SGD sgd({w, b}, {.lr = 1e-2, .momentum = 0.9});
+  w.grad().fill(0.5f);
+  b.grad().fill(-0.25);
+  adam.step();
+  sgd.step();
+  allocations = 0;
+  counting = true;
+  for (int i = 0; i < 5; ++i) {
+    adam.step();
+    sgd.step();
+    adam.zero_grad();
+    sgd.zero_grad();
+  }
+  counting = false;
+  CHECK(allocations == 0);
+}
+
+TEST_CASE("optimizer options are checked") {
+  const auto w = ein::param(Tensor<float, 1>(2));
+  CHECK_THROWS_AS((ein::optim::SGD({w}, {.lr = -1})), std::invalid_argument);
+  CHECK_THROWS_AS((ein::optim::SGD({w}, {.lr = 0.1, .nesterov = true})), std::invalid_argument);
+  CHECK_THROWS_AS((ein::optim::Adam({w}, {.betas = {0.9, 1.0}})), std::invalid_argument);
+  CHECK_THROWS_AS((ein::optim::Adam({w}, {.eps = -1})), std::invalid_argument);
+  // a parameter resized after its state was made
+  ein::optim::Adam adam({w});
+  w.grad().fill(1);
+  adam.step();
+  w.mutable_value() = Tensor<float, 1>(3);
+  w.node()->zero_grad();
+  CHECK_THROWS_AS(adam.step(), ein::shape_error);
+}
+
+TEST_CASE("a small classifier trains: einsum, bias, relu, cross_entropy, Adam") {
+  // Two Gaussian blobs in 2-D, labels 0 and 1.
+  std::mt19937 gen(3);
+  std::normal_distribution<float> noise(0.0f, 0.5f);
+  Tensor<float, 2> x(32, 2);
+  std::vector<int> labels(32);
+  for (int n = 0; n < 32; ++n) {
+    labels[n] = n % 2;
+    x(n, 0) = (labels[n] ? 1.5f : -1.5f) + noise(gen);
+    x(n, 1) = (labels[n] ? -1.0f : 1.0f) + noise(gen);
+  }
+  const auto w1 = ein::param(Tensor<float, 2>(8, 2));
+  const auto b1 = ein::param(Tensor<float, 1>(8));
+  const auto w2 = ein::param(Tensor<float, 2>(2, 8));
+  const auto b2 = ein::param(Tensor<float, 1>(2));
+  ein::nn::kaiming_uniform(w1, 1);
+  ein::nn::kaiming_uniform(w2, 2);
+  ein::optim::Adam opt({w1, b1, w2, b2}, {.lr = 0.05f});
+  float first = 0, last = 0;
+  for (int step = 0; step < 60; ++step) {
+    const auto hidden = ein::relu(ein::einsum<"hi,ni->nh">(w1, x) + b1);
+    const auto logits = ein::einsum<"ch,nh->nc">(w2, hidden) + b2;
+    const auto loss = ein::cross_entropy(logits, labels);
+    opt.zero_grad();
+    loss.backward(ein::retain_graph);  // retain: see semantics_test.cpp on run_backward
+    opt.step();
+    if (step == 0) first = loss.value()();
+    last = loss.value()();
+  }
+  CHECK(last < 0.25f * first);
+  CHECK(last < 0.1f);
+}

@@ -1,0 +1,144 @@
+// The tape's accumulation semantics, seen through the ops: a Var used twice gets
+// both contributions, leaf gradients add up across backward calls until
+// zero_grad, no_grad records nothing, a freed graph throws, retain_graph keeps it.
+//
+// Intermediate results are kept in named Vars where a test calls plain backward():
+// run_backward frees the root first and then touches nodes only it kept alive
+// (a use after free in var.hpp, reported to the lead).
+#include <stdexcept>
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "ein/autodiff.hpp"
+
+using ein::Tensor;
+
+namespace {
+template <class F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(nothing thrown)";
+}
+}  // namespace
+
+TEST_CASE("a Var used twice in one graph gets both contributions") {
+  const auto x = ein::param(Tensor<double, 1>({3}, {1, 2, 3}));
+  const auto square = x * x;
+  const auto y = square + x;
+  const auto loss = ein::sum(y);
+  loss.backward();
+  CHECK(x.grad()(0) == 3.0);  // 2x + 1
+  CHECK(x.grad()(2) == 7.0);
+  x.zero_grad();
+  const auto dot = ein::einsum<"i,i->">(x, x);
+  dot.backward();
+  CHECK(x.grad()(1) == 4.0);  // 2x
+  x.zero_grad();
+  // two branches that meet again
+  const auto a = ein::exp(x);
+  const auto b = x * 3.0;
+  const auto sa = ein::sum(a);
+  const auto sb = ein::sum(b);
+  const auto both = sa + sb;
+  both.backward();
+  CHECK(x.grad()(0) == doctest::Approx(std::exp(1.0) + 3));
+}
+
+TEST_CASE("leaf gradients add up across backward calls until zero_grad") {
+  const auto x = ein::param(Tensor<float, 1>({2}, {1, 2}));
+  const auto twice = x * 2.0f;
+  const auto l1 = ein::sum(twice);
+  l1.backward();
+  const auto thrice = x * 3.0f;
+  const auto l2 = ein::sum(thrice);
+  l2.backward();
+  CHECK(x.grad()(0) == 5.0f);
+  x.zero_grad();
+  CHECK(x.grad()(1) == 0.0f);
+  const auto again = x * 2.0f;
+  const auto l3 = ein::mean(again);
+  l3.backward();
+  CHECK(x.grad()(1) == 1.0f);
+}
+
+TEST_CASE("gradients reach only what requires them; intermediate gradients are freed") {
+  const auto x = ein::param(Tensor<double, 2>({1, 2}, {1, 2}));
+  const auto c = ein::constant(Tensor<double, 2>({1, 2}, {3, 4}));
+  const auto y = x * c;
+  const auto loss = ein::sum(y);
+  CHECK(y.requires_grad());
+  CHECK_FALSE((c * 2.0).requires_grad());
+  loss.backward();
+  CHECK(x.grad()(0, 1) == 4.0);
+  CHECK_FALSE(c.node()->has_grad());
+  CHECK_FALSE(y.node()->has_grad());
+}
+
+TEST_CASE("no_grad records nothing") {
+  const auto x = ein::param(Tensor<double, 2>({2, 2}, {1, 2, 3, 4}));
+  const auto b = ein::param(Tensor<double, 1>({2}, {1, 1}));
+  {
+    ein::no_grad guard;
+    CHECK_FALSE(ein::grad_enabled());
+    const auto outputs = {
+        ein::sum(x + b), ein::sum(ein::exp(x) * 2.0), ein::mean(ein::softmax(x, 1)),
+        ein::cross_entropy(x, {0, 1}), ein::mse_loss(x, x), ein::sum(ein::einsum<"ij,j->i">(x, b)),
+    };
+    for (const auto& y : outputs) {
+      CHECK_FALSE(y.requires_grad());
+      CHECK(y.node()->is_leaf());
+      CHECK(y.node()->inputs().empty());
+    }
+  }
+  CHECK(ein::grad_enabled());
+  CHECK((x + b).requires_grad());
+}
+
+TEST_CASE("backward through a freed graph throws; retain_graph keeps it") {
+  const auto x = ein::param(Tensor<double, 1>({2}, {1, 2}));
+  const auto y = x * x;
+  const auto loss = ein::sum(y);
+  loss.backward();
+  CHECK_THROWS_AS(loss.backward(), ein::autodiff_error);
+  // another root over the freed part of the graph
+  const auto again = ein::sum(y * 2.0);
+  CHECK_THROWS_AS(again.backward(), ein::autodiff_error);
+
+  // one node: its rule runs twice and the leaf gets both
+  const auto z = ein::param(Tensor<double, 1>({2}, {1, 2}));
+  const auto dot = ein::einsum<"i,i->">(z, z);
+  dot.backward(ein::retain_graph);
+  dot.backward(ein::retain_graph);
+  CHECK(z.grad()(1) == 8.0);  // 2 * 2z
+  dot.backward();
+  CHECK(z.grad()(1) == 12.0);
+  CHECK_THROWS_AS(dot.backward(), ein::autodiff_error);
+}
+
+// var.hpp keeps an intermediate node's gradient after a retained backward, so the
+// second backward adds the old one again: x.grad ends 6x instead of 4x. Reported to
+// the lead; remove may_fail when run_backward zeroes non-leaf gradients first.
+TEST_CASE("retain_graph through intermediate nodes gives each backward's gradient once" * doctest::may_fail()) {
+  const auto x = ein::param(Tensor<double, 1>({2}, {1, 2}));
+  const auto y = x * x;
+  const auto loss = ein::sum(y);
+  loss.backward(ein::retain_graph);
+  CHECK(x.grad()(1) == 4.0);
+  loss.backward();
+  CHECK(x.grad()(1) == 8.0);
+}
+
+TEST_CASE("einsum and op errors on Vars name the op and both shapes") {
+  const auto a = ein::param(Tensor<double, 2>(2, 3));
+  const auto b = ein::param(Tensor<double, 2>(4, 5));
+  CHECK_THROWS_AS((void)ein::einsum<"ij,jk->ik">(a, b), ein::shape_error);
+  CHECK(message_of([&] { (void)ein::einsum<"ij,jk->ik">(a, b); }).starts_with("einsum \"ij,jk->ik\": label 'j'"));
+  CHECK(message_of([&] { (void)(a - b); }) == "Var '-': extents (2, 3) and (4, 5) differ");
+  const auto s = ein::param(Tensor<double, 1>(2));
+  CHECK(message_of([&] { (void)ein::softmax(s, 1); }) == "softmax: dim 1 is out of range for extents (2)");
+}
