@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+"""Turns bench/report's raw runs into bench/results/results.md and ratios.png.
+
+Reads RESULTS/raw/*.json (Google Benchmark), raw/cases.tsv (the case table),
+raw/meta.txt, verify.txt and compile_time.txt. Each benchmark's figure is its
+median over repetitions (the median aggregate, or the median of the runs).
+Ratios are throughput ratios, ein ÷ baseline: above 1, ein is faster.
+
+Targets of the speed issue, checked per element type and thread count:
+  gemm with M·N·K >= 256³ per GEMM   ein ÷ best GEMM >= 0.95 and ein ÷ torch >= 1
+  permuted ("acbd,dcef->abfe")       ein ÷ best GEMM on pre-permuted data >= 0.85
+  chain                              ein ÷ torch >= 20
+  memory-bound                       ein ÷ hand loop >= 0.8
+  small                              ein time <= 1.5 × Eigen's product (ein ÷ Eigen >= 1/1.5), ein ÷ torch >= 20
+"Best GEMM" is the faster of BLAS (when built) and Eigen's GEMM, on pre-arranged data.
+"""
+import glob
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+out = sys.argv[1]
+raw = os.path.join(out, "raw")
+
+# ---- the case table ----
+cases = []
+with open(os.path.join(raw, "cases.tsv")) as f:
+    header = f.readline().rstrip("\n").split("\t")
+    for line in f:
+        row = dict(zip(header, line.rstrip("\n").split("\t")))
+        for k in ("batch", "m", "n", "k"):
+            row[k] = int(row[k])
+        row["id"] = row["spec"] + "/" + row["size"]
+        cases.append(row)
+
+# ---- medians ----
+runs, medians, allocs = {}, {}, {}
+for path in sorted(glob.glob(os.path.join(raw, "*.json"))):
+    data = json.load(open(path))
+    for b in data.get("benchmarks", []):
+        if b.get("error_occurred"):
+            continue
+        name = b.get("run_name", b["name"])
+        if name.endswith("/real_time"):
+            name = name[: -len("/real_time")]
+        rate = b.get("FLOPS", b.get("BYTES"))
+        if rate is None:
+            continue
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                medians[name] = rate
+                allocs[name] = b.get("allocs", 0.0)
+        else:
+            runs.setdefault(name, []).append((rate, b.get("allocs", 0.0)))
+for name, values in runs.items():
+    if name not in medians:
+        medians[name] = statistics.median(v[0] for v in values)
+        allocs[name] = statistics.median(v[1] for v in values)
+
+
+def rate(case_id, typ, impl, threads):
+    return medians.get(f"{case_id}/{typ}/{impl}/threads:{threads}")
+
+
+types = [t for t in ("float", "double") if any(f"/{t}/" in n for n in medians)]
+thread_counts = sorted({int(n.rsplit("threads:", 1)[1]) for n in medians})
+has_blas = any("/blas/" in n for n in medians)
+has_torch = any("/torch/" in n for n in medians)
+
+
+def best_gemm(c, typ, t):
+    cands = [(rate(c["id"], typ, i, t), i) for i in ("blas", "eigen_gemm")]
+    cands = [(v, i) for v, i in cands if v]
+    return max(cands) if cands else (None, None)
+
+
+def ratio(a, b):
+    return a / b if a and b else None
+
+
+def targets(c):
+    kind = c["kind"]
+    if kind == "gemm" and c["m"] * c["n"] * c["k"] >= 256**3:
+        return [("best GEMM", 0.95), ("torch", 1.0)]
+    if kind == "permuted":
+        return [("best GEMM", 0.85)]
+    if kind == "chain":
+        return [("torch", 20.0)]
+    if kind == "memory":
+        return [("hand loop", 0.8)]
+    if kind == "small":
+        return [("Eigen", 1 / 1.5), ("torch", 20.0)]
+    return []
+
+
+def fmt_rate(v):
+    if v is None:
+        return "—"
+    g = v / 1e9
+    return f"{g:.3g}" if g < 100 else f"{g:.0f}"
+
+
+def fmt_ratio(v):
+    if v is None:
+        return "—"
+    return f"{v:.2f}" if v < 10 else f"{v:.0f}" if v >= 100 else f"{v:.1f}"
+
+
+def read(name):
+    p = os.path.join(out, name)
+    return open(p).read() if os.path.exists(p) else ""
+
+
+meta = dict(line.split(": ", 1) for line in read("raw/meta.txt").splitlines() if ": " in line)
+
+# ---- rows ----
+rows, misses, allocating = [], [], []
+for typ in types:
+    for t in thread_counts:
+        for c in cases:
+            cid = c["id"]
+            ein = rate(cid, typ, "ein", t)
+            if ein is None:
+                continue
+            unit = "GB/s" if c["kind"] == "memory" else "GFLOP/s"
+            bg, bg_impl = best_gemm(c, typ, t)
+            vs = {
+                "best GEMM": ratio(ein, bg),
+                "torch": ratio(ein, rate(cid, typ, "torch", t)),
+                "hand loop": ratio(ein, rate(cid, typ, "hand_loop", t)),
+                "Eigen": ratio(ein, rate(cid, typ, "eigen_gemm", t)),
+            }
+            checks = []
+            for what, goal in targets(c):
+                v = vs[what]
+                if v is None:
+                    checks.append(f"÷{what}: not measured")
+                    continue
+                ok = v >= goal * (1 - 1e-9)
+                checks.append(f"÷{what} {fmt_ratio(v)} {'≥' if ok else '<'} {fmt_ratio(goal)} {'✓' if ok else '✗'}")
+                if not ok:
+                    misses.append((cid, typ, t, what, v, goal))
+            a = allocs.get(f"{cid}/{typ}/ein/threads:{t}", 0.0)
+            if a > 0:
+                allocating.append((cid, typ, t, a))
+            rows.append(dict(case=c, typ=typ, t=t, unit=unit, ein=ein, bg=bg, bg_impl=bg_impl, vs=vs, checks=checks,
+                             allocs=a))
+
+# ---- peak ----
+peak_lines = []
+for typ in types:
+    for t in thread_counts:
+        p = medians.get(f"peak/fma/{typ}/threads:{t}")
+        if p:
+            big = [r for r in rows if r["typ"] == typ and r["t"] == t and r["case"]["id"] == "ij,jk->ik/n=1024"]
+            gemm_txt = ""
+            if big and big[0]["bg"]:
+                r = big[0]
+                gemm_txt = (f"; 1024³ GEMM: best baseline {fmt_rate(r['bg'])} ({r['bg_impl']}, {100 * r['bg'] / p:.0f}% of peak), "
+                            f"ein {fmt_rate(r['ein'])} ({100 * r['ein'] / p:.0f}%)")
+            peak_lines.append(f"- {typ}, {t} thread{'s' if t > 1 else ''}: FMA peak {fmt_rate(p)} GFLOP/s{gemm_txt}")
+
+# ---- Markdown ----
+md = []
+md.append("# ein runtime suite: results\n")
+md.append("Generated by `bench/report` (see its header); rerun one case with e.g. "
+          "`build-bench/bench/contractions/ein_bench_contractions --benchmark_filter='^ij,jk->ik/n=1024/float/'`.\n")
+for key in ("machine", "kernel", "build", "blas", "benchmark flags", "load before", "load after", "wall", "verify", "command"):
+    if key in meta:
+        md.append(f"- **{key}**: {meta[key]}")
+md.append("")
+md.append("## Measured peak\n")
+md.extend(peak_lines or ["- (peak not measured in this run)"])
+md.append("")
+md.append("Figures are medians over repetitions; rates are GFLOP/s (FLOPs of the cheapest pairwise order, 2 per "
+          "multiply-add) or GB/s (elements read and written × element size) for memory-bound cases. Ratios are "
+          "ein ÷ baseline in throughput: above 1, ein is faster. *Best GEMM* is the faster of "
+          + ("BLAS (OpenBLAS cblas) and " if has_blas else "") + "Eigen's GEMM on pre-arranged (for "
+          "`acbd,dcef->abfe`: pre-permuted) data; for chains and `bi,ij,bj->b`, the same libraries in the cheapest "
+          "order." + ("" if has_torch else " libtorch was not built: its columns are empty.") + "\n")
+
+md.append("## Targets missed\n")
+if misses:
+    md.append("| case | type | threads | against | ein ÷ it | target |")
+    md.append("|---|---|---|---|---|---|")
+    for cid, typ, t, what, v, goal in misses:
+        md.append(f"| `{cid}` | {typ} | {t} | {what} | {fmt_ratio(v)} | ≥ {fmt_ratio(goal)} |")
+else:
+    md.append("None: every checked target is met.")
+md.append("")
+if allocating:
+    md.append("ein allocates in steady state (operator new calls per call, after a warm-up call, into an existing tensor):\n")
+    for cid, typ, t, a in allocating:
+        md.append(f"- `{cid}` {typ} threads:{t}: {a:g}")
+else:
+    md.append("ein makes no heap allocation per call in steady state (into an existing tensor) in any case measured.")
+md.append("")
+
+cols = ["case", "unit", "ein", "Eigen GEMM", "BLAS", "Eigen Tensor", "naive / hand loop", "strided copy", "torch",
+        "ein ÷ best GEMM", "ein ÷ torch", "ein ÷ hand loop", "ein allocs/call", "targets"]
+for typ in types:
+    for t in thread_counts:
+        sel = [r for r in rows if r["typ"] == typ and r["t"] == t]
+        if not sel:
+            continue
+        md.append(f"## {typ}, {t} thread{'s' if t > 1 else ''}\n")
+        md.append("| " + " | ".join(cols) + " |")
+        md.append("|" + "---|" * len(cols))
+        for r in sel:
+            c = r["case"]
+            cid = c["id"]
+            naive = rate(cid, typ, "naive", t) or rate(cid, typ, "hand_loop", t)
+            md.append("| " + " | ".join([
+                f"`{c['spec']}` {c['size']}", r["unit"], f"**{fmt_rate(r['ein'])}**",
+                fmt_rate(rate(cid, typ, "eigen_gemm", t)), fmt_rate(rate(cid, typ, "blas", t)),
+                fmt_rate(rate(cid, typ, "eigen_tensor", t)), fmt_rate(naive),
+                fmt_rate(rate(cid, typ, "eigen_strided", t)), fmt_rate(rate(cid, typ, "torch", t)),
+                fmt_ratio(r["vs"]["best GEMM"]) + (f" ({r['bg_impl']})" if r["bg_impl"] else ""),
+                fmt_ratio(r["vs"]["torch"]), fmt_ratio(r["vs"]["hand loop"]), f"{r['allocs']:g}",
+                "; ".join(r["checks"]) or "—",
+            ]) + " |")
+        md.append("")
+
+ct = read("compile_time.txt")
+if ct:
+    md.append("## Compile time (bench/compile_time/measure)\n")
+    md.append("```\n" + ct.rstrip() + "\n```\n")
+v = read("verify.txt")
+if v:
+    bad = [line for line in v.splitlines() if line.startswith("FAIL")]
+    md.append("## Verification (`--verify`)\n")
+    md.append(("Mismatches against the oracle:\n\n```\n" + "\n".join(bad) + "\n```\n") if bad
+              else "Every implementation agrees with the oracle (naive loops in double, or Eigen's GEMM in double "
+                   "for the largest cases) in float and double, at 1 and 2 threads.\n")
+md.append("ein's plans for every case: `paths.txt`. Raw Google Benchmark output: `raw/`.\n")
+with open(os.path.join(out, "results.md"), "w") as f:
+    f.write("\n".join(md))
+
+# ---- chart: ein ÷ its reference baseline and ÷ torch, first type, per thread count ----
+typ = types[0] if types else None
+series = []
+for t in thread_counts:
+    series.append((f"÷ reference baseline, {t}T", t, "ref"))
+    if has_torch:
+        series.append((f"÷ torch::einsum, {t}T", t, "torch"))
+dat = os.path.join(raw, "ratios.dat")
+with open(dat, "w") as f:
+    f.write("case " + " ".join(f'"{s[0]}"' for s in series) + "\n")
+    for c in cases:
+        vals = []
+        for _, t, what in series:
+            r = next((r for r in rows if r["typ"] == typ and r["t"] == t and r["case"]["id"] == c["id"]), None)
+            if r is None:
+                vals.append("NaN")
+                continue
+            ref = {"memory": "hand loop", "small": "Eigen"}.get(c["kind"], "best GEMM")
+            v = r["vs"]["torch"] if what == "torch" else r["vs"][ref]
+            vals.append(f"{v:.4g}" if v else "NaN")
+        if all(v == "NaN" for v in vals):
+            continue
+        label = (c["spec"] + " " + c["size"]).replace('"', "")
+        f.write(f'"{label}" ' + " ".join(vals) + "\n")
+plot = f"""
+set terminal pngcairo size 1700,800 font ",10"
+set output "{os.path.join(out, 'ratios.png')}"
+set title "ein throughput ÷ baseline ({typ}; reference: best GEMM, Eigen for small cases, hand loop for memory-bound). Above 1: ein faster."
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set logscale y
+set yrange [0.01:*]
+set grid ytics
+set xtics rotate by -50 scale 0 font ",9"
+set key top left
+set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb "black"
+plot for [i=2:{len(series) + 1}] "{dat}" using i:xtic(1) title columnheader(i)
+"""
+try:
+    subprocess.run(["gnuplot"], input=plot, text=True, check=True, capture_output=True)
+except (OSError, subprocess.CalledProcessError) as e:
+    print(f"report.py: no chart ({e}); install gnuplot-nox", file=sys.stderr)
+print(f"report.py: {len(rows)} rows, {len(misses)} targets missed")
