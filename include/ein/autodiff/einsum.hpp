@@ -10,6 +10,8 @@
 
 #include "ein/autodiff/var.hpp"
 #include "ein/expr/einsum.hpp"
+#include "ein/backend/fast_pair.hpp"
+#include "ein/plan/static_pair.hpp"
 #include "ein/spec/derive.hpp"
 
 namespace ein {
@@ -60,6 +62,17 @@ template <class Source, std::size_t... K>
 struct GradientSpecs<Source, std::index_sequence<K...>> {
   static constexpr BoundSpec forward = Source::value;
   static constexpr std::array<BoundSpec, sizeof...(K)> of = {derive_gradient(forward, static_cast<int>(K))...};
+};
+
+/// The gradient of operand K as a two-operand fast path (plan/static_pair.hpp), when it
+/// qualifies: two forward operands, no broadcast seed axes, no diagonal in operand K.
+template <class Source, std::size_t K>
+struct GradientPair {
+  static constexpr BoundSpec spec = derive_gradient(Source::value, static_cast<int>(K));
+  static constexpr StaticPair pair = static_pair(spec);
+  static constexpr bool fast = Source::value.num_inputs == 2 && pair.fast &&
+                               spec.inputs[0].rank == Source::value.output.rank &&
+                               spec.output.rank == Source::value.inputs[K].rank;
 };
 
 template <class T, std::size_t R>
@@ -124,16 +137,25 @@ auto einsum(Ops&&... ops) {
         return std::array<detail::Strided<const T>, sizeof...(Ops)>{
             detail::labelled(in.value().view(), Source::value.inputs[k++])...};
       }();
-      const detail::Strided<const T> seed = detail::labelled(std::as_const(self.grad()).view(), Source::value.output);
-      int k = 0;
-      const auto one = [&](auto& node) {
-        if (node.requires_grad()) {
-          const auto grad_k = detail::labelled_destination(node.grad().view(), Source::value.inputs[k]);
-          detail::accumulate_gradient<T>(Source::value, Grads::of[k], S.view(), k, values.data(), seed, grad_k);
+      const Tensor<T, R>& seed_tensor = self.grad();
+      const detail::Strided<const T> seed = detail::labelled(seed_tensor.view(), Source::value.output);
+      const auto inputs = std::forward_as_tuple(in...);
+      const auto one = [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
+        auto& node = std::get<K>(inputs);
+        if (!node.requires_grad()) return;
+        using Pair = detail::GradientPair<Source, K>;
+        if constexpr (Pair::fast) {  // "ij,jk->ik": dA = "ik,jk->ij", dB = "ik,ij->jk", straight to the GEMM
+          const auto& other = std::get<1 - K>(inputs).value();
+          if (detail::try_fast_pair<Pair::pair, T>(seed_tensor.view(), other.view(), node.grad().view(), T(1), T(1)))
+            return;
         }
-        ++k;
+        const auto grad_k = detail::labelled_destination(node.grad().view(), Source::value.inputs[K]);
+        detail::accumulate_gradient<T>(Source::value, Grads::of[K], S.view(), static_cast<int>(K), values.data(), seed,
+                                       grad_k);
       };
-      (one(in), ...);
+      [&]<std::size_t... K>(std::index_sequence<K...>) {
+        (one(std::integral_constant<std::size_t, K>{}), ...);
+      }(std::make_index_sequence<sizeof...(Ops)>{});
     };
     return std::apply(
         [&](const auto&... n) { return detail::record<T, R>(std::move(value), std::move(rule), n...); }, nodes);

@@ -41,11 +41,12 @@ inline void run_backward(Node* root, bool retain) {
   std::sort(nodes.begin(), nodes.end(), [](Node* a, Node* b) { return a->order() > b->order(); });
   for (Node* n : nodes)
     if (!n->is_leaf()) n->backward();
-  if (retain) return;
+  // Gradients of non-leaves live for one backward only (as in PyTorch), so a
+  // second backward over a retained graph does not count the first one again.
   for (Node* n : nodes) {
     if (n->is_leaf()) continue;
     n->drop_grad();
-    n->release();
+    if (!retain) n->release();
   }
 }
 }  // namespace detail
@@ -96,7 +97,8 @@ class Var {
       throw shape_error("backward: seed extents " + to_string(seed.extents()) + " differ from the value's " +
                         to_string(value().extents()));
     if (!requires_grad()) throw autodiff_error("backward on a Var that does not require a gradient");
-    std::copy_n(seed.data(), seed.size(), node_->grad().data());
+    Tensor<T, R>& g = node_->grad();  // a leaf's gradient accumulates the seed, as any other
+    for (index_t i = 0; i < seed.size(); ++i) g.data()[i] += seed.data()[i];
     detail::run_backward(node_.get(), retain);
   }
   void zero_grad() const { node_->zero_grad(); }
@@ -109,7 +111,7 @@ class Var {
  private:
   void seed_and_run(bool retain) const {
     if (!requires_grad()) throw autodiff_error("backward on a Var that does not require a gradient");
-    node_->grad().data()[0] = T(1);
+    node_->grad().data()[0] += T(1);
     detail::run_backward(node_.get(), retain);
   }
 
