@@ -2,8 +2,11 @@
 // by hand. Mirrors include/ein/backend/reference/naive.hpp.
 #include "ein/backend/reference/naive.hpp"
 
+#include "random_case.hpp"
+
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -149,11 +152,16 @@ TEST_CASE("reference: zero-size extents and rank 0") {
   check(einsum(",->", s, s), {}, {25});
   check(einsum("i,->i", iota({3}, 1), s), {3}, {5, 10, 15});
   check(einsum("...->...", s), {}, {5});
+  // An empty spec is one rank-0 term (NumPy: einsum("", 3); PyTorch: einsum(" ", x)).
+  check(einsum("", s), {}, {5});
+  check(einsum(" ", s), {}, {5});
+  check(einsum(" -> ", s), {}, {5});
+  CHECK_THROWS_AS(einsum("", iota({2})), std::invalid_argument);  // rank 1, no labels
 }
 
 TEST_CASE("reference: malformed specs and operands throw std::invalid_argument") {
   const Array<double> A = iota({2, 2});
-  for (const char* bad : {"", "   ", "ij->i->j", "i-j", "i>j", "i.j", "i..j", "i....j", "...i...", "ij,jk->i,k",
+  for (const char* bad : {"ij->i->j", "i-j", "i>j", "i.j", "i..j", "i....j", "...i...", "ij,jk->i,k",
                           "ij->ii", "ij->k", "ij->...", "i1", "i_j", "i j -> >"})
     CHECK_THROWS_AS(einsum(bad, A), std::invalid_argument);
   CHECK_THROWS_AS(einsum("ij,jk", A), std::invalid_argument);  // two terms, one operand
@@ -178,4 +186,33 @@ TEST_CASE("reference: to_array and to_tensor round trip, strided views included"
   const ein::Tensor<float, 2> back = ein::reference::to_tensor<2>(a);
   CHECK(back(1, 2) == 5.0f);
   CHECK_THROWS_AS(ein::reference::to_tensor<3>(a), std::invalid_argument);
+}
+
+TEST_CASE("reference: every generated random case is valid for the oracle") {
+  // The differential test's generator must only make valid cases; a throw here is a generator bug.
+  const std::vector<ein_test::Signature> signatures = {
+      {1, {0}, 0},    {1, {2}, 1},          {1, {6}, 2},         {2, {3, 2}, 3},
+      {3, {2, 3, 2}, 3}, {4, {2, 3, 1, 2}, 2}, {4, {1, 2, 4, 0}, 2}};
+  ein_test::Rng rng{12345};
+  int ellipses = 0, diagonals = 0, implicit = 0, zero = 0;
+  for (int i = 0; i < 700; ++i) {
+    const ein_test::Signature& sig = signatures[static_cast<std::size_t>(i) % signatures.size()];
+    const ein_test::Case c = ein_test::random_case(sig, rng);
+    INFO(ein_test::describe(c));
+    Array<double> out;
+    REQUIRE_NOTHROW(out = einsum(c.spec, ein_test::arrays<double>(c)));
+    CHECK(out.rank() == static_cast<std::size_t>(sig.output));
+    const ein::reference::Spec spec = ein::reference::parse(c.spec);
+    ellipses += c.spec.find("...") != std::string::npos;
+    implicit += !spec.explicit_output;
+    for (const auto& t : spec.inputs)
+      for (std::size_t a = 0; a < t.letters.size(); ++a) diagonals += t.letters.find(t.letters[a]) != a;
+    for (const auto& e : c.extents) zero += std::count(e.begin(), e.end(), 0) > 0;
+  }
+  MESSAGE("700 cases: " << ellipses << " with '...', " << implicit << " implicit, " << diagonals
+                        << " repeated labels, " << zero << " zero-size operands");
+  CHECK(ellipses > 50);
+  CHECK(implicit > 50);
+  CHECK(diagonals > 50);
+  CHECK(zero > 5);
 }
