@@ -6,6 +6,7 @@
 //   ein_bench_contractions [--threads=1,2] [--types=float,double] [--impls=a,b | --skip-impls=a,b] [benchmark flags]
 //   ein_bench_contractions --verify    every implementation against a naive oracle; exit 1 on a mismatch
 //   ein_bench_contractions --paths     ein's plan (einsum_path) for every case
+//   ein_bench_contractions --alloc-check  ein's heap allocations per call in steady state; exit 1 if any
 //   ein_bench_contractions --cases     the case table, tab-separated (bench/report.py reads it)
 //
 // Implementations: ein eigen_gemm naive hand_loop eigen_strided blas eigen_tensor torch, and
@@ -221,6 +222,39 @@ int run_verify() {
   return ok ? 0 : 1;
 }
 
+// ---- steady state: a repeated einsum of the same shapes into an existing tensor allocates nothing ----
+template <class T>
+bool alloc_check_type(const Case& c, const Impl& impl, const char* type) {
+  bool ok = true;
+  for (int threads : {1, 2}) {
+    set_threads(threads);
+    Operands<T> ops(c);
+    auto r = impl.factory<T>()(c, ops, threads);
+    if (!r) continue;
+    r->run();  // the first call may size caches or pools
+    constexpr int calls = 3;
+    const std::int64_t before = allocation_count();
+    for (int i = 0; i < calls; ++i) r->run();
+    const double per_call = double(allocation_count() - before) / calls;
+    ok = ok && per_call == 0;
+    std::printf("%-4s %-24s %-22s %-6s threads:%d  %g allocations per call\n", per_call == 0 ? "ok" : "FAIL",
+                c.spec.c_str(), c.size.c_str(), type, threads, per_call);
+  }
+  return ok;
+}
+
+int run_alloc_check() {
+  bool ok = true;
+  for (const Impl& impl : impls())
+    if (impl.name == "ein")
+      for (const Case& c : cases()) {
+        ok = alloc_check_type<float>(c, impl, "float") && ok;
+        ok = alloc_check_type<double>(c, impl, "double") && ok;
+      }
+  std::printf("%s\n", ok ? "alloc-check: no allocation in steady state" : "alloc-check: ein allocates (see FAIL lines)");
+  return ok ? 0 : 1;
+}
+
 // ---- one benchmark ----
 template <class T>
 void run_case(benchmark::State& st, const Case& c, const Impl& impl, int threads) {
@@ -337,7 +371,7 @@ void register_cases(const char* type, const std::vector<int>& thread_counts, con
 
 int main(int argc, char** argv) {
   using namespace bench;
-  bool verify = false, paths = false, list = false;
+  bool verify = false, paths = false, list = false, alloc_check = false;
   std::vector<int> thread_counts{1, 2};
   std::vector<std::string> types{"float", "double"};
   Selection selection;
@@ -346,6 +380,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--verify") == 0) verify = true;
     else if (std::strcmp(argv[i], "--paths") == 0) paths = true;
     else if (std::strcmp(argv[i], "--cases") == 0) list = true;
+    else if (std::strcmp(argv[i], "--alloc-check") == 0) alloc_check = true;
     else if (std::strncmp(argv[i], "--threads=", 10) == 0) thread_counts = parse_list(argv[i] + 10);
     else if (std::strncmp(argv[i], "--types=", 8) == 0) types = split_list(argv[i] + 8);
     else if (std::strncmp(argv[i], "--impls=", 8) == 0) selection.only = split_list(argv[i] + 8);
@@ -377,6 +412,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (verify) return run_verify();
+  if (alloc_check) return run_alloc_check();
 
   for (const std::string& t : types) {
     if (t == "float") {
