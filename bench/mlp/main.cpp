@@ -5,7 +5,8 @@
 //
 //   ein_bench_mlp [benchmark flags]                       the benchmarks
 //   ein_bench_mlp --check                                  every implementation's losses agree over 5 steps
-//   ein_bench_mlp --steps IMPL N H THREADS COUNT           COUNT steps, no timing harness (for /usr/bin/time -v)
+//   ein_bench_mlp --steps IMPL N H THREADS COUNT           COUNT steps, no timing harness (for /usr/bin/time -v);
+//                                                          IMPL none: nothing, the baseline of peak memory
 //
 // Names: mlp_<step|forward>/<impl>/N:<n>/H:<h>/threads:<t>, e.g.
 //   --benchmark_filter='mlp_step/.*/N:128/H:256/threads:1$'
@@ -175,6 +176,7 @@ int check() {
 
 /// COUNT steps of one implementation, for measuring peak memory from outside.
 int steps(const std::string& name, std::int64_t n, std::int64_t h, int threads, std::int64_t count) {
+  if (name == "none") return 0;  // the baseline: libraries loaded, nothing built
   for (const Impl& impl : impls()) {
     if (impl.name != name) continue;
     set_threads(threads);

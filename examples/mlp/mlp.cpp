@@ -163,7 +163,7 @@ struct Mlp {
   }
 };
 
-/// Rows `order[first, first + n)` of `images` (and their labels): one mini-batch.
+/// The examples at `rows` of a split, copied into x [rows, 784] and y: one mini-batch.
 void gather(const ein::data::Split& s, std::span<const index_t> rows, ein::Tensor<float, 2>& x, std::vector<int>& y) {
   const index_t d = s.images.extent(1);
   x = ein::Tensor<float, 2>(static_cast<index_t>(rows.size()), d);

@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -285,9 +286,10 @@ TEST_CASE("a missing data set names the package to install") {
 }
 
 // Registered as its own ctest test, which reports "skipped" (SKIP_REGULAR_EXPRESSION)
-// when the Debian package is not installed.
+// when the Debian package is not installed. EIN_FASHION_MNIST_DIR names another folder.
 TEST_CASE("Fashion-MNIST as installed") {
-  const fs::path dir = ein::data::default_fashion_mnist_dir;
+  const char* env = std::getenv("EIN_FASHION_MNIST_DIR");
+  const fs::path dir = env ? fs::path(env) : ein::data::default_fashion_mnist_dir;
   if (ein::data::detail::find_idx(dir, "train-images-idx3-ubyte").empty()) {
     MESSAGE("SKIPPED: Fashion-MNIST is not installed in ", dir.string(),
             " (apt-get install dataset-fashion-mnist)");
