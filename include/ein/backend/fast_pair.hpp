@@ -43,6 +43,11 @@ bool try_fast_pair(const TensorView<const T, RA>& a, const TensorView<const T, R
       !collapse_axes(c, p.m.c.data(), p.m.count, lc.rows, lc.row_stride) ||
       !collapse_axes(c, p.n.c.data(), p.n.count, lc.cols, lc.col_stride))
     return false;
+  // C's groups must be as large as A's and B's (a size-1 axis of C would be a sum: not this path).
+  if (la.rows != lc.rows || lb.cols != lc.cols) return false;
+  for (int i = 0; i < p.batch.count; ++i)
+    if (c.extent(p.batch.c[i]) != a.extent(p.batch.a[i]) || b.extent(p.batch.b[i]) != a.extent(p.batch.a[i]))
+      return false;
   if (storage_of(la) == Storage::unsupported || storage_of(lb) == Storage::unsupported ||
       storage_of(lc) == Storage::unsupported)
     return false;
