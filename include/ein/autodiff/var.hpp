@@ -43,10 +43,12 @@ inline void run_backward(Node* root, bool retain) {
     if (!n->is_leaf()) n->backward();
   // Gradients of non-leaves live for one backward only (as in PyTorch), so a
   // second backward over a retained graph does not count the first one again.
-  for (Node* n : nodes) {
-    if (n->is_leaf()) continue;
-    n->drop_grad();
-    if (!retain) n->release();
+  // Oldest first: a node is still held by its newer consumers while it is
+  // released (releasing a newer one first could destroy it under us).
+  for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {
+    if ((*it)->is_leaf()) continue;
+    (*it)->drop_grad();
+    if (!retain) (*it)->release();
   }
 }
 }  // namespace detail
