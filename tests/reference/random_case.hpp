@@ -221,3 +221,50 @@ std::vector<ein::reference::Array<T>> arrays(const Case& c) {
 }
 
 }  // namespace ein_test
+
+namespace ein_test {
+
+/// A two-operand spec shaped like a (batched) GEMM, the shape ein's
+/// compile-time fast path takes: batch, M, N and K labels in random orders,
+/// uppercase sometimes, an ellipsis sometimes (as batch labels). With
+/// probability `general`, a label summed within A or a diagonal in B sends it
+/// down the general path instead. Extents 1..5.
+inline Case random_pair_case(Rng& rng, double general = 0.2) {
+  std::string used;
+  const auto fresh = [&] {
+    char c = 0;
+    do c = detail::alphabet[rng.chance(0.3) ? 26 + rng.below(26) : rng.below(26)];
+    while (used.find(c) != std::string::npos);
+    used += c;
+    return c;
+  };
+  const auto shuffle = [&](std::string s) {
+    for (std::size_t i = s.size(); i > 1; --i)
+      std::swap(s[i - 1], s[static_cast<std::size_t>(rng.below(static_cast<int>(i)))]);
+    return s;
+  };
+  std::string batch, m, n, k;
+  for (int i = rng.below(3); i > 0; --i) batch += fresh();
+  for (int i = rng.below(3); i > 0; --i) m += fresh();
+  for (int i = rng.below(3); i > 0; --i) n += fresh();
+  for (int i = 1 + rng.below(2); i > 0; --i) k += fresh();
+  std::string a = shuffle(batch + m + k), b = shuffle(batch + k + n), c = shuffle(batch + m + n);
+  if (rng.chance(general)) {
+    if (rng.chance(0.5)) a.insert(static_cast<std::size_t>(rng.below(static_cast<int>(a.size()) + 1)), 1, fresh());
+    else b.insert(static_cast<std::size_t>(rng.below(static_cast<int>(b.size()) + 1)), 1, b[0]);
+  }
+  const bool ellipsis = rng.chance(0.2);
+  Case out;
+  out.spec = (ellipsis ? "..." : "") + a + "," + (ellipsis ? "..." : "") + b + "->" + (ellipsis ? "..." : "") + c;
+  std::array<index_t, 128> extent{};
+  for (auto& e : extent) e = 1 + rng.below(5);
+  const index_t ellipsis_extent = 1 + rng.below(3);
+  for (const std::string* term : {&a, &b}) {
+    std::vector<index_t> e(ellipsis ? 1 : 0, ellipsis_extent);
+    for (char l : *term) e.push_back(extent[static_cast<std::size_t>(l)]);
+    out.extents.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace ein_test
