@@ -1,15 +1,21 @@
-// The smallest program a user writes: one tensor. Exits 0 when it works.
+// The smallest program a user writes: a matrix product through both entry
+// points, ein::einsum<"spec"> and ein::einsum("spec", ...). Exits 0 when it works.
 #include <cstdio>
 
-#include "ein/tensor/tensor.hpp"
+#include <ein/ein.hpp>
 
 int main() {
-  ein::Tensor<double, 2> a({2, 3}, {1, 2, 3, 4, 5, 6});
-  double sum = 0;
-  for (ein::index_t i = 0; i < a.size(); ++i) sum += a.data()[i];
-  if (sum != 21) {
-    std::printf("consumer: sum is %g, expected 21\n", sum);
-    return 1;
+  const ein::Tensor<double, 2> a({2, 3}, {1, 2, 3, 4, 5, 6});
+  const ein::Tensor<double, 2> b({3, 2}, {1, 0, 0, 1, 1, 1});
+  // "ij,jk->ik": [[1+3, 2+3], [4+6, 5+6]]
+  const ein::Tensor<double, 2> c = ein::einsum<"ij,jk->ik">(a, b);
+  const ein::Tensor<double, 2> d = ein::einsum("ij,jk->ik", a, b);
+  const double expected[] = {4, 5, 10, 11};
+  for (int i = 0; i < 4; ++i) {
+    if (c.data()[i] != expected[i] || d.data()[i] != expected[i]) {
+      std::printf("consumer: element %d is %g and %g, expected %g\n", i, c.data()[i], d.data()[i], expected[i]);
+      return 1;
+    }
   }
   std::printf("consumer: ok\n");
   return 0;
