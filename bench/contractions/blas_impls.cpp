@@ -89,6 +89,8 @@ void add_blas_impls() {
 std::string blas_description() {
   const int p = openblas_get_parallel();  // 0 sequential, 1 pthreads, 2 OpenMP
   std::string s = openblas_get_config();
+  s += ", core ";
+  s += openblas_get_corename();
   s += p == 2 ? " [OpenMP build]" : p == 1 ? " [pthreads build]" : " [sequential build]";
   return s;
 }

@@ -3,7 +3,8 @@
 // one Google Benchmark per case × element type × implementation × thread count,
 // measures the machine's FMA peak, and has two untimed modes:
 //
-//   ein_bench_contractions [--threads=1,2] [--types=float,double] [--impls=a,b | --skip-impls=a,b] [benchmark flags]
+//   ein_bench_contractions [--threads=1,2] [--types=float,double] [--impls=a,b | --skip-impls=a,b]
+//                          [--cpu-time] [benchmark flags]
 //   ein_bench_contractions --verify    every implementation against a naive oracle; exit 1 on a mismatch
 //   ein_bench_contractions --paths     ein's plan (einsum_path) for every case
 //   ein_bench_contractions --alloc-check  ein's heap allocations per call in steady state; exit 1 if any
@@ -14,7 +15,9 @@
 // what is registered at all; --benchmark_filter then selects by name.
 // Benchmark names: <spec>/<size>/<type>/<impl>/threads:<n>, e.g.
 //   --benchmark_filter='^ij,jk->ik/n=1024/float/(ein|blas)/'
-// Counters: FLOPS (or BYTES for memory-bound cases) per second of wall time, and
+// Counters: FLOPS (or BYTES for memory-bound cases) per second of wall time (with
+// --cpu-time, 1-thread benchmarks use the thread's CPU time instead: on a machine
+// shared with other jobs it leaves out the time the benchmark was not running), and
 // allocs: operator new calls per call in steady state (after one warm-up call).
 // Layer: bench.
 #include <benchmark/benchmark.h>
@@ -103,6 +106,13 @@ void set_threads(int threads) {
 std::string ein_path_text(const Case& c);  // ein_impls.cpp
 
 namespace {
+
+bool g_cpu_time = false;  // --cpu-time: 1-thread benchmarks time the thread's CPU time
+
+/// Wall time, except 1-thread benchmarks under --cpu-time (every library runs on the calling thread then).
+void set_timing(benchmark::internal::Benchmark* b, int threads) {
+  if (!(g_cpu_time && threads == 1)) b->UseRealTime();
+}
 
 // ---- the oracle: every label combination, accumulated in double ----
 std::vector<double> naive_einsum(const Case& c, const Operands<double>& ops) {
@@ -338,10 +348,11 @@ struct Selection {
 
 template <class T>
 void register_peak(const char* type, const std::vector<int>& thread_counts) {
-  for (int threads : thread_counts)
-    benchmark::RegisterBenchmark(("peak/fma/" + std::string(type) + "/threads:" + std::to_string(threads)).c_str(),
-                                 [threads](benchmark::State& st) { peak<T>(st, threads); })
-        ->UseRealTime();
+  for (int threads : thread_counts) {
+    const std::string name = "peak/fma/" + std::string(type) + "/threads:" + std::to_string(threads);
+    set_timing(benchmark::RegisterBenchmark(name.c_str(), [threads](benchmark::State& st) { peak<T>(st, threads); }),
+               threads);
+  }
 }
 
 template <class T>
@@ -359,9 +370,10 @@ void register_cases(const char* type, const std::vector<int>& thread_counts, con
       for (const Impl* impl : handled) {
         const std::string name =
             c.id() + "/" + type + "/" + impl->name + "/threads:" + std::to_string(threads);
-        benchmark::RegisterBenchmark(name.c_str(), [&c, impl, threads](benchmark::State& st) {
+        auto* b = benchmark::RegisterBenchmark(name.c_str(), [&c, impl, threads](benchmark::State& st) {
           run_case<T>(st, c, *impl, threads);
-        })->UseRealTime();
+        });
+        set_timing(b, threads);
       }
   }
 }
@@ -381,6 +393,7 @@ int main(int argc, char** argv) {
     else if (std::strcmp(argv[i], "--paths") == 0) paths = true;
     else if (std::strcmp(argv[i], "--cases") == 0) list = true;
     else if (std::strcmp(argv[i], "--alloc-check") == 0) alloc_check = true;
+    else if (std::strcmp(argv[i], "--cpu-time") == 0) g_cpu_time = true;
     else if (std::strncmp(argv[i], "--threads=", 10) == 0) thread_counts = parse_list(argv[i] + 10);
     else if (std::strncmp(argv[i], "--types=", 8) == 0) types = split_list(argv[i] + 8);
     else if (std::strncmp(argv[i], "--impls=", 8) == 0) selection.only = split_list(argv[i] + 8);
