@@ -121,12 +121,8 @@ struct Tally {
 // visible. They still fail the test. Delete a kind here once ein is fixed.
 template <class T>
 std::string known_kind(const Case& c, const EinResult<T>& got, bool oracle_ok, const ein::reference::Result<T>& want) {
-  if (!oracle_ok) return {};
-  if (c.spec.find_first_not_of(" \t") == std::string::npos && got.outcome == Outcome::spec_error)
-    return "empty spec rejected";  // NumPy einsum("", 3) and PyTorch einsum(" ", x) accept it
-  if (want.value.size() == 0 && got.what.find("zero stride") != std::string::npos)
-    return "empty output refused for its zero strides";
-  return {};
+  (void)c, (void)got, (void)oracle_ok, (void)want;
+  return {};  // none at present
 }
 
 // Reports the first mismatches in full; the summary line counts them all.

@@ -159,6 +159,7 @@ inline Case random_case(const Signature& sig, Rng& rng, index_t budget = 4096, i
     if (k) tokens.emplace_back(",");
     for (std::string& t : detail::term_tokens(inputs[k])) tokens.push_back(std::move(t));
   }
+  if (tokens.empty()) explicit_output = true;  // an empty spec is an error: one rank-0 operand reads "->"
   if (explicit_output) {
     tokens.emplace_back("->");
     for (std::string& t : detail::term_tokens(output)) tokens.push_back(std::move(t));

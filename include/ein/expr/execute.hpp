@@ -97,12 +97,12 @@ void execute(const BoundSpec& spec, std::string_view text, const Strided<const T
              const Strided<T>& raw_dest, T alpha, T beta) {
   std::array<index_t, max_labels> label_extent{};
   resolve_extents(spec, text, raw_ops, n, label_extent.data());
+  const Strided<T> dest = normalize(raw_dest);
+  if (dest.size() == 0) return;  // (its row-major strides may be 0, e.g. extents (4, 0): nothing to check)
   for (int d = 0; d < raw_dest.rank; ++d)
     if (raw_dest.strides[d] == 0 && raw_dest.extents[d] > 1)
       throw shape_error("einsum \"" + std::string(text) + "\": the destination has a zero stride on axis " +
                         std::to_string(d) + ", so its elements overlap");
-  const Strided<T> dest = normalize(raw_dest);
-  if (dest.size() == 0) return;
 
   std::array<Strided<const T>, max_operands> live{};
   for (int k = 0; k < n; ++k) live[k] = normalize(raw_ops[k]);
