@@ -8,8 +8,8 @@
 //   ein_bench_mlp --steps IMPL N H THREADS COUNT           COUNT steps, no timing harness (for /usr/bin/time -v);
 //                                                          IMPL none: nothing, the baseline of peak memory
 //
-// Names: mlp_<step|forward>/<impl>/N:<n>/H:<h>/threads:<t>, e.g.
-//   --benchmark_filter='mlp_step/.*/N:128/H:256/threads:1$'
+// Names: mlp_<step|forward>/<impl>/N:<n>/H:<h>/threads:<t>/real_time, e.g.
+//   --benchmark_filter='mlp_step/.*/N:128/H:256/threads:1/'
 // Counters: items_per_second (examples per second of wall time) and allocs:
 // heap allocations per step after two warm-up steps: operator new, which this
 // binary replaces, plus malloc called from the code compiled here (Eigen's own

@@ -310,8 +310,9 @@ bool write_plot(const std::string& png, const std::vector<Point>& curve, const s
   script += "EOD\n";
   script += "set terminal pngcairo size 1100,420 font 'sans,10'\nset output '" + png + "'\n";
   script += "set multiplot layout 1,2 title '" + title + "'\n";
-  script += "set grid\nset key top right\nset xlabel 'epoch'\nset xrange [0:*]\n";
-  script += "set offsets 0, graph 0.03, graph 0.05, graph 0.05\n";
+  std::snprintf(line, sizeof line, "set xrange [0:%g]\n", 1.03 * curve.back().epoch);  // room for the last point
+  script += line;
+  script += "set grid\nset key top right\nset xlabel 'epoch'\nset offsets 0, 0, graph 0.05, graph 0.05\n";
   script += "set ylabel 'cross-entropy loss'\n";
   script += "plot $train using 1:2 with lines lw 2 title 'train (running)', "
             "$test using 1:2 with linespoints lw 2 pt 7 title 'test'\n";
@@ -435,8 +436,9 @@ int run(const Options& o) {
   }
   if (!o.plot.empty()) {
     char title[160];
-    std::snprintf(title, sizeof title, "ein MLP 784-%ld-10 on Fashion-MNIST, %s lr %g, batch %ld",
-                  static_cast<long>(o.hidden), o.optim == "adam" ? "Adam" : "SGD", lr, static_cast<long>(o.batch));
+    std::snprintf(title, sizeof title, "ein MLP 784-%ld-10 on Fashion-MNIST, %s lr %g%s, batch %ld",
+                  static_cast<long>(o.hidden), o.optim == "adam" ? "Adam" : "SGD", lr,
+                  o.cosine ? " (cosine)" : "", static_cast<long>(o.batch));
     if (write_plot(o.plot, curve, title)) std::printf("plot written to %s\n", o.plot.c_str());
   }
   return 0;
