@@ -171,6 +171,16 @@ for key in ("machine", "kernel", "build", "blas", "benchmark flags", "timing", "
     if key in meta:
         md.append(f"- **{key}**: {meta[key]}")
 md.append("")
+try:
+    cpus = int(meta.get("cpus", "0"))
+    load = max(float(meta.get(k, "0").split()[0]) for k in ("load before", "load after"))
+except ValueError:
+    cpus, load = 0, 0.0
+if cpus and load > 0.5 * cpus:
+    md.append(f"**Warning: the machine was loaded** (1-minute load average up to {load:g} on {cpus} CPUs). Figures in "
+              "wall time, the 2-thread ones above all, then measure the other jobs as much as the code: an OpenMP "
+              "team whose threads cannot all run at once (OMP_WAIT_POLICY=active) loses far more than a thread pool "
+              "that sleeps. Take final numbers on an idle machine.\n")
 md.append("## Measured peak\n")
 md.extend(peak_lines or ["- (peak not measured in this run)"])
 md.append("")

@@ -8,6 +8,7 @@
 //   ein_bench_contractions --verify    every implementation against a naive oracle; exit 1 on a mismatch
 //   ein_bench_contractions --paths     ein's plan (einsum_path) for every case
 //   ein_bench_contractions --alloc-check  ein's heap allocations per call in steady state; exit 1 if any
+//   ein_bench_contractions --blas-core  the BLAS build and kernel set in use (one line)
 //   ein_bench_contractions --cases     the case table, tab-separated (bench/report.py reads it)
 //
 // Implementations: ein eigen_gemm naive hand_loop eigen_strided blas eigen_tensor torch, and
@@ -383,7 +384,7 @@ void register_cases(const char* type, const std::vector<int>& thread_counts, con
 
 int main(int argc, char** argv) {
   using namespace bench;
-  bool verify = false, paths = false, list = false, alloc_check = false;
+  bool verify = false, paths = false, list = false, alloc_check = false, blas_core = false;
   std::vector<int> thread_counts{1, 2};
   std::vector<std::string> types{"float", "double"};
   Selection selection;
@@ -394,6 +395,7 @@ int main(int argc, char** argv) {
     else if (std::strcmp(argv[i], "--cases") == 0) list = true;
     else if (std::strcmp(argv[i], "--alloc-check") == 0) alloc_check = true;
     else if (std::strcmp(argv[i], "--cpu-time") == 0) g_cpu_time = true;
+    else if (std::strcmp(argv[i], "--blas-core") == 0) blas_core = true;
     else if (std::strncmp(argv[i], "--threads=", 10) == 0) thread_counts = parse_list(argv[i] + 10);
     else if (std::strncmp(argv[i], "--types=", 8) == 0) types = split_list(argv[i] + 8);
     else if (std::strncmp(argv[i], "--impls=", 8) == 0) selection.only = split_list(argv[i] + 8);
@@ -412,6 +414,15 @@ int main(int argc, char** argv) {
   add_torch_impls();
 #endif
 
+  if (blas_core) {
+#ifdef EIN_BENCH_HAVE_BLAS
+    std::printf("%s\n", blas_description().c_str());
+    return 0;
+#else
+    std::printf("no BLAS baseline in this build\n");
+    return 1;
+#endif
+  }
   if (list) {
     static const char* const kinds[] = {"gemm", "permuted", "small", "fused", "chain", "memory"};
     std::printf("spec\tsize\tkind\tbatch\tm\tn\tk\tflops\telements\n");
