@@ -61,10 +61,16 @@ struct SearchState {
   int count = 0;
 };
 
+// The labels a step over live[i] and live[j] must keep: the output's and every other live operand's.
+// (Written as one loop with `if (t != i && t != j)` inside, the OR-reduction was miscompiled by
+// g++ 12.2 at -O3 with AVX2 loop vectorisation: labels went missing and plans dropped them. Three
+// unconditional ranges avoid that loop shape; tests/engine checks plans built at -O3 -march=native.)
 constexpr LabelSet keep_for(const SearchState& s, int i, int j, const PlanInput& in) {
+  const int lo = i < j ? i : j, hi = i < j ? j : i;
   LabelSet keep = in.output;
-  for (int t = 0; t < s.count; ++t)
-    if (t != i && t != j) keep = keep | s.live[t];
+  for (int t = 0; t < lo; ++t) keep = keep | s.live[t];
+  for (int t = lo + 1; t < hi; ++t) keep = keep | s.live[t];
+  for (int t = hi + 1; t < s.count; ++t) keep = keep | s.live[t];
   return keep;
 }
 
@@ -133,8 +139,11 @@ constexpr Plan make_plan(const PlanInput& in) {
   for (int t = 0; t < in.num_operands; ++t) all = all | in.operands[t];
   plan.naive_flops = detail::step_flops(all, in.output, in.num_operands, in);
 
+  // (Written as `state.live[state.count++] = ...`, g++ 12.2 -O3 with AVX2 loop
+  // vectorisation left state.count wrong and the plan dropped live labels.)
   detail::SearchState state;
-  for (int t = 0; t < in.num_operands; ++t) state.live[state.count++] = in.operands[t];
+  for (int t = 0; t < in.num_operands; ++t) state.live[t] = in.operands[t];
+  state.count = in.num_operands;
 
   if (in.num_operands == 1) {
     PlanStep& step = plan.steps[plan.num_steps++];
