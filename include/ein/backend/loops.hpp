@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <type_traits>
 
 #include "ein/plan/label_set.hpp"
 #include "ein/tensor/strided.hpp"
@@ -27,7 +28,8 @@ inline void odometer(const LoopDim* dims, int n, index_t oa, index_t ob, index_t
     body(oa, ob, oo);
     return;
   }
-  std::array<index_t, max_labels> at{};
+  index_t at[max_labels];  // only the first n - 1 are used: zero just those (this runs per output element)
+  for (int d = 0; d + 1 < n; ++d) at[d] = 0;
   const LoopDim& last = dims[n - 1];
   while (true) {
     for (index_t i = 0; i < last.extent; ++i) body(oa + i * last.sa, ob + i * last.sb, oo + i * last.so);
@@ -73,11 +75,44 @@ void loop_contract(const Strided<const T>& a, const Strided<const T>* b, const S
   const auto store = [&](index_t oo, T value) {
     po[oo] = beta == T(0) ? alpha * value : alpha * value + beta * po[oo];
   };
+  if (n_inner == 0 && n_outer > 0 && pb && beta == T(0) && outer[n_outer - 1].so == 1) {
+    // Outer and Hadamard products into a fresh destination: the last output axis is
+    // contiguous, and each operand either walks it (stride 1) or stays (stride 0).
+    const LoopDim last = outer[n_outer - 1];
+    const auto rows = [&](auto a_unit, auto b_unit) {
+      odometer(outer.data(), n_outer - 1, 0, 0, 0, [&](index_t oa, index_t ob, index_t oo) {
+        const T* a = pa + oa;
+        const T* b = pb + ob;
+        T* o = po + oo;
+        for (index_t i = 0; i < last.extent; ++i)
+          o[i] = alpha * a[decltype(a_unit)::value ? i : 0] * b[decltype(b_unit)::value ? i : 0];
+      });
+    };
+    using yes = std::true_type;
+    using no = std::false_type;
+    if (last.sa == 0 && last.sb == 1) return rows(no{}, yes{});
+    if (last.sa == 1 && last.sb == 0) return rows(yes{}, no{});
+    if (last.sa == 1 && last.sb == 1) return rows(yes{}, yes{});
+  }
   if (n_inner == 0) {
     if (pb)
       odometer(outer.data(), n_outer, 0, 0, 0, [&](index_t oa, index_t ob, index_t oo) { store(oo, pa[oa] * pb[ob]); });
     else
       odometer(outer.data(), n_outer, 0, 0, 0, [&](index_t oa, index_t, index_t oo) { store(oo, pa[oa]); });
+    return;
+  }
+  if (n_inner == 1) {  // one summed label (row sums, traces, dot products): a plain inner loop
+    const LoopDim in = inner[0];
+    odometer(outer.data(), n_outer, 0, 0, 0, [&](index_t oa, index_t ob, index_t oo) {
+      T acc = T(0);
+      if (pb)
+        for (index_t i = 0; i < in.extent; ++i) acc += pa[oa + i * in.sa] * pb[ob + i * in.sb];
+      else if (in.sa == 1)
+        for (index_t i = 0; i < in.extent; ++i) acc += pa[oa + i];
+      else
+        for (index_t i = 0; i < in.extent; ++i) acc += pa[oa + i * in.sa];
+      store(oo, acc);
+    });
     return;
   }
   odometer(outer.data(), n_outer, 0, 0, 0, [&](index_t oa, index_t ob, index_t oo) {
