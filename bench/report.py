@@ -290,7 +290,7 @@ set logscale y
 set yrange [0.01:*]
 set grid ytics
 set xtics rotate by -50 scale 0 font ",9"
-set key top left
+set key outside top center horizontal
 set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb "black"
 plot for [i=2:{len(series) + 1}] "{dat}" using i:xtic(1) title columnheader(i)
 """
