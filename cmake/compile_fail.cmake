@@ -14,6 +14,7 @@
 # Each test calls the compiler directly with -fsyntax-only, from a ctest
 # script: no build target, so the tests run in parallel and cost one front-end
 # pass each.
+
 # g++ 12 prints 10 lines for each rule (2 "In file included from", the instance
 # with spec/position/character, 3 "required from", the error with its caret, a
 # note); clang 14 prints 15, and its spec as character codes.
