@@ -79,12 +79,6 @@ void gemm(T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T b
   }
 }
 
-/// The batch labels of a batched GEMM: extent and stride in A, B and C of each.
-struct BatchLoop {
-  std::array<index_t, max_rank> extent{}, sa{}, sb{}, sc{};
-  int count = 0;
-};
-
 /// One GEMM per batch index. Small GEMMs of a large batch run in parallel over the
 /// batch (each single-threaded); otherwise the batch is sequential and the GEMM
 /// threads, so the cores are never oversubscribed.

@@ -3,6 +3,9 @@
 // Layer: backend.
 #pragma once
 
+#include <array>
+
+#include "ein/spec/limits.hpp"
 #include "ein/tensor/shape.hpp"
 
 namespace ein::detail {
@@ -35,5 +38,11 @@ inline Storage storage_of(MatrixLayout& m) {
   }
   return Storage::unsupported;
 }
+
+/// The batch labels of a batched GEMM: extent and stride in A, B and C of each.
+struct BatchLoop {
+  std::array<index_t, max_rank> extent{}, sa{}, sb{}, sc{};
+  int count = 0;
+};
 
 }  // namespace ein::detail

@@ -9,14 +9,18 @@
 //         [batch, M, K] or [batch, K, N] (the only copies made);
 //      d. a destination that does not fit receives the result through a dense
 //         temporary.
+// The lowering is written once for every backend. A Backend (host.hpp for the
+// CPU) provides, for its element type T:
+//   Strided<T> dense(labels, rank, label_extent)   a row-major temporary for this evaluation
+//   void loop(a, b_or_null, out, alpha, beta)      the direct loops (loops.hpp semantics)
+//   void gemm(alpha, a, la, b, lb, beta, c, lc, batch)   one GEMM per batch index
 // Layer: backend.
 #pragma once
 
 #include <cstdlib>
 
-#include "ein/backend/gemm.hpp"
-#include "ein/backend/loops.hpp"
-#include "ein/backend/scratch.hpp"
+#include "ein/backend/label_order.hpp"
+#include "ein/backend/matrix.hpp"
 #include "ein/plan/classify.hpp"
 
 namespace ein::detail {
@@ -33,11 +37,11 @@ Strided<const T> as_const(const Strided<T>& s) {
 }
 
 // A dense copy of x with its axes in `order` (every label of x must be in it).
-template <class T>
+template <class T, class Backend>
 Strided<const T> permuted_copy(const Strided<const T>& x, const LabelOrder& order, const index_t* label_extent,
-                               Scratch<T>& scratch) {
-  const Strided<T> copy = scratch.dense(order.labels.data(), order.count, label_extent);
-  loop_contract<T>(x, nullptr, copy, T(1), T(0));
+                               Backend& be) {
+  const Strided<T> copy = be.dense(order.labels.data(), order.count, label_extent);
+  be.loop(x, nullptr, copy, T(1), T(0));
   return as_const(copy);
 }
 
@@ -51,12 +55,12 @@ LabelOrder labels_without(const Strided<T>& x, LabelSet drop) {
 }
 
 /// Reduces the labels `summed` of x into a dense temporary.
-template <class T>
+template <class T, class Backend>
 Strided<const T> permuted_copy_reduce(const Strided<const T>& x, LabelSet summed, const index_t* label_extent,
-                                      Scratch<T>& scratch) {
+                                      Backend& be) {
   const LabelOrder keep = labels_without(x, summed);
-  const Strided<T> reduced = scratch.dense(keep.labels.data(), keep.count, label_extent);
-  loop_contract<T>(x, nullptr, reduced, T(1), T(0));
+  const Strided<T> reduced = be.dense(keep.labels.data(), keep.count, label_extent);
+  be.loop(x, nullptr, reduced, T(1), T(0));
   return as_const(reduced);
 }
 
@@ -65,12 +69,12 @@ inline bool fits(const Collapsed& rows, const Collapsed& cols) {
   return rows.ok && cols.ok && storage_of(m) != Storage::unsupported;
 }
 
-template <class T>
+template <class T, class Backend>
 void gemm_step(Strided<const T> a, Strided<const T> b, const LabelGroups& g, const Strided<T>& out, T alpha, T beta,
-               const index_t* label_extent, Scratch<T>& scratch) {
+               const index_t* label_extent, Backend& be) {
   // 3a. sums within one operand.
-  if (!g.summed_a.empty()) a = permuted_copy_reduce(a, g.summed_a, label_extent, scratch);
-  if (!g.summed_b.empty()) b = permuted_copy_reduce(b, g.summed_b, label_extent, scratch);
+  if (!g.summed_a.empty()) a = permuted_copy_reduce(a, g.summed_a, label_extent, be);
+  if (!g.summed_b.empty()) b = permuted_copy_reduce(b, g.summed_b, label_extent, be);
 
   // 3b. group orders.
   const LabelOrder batch = order_by_stride(out, g.batch);
@@ -100,13 +104,13 @@ void gemm_step(Strided<const T> a, Strided<const T> b, const LabelGroups& g, con
     LabelOrder order = batch;
     order.append(m);
     order.append(k);
-    a = permuted_copy(a, order, label_extent, scratch);
+    a = permuted_copy(a, order, label_extent, be);
   }
   if (!fits(collapse(b, k, label_extent), collapse(b, n, label_extent))) {
     LabelOrder order = batch;
     order.append(k);
     order.append(n);
-    b = permuted_copy(b, order, label_extent, scratch);
+    b = permuted_copy(b, order, label_extent, be);
   }
 
   // 3d. a destination that does not fit gets the result through a temporary.
@@ -115,9 +119,9 @@ void gemm_step(Strided<const T> a, Strided<const T> b, const LabelGroups& g, con
     LabelOrder order = batch;
     order.append(m);
     order.append(n);
-    const Strided<T> tmp = scratch.dense(order.labels.data(), order.count, label_extent);
-    gemm_step<T>(a, b, LabelGroups{g.batch, g.m, g.n, g.k, {}, {}}, tmp, T(1), T(0), label_extent, scratch);
-    loop_contract<T>(as_const(tmp), nullptr, out, alpha, beta);
+    const Strided<T> tmp = be.dense(order.labels.data(), order.count, label_extent);
+    gemm_step<T>(a, b, LabelGroups{g.batch, g.m, g.n, g.k, {}, {}}, tmp, T(1), T(0), label_extent, be);
+    be.loop(as_const(tmp), nullptr, out, alpha, beta);
     return;
   }
 
@@ -136,25 +140,25 @@ void gemm_step(Strided<const T> a, Strided<const T> b, const LabelGroups& g, con
     loop.sb[loop.count] = b.stride_of(l);
     loop.sc[loop.count++] = out.stride_of(l);
   }
-  batched_gemm<T>(alpha, a.data, la, b.data, lb, beta, out.data, lc, loop);
+  be.gemm(alpha, a.data, la, b.data, lb, beta, out.data, lc, loop);
 }
 
 /// Runs one pairwise step into `out`.
-template <class T>
+template <class T, class Backend>
 void pairwise_step(const Strided<const T>& a, const Strided<const T>& b, const LabelGroups& g, const Strided<T>& out,
-                   T alpha, T beta, const index_t* label_extent, Scratch<T>& scratch) {
-  if (g.kind() == StepKind::loop) loop_contract<T>(a, &b, out, alpha, beta);
-  else gemm_step<T>(a, b, g, out, alpha, beta, label_extent, scratch);
+                   T alpha, T beta, const index_t* label_extent, Backend& be) {
+  if (g.kind() == StepKind::loop) be.loop(a, &b, out, alpha, beta);
+  else gemm_step<T>(a, b, g, out, alpha, beta, label_extent, be);
 }
 
 /// The layout chosen for an intermediate result: [batch, M in A's order, N in B's order], dense.
-template <class T>
+template <class T, class Backend>
 Strided<T> intermediate_for(const Strided<const T>& a, const Strided<const T>& b, const LabelGroups& g,
-                            const index_t* label_extent, Scratch<T>& scratch) {
+                            const index_t* label_extent, Backend& be) {
   LabelOrder order = order_by_stride(a, g.batch);
   order.append(order_by_stride(a, g.m));
   order.append(order_by_stride(b, g.n));
-  return scratch.dense(order.labels.data(), order.count, label_extent);
+  return be.dense(order.labels.data(), order.count, label_extent);
 }
 
 }  // namespace ein::detail

@@ -107,47 +107,4 @@ class Scratch {
   int count_ = 0;
 };
 
-/// An ordered list of labels (a group in the order its axes are walked).
-struct LabelOrder {
-  std::array<unsigned char, max_rank> labels{};
-  int count = 0;
-
-  void push(int label) { labels[count++] = static_cast<unsigned char>(label); }
-  void append(const LabelOrder& other) {
-    for (int i = 0; i < other.count; ++i) push(other.labels[i]);
-  }
-};
-
-/// The members of `set` that `x` carries, ordered by decreasing stride in x.
-template <class T>
-LabelOrder order_by_stride(const Strided<T>& x, LabelSet set) {
-  LabelOrder order;
-  for (int d = 0; d < x.rank; ++d)
-    if (set.has(x.labels[d])) order.push(x.labels[d]);
-  for (int i = 1; i < order.count; ++i)  // insertion sort: groups are short
-    for (int j = i; j > 0 && x.stride_of(order.labels[j - 1]) < x.stride_of(order.labels[j]); --j)
-      std::swap(order.labels[j - 1], order.labels[j]);
-  return order;
-}
-
-/// A group walked as one axis: its extent and stride, if x's strides allow it.
-struct Collapsed {
-  index_t extent = 1;
-  index_t stride = 0;
-  bool ok = true;
-};
-
-template <class T>
-Collapsed collapse(const Strided<T>& x, const LabelOrder& order, const index_t* label_extent) {
-  Collapsed c;
-  if (order.count == 0) return c;
-  for (int i = 0; i < order.count; ++i) c.extent *= label_extent[order.labels[i]];
-  c.stride = x.stride_of(order.labels[order.count - 1]);
-  for (int i = 0; i + 1 < order.count; ++i) {
-    const int next = order.labels[i + 1];
-    if (x.stride_of(order.labels[i]) != x.stride_of(next) * label_extent[next]) c.ok = false;
-  }
-  return c;
-}
-
 }  // namespace ein::detail

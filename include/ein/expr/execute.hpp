@@ -1,12 +1,14 @@
 // Evaluates a bound spec on strided operands: checks and unifies extents, turns
 // repeated labels into diagonal views and size-1 axes into broadcasts, plans the
-// order, and runs each step on its backend. Element type is the only template
-// parameter, so every spec of one type shares this code. Layer: expr.
+// order, and runs each step on a backend (HostBackend on the CPU). Element type
+// and backend are the only template parameters, so every spec of one type
+// shares this code. Layer: expr.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "ein/backend/host.hpp"
 #include "ein/backend/pairwise.hpp"
 #include "ein/plan/plan.hpp"
 #include "ein/spec/bind.hpp"
@@ -90,11 +92,12 @@ Plan plan_for(const Strided<const T>* ops, int n, const Strided<T>& dest, const 
   return make_plan(in);
 }
 
-/// dest = alpha * einsum(ops) + beta * dest. `ops` and `dest` carry the bound
-/// spec's labels per axis; dest's extents must already be the output's.
-template <class T>
-void execute(const BoundSpec& spec, std::string_view text, const Strided<const T>* raw_ops, int n,
-             const Strided<T>& raw_dest, T alpha, T beta) {
+/// dest = alpha * einsum(ops) + beta * dest on `be`. `ops` and `dest` carry the
+/// bound spec's labels per axis; dest's extents must already be the output's.
+/// Reads no element on the host: the pointers may be a device's.
+template <class T, class Backend>
+void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const Strided<const T>* raw_ops, int n,
+                const Strided<T>& raw_dest, T alpha, T beta) {
   std::array<index_t, max_labels> label_extent{};
   resolve_extents(spec, text, raw_ops, n, label_extent.data());
   const Strided<T> dest = normalize(raw_dest);
@@ -107,11 +110,10 @@ void execute(const BoundSpec& spec, std::string_view text, const Strided<const T
   std::array<Strided<const T>, max_operands> live{};
   for (int k = 0; k < n; ++k) live[k] = normalize(raw_ops[k]);
   if (n == 1) {
-    loop_contract<T>(live[0], nullptr, dest, alpha, beta);
+    be.loop(live[0], nullptr, dest, alpha, beta);
     return;
   }
   const Plan plan = plan_for(live.data(), n, dest, label_extent.data(), spec.num_labels);
-  Scratch<T> scratch;
   int count = n;
   for (int s = 0; s < plan.num_steps; ++s) {
     const PlanStep& step = plan.steps[s];
@@ -122,13 +124,21 @@ void execute(const BoundSpec& spec, std::string_view text, const Strided<const T
     for (int t = step.lhs; t + 1 < count; ++t) live[t] = live[t + 1];
     --count;
     if (s + 1 == plan.num_steps) {
-      pairwise_step<T>(a, b, step.groups, dest, alpha, beta, label_extent.data(), scratch);
+      pairwise_step<T>(a, b, step.groups, dest, alpha, beta, label_extent.data(), be);
     } else {
-      const Strided<T> result = intermediate_for<T>(a, b, step.groups, label_extent.data(), scratch);
-      pairwise_step<T>(a, b, step.groups, result, T(1), T(0), label_extent.data(), scratch);
+      const Strided<T> result = intermediate_for<T>(a, b, step.groups, label_extent.data(), be);
+      pairwise_step<T>(a, b, step.groups, result, T(1), T(0), label_extent.data(), be);
       live[count++] = as_const(result);
     }
   }
+}
+
+/// execute_on the CPU.
+template <class T>
+void execute(const BoundSpec& spec, std::string_view text, const Strided<const T>* ops, int n, const Strided<T>& dest,
+             T alpha, T beta) {
+  HostBackend<T> be;
+  execute_on<T>(be, spec, text, ops, n, dest, alpha, beta);
 }
 
 }  // namespace ein::detail
