@@ -207,12 +207,14 @@ template <class T>
 EIN_HOST_DEVICE inline T log_softmax_partial(T g, T y, T total) {
   return g - exp_of(y) * total;
 }
-/// cross_entropy's d/dx[r, k] = g/N * softmax(x)[r, k], less g/N at the label:
+/// cross_entropy's rule on one element of the logits' gradient gx: adds g/N *
+/// softmax(x)[r, k], then takes g/N away at the label, in the CPU's order.
 /// `g_mean` is the loss's gradient over N, `lse` the row's max + log_sum.
 template <class T>
-EIN_HOST_DEVICE inline T cross_entropy_partial(T x, T lse, T g_mean, bool at_label) {
-  const T d = g_mean * exp_of(x - lse);
-  return at_label ? d - g_mean : d;
+EIN_HOST_DEVICE inline T cross_entropy_accumulate(T gx, T x, T lse, T g_mean, bool at_label) {
+  gx += g_mean * exp_of(x - lse);
+  if (at_label) gx -= g_mean;
+  return gx;
 }
 
 // --- Optimizers (optim/sgd.hpp, optim/adam.hpp) ---
