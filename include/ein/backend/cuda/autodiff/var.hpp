@@ -46,8 +46,8 @@ class Var {
   /// Back-propagates from a non-scalar with an explicit device seed of its extents.
   void backward(const Tensor<T, R>& seed, bool retain = false) const {
     if (seed.extents() != value().extents())
-      throw shape_error("backward: seed extents " + to_string(seed.extents()) + " differ from the value's " +
-                        to_string(value().extents()));
+      throw shape_error("backward: seed extents " + ein::to_string(seed.extents()) + " differ from the value's " +
+                        ein::to_string(value().extents()));
     if (!requires_grad()) throw autodiff_error("backward on a Var that does not require a gradient");
     Tensor<T, R>& g = node_->grad();
     kernels::add_into(node_->stream(), seed.size(), seed.data(), g.data());

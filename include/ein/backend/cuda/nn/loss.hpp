@@ -25,7 +25,7 @@ Var<T, 0> cross_entropy(const Var<T, 2>& logits, const Labels& labels) {
   const index_t n = logits.extent(0), c = logits.extent(1);
   if (labels.size() != n)
     throw shape_error("cross_entropy: " + std::to_string(labels.size()) + " labels for logits of extents " +
-                      to_string(logits.extents()) + " (one label per row)");
+                      ein::to_string(logits.extents()) + " (one label per row)");
   Context& ctx = logits.context();
   Labels classes(n, ctx);
   if (n > 0)
@@ -52,7 +52,7 @@ Var<T, 0> cross_entropy(const Var<T, 2>& logits, std::span<const int> labels) {
     if (labels[r] < 0 || labels[r] >= c)
       throw std::out_of_range("cross_entropy: label " + std::to_string(labels[r]) + " of row " + std::to_string(r) +
                               " is out of range for " + std::to_string(c) + " classes (logits of extents " +
-                              to_string(logits.extents()) + ")");
+                              ein::to_string(logits.extents()) + ")");
   return cross_entropy(logits, Labels::from_host(labels, logits.context()));
 }
 
@@ -60,8 +60,8 @@ Var<T, 0> cross_entropy(const Var<T, 2>& logits, std::span<const int> labels) {
 template <class T, std::size_t R>
 Var<T, 0> mse_loss(const Var<T, R>& pred, const Var<T, R>& target) {
   if (pred.extents() != target.extents())
-    throw shape_error("mse_loss: extents " + to_string(pred.extents()) + " (prediction) and " +
-                      to_string(target.extents()) + " (target) differ");
+    throw shape_error("mse_loss: extents " + ein::to_string(pred.extents()) + " (prediction) and " +
+                      ein::to_string(target.extents()) + " (target) differ");
   const auto d = pred - target;
   return mean(d * d);
 }
