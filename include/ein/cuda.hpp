@@ -7,3 +7,5 @@
 #include "ein/backend/cuda/context.hpp"
 #include "ein/backend/cuda/error.hpp"
 #include "ein/backend/cuda/tensor.hpp"
+#include "ein/backend/cuda/einsum.hpp"
+#include "ein/backend/cuda/precision.hpp"

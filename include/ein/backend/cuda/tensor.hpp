@@ -15,6 +15,11 @@
 
 namespace ein::cuda {
 
+/// Tag of the Tensor constructor that leaves the memory unset (for results that
+/// are written whole before being read).
+struct Uninitialized {};
+inline constexpr Uninitialized uninitialized{};
+
 template <class T, std::size_t R>
 class Tensor {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
@@ -27,12 +32,14 @@ class Tensor {
   /// Holds nothing (no context, no memory, size() 0, even at rank 0): the moved-from state.
   Tensor() = default;
   /// Zero-filled device tensor of the given extents on ctx's device, ordered on its stream.
-  explicit Tensor(const Extents<R>& extents, Context& ctx = Context::current()) : extents_(extents), ctx_(&ctx) {
+  explicit Tensor(const Extents<R>& extents, Context& ctx = Context::current()) : Tensor(uninitialized, extents, ctx) {
+    if (data_) EIN_CUDA_CHECK(cudaMemsetAsync(data_, 0, bytes(), ctx.stream()));
+  }
+  /// A device tensor whose elements are unset until written.
+  Tensor(Uninitialized, const Extents<R>& extents, Context& ctx = Context::current()) : extents_(extents), ctx_(&ctx) {
     ein::detail::check_extents(extents, "cuda::Tensor");
-    const index_t n = element_count(extents);
-    if (n == 0) return;
+    if (element_count(extents) == 0) return;
     EIN_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&data_), bytes(), ctx.stream()));
-    EIN_CUDA_CHECK(cudaMemsetAsync(data_, 0, bytes(), ctx.stream()));
   }
   template <std::convertible_to<index_t>... E>
     requires(sizeof...(E) == R && R > 0)

@@ -1,0 +1,62 @@
+# The optional GPU backend: target ein_cuda (alias ein::cuda) with ein's CUDA
+# kernels (src/cuda/*.cu), linking CUDA::cudart and CUDA::cublas. Headers are
+# include/ein/cuda.hpp and include/ein/backend/cuda/; code that includes them
+# builds with the host compiler, only the kernels need nvcc.
+#
+# EIN_ENABLE_CUDA defaults to ON when a CUDA compiler and the toolkit are found.
+# The compiler is looked for as CMake does (CMAKE_CUDA_COMPILER, env CUDACXX,
+# nvcc on PATH), then as the nvcc of the toolkit FindCUDAToolkit finds
+# (CUDAToolkit_ROOT, env CUDA_PATH, the toolkit's default prefix), so a shell
+# without nvcc on PATH still gets the GPU backend.
+include(CheckLanguage)
+
+if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX})
+  find_program(EIN_NVCC nvcc)
+  if(NOT EIN_NVCC)
+    find_package(CUDAToolkit QUIET)
+    if(CUDAToolkit_NVCC_EXECUTABLE AND EXISTS "${CUDAToolkit_NVCC_EXECUTABLE}")
+      set(CMAKE_CUDA_COMPILER "${CUDAToolkit_NVCC_EXECUTABLE}" CACHE FILEPATH "CUDA compiler")
+    endif()
+  endif()
+endif()
+check_language(CUDA)
+set(EIN_CUDA_DEFAULT OFF)
+if(CMAKE_CUDA_COMPILER)
+  find_package(CUDAToolkit QUIET)
+  if(CUDAToolkit_FOUND)
+    set(EIN_CUDA_DEFAULT ON)
+  endif()
+endif()
+option(EIN_ENABLE_CUDA "Build the GPU backend (ein::cuda); needs nvcc and the CUDA toolkit" ${EIN_CUDA_DEFAULT})
+
+if(NOT EIN_ENABLE_CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    message(STATUS "ein: GPU backend off (EIN_ENABLE_CUDA=OFF)")
+  else()
+    message(STATUS "ein: GPU backend off: no CUDA compiler found (set CUDACXX or CMAKE_CUDA_COMPILER to nvcc)")
+  endif()
+  return()
+endif()
+
+enable_language(CUDA)
+find_package(CUDAToolkit REQUIRED)
+set(EIN_CUDA_ARCHITECTURES "90-real;90-virtual" CACHE STRING
+    "CUDA architectures of ein's kernels (default: sm_90 code plus PTX for newer GPUs)")
+
+# Every kernel file of src/cuda: one small .cu per family (CI has 2 cores).
+file(GLOB EIN_CUDA_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/cuda/*.cu)
+add_library(ein_cuda STATIC ${EIN_CUDA_SOURCES})
+add_library(ein::cuda ALIAS ein_cuda)
+set_target_properties(ein_cuda PROPERTIES
+  CUDA_ARCHITECTURES "${EIN_CUDA_ARCHITECTURES}"
+  CUDA_RUNTIME_LIBRARY Shared
+  POSITION_INDEPENDENT_CODE ON)
+# The kernels see include/ only: ein::ein's usage requirements (Eigen, OpenMP,
+# BLAS) reach the users of ein::cuda, never nvcc.
+target_include_directories(ein_cuda PRIVATE ${PROJECT_SOURCE_DIR}/include)
+# C++20 by flag: CMake 3.25 knows no CUDA20 dialect for nvcc (its
+# Compiler/NVIDIA-CUDA.cmake stops at CUDA17), so CUDA_STANDARD 20 fails to generate.
+target_compile_options(ein_cuda PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-std=c++20 -Xcompiler=-Wall,-Wextra>)
+target_link_libraries(ein_cuda PUBLIC CUDA::cudart CUDA::cublas INTERFACE ein::ein)
+message(STATUS "ein: GPU backend on (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, CUDA ${CUDAToolkit_VERSION}, "
+               "architectures ${EIN_CUDA_ARCHITECTURES})")
