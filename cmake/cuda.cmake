@@ -4,19 +4,23 @@
 # builds with the host compiler, only the kernels need nvcc.
 #
 # EIN_ENABLE_CUDA defaults to ON when a CUDA compiler and the toolkit are found.
-# The compiler is looked for as CMake does (CMAKE_CUDA_COMPILER, env CUDACXX,
-# nvcc on PATH), then as the nvcc of the toolkit FindCUDAToolkit finds
-# (CUDAToolkit_ROOT, env CUDA_PATH, the toolkit's default prefix), so a shell
-# without nvcc on PATH still gets the GPU backend.
+# The compiler: CMAKE_CUDA_COMPILER or env CUDACXX when set, else the nvcc of
+# the toolkit FindCUDAToolkit finds (CUDAToolkit_ROOT, env CUDA_PATH, nvcc on
+# PATH, the toolkit's default prefix), so a shell without nvcc on PATH still
+# gets the GPU backend.
 include(CheckLanguage)
 
+if(DEFINED EIN_ENABLE_CUDA AND NOT EIN_ENABLE_CUDA)
+  message(STATUS "ein: GPU backend off (EIN_ENABLE_CUDA=OFF)")
+  return()
+endif()
+
 if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX})
-  find_program(EIN_NVCC nvcc)
-  if(NOT EIN_NVCC)
-    find_package(CUDAToolkit QUIET)
-    if(CUDAToolkit_NVCC_EXECUTABLE AND EXISTS "${CUDAToolkit_NVCC_EXECUTABLE}")
-      set(CMAKE_CUDA_COMPILER "${CUDAToolkit_NVCC_EXECUTABLE}" CACHE FILEPATH "CUDA compiler")
-    endif()
+  # CUDAToolkit_BIN_DIR, not CUDAToolkit_NVCC_EXECUTABLE: CMake 3.25 sets the
+  # latter to a wrong path when the toolkit is found through its default prefix.
+  find_package(CUDAToolkit QUIET)
+  if(CUDAToolkit_BIN_DIR AND EXISTS "${CUDAToolkit_BIN_DIR}/nvcc")
+    set(CMAKE_CUDA_COMPILER "${CUDAToolkit_BIN_DIR}/nvcc" CACHE FILEPATH "CUDA compiler")
   endif()
 endif()
 check_language(CUDA)
@@ -47,6 +51,10 @@ set(EIN_CUDA_ARCHITECTURES "90-real;90-virtual" CACHE STRING
 file(GLOB EIN_CUDA_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/cuda/*.cu)
 add_library(ein_cuda STATIC ${EIN_CUDA_SOURCES})
 add_library(ein::cuda ALIAS ein_cuda)
+if(NOT CMAKE_CURRENT_SOURCE_DIR STREQUAL CMAKE_SOURCE_DIR)
+  # As a subproject, nvcc runs only for a parent that links ein::cuda.
+  set_target_properties(ein_cuda PROPERTIES EXCLUDE_FROM_ALL ON)
+endif()
 set_target_properties(ein_cuda PROPERTIES
   CUDA_ARCHITECTURES "${EIN_CUDA_ARCHITECTURES}"
   CUDA_RUNTIME_LIBRARY Shared

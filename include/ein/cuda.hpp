@@ -9,3 +9,4 @@
 #include "ein/backend/cuda/tensor.hpp"
 #include "ein/backend/cuda/einsum.hpp"
 #include "ein/backend/cuda/precision.hpp"
+#include "ein/backend/cuda/autodiff.hpp"
