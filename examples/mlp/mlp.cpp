@@ -9,6 +9,12 @@
 // seed and thread count. Prints a progress bar (when stderr is a terminal) and
 // a line per epoch; writes the curve to CSV and, when gnuplot is on PATH, a PNG.
 // `mlp --help` lists the options.
+//
+// `--device cuda` (when built with ein::cuda, EIN_MLP_CUDA) runs the same loop on
+// the GPU: the same initial weights and the same shuffled batches; the data set
+// is copied to the device once, each epoch's order once, batches are gathered on
+// the device, and a step copies nothing between host and device (the running
+// loss and accuracy stay on the device until a line is printed).
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,6 +41,9 @@
 
 #include <ein/autodiff.hpp>
 #include <ein/data/fashion_mnist.hpp>
+#ifdef EIN_MLP_CUDA
+#include <ein/cuda.hpp>
+#endif
 
 namespace {
 
@@ -56,6 +65,7 @@ struct Options {
   bool normalize = true;
   std::string csv;
   std::string plot;
+  std::string device = "cpu";
 };
 
 constexpr const char* usage_text = R"(usage: mlp [options]
@@ -71,6 +81,7 @@ Trains a 784-H-10 MLP (ReLU, cross-entropy) on Fashion-MNIST with ein.
   --schedule S      cosine (from lr down to 0 over the run) or constant [cosine]
   --seed S          seed of the initial weights and of the shuffling [1]
   --threads T       threads (OpenMP); results depend on it [1]
+  --device D        cpu, or cuda (the GPU; needs a build with ein::cuda) [cpu]
   --limit K         train on the first K examples only (a short run) [all]
   --no-normalize    pixels in [0, 1] instead of standardised
   --csv FILE        write the curve (10 points per epoch) as CSV
@@ -126,9 +137,16 @@ Options parse(int argc, char** argv) {
     else if (arg == "--limit") o.limit = integer(1, 1e9);
     else if (arg == "--csv") o.csv = value;
     else if (arg == "--plot") o.plot = value;
+#ifndef EIN_MLP_CUDA
+    else if (arg == "--device" && value == "cuda")
+      usage_error("--device cuda: this mlp was built without ein::cuda (configure with the CUDA toolkit and EIN_ENABLE_CUDA=ON)");
+#endif
     else if (arg == "--schedule") {
       if (value != "cosine" && value != "constant") usage_error("--schedule " + value + ": expected cosine or constant");
       o.cosine = value == "cosine";
+    } else if (arg == "--device") {
+      if (value != "cpu" && value != "cuda") usage_error("--device " + value + ": expected cpu or cuda");
+      o.device = value;
     } else if (arg == "--optim") {
       if (value != "sgd" && value != "adam") usage_error("--optim " + value + ": expected sgd or adam");
       o.optim = value;
@@ -223,10 +241,13 @@ void shuffle(std::vector<index_t>& order, std::mt19937_64& gen) {
 class Progress {
  public:
   explicit Progress(bool enabled) : enabled_(enabled) {}
+  /// Whether draw() would redraw now (the device loop reads its running loss only then).
+  [[nodiscard]] bool due(index_t done, index_t total) const {
+    return enabled_ && (done >= total || Clock::now() - last_ >= std::chrono::milliseconds(100));
+  }
   void draw(int epoch, int epochs, index_t done, index_t total, double loss, double accuracy, double seconds) {
-    if (!enabled_) return;
+    if (!due(done, total)) return;
     const auto now = Clock::now();
-    if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
     last_ = now;
     constexpr int width = 28;
     const int filled = static_cast<int>(width * done / std::max<index_t>(total, 1));
@@ -326,7 +347,173 @@ bool write_plot(const std::string& png, const std::vector<Point>& curve, const s
   return ::pclose(gp) == 0;
 }
 
+#ifdef EIN_MLP_CUDA
+/// The MLP on the device: the same forward as Mlp, on ein::cuda::Vars.
+struct DeviceMlp {
+  ein::cuda::Var<float, 2> W1, W2;
+  ein::cuda::Var<float, 1> b1, b2;
+
+  /// A device copy of the host model's parameters (the same initial weights).
+  explicit DeviceMlp(const Mlp& host)
+      : W1(ein::cuda::param(host.W1.value())),
+        W2(ein::cuda::param(host.W2.value())),
+        b1(ein::cuda::param(host.b1.value())),
+        b2(ein::cuda::param(host.b2.value())) {}
+
+  [[nodiscard]] ein::cuda::Var<float, 2> operator()(const ein::cuda::Var<float, 2>& X) const {
+    const auto a = ein::cuda::einsum<"ij,lj->li">(W1, X) + b1;
+    const auto h = ein::cuda::relu(a);
+    return ein::cuda::einsum<"ij,lj->li">(W2, h) + b2;
+  }
+};
+
+/// A split on the device: its images, labels, and the identity order (for evaluation).
+struct DeviceSplit {
+  ein::cuda::Tensor<float, 2> images;
+  ein::cuda::Labels labels;
+  ein::cuda::Buffer<std::int64_t> rows;
+
+  explicit DeviceSplit(const ein::data::Split& s)
+      : images(ein::cuda::Tensor<float, 2>::from_host(s.images)), labels(ein::cuda::Labels::from_host(s.labels)) {
+    std::vector<std::int64_t> identity(static_cast<std::size_t>(s.size()));
+    for (std::size_t i = 0; i < identity.size(); ++i) identity[i] = static_cast<std::int64_t>(i);
+    rows = ein::cuda::Buffer<std::int64_t>::from_host(identity);
+  }
+  [[nodiscard]] index_t size() const { return images.extent(0); }
+};
+
+/// The running loss (sum of loss times rows) and correct count of a stretch of
+/// steps, kept on the device; read() copies them to the host.
+struct DeviceTally {
+  ein::cuda::Buffer<double> loss{1};
+  ein::cuda::Buffer<unsigned long long> correct{1};
+
+  void add(const ein::cuda::Var<float, 2>& logits, const ein::cuda::Labels& y, const ein::cuda::Var<float, 0>& l) {
+    ein::cuda::kernels::step_statistics(logits.context().stream(), logits.extent(0), logits.extent(1),
+                                        logits.value().data(), y.data(), l.value().data(), loss.data(),
+                                        correct.data());
+  }
+  /// {loss sum, correct count} so far.
+  [[nodiscard]] std::pair<double, index_t> read() const {
+    return {loss.to_host()[0], static_cast<index_t>(correct.to_host()[0])};
+  }
+};
+
+/// x [n, 784] and y [n] of the rows order[first, first + n), gathered on the device.
+void gather_on_device(const DeviceSplit& s, const ein::cuda::Buffer<std::int64_t>& order, index_t first,
+                      ein::cuda::Tensor<float, 2>& x, ein::cuda::Labels& y) {
+  ein::cuda::kernels::gather_rows(x.context().stream(), x.extent(0), x.extent(1), s.images.data(), s.labels.data(),
+                                  order.data(), first, x.data(), y.data());
+}
+
+Score evaluate_on_device(const DeviceMlp& model, const DeviceSplit& s) {
+  const ein::no_grad guard;
+  constexpr index_t chunk = 1000;
+  DeviceTally tally;
+  for (index_t first = 0; first < s.size(); first += chunk) {
+    const index_t n = std::min(chunk, s.size() - first);
+    ein::cuda::Tensor<float, 2> x(n, s.images.extent(1));
+    ein::cuda::Labels y(n);
+    gather_on_device(s, s.rows, first, x, y);
+    const auto logits = model(ein::cuda::constant(std::move(x)));
+    tally.add(logits, y, ein::cuda::cross_entropy(logits, y));
+  }
+  const auto [loss, correct] = tally.read();
+  return {loss / double(s.size()), double(correct) / double(s.size())};
+}
+
+/// The training loop of run() on the GPU: the same batches in the same order (the
+/// permutation is made on the host and copied once per epoch), the same schedule,
+/// the same curve. Nothing is copied between host and device inside a step.
+void train_on_device(const Options& o, const ein::data::FashionMnist& data, index_t train_n, double lr,
+                     const Mlp& init, std::vector<index_t>& order, std::mt19937_64& shuffler, Progress& progress,
+                     std::vector<Point>& curve, index_t& step, double& train_seconds) {
+  ein::cuda::Context& ctx = ein::cuda::Context::current();
+  cudaDeviceProp props{};
+  ein::cuda::check(cudaGetDeviceProperties(&props, ctx.device()), "cudaGetDeviceProperties");
+  const auto t_copy = Clock::now();
+  const DeviceSplit train(data.train), test(data.test);
+  std::printf("device: %s; data set copied to it in %.2f s\n", props.name,
+              std::chrono::duration<double>(Clock::now() - t_copy).count());
+  std::fflush(stdout);
+
+  DeviceMlp model(init);
+  using DeviceOptimizer = std::variant<ein::cuda::optim::SGD, ein::cuda::optim::Adam>;
+  const std::vector<ein::cuda::optim::Parameter> params{model.W1, model.b1, model.W2, model.b2};
+  DeviceOptimizer optimizer =
+      o.optim == "adam" ? DeviceOptimizer(std::in_place_type<ein::cuda::optim::Adam>, params,
+                                          ein::cuda::optim::AdamOptions{.lr = lr})
+                        : DeviceOptimizer(std::in_place_type<ein::cuda::optim::SGD>, params,
+                                          ein::cuda::optim::SGDOptions{.lr = lr, .momentum = o.momentum});
+  ein::cuda::Buffer<std::int64_t> device_order(train_n);
+  std::vector<std::int64_t> order64(order.size());
+  const index_t steps = (train_n + o.batch - 1) / o.batch;
+  const index_t d = data.train.images.extent(1);
+
+  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    shuffle(order, shuffler);
+    std::copy(order.begin(), order.end(), order64.begin());
+    device_order.upload(order64);  // once per epoch, before its first step
+    const auto start = Clock::now();
+    DeviceTally tally;
+    double window_start_loss = 0;
+    index_t window_start_correct = 0, window_start = 0;
+    int next_point = 1;
+    for (index_t s = 0; s < steps; ++s) {
+      const index_t first = s * o.batch, n = std::min(o.batch, train_n - first);
+      ein::cuda::Tensor<float, 2> x(n, d);
+      ein::cuda::Labels y(n);
+      gather_on_device(train, device_order, first, x, y);
+      const auto logits = model(ein::cuda::constant(std::move(x)));
+      const auto loss = ein::cuda::cross_entropy(logits, y);
+      const double rate = o.cosine ? 0.5 * lr * (1 + std::cos(std::numbers::pi * double(step) / double(steps * o.epochs))) : lr;
+      std::visit([&](auto& opt) { opt.options().lr = rate; opt.zero_grad(); }, optimizer);
+      loss.backward();
+      std::visit([](auto& opt) { opt.step(); }, optimizer);
+      tally.add(logits, y, loss);
+      ++step;
+
+      const index_t done = first + n;
+      const bool point = done * 10 >= train_n * next_point;
+      if (!point && !progress.due(done, train_n)) continue;  // nothing printed: nothing read back
+      const auto [epoch_loss, epoch_correct] = tally.read();
+      const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      progress.draw(epoch, o.epochs, done, train_n, epoch_loss / double(done), double(epoch_correct) / double(done),
+                    seconds);
+      if (point) {
+        while (done * 10 >= train_n * next_point) ++next_point;
+        const index_t window_n = done - window_start;
+        curve.push_back({epoch - 1 + double(done) / double(train_n), step,
+                         (epoch_loss - window_start_loss) / double(window_n),
+                         double(epoch_correct - window_start_correct) / double(window_n), std::nullopt,
+                         train_seconds + seconds, double(done) / seconds});
+        window_start_loss = epoch_loss;
+        window_start_correct = epoch_correct;
+        window_start = done;
+      }
+    }
+    ctx.synchronize();
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    train_seconds += seconds;
+    progress.clear();
+    const auto [epoch_loss, epoch_correct] = tally.read();
+    const Score score = evaluate_on_device(model, test);
+    curve.back().test = score;
+    std::printf("epoch %2d/%d  loss %.4f  train %5.2f%%  test %5.2f%% (loss %.4f)  %5.1f s  %6.0f samples/s\n", epoch,
+                o.epochs, epoch_loss / double(train_n), 100.0 * double(epoch_correct) / double(train_n),
+                100 * score.accuracy, score.loss, seconds, double(train_n) / seconds);
+    std::fflush(stdout);
+  }
+}
+#endif
+
 int run(const Options& o) {
+#ifdef EIN_MLP_CUDA
+  if (o.device == "cuda" && !ein::cuda::device_available()) {
+    std::printf("SKIPPED: no CUDA device (mlp --device cuda needs one)\n");
+    return 77;
+  }
+#endif
   Eigen::setNbThreads(o.threads);
 #ifdef _OPENMP
   omp_set_num_threads(o.threads);
@@ -378,7 +565,10 @@ int run(const Options& o) {
   index_t step = 0;
   double train_seconds = 0;
 
-  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+#ifdef EIN_MLP_CUDA
+  if (o.device == "cuda") train_on_device(o, data, train_n, lr, model, order, shuffler, progress, curve, step, train_seconds);
+#endif
+  for (int epoch = 1; o.device == "cpu" && epoch <= o.epochs; ++epoch) {
     shuffle(order, shuffler);
     const auto start = Clock::now();
     double epoch_loss = 0, window_loss = 0;
