@@ -68,3 +68,12 @@ target_compile_options(ein_cuda PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-std=c++20 -X
 target_link_libraries(ein_cuda PUBLIC CUDA::cudart CUDA::cublas INTERFACE ein::ein)
 message(STATUS "ein: GPU backend on (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, CUDA ${CUDAToolkit_VERSION}, "
                "architectures ${EIN_CUDA_ARCHITECTURES})")
+
+# ein_gpu_check: everything bench/gpu_check.sh builds for a lent GPU. The tests of
+# tests/cuda and the benchmarks of bench/gpu add themselves; a gpu-labelled test
+# elsewhere must add its executable: add_dependencies(ein_gpu_check <target>).
+add_custom_target(ein_gpu_check)
+option(EIN_BUILD_GPU_BENCHMARKS "Build the GPU benchmarks (bench/gpu; no Google Benchmark needed)" OFF)
+if(EIN_BUILD_GPU_BENCHMARKS)
+  add_subdirectory(${PROJECT_SOURCE_DIR}/bench/gpu ${PROJECT_BINARY_DIR}/bench/gpu)
+endif()
