@@ -91,6 +91,16 @@ echo "einsum vs cuBLAS: ${result[einsum_bench]} in $((SECONDS - t)) s"
 
 # ---- hook: MLP training step (the autodiff part of issue 5 adds its run here:
 #      build its target through ein_gpu_check, run it, then `record mlp_step passed|FAILED|SKIPPED`) ----
+step "MLP step (N=1024, H=1024): GPU vs CPU (2 threads), copies in a step"
+t=$SECONDS
+mlp_step="$build/bench/gpu/mlp_step"
+if [[ -x $mlp_step ]]; then
+  "$mlp_step" --n 1024 --hidden 1024 --steps 20 --threads 2 --min-speedup 10
+  case $? in 0) record mlp_step passed ;; 77) record mlp_step SKIPPED ;; *) record mlp_step FAILED ;; esac
+else
+  record mlp_step FAILED
+fi
+echo "MLP step: ${result[mlp_step]} in $((SECONDS - t)) s"
 # ---- end of hook ----
 
 step "summary"
