@@ -1,6 +1,9 @@
 // The GEMM dispatcher: every GEMM of a plan goes through gemm(), which picks
 // one of three kernels from the step's M, N and K (einsum_path shows it):
-//   1. direct    M*N*K <= small_gemm_limit: plain loops (small_gemm.hpp)
+//   1. direct    M*N*K <= small_gemm_limit, or a thin product (min(M, N) <=
+//                thin_gemm_extent, K <= thin_gemm_depth, M*N*K <= thin_gemm_limit): register-blocked
+//                loops (small_gemm.hpp); packing for a blocked GEMM costs more
+//                than such products ("ab,bc,cd,de->ae" with b, d, e = 8)
 //   2. BLAS      M*N*K >= blas_gemm_limit, when built with a CBLAS (blas/gemm.hpp)
 //   3. Eigen     everything else, and everything when no CBLAS (eigen/gemm.hpp)
 // A column-major C is computed as C^T = B^T A^T, so the kernels see C row-major.
@@ -40,25 +43,38 @@ inline constexpr double small_gemm_limit = 12.0 * 12.0 * 12.0;
 /// At least this many: the BLAS kernels pay for their call.
 inline constexpr double blas_gemm_limit = 48.0 * 48.0 * 48.0;
 
+/// Thin products: one side and the depth this short go to the direct kernel, up to
+/// thin_gemm_limit multiply-adds (beyond, a threaded GEMM can use more cores).
+inline constexpr double thin_gemm_extent = 16, thin_gemm_depth = 32, thin_gemm_limit = 64.0 * 64.0 * 64.0;
+
 constexpr GemmKernel choose_gemm_kernel(double m, double n, double k) {
   const double work = m * n * k;
   if (work <= small_gemm_limit) return GemmKernel::direct;
+  if ((m <= thin_gemm_extent || n <= thin_gemm_extent) && k <= thin_gemm_depth && work <= thin_gemm_limit)
+    return GemmKernel::direct;
   if (have_blas && work >= blas_gemm_limit) return GemmKernel::blas;
   return GemmKernel::eigen;
+}
+
+/// Orients a product so that C is row-major: a column-major C is computed as
+/// C^T = B^T A^T. Returns whether A and B were swapped.
+template <class T>
+bool orient_row_major(const T*& a, MatrixLayout& la, const T*& b, MatrixLayout& lb, MatrixLayout& lc) {
+  if (storage_of(lc) != Storage::col_major) return false;
+  std::swap(a, b);
+  const MatrixLayout t = la.transposed();
+  la = lb.transposed();
+  lb = t;
+  lc = lc.transposed();
+  storage_of(lc);
+  return true;
 }
 
 /// C = alpha * A * B + beta * C. A, B and C must each have a storage other than
 /// `unsupported` (storage_of).
 template <class T>
 void gemm(T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T beta, T* c, MatrixLayout lc) {
-  if (storage_of(lc) == Storage::col_major) {
-    std::swap(a, b);
-    const MatrixLayout t = la.transposed();
-    la = lb.transposed();
-    lb = t;
-    lc = lc.transposed();
-    storage_of(lc);
-  }
+  orient_row_major(a, la, b, lb, lc);
   if (lc.rows == 0 || lc.cols == 0) return;
   if (la.cols == 0) {  // nothing to sum: C = beta * C
     for (index_t i = 0; i < lc.rows; ++i)
@@ -87,25 +103,46 @@ void batched_gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, const
                   const MatrixLayout& lc, const BatchLoop& batch) {
   index_t batches = 1;
   for (int i = 0; i < batch.count; ++i) batches *= batch.extent[i];
+  if (batches == 1) return gemm<T>(alpha, a, la, b, lb, beta, c, lc);
+  if (batches == 0) return;
+
+  // A batch of direct-kernel products (the small batched case) is oriented once
+  // and calls the kernel itself: gemm()'s checks would cost as much as the product.
+  MatrixLayout oa = la, ob = lb, oc = lc;
+  const T* pa = a;
+  const T* pb = b;
+  const bool swapped = orient_row_major(pa, oa, pb, ob, oc);
+  const bool direct = oc.rows > 0 && oc.cols > 0 && oa.cols > 0 &&
+                      choose_gemm_kernel(double(oc.rows), double(oc.cols), double(oa.cols)) == GemmKernel::direct;
   const auto one = [&](index_t index) {
-    index_t oa = 0, ob = 0, oc = 0;
+    index_t off_a = 0, off_b = 0, off_c = 0;
     for (int i = batch.count; i-- > 0;) {
       const index_t at = index % batch.extent[i];
       index /= batch.extent[i];
-      oa += at * batch.sa[i];
-      ob += at * batch.sb[i];
-      oc += at * batch.sc[i];
+      off_a += at * batch.sa[i];
+      off_b += at * batch.sb[i];
+      off_c += at * batch.sc[i];
     }
-    gemm<T>(alpha, a + oa, la, b + ob, lb, beta, c + oc, lc);
+    if (direct) {
+      if (swapped) std::swap(off_a, off_b);
+      small_gemm(alpha, pa + off_a, oa, pb + off_b, ob, beta, c + off_c, oc);
+    } else {
+      gemm<T>(alpha, a + off_a, la, b + off_b, lb, beta, c + off_c, lc);
+    }
   };
   const double work = double(la.rows) * double(la.cols) * double(lb.cols);
-  const bool parallel = batches > 1 && work * double(batches) > 5e5 &&
+  const bool parallel = work * double(batches) > 5e5 &&
                         choose_gemm_kernel(double(la.rows), double(lb.cols), double(la.cols)) != GemmKernel::blas;
+  // Entering a parallel region costs about a microsecond even when `if` turns it
+  // down (libgomp 12), more than a whole small batch: enter it only to fork.
+  if (!parallel) {
+    for (index_t i = 0; i < batches; ++i) one(i);
+    return;
+  }
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (parallel)
+#pragma omp parallel for schedule(static)
 #endif
   for (index_t i = 0; i < batches; ++i) one(i);
-  (void)parallel;
 }
 
 }  // namespace detail

@@ -14,10 +14,99 @@
 
 namespace ein::detail {
 
+// No default member initialisers: loop_contract keeps two arrays of max_labels of
+// these per call and fills only what it uses (zeroing them cost more than a
+// 1024-element diagonal).
 struct LoopDim {
-  index_t extent = 1;
-  index_t sa = 0, sb = 0, so = 0;
+  index_t extent;
+  index_t sa, sb, so;
 };
+
+/// Sum of a[i * sa] for i < n. Reassociated into independent partial sums, as
+/// BLAS's dot is: one chain of adds waits on the add latency per element; several
+/// chains overlap, and at unit stride they vectorise.
+template <class T>
+T strided_sum(const T* a, index_t sa, index_t n) {
+  index_t i = 0;
+  T total = T(0);
+  if (sa == 1) {
+    constexpr int lanes = 128 / sizeof(T);  // two cache lines: a few vector registers of partial sums
+    T acc[lanes] = {};
+    for (; i + lanes <= n; i += lanes)
+      for (int j = 0; j < lanes; ++j) acc[j] += a[i + j];
+    for (int j = 0; j < lanes; ++j) total += acc[j];
+  } else {
+    T acc[4] = {};
+    for (; i + 4 <= n; i += 4)
+      for (int j = 0; j < 4; ++j) acc[j] += a[(i + j) * sa];
+    total = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  }
+  for (; i < n; ++i) total += a[i * sa];
+  return total;
+}
+
+/// Sum of a[i * sa] * b[i * sb] for i < n, reassociated like strided_sum.
+template <class T>
+T strided_dot(const T* a, index_t sa, const T* b, index_t sb, index_t n) {
+  index_t i = 0;
+  T total = T(0);
+  if (sa == 1 && sb == 1) {
+    constexpr int lanes = 128 / sizeof(T);
+    T acc[lanes] = {};
+    for (; i + lanes <= n; i += lanes)
+      for (int j = 0; j < lanes; ++j) acc[j] += a[i + j] * b[i + j];
+    for (int j = 0; j < lanes; ++j) total += acc[j];
+  } else {
+    T acc[4] = {};
+    for (; i + 4 <= n; i += 4)
+      for (int j = 0; j < 4; ++j) acc[j] += a[(i + j) * sa] * b[(i + j) * sb];
+    total = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  }
+  for (; i < n; ++i) total += a[i * sa] * b[i * sb];
+  return total;
+}
+
+/// o[i * so] = alpha * a[i * sa] + beta * o[i * so] for i < n (copies, diagonals,
+/// permutations, scaling), with the common cases as plain loops the compiler vectorises.
+template <class T>
+void copy_row(T* o, index_t so, const T* a, index_t sa, index_t n, T alpha, T beta) {
+  if (beta == T(0)) {
+    if (so == 1 && sa == 1) {
+      if (alpha == T(1))
+        for (index_t i = 0; i < n; ++i) o[i] = a[i];
+      else
+        for (index_t i = 0; i < n; ++i) o[i] = alpha * a[i];
+    } else if (alpha == T(1)) {
+      for (index_t i = 0; i < n; ++i) o[i * so] = a[i * sa];
+    } else {
+      for (index_t i = 0; i < n; ++i) o[i * so] = alpha * a[i * sa];
+    }
+    return;
+  }
+  for (index_t i = 0; i < n; ++i) o[i * so] = alpha * a[i * sa] + beta * o[i * so];
+}
+
+/// o[i * so] = alpha * a[i * sa] * b[i * sb] + beta * o[i * so] for i < n (outer and
+/// Hadamard products); a fresh contiguous row where each operand walks (stride 1)
+/// or stays (stride 0) is the common case, and vectorises.
+template <class T>
+void product_row(T* o, index_t so, const T* a, index_t sa, const T* b, index_t sb, index_t n, T alpha, T beta) {
+  if (beta == T(0) && so == 1) {
+    const auto run = [&](auto a_unit, auto b_unit) {
+      for (index_t i = 0; i < n; ++i)
+        o[i] = alpha * a[decltype(a_unit)::value ? i : 0] * b[decltype(b_unit)::value ? i : 0];
+    };
+    using yes = std::true_type;
+    using no = std::false_type;
+    if (sa == 0 && sb == 1) return run(no{}, yes{});
+    if (sa == 1 && sb == 0) return run(yes{}, no{});
+    if (sa == 1 && sb == 1) return run(yes{}, yes{});
+  }
+  if (beta == T(0))
+    for (index_t i = 0; i < n; ++i) o[i * so] = alpha * a[i * sa] * b[i * sb];
+  else
+    for (index_t i = 0; i < n; ++i) o[i * so] = alpha * a[i * sa] * b[i * sb] + beta * o[i * so];
+}
 
 // Odometer over `dims`, moving two input offsets and one output offset; calls body(oa, ob, oo).
 template <class Body>
@@ -56,7 +145,7 @@ void loop_contract(const Strided<const T>& a, const Strided<const T>* b, const S
   for (int d = 0; d < a.rank; ++d) in_labels.add(a.labels[d]);
   if (b)
     for (int d = 0; d < b->rank; ++d) in_labels.add(b->labels[d]);
-  std::array<LoopDim, max_labels> outer{}, inner{};
+  std::array<LoopDim, max_labels> outer, inner;  // (uninitialised: see LoopDim)
   int n_outer = 0, n_inner = 0;
   for (int d = 0; d < out.rank; ++d) {
     const int l = out.labels[d];
@@ -72,46 +161,26 @@ void loop_contract(const Strided<const T>& a, const Strided<const T>* b, const S
   const T* pa = a.data;
   const T* pb = b ? b->data : nullptr;
   T* po = out.data;
+  if (n_inner == 0) {  // no sum: one row kernel per run of the last output axis
+    if (n_outer == 0) {
+      const T value = pb ? pa[0] * pb[0] : pa[0];
+      po[0] = beta == T(0) ? alpha * value : alpha * value + beta * po[0];
+      return;
+    }
+    const LoopDim last = outer[n_outer - 1];
+    odometer(outer.data(), n_outer - 1, 0, 0, 0, [&](index_t oa, index_t ob, index_t oo) {
+      if (pb) product_row(po + oo, last.so, pa + oa, last.sa, pb + ob, last.sb, last.extent, alpha, beta);
+      else copy_row(po + oo, last.so, pa + oa, last.sa, last.extent, alpha, beta);
+    });
+    return;
+  }
   const auto store = [&](index_t oo, T value) {
     po[oo] = beta == T(0) ? alpha * value : alpha * value + beta * po[oo];
   };
-  if (n_inner == 0 && n_outer > 0 && pb && beta == T(0) && outer[n_outer - 1].so == 1) {
-    // Outer and Hadamard products into a fresh destination: the last output axis is
-    // contiguous, and each operand either walks it (stride 1) or stays (stride 0).
-    const LoopDim last = outer[n_outer - 1];
-    const auto rows = [&](auto a_unit, auto b_unit) {
-      odometer(outer.data(), n_outer - 1, 0, 0, 0, [&](index_t oa, index_t ob, index_t oo) {
-        const T* a = pa + oa;
-        const T* b = pb + ob;
-        T* o = po + oo;
-        for (index_t i = 0; i < last.extent; ++i)
-          o[i] = alpha * a[decltype(a_unit)::value ? i : 0] * b[decltype(b_unit)::value ? i : 0];
-      });
-    };
-    using yes = std::true_type;
-    using no = std::false_type;
-    if (last.sa == 0 && last.sb == 1) return rows(no{}, yes{});
-    if (last.sa == 1 && last.sb == 0) return rows(yes{}, no{});
-    if (last.sa == 1 && last.sb == 1) return rows(yes{}, yes{});
-  }
-  if (n_inner == 0) {
-    if (pb)
-      odometer(outer.data(), n_outer, 0, 0, 0, [&](index_t oa, index_t ob, index_t oo) { store(oo, pa[oa] * pb[ob]); });
-    else
-      odometer(outer.data(), n_outer, 0, 0, 0, [&](index_t oa, index_t, index_t oo) { store(oo, pa[oa]); });
-    return;
-  }
-  if (n_inner == 1) {  // one summed label (row sums, traces, dot products): a plain inner loop
+  if (n_inner == 1) {  // one summed label (row sums, traces, dot products)
     const LoopDim in = inner[0];
     odometer(outer.data(), n_outer, 0, 0, 0, [&](index_t oa, index_t ob, index_t oo) {
-      T acc = T(0);
-      if (pb)
-        for (index_t i = 0; i < in.extent; ++i) acc += pa[oa + i * in.sa] * pb[ob + i * in.sb];
-      else if (in.sa == 1)
-        for (index_t i = 0; i < in.extent; ++i) acc += pa[oa + i];
-      else
-        for (index_t i = 0; i < in.extent; ++i) acc += pa[oa + i * in.sa];
-      store(oo, acc);
+      store(oo, pb ? strided_dot(pa + oa, in.sa, pb + ob, in.sb, in.extent) : strided_sum(pa + oa, in.sa, in.extent));
     });
     return;
   }

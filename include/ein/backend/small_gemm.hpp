@@ -2,51 +2,109 @@
 // costs more than the multiply-adds. Layer: backend.
 #pragma once
 
+#include <cstring>
+
+#include "ein/backend/loops.hpp"
 #include "ein/backend/matrix.hpp"
 
 namespace ein::detail {
 
-/// Row i of C accumulated in N registers: a(i, p) times row p of B, for each p.
-/// N known at compile time lets the compiler keep the row in vector registers.
-template <class T, int N>
-void small_gemm_rows(T alpha, const T* __restrict a, const MatrixLayout& la, const T* __restrict b,
-                     const MatrixLayout& lb, T beta, T* __restrict c, const MatrixLayout& lc) {
-  const index_t m = lc.rows, k = la.cols;
-  for (index_t i = 0; i < m; ++i) {
-    T acc[N] = {};
+/// Rows i..i+Rows-1 of C accumulated in registers: a(i, p) times row p of B, for
+/// each p. N known at compile time keeps a row of C in vector registers; several
+/// rows at once give the FMAs independent chains and load each row of B once.
+/// K, when not 0, is the inner extent, and unrolls the whole product (4x4x4).
+template <class T, int N, int K, int Rows>
+inline void small_gemm_row_block(T alpha, const T* __restrict a, const MatrixLayout& la, const T* __restrict b,
+                                 const MatrixLayout& lb, T beta, T* __restrict c, const MatrixLayout& lc, index_t i) {
+  const index_t k = K > 0 ? K : la.cols;
+  if constexpr (N >= 2 && (N & (N - 1)) == 0) {
+    // A row of C as one GCC/Clang vector: g++ 12 left the plain loops over
+    // acc[Rows][N] scalar (28 instructions per multiply of a row of B).
+    typedef T Row __attribute__((vector_size(N * sizeof(T))));  // (an alias-declaration drops the attribute)
+    Row acc[Rows] = {};
     for (index_t p = 0; p < k; ++p) {
-      const T aip = a[i * la.row_stride + p * la.col_stride];
-      const T* __restrict brow = b + p * lb.row_stride;
-      for (int j = 0; j < N; ++j) acc[j] += aip * brow[j];
+      Row brow;
+      std::memcpy(&brow, b + p * lb.row_stride, sizeof(Row));
+      for (int r = 0; r < Rows; ++r) acc[r] += a[(i + r) * la.row_stride + p * la.col_stride] * brow;
     }
-    T* __restrict crow = c + i * lc.row_stride;
-    if (beta == T(0)) {
-      for (int j = 0; j < N; ++j) crow[j] = alpha * acc[j];
-    } else {
-      for (int j = 0; j < N; ++j) crow[j] = alpha * acc[j] + beta * crow[j];
+    for (int r = 0; r < Rows; ++r) {
+      T* __restrict crow = c + (i + r) * lc.row_stride;
+      Row out = alpha * acc[r];
+      if (beta != T(0)) {
+        Row old;
+        std::memcpy(&old, crow, sizeof(Row));
+        out += beta * old;
+      }
+      std::memcpy(crow, &out, sizeof(Row));
+    }
+  } else {
+    T acc[Rows][N] = {};
+    for (index_t p = 0; p < k; ++p) {
+      const T* __restrict brow = b + p * lb.row_stride;
+      for (int r = 0; r < Rows; ++r) {
+        const T aip = a[(i + r) * la.row_stride + p * la.col_stride];
+        for (int j = 0; j < N; ++j) acc[r][j] += aip * brow[j];
+      }
+    }
+    for (int r = 0; r < Rows; ++r) {
+      T* __restrict crow = c + (i + r) * lc.row_stride;
+      for (int j = 0; j < N; ++j) crow[j] = beta == T(0) ? alpha * acc[r][j] : alpha * acc[r][j] + beta * crow[j];
     }
   }
 }
 
-/// C = alpha * A * B + beta * C by direct loops; C row-major. When B is row-major
-/// and C's rows are short, each row of C stays in registers (small_gemm_rows).
+template <class T, int N, int K = 0>
+void small_gemm_rows(T alpha, const T* __restrict a, const MatrixLayout& la, const T* __restrict b,
+                     const MatrixLayout& lb, T beta, T* __restrict c, const MatrixLayout& lc) {
+  const index_t m = lc.rows;
+  index_t i = 0;
+  for (; i + 4 <= m; i += 4) small_gemm_row_block<T, N, K, 4>(alpha, a, la, b, lb, beta, c, lc, i);
+  for (; i < m; ++i) small_gemm_row_block<T, N, K, 1>(alpha, a, la, b, lb, beta, c, lc, i);
+}
+
+/// C = alpha * A * B + beta * C by direct loops; C row-major. When C's rows are
+/// short (N in 1, 2, 3, 4, 8, 16) each row block of C stays in registers
+/// (small_gemm_rows); a B that is not row-major is first packed row-major into a
+/// buffer on the stack when small enough. Otherwise a row-major B is streamed
+/// row by row into C's rows, and any other B is read by dot products.
 template <class T>
 void small_gemm(T alpha, const T* __restrict a, const MatrixLayout& la, const T* __restrict b, const MatrixLayout& lb,
                 T beta, T* __restrict c, const MatrixLayout& lc) {
-  if (lb.col_stride == 1 || lc.cols == 1) {
-    switch (lc.cols) {
+  const index_t m = lc.rows, n = lc.cols, k = la.cols;
+  const bool register_row = n == 1 || n == 2 || n == 3 || n == 4 || n == 8 || n == 16;
+  constexpr index_t pack_limit = 512;  // elements of B packed on the stack (2 KiB of float)
+  if (register_row && lb.col_stride != 1 && n > 1 && k * n <= pack_limit) {
+    T packed[pack_limit];
+    for (index_t p = 0; p < k; ++p)
+      for (index_t j = 0; j < n; ++j) packed[p * n + j] = b[p * lb.row_stride + j * lb.col_stride];
+    const MatrixLayout lp{k, n, n, 1};
+    return small_gemm(alpha, a, la, packed, lp, beta, c, lc);
+  }
+  if (register_row && (lb.col_stride == 1 || n == 1)) {
+    const bool square = k == n;  // the common tiny case: unroll K too
+    switch (n) {
       case 1: return small_gemm_rows<T, 1>(alpha, a, la, b, lb, beta, c, lc);
-      case 2: return small_gemm_rows<T, 2>(alpha, a, la, b, lb, beta, c, lc);
+      case 2:
+        if (square) return small_gemm_rows<T, 2, 2>(alpha, a, la, b, lb, beta, c, lc);
+        return small_gemm_rows<T, 2>(alpha, a, la, b, lb, beta, c, lc);
       case 3: return small_gemm_rows<T, 3>(alpha, a, la, b, lb, beta, c, lc);
-      case 4: return small_gemm_rows<T, 4>(alpha, a, la, b, lb, beta, c, lc);
+      case 4:
+        if (square) return small_gemm_rows<T, 4, 4>(alpha, a, la, b, lb, beta, c, lc);
+        return small_gemm_rows<T, 4>(alpha, a, la, b, lb, beta, c, lc);
       case 8: return small_gemm_rows<T, 8>(alpha, a, la, b, lb, beta, c, lc);
       case 16: return small_gemm_rows<T, 16>(alpha, a, la, b, lb, beta, c, lc);
       default: break;
     }
   }
-  const index_t m = lc.rows, n = lc.cols, k = la.cols;
   for (index_t i = 0; i < m; ++i) {
     T* __restrict crow = c + i * lc.row_stride;
+    if (lb.col_stride != 1) {  // C(i, j) as a dot product of A's row i and B's column j
+      for (index_t j = 0; j < n; ++j) {
+        const T dot = strided_dot(a + i * la.row_stride, la.col_stride, b + j * lb.col_stride, lb.row_stride, k);
+        crow[j] = beta == T(0) ? alpha * dot : alpha * dot + beta * crow[j];
+      }
+      continue;
+    }
     if (beta == T(0)) {
       for (index_t j = 0; j < n; ++j) crow[j] = T(0);
     } else if (beta != T(1)) {
@@ -55,11 +113,7 @@ void small_gemm(T alpha, const T* __restrict a, const MatrixLayout& la, const T*
     for (index_t p = 0; p < k; ++p) {
       const T aip = alpha * a[i * la.row_stride + p * la.col_stride];
       const T* __restrict brow = b + p * lb.row_stride;
-      if (lb.col_stride == 1) {
-        for (index_t j = 0; j < n; ++j) crow[j] += aip * brow[j];
-      } else {
-        for (index_t j = 0; j < n; ++j) crow[j] += aip * brow[j * lb.col_stride];
-      }
+      for (index_t j = 0; j < n; ++j) crow[j] += aip * brow[j];
     }
   }
 }

@@ -1,0 +1,126 @@
+// The direct kernels of backend/ (small_gemm, the strided sums and row loops)
+// against plain loops in double, over every dispatch branch: the register-row
+// widths (1, 2, 3, 4, 8, 16, with K unrolled when square), packed column-major
+// B, the dot-product and streaming fallbacks, and beta 0, 1 and other.
+#include <doctest/doctest.h>
+
+#include <random>
+#include <vector>
+
+#include "ein/backend/gemm.hpp"
+#include "ein/backend/loops.hpp"
+#include "ein/backend/small_gemm.hpp"
+
+using ein::index_t;
+using ein::detail::MatrixLayout;
+
+namespace {
+
+template <class T>
+std::vector<T> random_values(std::size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> dist(-1.0, 1.0);
+  std::vector<T> v(n);
+  for (T& x : v) x = static_cast<T>(dist(gen));
+  return v;
+}
+
+// A layout of rows x cols in a buffer, row- or column-major, with padding in the leading dimension.
+MatrixLayout layout(index_t rows, index_t cols, bool row_major, index_t pad) {
+  return row_major ? MatrixLayout{rows, cols, cols + pad, 1} : MatrixLayout{rows, cols, 1, rows + pad};
+}
+index_t extent_of(const MatrixLayout& l) { return (l.rows - 1) * l.row_stride + (l.cols - 1) * l.col_stride + 1; }
+
+template <class T>
+void check_small_gemm(index_t m, index_t n, index_t k, bool a_row, bool b_row, T beta) {
+  const MatrixLayout la = layout(m, k, a_row, 1), lb = layout(k, n, b_row, 2), lc = layout(m, n, true, 3);
+  const auto a = random_values<T>(extent_of(la), 1), b = random_values<T>(extent_of(lb), 2);
+  auto c = random_values<T>(extent_of(lc), 3);
+  const auto c0 = c;
+  const T alpha = T(0.75);
+  ein::detail::small_gemm<T>(alpha, a.data(), la, b.data(), lb, beta, c.data(), lc);
+  for (index_t i = 0; i < m; ++i)
+    for (index_t j = 0; j < n; ++j) {
+      double sum = 0;
+      for (index_t p = 0; p < k; ++p)
+        sum += double(a[i * la.row_stride + p * la.col_stride]) * double(b[p * lb.row_stride + j * lb.col_stride]);
+      const double expect = alpha * sum + (beta == T(0) ? 0.0 : double(beta) * c0[i * lc.row_stride + j]);
+      REQUIRE(double(c[i * lc.row_stride + j]) == doctest::Approx(expect).epsilon(1e-5));
+    }
+  // Padding between C's rows is never written.
+  for (index_t i = 0; i < m; ++i)
+    for (index_t j = n; j < lc.row_stride && i * lc.row_stride + j < index_t(c.size()); ++j)
+      REQUIRE(c[i * lc.row_stride + j] == c0[i * lc.row_stride + j]);
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("small_gemm: every branch against plain loops", T, float, double) {
+  for (index_t n : {1, 2, 3, 4, 5, 8, 16, 17})
+    for (index_t k : {1, 2, 4, 7, 8, 33, 40})
+      for (index_t m : {1, 3, 4, 9})
+        for (bool a_row : {true, false})
+          for (bool b_row : {true, false})
+            for (T beta : {T(0), T(1), T(-0.5)}) {
+              CAPTURE(m);
+              CAPTURE(n);
+              CAPTURE(k);
+              CAPTURE(a_row);
+              CAPTURE(b_row);
+              CAPTURE(beta);
+              check_small_gemm<T>(m, n, k, a_row, b_row, beta);
+            }
+}
+
+TEST_CASE("choose_gemm_kernel: thin products go to the direct kernel, others by size") {
+  using ein::GemmKernel;
+  using ein::detail::choose_gemm_kernel;
+  CHECK(choose_gemm_kernel(4, 4, 4) == GemmKernel::direct);
+  CHECK(choose_gemm_kernel(512, 8, 8) == GemmKernel::direct);   // "ab,be->ae" of the uneven chain
+  CHECK(choose_gemm_kernel(8, 512, 16) == GemmKernel::direct);
+  CHECK(choose_gemm_kernel(8, 8, 512) != GemmKernel::direct);   // deep: a blocked GEMM's chains win
+  CHECK(choose_gemm_kernel(256, 256, 256) != GemmKernel::direct);
+  CHECK(choose_gemm_kernel(1 << 20, 16, 32) != GemmKernel::direct);  // large: a threaded GEMM
+}
+
+TEST_CASE_TEMPLATE("strided_sum and strided_dot: every length and stride", T, float, double) {
+  const auto a = random_values<T>(4000, 5), b = random_values<T>(4000, 6);
+  for (index_t n : {0, 1, 3, 4, 5, 31, 32, 33, 64, 65, 200, 999})
+    for (index_t sa : {1, 2, 3})
+      for (index_t sb : {1, 4}) {
+        double sum = 0, dot = 0;
+        for (index_t i = 0; i < n; ++i) {
+          sum += a[i * sa];
+          dot += double(a[i * sa]) * b[i * sb];
+        }
+        CAPTURE(n);
+        CAPTURE(sa);
+        CHECK(double(ein::detail::strided_sum(a.data(), sa, n)) == doctest::Approx(sum).epsilon(1e-5));
+        CHECK(double(ein::detail::strided_dot(a.data(), sa, b.data(), sb, n)) == doctest::Approx(dot).epsilon(1e-5));
+      }
+}
+
+TEST_CASE_TEMPLATE("copy_row and product_row: strides 0, 1 and more, alpha and beta", T, float, double) {
+  const auto a = random_values<T>(400, 7), b = random_values<T>(400, 8), o0 = random_values<T>(400, 9);
+  for (index_t n : {0, 1, 7, 33})
+    for (index_t so : {1, 2})
+      for (index_t sa : {0, 1, 3})
+        for (index_t sb : {0, 1, 2})
+          for (T alpha : {T(1), T(2)})
+            for (T beta : {T(0), T(1), T(0.5)}) {
+              auto o = o0, p = o0;
+              ein::detail::copy_row(o.data(), so, a.data(), sa, n, alpha, beta);
+              ein::detail::product_row(p.data(), so, a.data(), sa, b.data(), sb, n, alpha, beta);
+              for (index_t i = 0; i < 400; ++i) {
+                const bool on = i % so == 0 && i / so < n;
+                const index_t r = i / so;
+                const double keep = double(o0[i]);
+                const double copy = on ? alpha * double(a[r * sa]) + (beta == T(0) ? 0.0 : beta * keep) : keep;
+                const double prod =
+                    on ? alpha * double(a[r * sa]) * double(b[r * sb]) + (beta == T(0) ? 0.0 : beta * keep) : keep;
+                CAPTURE(i);
+                REQUIRE(double(o[i]) == doctest::Approx(copy));
+                REQUIRE(double(p[i]) == doctest::Approx(prod));
+              }
+            }
+}
