@@ -46,7 +46,7 @@ double tolerance(cu::Precision p, index_t k) {
   switch (p) {
     case cu::Precision::fp32: return 2e-6 * n;
     case cu::Precision::tf32: return 2e-3 * std::sqrt(n) + 1e-6 * n;
-    case cu::Precision::bf16: return 1.6e-2 * std::sqrt(n) + 1e-6 * n;
+    case cu::Precision::bf16: return 8e-3 * std::sqrt(n) + 1e-6 * n;  // ~4x the expected worst rounding of BF16 inputs
   }
   return 0;
 }
