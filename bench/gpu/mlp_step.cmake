@@ -10,5 +10,10 @@ include(CheckCXXCompilerFlag)
 check_cxx_compiler_flag(-march=native EIN_MLP_STEP_HAS_MARCH_NATIVE)
 if(EIN_MLP_STEP_HAS_MARCH_NATIVE)
   target_compile_options(mlp_step PRIVATE -march=native)  # the CPU side as fast as examples/mlp
+  # g++ 12's AVX-512 intrinsics (`__m512 __Y = __Y;`) trip -Wmaybe-uninitialized inside
+  # Eigen's kernels: GCC bug 105593, fixed in g++ 13.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+    target_compile_options(mlp_step PRIVATE -Wno-maybe-uninitialized)
+  endif()
 endif()
 add_dependencies(ein_gpu_check mlp_step)

@@ -3,10 +3,10 @@
 // ein/backend/cuda/autodiff/kernels.hpp). The per-element math lives in
 // element.hpp, shared with the host. Layer: backend (cuda), autodiff.
 //
-// Reductions that the CPU runs in one order (a bias gradient: a sum over rows
-// per column; softmax lines; cross-entropy rows) run one thread per column or
-// line in the same order, so results match the CPU closely; whole-tensor sums
-// run in one block (a tree in double), deterministic from run to run.
+// Reductions are deterministic from run to run (no atomics): softmax lines and
+// cross-entropy rows run one thread per line in the CPU's order; a bias
+// gradient (a sum over rows per column) runs 8 row groups per column, added in
+// a fixed order; whole-tensor sums run in one block (a tree, in double).
 #include <algorithm>
 #include <cstdint>
 
@@ -83,15 +83,25 @@ __global__ void binary_backward_each(BinaryOp op, int which, Lineup l, const T* 
     grad[o * step_o + i * step_i] += partial_at(op, which, l, g, x, y, z, o, i);
   }
 }
-/// Gather::columns: one thread per column adds the rows in order, as the CPU.
+/// Gather::columns: a block of column_threads columns x row_groups row groups; each
+/// thread sums every row_groups-th row of its column (coalesced across columns),
+/// then the groups' partial sums are added in a fixed order: deterministic.
+constexpr int column_threads = 32, row_groups = 8;
 template <class T>
 __global__ void binary_backward_columns(BinaryOp op, int which, Lineup l, const T* g, const T* x, const T* y,
                                         const T* z, T* grad) {
+  __shared__ T partial[row_groups][column_threads];
   const int64_t step_i = which == 0 ? l.a_inner : l.b_inner;
-  EIN_FOR_EACH(i, l.inner) {
-    T acc = grad[i * step_i];
-    for (int64_t o = 0; o < l.outer; ++o) acc += partial_at(op, which, l, g, x, y, z, o, i);
-    grad[i * step_i] = acc;
+  const int64_t i = blockIdx.x * int64_t(column_threads) + threadIdx.x;
+  T acc = 0;
+  if (i < l.inner)
+    for (int64_t o = threadIdx.y; o < l.outer; o += row_groups) acc += partial_at(op, which, l, g, x, y, z, o, i);
+  partial[threadIdx.y][threadIdx.x] = acc;
+  __syncthreads();
+  if (threadIdx.y == 0 && i < l.inner) {
+    T sum = grad[i * step_i];
+    for (int r = 0; r < row_groups; ++r) sum += partial[r][threadIdx.x];
+    grad[i * step_i] = sum;
   }
 }
 /// Gather::all: one block sums everything.
@@ -261,7 +271,8 @@ void binary_backward(cudaStream_t stream, BinaryOp op, const Lineup& l, const T*
         binary_backward_each<<<blocks_for(n), threads, 0, stream>>>(op, which, l, g, x, y, z, grad);
         break;
       case Gather::columns:
-        binary_backward_columns<<<blocks_for(l.inner), threads, 0, stream>>>(op, which, l, g, x, y, z, grad);
+        binary_backward_columns<<<static_cast<unsigned>((l.inner + column_threads - 1) / column_threads),
+                                  dim3(column_threads, row_groups), 0, stream>>>(op, which, l, g, x, y, z, grad);
         break;
       case Gather::all:
         binary_backward_all<<<1, reduce_threads, 0, stream>>>(op, which, l, g, x, y, z, grad);

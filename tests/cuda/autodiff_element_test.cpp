@@ -145,11 +145,13 @@ void emulate_binary(el::BinaryOp op, const el::Lineup& l, const T* x, const T* y
       case el::Gather::each:
         for (std::int64_t k = 0; k < l.outer * l.inner; ++k) grad[(k / l.inner) * so + (k % l.inner) * si] += partial(k / l.inner, k % l.inner);
         break;
-      case el::Gather::columns:
+      case el::Gather::columns:  // 8 row groups per column, added in order
         for (std::int64_t i = 0; i < l.inner; ++i) {
-          T acc = grad[i * si];
-          for (std::int64_t o = 0; o < l.outer; ++o) acc += partial(o, i);
-          grad[i * si] = acc;
+          T group[8] = {};
+          for (std::int64_t o = 0; o < l.outer; ++o) group[o % 8] += partial(o, i);
+          T sum = grad[i * si];
+          for (const T p : group) sum += p;
+          grad[i * si] = sum;
         }
         break;
       case el::Gather::all: {
@@ -193,6 +195,7 @@ template <el::BinaryOp Op, class T>
 void check_binary_lineups() {
   check_binary<Op, T>(ein::Extents<2>{3, 4}, ein::Extents<2>{3, 4});  // same extents: one to one
   check_binary<Op, T>(ein::Extents<2>{5, 4}, ein::Extents<1>{4});     // a bias: per column
+  check_binary<Op, T>(ein::Extents<2>{37, 6}, ein::Extents<1>{6});    // a bias over more rows than row groups
   check_binary<Op, T>(ein::Extents<1>{4}, ein::Extents<3>{2, 3, 4});  // a bias on the left
   check_binary<Op, T>(ein::Extents<1>{4}, ein::Extents<2>{1, 4});     // one row: the bias maps one to one
   check_binary<Op, T>(ein::Extents<2>{3, 4}, ein::Extents<0>{});      // a rank-0 operand: everything
