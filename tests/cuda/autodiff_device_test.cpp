@@ -127,7 +127,7 @@ TEST_CASE_TEMPLATE("binary ops in every lineup: values and gradients as on the C
   CHECK_THROWS_AS(a.gpu + cu::param(Tensor<T, 1>(ein::Extents<1>{5})), ein::shape_error);
 }
 
-TEST_CASE_TEMPLATE("sum, mean, softmax and log_softmax as on the CPU", T, float, double) {
+TEST_CASE_TEMPLATE("sum, mean, softmax, log_softmax and mse_loss as on the CPU", T, float, double) {
   std::mt19937 gen(3);
   auto x = param_pair(random_tensor<T>(ein::Extents<3>{5, 30, 7}, gen, -6, 6));
   for (int dim = -1; dim < 3; ++dim) {
@@ -144,6 +144,14 @@ TEST_CASE_TEMPLATE("sum, mean, softmax and log_softmax as on the CPU", T, float,
   gs.backward();
   check_close(x.gpu.grad(), x.cpu.grad());
   CHECK_THROWS_AS(cu::softmax(x.gpu, 3), ein::shape_error);
+  auto t = param_pair(random_tensor<T>(ein::Extents<3>{5, 30, 7}, gen));
+  const auto cm = ein::mse_loss(x.cpu, t.cpu);
+  const auto gm = cu::mse_loss(x.gpu, t.gpu);
+  check_close(gm.value(), cm.value(), std::is_same_v<T, float> ? 1e-5 : 1e-12);
+  cm.backward();
+  gm.backward();
+  check_close(x.gpu.grad(), x.cpu.grad());
+  check_close(t.gpu.grad(), t.cpu.grad());
 }
 
 TEST_CASE_TEMPLATE("cross-entropy with device and host labels as on the CPU", T, float, double) {
