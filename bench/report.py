@@ -9,7 +9,9 @@ Ratios are throughput ratios, ein ÷ baseline: above 1, ein is faster.
 Targets of the speed issue, checked per element type and thread count:
   gemm with M·N·K >= 256³ per GEMM   ein ÷ best GEMM >= 0.95 and ein ÷ torch >= 1
   permuted ("acbd,dcef->abfe")       ein ÷ best GEMM on pre-permuted data >= 0.85
-  chain                              ein ÷ torch >= 20
+  chain (512,8,512,8,8)              ein ÷ torch >= 20 (the issue's uneven chain, which torch contracts
+                                     left to right at 45x the optimal FLOPs; for (8,512,8,512,8) left to
+                                     right is within 1.5x of optimal, so only the ratio is reported)
   memory-bound                       ein ÷ hand loop >= 0.8
   small                              ein time <= 1.5 × Eigen's product (ein ÷ Eigen >= 1/1.5), ein ÷ torch >= 20
 "Best GEMM" is the faster of BLAS (when built) and Eigen's GEMM, on pre-arranged data.
@@ -87,7 +89,7 @@ def targets(c):
     if kind == "permuted":
         return [("best GEMM", 0.85)]
     if kind == "chain":
-        return [("torch", 20.0)]
+        return [("torch", 20.0)] if c["size"] == "512,8,512,8,8" else []
     if kind == "memory":
         return [("hand loop", 0.8)]
     if kind == "small":

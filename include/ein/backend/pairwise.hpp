@@ -87,15 +87,19 @@ void gemm_step(Strided<const T> a, Strided<const T> b, const LabelGroups& g, con
     const bool a_kb = collapse(a, kb, label_extent).ok, b_kb = collapse(b, kb, label_extent).ok;
     if (!(a_ok && b_ok) && ((a_kb && b_kb) || (!a_ok && b_kb))) k = kb;
   }
+  // An operand that is copied anyway (3c) can take the destination's order, which
+  // spares the destination a temporary ("acbd,dcef->abfe": two copies, not three).
+  const bool a_copied = !fits(collapse(a, m, label_extent), collapse(a, k, label_extent));
+  const bool b_copied = !fits(collapse(b, k, label_extent), collapse(b, n, label_extent));
   bool temp_out = false;
   if (!collapse(out, m, label_extent).ok) {
     const LabelOrder mc = order_by_stride(out, g.m);
-    if (collapse(a, mc, label_extent).ok) m = mc;
+    if (a_copied || collapse(a, mc, label_extent).ok) m = mc;
     else temp_out = true;
   }
   if (!collapse(out, n, label_extent).ok) {
     const LabelOrder nc = order_by_stride(out, g.n);
-    if (collapse(b, nc, label_extent).ok) n = nc;
+    if (b_copied || collapse(b, nc, label_extent).ok) n = nc;
     else temp_out = true;
   }
 

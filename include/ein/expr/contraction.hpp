@@ -100,7 +100,7 @@ class ContractionCore {
                           std::to_string(dest.extents[d]) + ", the result's is " +
                           std::to_string(extent[dest.labels[d]]));
     const auto ops = operands();
-    execute<T>(bound(), spec(), ops.data(), static_cast<int>(ops.size()), dest, alpha_ * alpha, beta);
+    execute<T>(bound(), spec(), ops.data(), static_cast<int>(ops.size()), dest, alpha_ * alpha, beta, extent.data());
   }
 
   [[nodiscard]] bool overlaps(const void* begin, const void* end) const {

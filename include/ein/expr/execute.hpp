@@ -10,7 +10,7 @@
 
 #include "ein/backend/host.hpp"
 #include "ein/backend/pairwise.hpp"
-#include "ein/plan/plan.hpp"
+#include "ein/plan/plan_cache.hpp"
 #include "ein/spec/bind.hpp"
 
 namespace ein::detail {
@@ -89,17 +89,22 @@ Plan plan_for(const Strided<const T>* ops, int n, const Strided<T>& dest, const 
   for (int k = 0; k < n; ++k) in.operands[k] = labels_of(ops[k]);
   in.output = labels_of(dest);
   for (int l = 0; l < num_labels; ++l) in.extent[l] = label_extent[l];
-  return make_plan(in);
+  return n > 2 ? cached_plan(in) : make_plan(in);  // (two operands: one step, nothing to search)
 }
 
 /// dest = alpha * einsum(ops) + beta * dest on `be`. `ops` and `dest` carry the
 /// bound spec's labels per axis; dest's extents must already be the output's.
 /// Reads no element on the host: the pointers may be a device's.
+/// `resolved`, when given, holds every label's extent as resolve_extents found it
+/// for these operands (the caller checked the destination against it).
 template <class T, class Backend>
 void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const Strided<const T>* raw_ops, int n,
-                const Strided<T>& raw_dest, T alpha, T beta) {
-  std::array<index_t, max_labels> label_extent{};
-  resolve_extents(spec, text, raw_ops, n, label_extent.data());
+                const Strided<T>& raw_dest, T alpha, T beta, const index_t* resolved = nullptr) {
+  std::array<index_t, max_labels> label_extent;
+  if (resolved)
+    for (int l = 0; l < spec.num_labels; ++l) label_extent[l] = resolved[l];
+  else
+    resolve_extents(spec, text, raw_ops, n, label_extent.data());
   const Strided<T> dest = normalize(raw_dest);
   if (dest.size() == 0) return;  // (its row-major strides may be 0, e.g. extents (4, 0): nothing to check)
   for (int d = 0; d < raw_dest.rank; ++d)
@@ -107,12 +112,12 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
       throw shape_error("einsum \"" + std::string(text) + "\": the destination has a zero stride on axis " +
                         std::to_string(d) + ", so its elements overlap");
 
-  std::array<Strided<const T>, max_operands> live{};
-  for (int k = 0; k < n; ++k) live[k] = normalize(raw_ops[k]);
-  if (n == 1) {
-    be.loop(live[0], nullptr, dest, alpha, beta);
+  if (n == 1) {  // (before `live`: setting up 16 operand slots costs more than a small diagonal)
+    be.loop(normalize(raw_ops[0]), nullptr, dest, alpha, beta);
     return;
   }
+  std::array<Strided<const T>, max_operands> live{};
+  for (int k = 0; k < n; ++k) live[k] = normalize(raw_ops[k]);
   const Plan plan = plan_for(live.data(), n, dest, label_extent.data(), spec.num_labels);
   int count = n;
   for (int s = 0; s < plan.num_steps; ++s) {
@@ -136,9 +141,9 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
 /// execute_on the CPU.
 template <class T>
 void execute(const BoundSpec& spec, std::string_view text, const Strided<const T>* ops, int n, const Strided<T>& dest,
-             T alpha, T beta) {
+             T alpha, T beta, const index_t* resolved = nullptr) {
   HostBackend<T> be;
-  execute_on<T>(be, spec, text, ops, n, dest, alpha, beta);
+  execute_on<T>(be, spec, text, ops, n, dest, alpha, beta, resolved);
 }
 
 }  // namespace ein::detail
