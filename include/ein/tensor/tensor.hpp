@@ -33,6 +33,13 @@ std::unique_ptr<T[], AlignedDelete> allocate_zeroed(index_t count) {
   std::fill_n(static_cast<T*>(raw), count, T{});
   return std::unique_ptr<T[], AlignedDelete>(static_cast<T*>(raw));
 }
+template <std::size_t R>
+Extents<R> to_extents(const index_t (&e)[R]) {
+  Extents<R> out{};
+  for (std::size_t d = 0; d < R; ++d) out[d] = e[d];
+  return out;
+}
+
 }  // namespace detail
 
 template <class T, std::size_t R>
@@ -51,6 +58,11 @@ class Tensor {
   template <std::convertible_to<index_t>... E>
     requires(sizeof...(E) == R && R > 0)
   explicit Tensor(E... extents) : Tensor(Extents<R>{static_cast<index_t>(extents)...}) {}
+  /// `Tensor<float, 2> t({3, 4})`: without this, the braces also fit the copy and
+  /// move constructors (through the constructor above), and the call is ambiguous.
+  explicit Tensor(const index_t (&extents)[R])
+    requires(R > 0)
+      : Tensor(detail::to_extents<R>(extents)) {}
   /// Extents and row-major values; the value count must match.
   Tensor(const Extents<R>& extents, std::initializer_list<T> values) : Tensor(extents) {
     if (static_cast<index_t>(values.size()) != size())
