@@ -76,6 +76,7 @@ class BlockCache {
 
 /// A device, a stream on it and a cuBLAS handle bound to that stream. Not
 /// copyable or movable (tensors point to their context); it must outlive them.
+/// One thread at a time: give each thread its own (Context::current() does).
 class Context {
  public:
   explicit Context(int device = 0) : device_(device) {
