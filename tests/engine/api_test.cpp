@@ -127,8 +127,9 @@ TEST_CASE("Tensor extents in braces: Tensor<float, 2>({3, 4}) is not ambiguous")
   const ein::Tensor<float, 2> a({3, 4});
   const ein::Tensor<double, 1> b({5});
   const ein::Tensor<float, 2> c({2, 2}, {1.f, 2.f, 3.f, 4.f});
-  CHECK(a.extents() == ein::Extents<2>{3, 4});
+  CHECK(a.extents() == Extents<2>({3, 4}));
   CHECK(b.size() == 5);
   CHECK(c(1, 0) == 3.f);
-  CHECK_THROWS_AS(ein::Tensor<float, 2>({-1, 2}), std::exception);
+  const auto negative = [] { return Tensor<float, 2>({-1, 2}); };
+  CHECK_THROWS_AS(negative(), std::exception);
 }
