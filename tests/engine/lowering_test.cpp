@@ -164,3 +164,36 @@ TEST_CASE_TEMPLATE("many operands follow the cheapest order", T, float, double) 
   check_against_reference<T>("ab,bc,ca,ad,bd,i,i->cd", seven.view(), m, n, o,
                              random_tensor<T>(Extents<2>{3, 2}, 26), random_tensor<T>(Extents<2>{4, 2}, 27), x, y);
 }
+
+TEST_CASE("the per-thread plan cache: alternating shapes each get their own plan") {
+  // "ab,bc,cd,de->ae": the best order depends on the extents, so a plan reused for
+  // the wrong shapes would contract in another order (still right, but costlier) or
+  // with wrong extents (wrong). Twelve shapes overflow the cache's eight entries.
+  for (int round = 0; round < 3; ++round)
+    for (index_t s = 1; s <= 12; ++s) {
+      const index_t big = 8 * s, small = s % 3 + 1;
+      const Extents<2> ea{big, small}, eb{small, big}, ec{big, small}, ed{small, 2};
+      const auto a = random_tensor<double>(ea, 1), b = random_tensor<double>(eb, 2);
+      const auto c = random_tensor<double>(ec, 3), d = random_tensor<double>(ed, 4);
+      const Tensor<double, 2> out = ein::einsum<"ab,bc,cd,de->ae">(a, b, c, d);
+      check_against_reference<double>("ab,bc,cd,de->ae", out.view(), a, b, c, d);
+      // The cache answers exactly what make_plan answers for the same input.
+      ein::PlanInput in;
+      in.num_operands = 4;
+      for (int k = 0; k < 4; ++k) {
+        in.operands[k].add(k);
+        in.operands[k].add(k + 1);
+      }
+      in.output.add(0);
+      in.output.add(4);
+      const index_t extent[5] = {big, small, big, small, 2};
+      for (int l = 0; l < 5; ++l) in.extent[l] = extent[l];
+      const ein::Plan cached = ein::detail::cached_plan(in), fresh = ein::make_plan(in);
+      REQUIRE(cached.num_steps == fresh.num_steps);
+      CHECK(cached.optimized_flops == fresh.optimized_flops);
+      for (int t = 0; t < fresh.num_steps; ++t) {
+        CHECK(cached.steps[t].lhs == fresh.steps[t].lhs);
+        CHECK(cached.steps[t].rhs == fresh.steps[t].rhs);
+      }
+    }
+}
