@@ -124,3 +124,55 @@ TEST_CASE_TEMPLATE("copy_row and product_row: strides 0, 1 and more, alpha and b
               }
             }
 }
+
+TEST_CASE("loops large enough to run on several threads give the serial answer") {
+  // 1100 x 1000 elements: past parallel_loop_elements, so with OpenMP the outer axis is split.
+  const index_t n = 1100, m = 1000;
+  const auto x = random_values<double>(std::size_t(n * m), 11), y = random_values<double>(std::size_t(m), 12);
+  ein::detail::Strided<const double> a;
+  a.data = x.data();
+  a.rank = 2;
+  a.labels = {0, 1};
+  a.extents = {n, m};
+  a.strides = {m, 1};
+  std::vector<double> rows(static_cast<std::size_t>(n)), cols(static_cast<std::size_t>(m)),
+      outer(static_cast<std::size_t>(n * m));
+  ein::detail::Strided<double> row_sums;  // "ij->i"
+  row_sums.data = rows.data();
+  row_sums.rank = 1;
+  row_sums.labels = {0};
+  row_sums.extents = {n};
+  row_sums.strides = {1};
+  ein::detail::loop_contract<double>(a, nullptr, row_sums, 1.0, 0.0);
+  ein::detail::Strided<double> col_sums;  // "ij->j"
+  col_sums.data = cols.data();
+  col_sums.rank = 1;
+  col_sums.labels = {1};
+  col_sums.extents = {m};
+  col_sums.strides = {1};
+  ein::detail::loop_contract<double>(a, nullptr, col_sums, 1.0, 0.0);
+  ein::detail::Strided<const double> b;  // "ij,j->ij" (Hadamard with a broadcast row)
+  b.data = y.data();
+  b.rank = 1;
+  b.labels = {1};
+  b.extents = {m};
+  b.strides = {1};
+  ein::detail::Strided<double> scaled;
+  scaled.data = outer.data();
+  scaled.rank = 2;
+  scaled.labels = {0, 1};
+  scaled.extents = {n, m};
+  scaled.strides = {m, 1};
+  ein::detail::loop_contract<double>(a, &b, scaled, 2.0, 0.0);
+  std::vector<double> expect_cols(std::size_t(m), 0.0);
+  for (index_t i = 0; i < n; ++i) {
+    double r = 0;
+    for (index_t j = 0; j < m; ++j) {
+      r += x[i * m + j];
+      expect_cols[j] += x[i * m + j];
+      REQUIRE(outer[i * m + j] == doctest::Approx(2.0 * x[i * m + j] * y[j]));
+    }
+    REQUIRE(rows[i] == doctest::Approx(r));
+  }
+  for (index_t j = 0; j < m; ++j) REQUIRE(cols[j] == doctest::Approx(expect_cols[j]));
+}

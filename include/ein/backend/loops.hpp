@@ -9,6 +9,10 @@
 #include <array>
 #include <type_traits>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "ein/plan/label_set.hpp"
 #include "ein/tensor/strided.hpp"
 
@@ -137,6 +141,28 @@ inline void odometer(const LoopDim* dims, int n, index_t oa, index_t ob, index_t
   }
 }
 
+/// Elements touched from which a loop nest splits its outermost axis across the
+/// OpenMP threads (as the hand-written `omp parallel for` it competes with does).
+inline constexpr double parallel_loop_elements = 1 << 20;
+
+/// odometer(dims, n, 0, 0, 0, body), with dims[0] split across threads when the nest
+/// touches at least parallel_loop_elements and no parallel region is running.
+/// dims[0] must be an output axis (distinct outputs per thread).
+template <class Body>
+inline void parallel_odometer(const LoopDim* dims, int n, double elements, Body&& body) {
+#ifdef _OPENMP
+  if (n > 0 && dims[0].extent > 1 && elements >= parallel_loop_elements && omp_get_max_threads() > 1 &&
+      !omp_in_parallel()) {
+    const LoopDim first = dims[0];
+#pragma omp parallel for schedule(static)
+    for (index_t i = 0; i < first.extent; ++i) odometer(dims + 1, n - 1, i * first.sa, i * first.sb, i * first.so, body);
+    return;
+  }
+#endif
+  (void)elements;
+  odometer(dims, n, 0, 0, 0, body);
+}
+
 /// out = alpha * contract(a [, b]) + beta * out, by direct loops. `b` may be null.
 /// `out` carries exactly the kept labels; every other label of a or b is summed.
 template <class T>
@@ -161,6 +187,9 @@ void loop_contract(const Strided<const T>& a, const Strided<const T>* b, const S
   const T* pa = a.data;
   const T* pb = b ? b->data : nullptr;
   T* po = out.data;
+  double elements = 1;
+  for (int d = 0; d < n_outer; ++d) elements *= double(outer[d].extent);
+  for (int d = 0; d < n_inner; ++d) elements *= double(inner[d].extent);
   if (n_inner == 0) {  // no sum: one row kernel per run of the last output axis
     if (n_outer == 0) {
       const T value = pb ? pa[0] * pb[0] : pa[0];
@@ -168,7 +197,7 @@ void loop_contract(const Strided<const T>& a, const Strided<const T>* b, const S
       return;
     }
     const LoopDim last = outer[n_outer - 1];
-    odometer(outer.data(), n_outer - 1, 0, 0, 0, [&](index_t oa, index_t ob, index_t oo) {
+    parallel_odometer(outer.data(), n_outer - 1, elements, [&](index_t oa, index_t ob, index_t oo) {
       if (pb) product_row(po + oo, last.so, pa + oa, last.sa, pb + ob, last.sb, last.extent, alpha, beta);
       else copy_row(po + oo, last.so, pa + oa, last.sa, last.extent, alpha, beta);
     });
@@ -179,12 +208,12 @@ void loop_contract(const Strided<const T>& a, const Strided<const T>* b, const S
   };
   if (n_inner == 1) {  // one summed label (row sums, traces, dot products)
     const LoopDim in = inner[0];
-    odometer(outer.data(), n_outer, 0, 0, 0, [&](index_t oa, index_t ob, index_t oo) {
+    parallel_odometer(outer.data(), n_outer, elements, [&](index_t oa, index_t ob, index_t oo) {
       store(oo, pb ? strided_dot(pa + oa, in.sa, pb + ob, in.sb, in.extent) : strided_sum(pa + oa, in.sa, in.extent));
     });
     return;
   }
-  odometer(outer.data(), n_outer, 0, 0, 0, [&](index_t oa, index_t ob, index_t oo) {
+  parallel_odometer(outer.data(), n_outer, elements, [&](index_t oa, index_t ob, index_t oo) {
     T acc = T(0);
     if (pb)
       odometer(inner.data(), n_inner, oa, ob, 0, [&](index_t ia, index_t ib, index_t) { acc += pa[ia] * pb[ib]; });
