@@ -61,19 +61,27 @@ class Node {
   std::uint64_t order_ = next_node_order();
 };
 
-/// A node holding a tensor value of static rank R.
+/// A zero tensor with v's extents: a node's gradient buffer. Called unqualified,
+/// so a backend's tensor type brings its own by ADL (ein::cuda::zeros_like).
 template <class T, std::size_t R>
-class TensorNode : public Node {
- public:
-  TensorNode(Tensor<T, R> value, bool requires_grad) : Node(requires_grad), value_(std::move(value)) {}
+Tensor<T, R> zeros_like(const Tensor<T, R>& v) {
+  return Tensor<T, R>(v.extents());
+}
 
-  [[nodiscard]] const Tensor<T, R>& value() const { return value_; }
-  [[nodiscard]] Tensor<T, R>& mutable_value() { return value_; }
+/// A node holding a value (a host Tensor here, a device tensor in ein::cuda) and,
+/// once backward reaches it, its gradient.
+template <class Value>
+class ValueNode : public Node {
+ public:
+  ValueNode(Value value, bool requires_grad) : Node(requires_grad), value_(std::move(value)) {}
+
+  [[nodiscard]] const Value& value() const { return value_; }
+  [[nodiscard]] Value& mutable_value() { return value_; }
 
   /// The gradient, allocated (zero) on first use with the value's extents.
-  Tensor<T, R>& grad() {
+  Value& grad() {
     if (!grad_allocated_) {
-      grad_ = Tensor<T, R>(value_.extents());
+      grad_ = zeros_like(value_);
       grad_allocated_ = true;
     }
     return grad_;
@@ -84,31 +92,37 @@ class TensorNode : public Node {
   }
   void drop_grad() override {
     if (!leaf_) {
-      grad_ = Tensor<T, R>();
+      grad_ = Value();
       grad_allocated_ = false;
     }
   }
 
  private:
-  Tensor<T, R> value_;
-  Tensor<T, R> grad_;
+  Value value_;
+  Value grad_;
   bool grad_allocated_ = false;
 };
 
-/// An op node: value, inputs, and a backward rule `rule(node)` that reads
-/// node.grad() and accumulates into the inputs' grad().
-template <class T, std::size_t R, class Rule, class... Inputs>
-class OpNode final : public TensorNode<T, R> {
+/// A node holding a host tensor of static rank R.
+template <class T, std::size_t R>
+using TensorNode = ValueNode<Tensor<T, R>>;
+
+/// An op node over any value node type Base: value, inputs, and a backward rule
+/// `rule(node, inputs...)` that reads node.grad() and accumulates into the
+/// inputs' grad().
+template <class Base, class Rule, class... Inputs>
+class RuleNode final : public Base {
  public:
-  OpNode(Tensor<T, R> value, Rule rule, std::shared_ptr<Inputs>... in)
-      : TensorNode<T, R>(std::move(value), true), rule_(std::in_place, std::move(rule)), inputs_(std::move(in)...) {
+  template <class Value>
+  RuleNode(Value value, Rule rule, std::shared_ptr<Inputs>... in)
+      : Base(std::move(value), true), rule_(std::in_place, std::move(rule)), inputs_(std::move(in)...) {
     this->leaf_ = false;
   }
 
   void backward() override {
     if (this->released_)
       throw autodiff_error("backward through a graph that was already freed (pass ein::retain_graph to keep it)");
-    std::apply([&](auto&... in) { (*rule_)(static_cast<TensorNode<T, R>&>(*this), *in...); }, inputs_);
+    std::apply([&](auto&... in) { (*rule_)(static_cast<Base&>(*this), *in...); }, inputs_);
   }
   void release() override {
     inputs_ = {};
@@ -123,6 +137,10 @@ class OpNode final : public TensorNode<T, R> {
   std::optional<Rule> rule_;  // reset when the graph is freed, with whatever it saved
   std::tuple<std::shared_ptr<Inputs>...> inputs_;
 };
+
+/// An op node of the host tape.
+template <class T, std::size_t R, class Rule, class... Inputs>
+using OpNode = RuleNode<TensorNode<T, R>, Rule, Inputs...>;
 
 }  // namespace detail
 }  // namespace ein

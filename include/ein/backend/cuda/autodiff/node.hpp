@@ -13,70 +13,29 @@
 #include "ein/autodiff/node.hpp"
 #include "ein/backend/cuda/tensor.hpp"
 
+namespace ein::cuda {
+
+/// A zero device tensor with v's extents, on v's context (ein::detail::ValueNode's gradient buffer).
+template <class T, std::size_t R>
+Tensor<T, R> zeros_like(const Tensor<T, R>& v) {
+  return Tensor<T, R>(v.extents(), v.context());
+}
+
+}  // namespace ein::cuda
+
 namespace ein::cuda::detail {
 
 template <class T, std::size_t R>
-class DeviceNode : public ein::detail::Node {
+class DeviceNode : public ein::detail::ValueNode<Tensor<T, R>> {
  public:
-  DeviceNode(Tensor<T, R> value, bool requires_grad) : Node(requires_grad), value_(std::move(value)) {}
+  using ein::detail::ValueNode<Tensor<T, R>>::ValueNode;
 
-  [[nodiscard]] const Tensor<T, R>& value() const { return value_; }
-  [[nodiscard]] Tensor<T, R>& mutable_value() { return value_; }
-  [[nodiscard]] Context& context() const { return value_.context(); }
-  [[nodiscard]] cudaStream_t stream() const { return value_.context().stream(); }
-
-  /// The gradient, allocated (zero, on the value's context) on first use.
-  Tensor<T, R>& grad() {
-    if (!grad_allocated_) {
-      grad_ = Tensor<T, R>(value_.extents(), value_.context());
-      grad_allocated_ = true;
-    }
-    return grad_;
-  }
-  [[nodiscard]] bool has_grad() const { return grad_allocated_; }
-  void zero_grad() override {
-    if (grad_allocated_) grad_.set_zero();
-  }
-  void drop_grad() override {
-    if (!leaf_) {
-      grad_ = Tensor<T, R>();
-      grad_allocated_ = false;
-    }
-  }
-
- private:
-  Tensor<T, R> value_;
-  Tensor<T, R> grad_;
-  bool grad_allocated_ = false;
+  [[nodiscard]] Context& context() const { return this->value().context(); }
+  [[nodiscard]] cudaStream_t stream() const { return this->value().context().stream(); }
 };
 
-/// An op node: value, inputs, and a rule `rule(node, inputs...)` that reads
-/// node.grad() and accumulates into the inputs' grad(), as ein::detail::OpNode.
+/// An op node of a device tape: ein::detail::RuleNode over a DeviceNode.
 template <class T, std::size_t R, class Rule, class... Inputs>
-class DeviceOpNode final : public DeviceNode<T, R> {
- public:
-  DeviceOpNode(Tensor<T, R> value, Rule rule, std::shared_ptr<Inputs>... in)
-      : DeviceNode<T, R>(std::move(value), true), rule_(std::in_place, std::move(rule)), inputs_(std::move(in)...) {
-    this->leaf_ = false;
-  }
-
-  void backward() override {
-    if (this->released_)
-      throw autodiff_error("backward through a graph that was already freed (pass ein::retain_graph to keep it)");
-    std::apply([&](auto&... in) { (*rule_)(static_cast<DeviceNode<T, R>&>(*this), *in...); }, inputs_);
-  }
-  void release() override {
-    inputs_ = {};
-    rule_.reset();
-    this->released_ = true;
-  }
-  [[nodiscard]] std::vector<ein::detail::Node*> inputs() const override {
-    return std::apply([](auto&... in) { return std::vector<ein::detail::Node*>{in.get()...}; }, inputs_);
-  }
-
- private:
-  std::optional<Rule> rule_;
-  std::tuple<std::shared_ptr<Inputs>...> inputs_;
-};
+using DeviceOpNode = ein::detail::RuleNode<DeviceNode<T, R>, Rule, Inputs...>;
 
 }  // namespace ein::cuda::detail
