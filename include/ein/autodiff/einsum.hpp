@@ -8,6 +8,7 @@
 #include <tuple>
 #include <utility>
 
+#include "ein/autodiff/gradient_step.hpp"
 #include "ein/autodiff/var.hpp"
 #include "ein/expr/einsum.hpp"
 #include "ein/backend/fast_pair.hpp"
@@ -85,32 +86,8 @@ Strided<const T> strided_of(const Tensor<T, R>& t, const BoundTerm& term) {
 template <class T>
 void accumulate_gradient(const BoundSpec& forward, const BoundSpec& gradient, std::string_view text, int k,
                          const Strided<const T>* values, const Strided<const T>& seed, const Strided<T>& grad_k) {
-  std::array<Strided<const T>, max_operands> ops{};
-  // Term 0: the output's gradient, plus each label of operand k that nothing else supplies at its full
-  // extent, as a broadcast (stride 0) axis: labels summed within operand k (known at compile time, in
-  // gradient.inputs[0]) and labels that every other operand has at extent 1 (known only now).
-  Strided<const T> g = seed;
-  const Strided<const T>& xk = values[k];
-  for (int d = 0; d < xk.rank; ++d) {
-    const int label = xk.labels[d];
-    if (g.axis_of(label) >= 0 || xk.extents[d] == 1) continue;
-    bool supplied = false;
-    for (int j = 0; j < forward.num_inputs && !supplied; ++j) {
-      if (j == k) continue;
-      const int axis = values[j].axis_of(label);
-      supplied = axis >= 0 && values[j].extents[axis] != 1;
-    }
-    if (supplied) continue;
-    if (g.rank == max_rank) throw shape_error("einsum \"" + std::string(text) + "\": gradient needs too many axes");
-    g.labels[g.rank] = static_cast<unsigned char>(label);
-    g.extents[g.rank] = xk.extents[d];
-    g.strides[g.rank++] = 0;
-  }
-  ops[0] = g;
-  int n = 1;
-  for (int j = 0; j < forward.num_inputs; ++j)
-    if (j != k) ops[n++] = values[j];
-  execute<T>(gradient, text, ops.data(), n, grad_k, T(1), T(1));
+  HostBackend<T> be;
+  accumulate_gradient_on<T>(be, forward, gradient, text, k, values, seed, grad_k);
 }
 
 }  // namespace detail
