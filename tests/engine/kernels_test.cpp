@@ -176,3 +176,25 @@ TEST_CASE("loops large enough to run on several threads give the serial answer")
   }
   for (index_t j = 0; j < m; ++j) REQUIRE(cols[j] == doctest::Approx(expect_cols[j]));
 }
+
+TEST_CASE_TEMPLATE("batched_gemm: a batch of GEMMs in parallel over the batch gives each GEMM's answer", T, float, double) {
+  // 8 GEMMs of 64^3 (batch_parallel_limit or less): with OpenMP threads, one GEMM per thread.
+  const index_t batches = 8, m = 64, n = 64, k = 64;
+  const auto a = random_values<T>(std::size_t(batches * m * k), 21), b = random_values<T>(std::size_t(batches * k * n), 22);
+  std::vector<T> c(static_cast<std::size_t>(batches * m * n), T(0));
+  ein::detail::BatchLoop loop;
+  loop.count = 1;
+  loop.extent[0] = batches;
+  loop.sa[0] = m * k;
+  loop.sb[0] = k * n;
+  loop.sc[0] = m * n;
+  const MatrixLayout la{m, k, k, 1}, lb{k, n, 1, k}, lc{m, n, n, 1};  // B column-major: a transposed operand
+  ein::detail::batched_gemm<T>(T(1), a.data(), la, b.data(), lb, T(0), c.data(), lc, loop);
+  for (index_t q = 0; q < batches; ++q)
+    for (index_t i = 0; i < m; ++i)
+      for (index_t j = 0; j < n; ++j) {
+        double sum = 0;
+        for (index_t p = 0; p < k; ++p) sum += double(a[q * m * k + i * k + p]) * double(b[q * k * n + p + j * k]);
+        REQUIRE(double(c[q * m * n + i * n + j]) == doctest::Approx(sum).epsilon(1e-4));
+      }
+}

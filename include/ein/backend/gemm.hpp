@@ -71,9 +71,11 @@ bool orient_row_major(const T*& a, MatrixLayout& la, const T*& b, MatrixLayout& 
 }
 
 /// C = alpha * A * B + beta * C. A, B and C must each have a storage other than
-/// `unsupported` (storage_of).
+/// `unsupported` (storage_of). allow_blas = false keeps BLAS out (inside a
+/// parallel region: a pthreads BLAS would start threads of its own per call).
 template <class T>
-void gemm(T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T beta, T* c, MatrixLayout lc) {
+void gemm(T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T beta, T* c, MatrixLayout lc,
+          bool allow_blas = true) {
   orient_row_major(a, la, b, lb, lc);
   if (lc.rows == 0 || lc.cols == 0) return;
   if (la.cols == 0) {  // nothing to sum: C = beta * C
@@ -88,16 +90,25 @@ void gemm(T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T b
     case GemmKernel::direct: small_gemm(alpha, a, la, b, lb, beta, c, lc); return;
     case GemmKernel::blas:
 #ifdef EIN_USE_CBLAS
-      if (blas_gemm(alpha, a, la, b, lb, beta, c, lc)) return;
+      if (allow_blas && blas_gemm(alpha, a, la, b, lb, beta, c, lc)) return;
 #endif
       [[fallthrough]];
     case GemmKernel::eigen: eigen_gemm(alpha, a, la, b, lb, beta, c, lc); return;
   }
+  (void)allow_blas;
 }
 
-/// One GEMM per batch index. Small GEMMs of a large batch run in parallel over the
-/// batch (each single-threaded); otherwise the batch is sequential and the GEMM
-/// threads, so the cores are never oversubscribed.
+/// Multiply-adds per GEMM up to which a batch of at least as many GEMMs as threads
+/// runs one GEMM per thread rather than one threaded GEMM after another: a threaded
+/// GEMM of 64^3 or 128x128x64 spends more on synchronising its threads than on its
+/// own multiply-adds. Larger GEMMs go one per thread too when BLAS runs
+/// single-threaded inside a team (blas_in_team_ok) and the batch divides evenly.
+inline constexpr double batch_parallel_limit = 128.0 * 128.0 * 128.0;
+
+/// One GEMM per batch index. A batch of small GEMMs (see batch_parallel_limit)
+/// runs in parallel over the batch, each GEMM single-threaded (Eigen's or the
+/// direct kernel, or BLAS where blas_in_team_ok); otherwise the batch is
+/// sequential and each GEMM threads, so the cores are never oversubscribed.
 template <class T>
 void batched_gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb, T beta, T* c,
                   const MatrixLayout& lc, const BatchLoop& batch) {
@@ -114,6 +125,7 @@ void batched_gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, const
   const bool swapped = orient_row_major(pa, oa, pb, ob, oc);
   const bool direct = oc.rows > 0 && oc.cols > 0 && oa.cols > 0 &&
                       choose_gemm_kernel(double(oc.rows), double(oc.cols), double(oa.cols)) == GemmKernel::direct;
+  bool avoid_blas = false;
   const auto one = [&](index_t index) {
     index_t off_a = 0, off_b = 0, off_c = 0;
     for (int i = batch.count; i-- > 0;) {
@@ -127,12 +139,20 @@ void batched_gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, const
       if (swapped) std::swap(off_a, off_b);
       small_gemm(alpha, pa + off_a, oa, pb + off_b, ob, beta, c + off_c, oc);
     } else {
-      gemm<T>(alpha, a + off_a, la, b + off_b, lb, beta, c + off_c, lc);
+      gemm<T>(alpha, a + off_a, la, b + off_b, lb, beta, c + off_c, lc, !avoid_blas);
     }
   };
   const double work = double(la.rows) * double(la.cols) * double(lb.cols);
-  const bool parallel = work * double(batches) > 5e5 &&
-                        choose_gemm_kernel(double(la.rows), double(lb.cols), double(la.cols)) != GemmKernel::blas;
+  int threads = 1;
+#ifdef _OPENMP
+  if (!omp_in_parallel()) threads = omp_get_max_threads();
+#endif
+  const bool blas_kernel = choose_gemm_kernel(double(la.rows), double(lb.cols), double(la.cols)) == GemmKernel::blas;
+  const bool even = batches % threads == 0 || batches >= 4 * threads;  // no thread idles long at the end
+  const bool parallel = threads > 1 && batches >= threads && work * double(batches) > 5e5 &&
+                        (!blas_kernel || work <= batch_parallel_limit || (blas_in_team_ok() && even));
+  // Each GEMM then runs on one thread of the team: BLAS only where it stays single-threaded there.
+  avoid_blas = parallel && !blas_in_team_ok();
   // Entering a parallel region costs about a microsecond even when `if` turns it
   // down (libgomp 12), more than a whole small batch: enter it only to fork.
   if (!parallel) {

@@ -18,9 +18,9 @@ namespace ein::detail {
 template <class T>
 class ScratchPool {
  public:
-  struct Block {
-    T* data = nullptr;
-    index_t capacity = 0;
+  struct Block {  // (no member initialisers: Scratch keeps an array of these per evaluation, filled as used)
+    T* data;
+    index_t capacity;
   };
   static constexpr std::size_t max_kept = 16;
 
@@ -103,7 +103,7 @@ class Scratch {
  private:
   // A plan has fewer than max_operands steps, each with at most four temporaries.
   static constexpr int max_blocks = 4 * max_operands + 4;
-  std::array<typename ScratchPool<T>::Block, max_blocks> blocks_{};
+  std::array<typename ScratchPool<T>::Block, max_blocks> blocks_;  // [0, count_) in use
   int count_ = 0;
 };
 

@@ -15,6 +15,22 @@ namespace ein::detail {
 
 inline constexpr bool have_blas = true;
 
+}  // namespace ein::detail
+
+// OpenBLAS says how it was built; weak, so that another CBLAS (without it) still links.
+extern "C" int openblas_get_parallel(void) __attribute__((weak));
+
+namespace ein::detail {
+
+/// Whether cblas may run on every thread of an OpenMP team at once: OpenBLAS's
+/// OpenMP and sequential builds then run single-threaded; its pthreads build
+/// (Debian's default) and a CBLAS that cannot be asked would start threads of
+/// their own on every call, and oversubscribe the cores.
+inline bool blas_in_team_ok() {
+  static const bool ok = openblas_get_parallel != nullptr && openblas_get_parallel() != 1;
+  return ok;
+}
+
 /// C = alpha * A * B + beta * C; C row-major, A and B of supported storage.
 template <class T>
 bool blas_gemm(T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T beta, T* c, MatrixLayout lc) {
@@ -41,5 +57,6 @@ bool blas_gemm(T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb
 #else
 namespace ein::detail {
 inline constexpr bool have_blas = false;
+inline bool blas_in_team_ok() { return false; }
 }  // namespace ein::detail
 #endif
