@@ -41,21 +41,35 @@ nvcc_bin=$(command -v nvcc || true)
 [[ -z $nvcc_bin && -n ${CUDA_HOME:-} && -x $CUDA_HOME/bin/nvcc ]] && nvcc_bin=$CUDA_HOME/bin/nvcc
 [[ -n $nvcc_bin ]] && "$nvcc_bin" --version | tail -2
 echo "cores: $(nproc), jobs: $jobs"
+# A bare GPU machine may lack Eigen and doctest. Bring their Debian packages in
+# .debs/ (here, once: echo /.debs/ >> .git/info/exclude; mkdir -p .debs;
+# (cd .debs && apt-get download libeigen3-dev doctest-dev)), name .debs in the
+# device tool's `carry`; they are unpacked under /tmp/ein-debs and used from there.
+prefix_args=()
+inc=/usr/include
+if compgen -G ".debs/*.deb" > /dev/null; then
+  for f in .debs/*.deb; do dpkg -x "$f" /tmp/ein-debs; done
+  inc=/tmp/ein-debs/usr/include
+  # (doctest's CMake package names /usr/include itself: the -isystem finds its header)
+  prefix_args=(-DCMAKE_PREFIX_PATH=/tmp/ein-debs/usr "-DCMAKE_CXX_FLAGS=-isystem $inc")
+  echo "packages from .debs: $(ls .debs | tr '\n' ' ')"
+fi
 missing=()
 command -v cmake >/dev/null || missing+=(cmake)
 command -v g++ >/dev/null || missing+=(g++)
-[[ -f /usr/include/eigen3/Eigen/Core ]] || missing+=("Eigen headers (libeigen3-dev)")
-[[ -f /usr/include/doctest/doctest.h ]] || missing+=("doctest headers (doctest-dev): no GPU tests")
+[[ -f /usr/include/eigen3/Eigen/Core || -f $inc/eigen3/Eigen/Core ]] || missing+=("Eigen headers (libeigen3-dev)")
+[[ -f /usr/include/doctest/doctest.h || -f $inc/doctest/doctest.h ]] || missing+=("doctest headers (doctest-dev): no GPU tests")
 ((${#missing[@]})) && echo "missing: ${missing[*]}"
 
 step "configure + build"
 t=$SECONDS
 tests=ON
-[[ -f /usr/include/doctest/doctest.h ]] || tests=OFF
+[[ -f /usr/include/doctest/doctest.h || -f $inc/doctest/doctest.h ]] || tests=OFF
 cuda_args=()
 [[ -n $nvcc_bin ]] && cuda_args+=(-DCMAKE_CUDA_COMPILER="$nvcc_bin")
 if cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DEIN_ENABLE_CUDA=ON -DEIN_BUILD_GPU_BENCHMARKS=ON \
-     -DEIN_BUILD_TESTS=$tests -DEIN_BUILD_EXAMPLES=ON -DEIN_INSTALL=OFF -DEIN_NATIVE_TESTS=OFF "${cuda_args[@]}" &&
+     -DEIN_BUILD_TESTS=$tests -DEIN_BUILD_EXAMPLES=ON -DEIN_INSTALL=OFF -DEIN_NATIVE_TESTS=OFF "${cuda_args[@]}" \
+     "${prefix_args[@]}" &&
    cmake --build "$build" -j "$jobs" --target ein_gpu_check; then
   record build passed
 else
