@@ -133,3 +133,23 @@ TEST_CASE("Tensor extents in braces: Tensor<float, 2>({3, 4}) is not ambiguous")
   const auto negative = [] { return Tensor<float, 2>({-1, 2}); };
   CHECK_THROWS_AS(negative(), std::exception);
 }
+
+TEST_CASE("one-operand copies, diagonals and permutations (the single path) match the general path") {
+  const auto a = random_tensor<double>(Extents<3>{4, 4, 3}, 31);
+  const auto m = random_tensor<double>(Extents<2>{5, 7}, 32);
+  // Diagonal with a kept third axis, permuted: against the run-time entry point (general path).
+  const Tensor<double, 2> fast = ein::einsum<"iij->ji">(a);
+  const Tensor<double, 2> general = ein::einsum("iij->ji", a);
+  REQUIRE(fast.extents() == general.extents());
+  for (index_t k = 0; k < fast.size(); ++k) CHECK(fast.data()[k] == general.data()[k]);
+  // Scaled, accumulated and into a transposed view.
+  Tensor<double, 2> t({7, 5});
+  t += 2.0 * ein::einsum<"ij->ji">(m);
+  t += ein::einsum<"ij->ji">(m);
+  for (index_t i = 0; i < 5; ++i)
+    for (index_t j = 0; j < 7; ++j) CHECK(t(j, i) == doctest::Approx(3.0 * m(i, j)));
+  // A repeated label whose extents differ still throws the general path's shape_error.
+  const auto bad = random_tensor<double>(Extents<2>{3, 4}, 33);
+  const auto diagonal_of_bad = [&] { return Tensor<double, 1>(ein::einsum<"ii->i">(bad)); };
+  CHECK_THROWS_AS(diagonal_of_bad(), ein::shape_error);
+}

@@ -123,6 +123,67 @@ class ContractionCore {
     for (std::size_t d = 0; d < R; ++d) out[d] = p.out_operand[d] == 0 ? a.extent(p.out_axis[d]) : b.extent(p.out_axis[d]);
     return true;
   }
+  /// Whether the spec is one operand whose every label is kept: a copy, diagonal,
+  /// permutation or broadcast ("ii->i", "ij->ji"), evaluated by try_single.
+  static constexpr bool has_single_path() {
+    if constexpr (sizeof...(Holders) == 1 && requires { Source::value; }) {
+      const BoundSpec& s = Source::value;
+      for (int d = 0; d < s.inputs[0].rank; ++d)
+        if (!s.in_output(s.inputs[0].labels[d])) return false;
+      return true;
+    } else {
+      return false;
+    }
+  }
+  /// The single path's extents: false when a repeated label's extents differ (the general path throws).
+  template <std::size_t R>
+  bool single_extents(Extents<R>& out) const {
+    const auto& a = std::get<0>(operands_).view();
+    constexpr const BoundTerm& in = Source::value.inputs[0];
+    for (std::size_t o = 0; o < R; ++o) {
+      index_t e = -1;
+      for (int d = 0; d < in.rank; ++d)
+        if (in.labels[d] == Source::value.output.labels[o]) {
+          if (e >= 0 && a.extent(d) != e) return false;
+          e = a.extent(d);
+        }
+      out[o] = e;
+    }
+    return true;
+  }
+  /// The single path: one strided copy (repeated labels add their strides), with no
+  /// planning, normalisation or scratch; a 1024-element diagonal costs as much again
+  /// in the general path.
+  template <std::size_t R>
+  bool try_single(const TensorView<T, R>& dst, T alpha, T beta) const {
+    Extents<R> extents{};
+    if (!single_extents(extents) || extents != dst.extents()) return false;
+    const auto& a = std::get<0>(operands_).view();
+    constexpr const BoundTerm& in = Source::value.inputs[0];
+    const T* pa = a.data();
+    T* po = dst.data();
+    if constexpr (R == 0) {
+      po[0] = beta == T(0) ? alpha_ * alpha * pa[0] : alpha_ * alpha * pa[0] + beta * po[0];
+    } else {
+      std::array<LoopDim, R> dims;
+      double elements = 1;
+      for (std::size_t o = 0; o < R; ++o) {
+        if (dst.stride(o) == 0 && dst.extent(o) > 1) return false;  // overlapping: the general path throws
+        index_t sa = 0;
+        for (int d = 0; d < in.rank; ++d)
+          if (in.labels[d] == Source::value.output.labels[o]) sa += a.stride(d);
+        dims[o] = {extents[o], sa, 0, dst.stride(o)};
+        elements *= double(extents[o]);
+      }
+      const LoopDim last = dims[R - 1];
+      const T scale = alpha_ * alpha;
+      parallel_odometer(dims.data(), static_cast<int>(R) - 1, elements, [&](index_t oa, index_t, index_t oo) {
+        copy_row(po + oo, last.so, pa + oa, last.sa, last.extent, scale, beta);
+      });
+    }
+    return true;
+  }
+
   template <std::size_t R>
   bool try_fast(const TensorView<T, R>& dst, T alpha, T beta) const {
     Extents<R> extents{};
@@ -155,6 +216,10 @@ class Contraction : public detail::ContractionCore<T, Source, Holders...> {
       Extents<R> out{};
       if (this->fast_extents(out)) return out;
     }
+    if constexpr (Core::has_single_path()) {
+      Extents<R> out{};
+      if (this->single_extents(out)) return out;
+    }
     const auto extent = this->label_extents();
     Extents<R> out{};
     for (std::size_t d = 0; d < R; ++d) out[d] = extent[this->bound().output.labels[d]];
@@ -164,6 +229,8 @@ class Contraction : public detail::ContractionCore<T, Source, Holders...> {
   void evaluate_into(TensorView<T, R> dst, T alpha, T beta) const {
     if constexpr (Core::has_fast_path())
       if (this->try_fast(dst, alpha, beta)) return;
+    if constexpr (Core::has_single_path())
+      if (this->try_single(dst, alpha, beta)) return;
     this->run(detail::labelled_destination(dst, this->bound().output), alpha, beta);
   }
   [[nodiscard]] Tensor<T, R> eval() const { return Tensor<T, R>(*this); }
