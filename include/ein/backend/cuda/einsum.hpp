@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "ein/backend/cuda/blas.hpp"
+#include "ein/backend/cuda/labelled.hpp"
 #include "ein/backend/cuda/precision.hpp"
 #include "ein/backend/cuda/tensor.hpp"
 #include "ein/expr/einsum.hpp"
@@ -50,19 +51,6 @@ struct device_element<First, Rest...> {
       (std::is_same_v<type, typename is_device_tensor<std::remove_cvref_t<Rest>>::value_type> && ...);
 };
 
-template <class T, std::size_t R>
-ein::detail::Strided<T> labelled(T* data, const Extents<R>& extents, const BoundTerm& term) {
-  ein::detail::Strided<T> s;
-  s.data = data;
-  s.rank = static_cast<int>(R);
-  const auto strides = row_major_strides(extents);
-  for (std::size_t d = 0; d < R; ++d) {
-    s.labels[d] = term.labels[d];
-    s.extents[d] = extents[d];
-    s.strides[d] = strides[d];
-  }
-  return s;
-}
 
 [[noreturn]] inline void fail(std::string_view text, const std::string& what) {
   throw std::invalid_argument("ein::cuda::einsum \"" + std::string(text) + "\": " + what);
@@ -112,7 +100,7 @@ void einsum_into_checked(Tensor<T, RD>& dest, const Options& options, const Tens
   const std::array<ein::detail::Strided<const T>, sizeof...(R) + 1> operands = [&] {
     int k = 0;
     return std::array<ein::detail::Strided<const T>, sizeof...(R) + 1>{
-        labelled<const T, R>(ops.data(), ops.extents(), bound.inputs[k++])..., ein::detail::Strided<const T>{}};
+        labelled_dense<const T, R>(ops.data(), ops.extents(), bound.inputs[k++])..., ein::detail::Strided<const T>{}};
   }();
   std::array<index_t, max_labels> extent{};
   ein::detail::resolve_extents(bound, text, operands.data(), static_cast<int>(sizeof...(R)), extent.data());
@@ -130,16 +118,16 @@ void einsum_into_checked(Tensor<T, RD>& dest, const Options& options, const Tens
   if (aliases(dest, ops...)) {  // through a temporary: dest = alpha * tmp + beta * dest
     Tensor<T, RD> tmp(uninitialized, dest.extents(), *ctx);
     run<T>(*ctx, options.precision, bound, text, operands.data(), static_cast<int>(sizeof...(R)),
-           labelled<T, RD>(tmp.data(), tmp.extents(), bound.output), T(1), T(0));
-    const auto out = labelled<T, RD>(dest.data(), dest.extents(), bound.output);
+           labelled_dense<T, RD>(tmp.data(), tmp.extents(), bound.output), T(1), T(0));
+    const auto out = labelled_dense<T, RD>(dest.data(), dest.extents(), bound.output);
     CublasDevice<T> device(*ctx, options.precision);
     DeviceBackend<T, CublasDevice<T>> be(device);
-    be.loop(ein::detail::as_const(labelled<T, RD>(tmp.data(), tmp.extents(), bound.output)), nullptr, out, alpha,
+    be.loop(ein::detail::as_const(labelled_dense<T, RD>(tmp.data(), tmp.extents(), bound.output)), nullptr, out, alpha,
             beta);
     return;
   }
   run<T>(*ctx, options.precision, bound, text, operands.data(), static_cast<int>(sizeof...(R)),
-         labelled<T, RD>(dest.data(), dest.extents(), bound.output), alpha, beta);
+         labelled_dense<T, RD>(dest.data(), dest.extents(), bound.output), alpha, beta);
 }
 
 }  // namespace detail
@@ -160,7 +148,7 @@ auto einsum(const Options& options, const Ops&... ops) {
     const std::array<ein::detail::Strided<const T>, sizeof...(Ops) + 1> operands = [&] {
       int k = 0;
       return std::array<ein::detail::Strided<const T>, sizeof...(Ops) + 1>{
-          detail::labelled<const T, detail::is_device_tensor<Ops>::rank>(ops.data(), ops.extents(),
+          detail::labelled_dense<const T, detail::is_device_tensor<Ops>::rank>(ops.data(), ops.extents(),
                                                                         Source::value.inputs[k++])...,
           ein::detail::Strided<const T>{}};
     }();
