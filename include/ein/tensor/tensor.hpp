@@ -60,7 +60,9 @@ class Tensor {
   explicit Tensor(E... extents) : Tensor(Extents<R>{static_cast<index_t>(extents)...}) {}
   /// `Tensor<float, 2> t({3, 4})`: without this, the braces also fit the copy and
   /// move constructors (through the constructor above), and the call is ambiguous.
-  explicit Tensor(const index_t (&extents)[R])
+  /// (The bound is 1 at R == 0, which the requires-clause excludes: ISO C++ has no
+  /// zero-size arrays, and -Wpedantic warns at the declaration.)
+  explicit Tensor(const index_t (&extents)[R > 0 ? R : 1])
     requires(R > 0)
       : Tensor(detail::to_extents<R>(extents)) {}
   /// Extents and row-major values; the value count must match.
