@@ -31,7 +31,8 @@ class RandomSource {
 
   /// Uniform in [0, 1) with 53 random bits.
   double uniform() {
-    const std::uint32_t a = (*gen_)() >> 5, b = (*gen_)() >> 6;
+    // std::mt19937's result_type may be wider than 32 bits; its values are not.
+    const auto a = static_cast<std::uint32_t>((*gen_)() >> 5), b = static_cast<std::uint32_t>((*gen_)() >> 6);
     return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0);
   }
   /// Standard normal (Box-Muller, one value per two uniforms).

@@ -47,10 +47,10 @@ Var<T, 0> cross_entropy_of(const Var<T, 2>& logits, std::span<const Label> label
   auto rule = [classes = std::move(classes), lse = std::move(lse)](TensorNode<T, 0>& self, TensorNode<T, 2>& in) {
     const index_t rows = in.value().extent(0), cols = in.value().extent(1);
     const T g = self.grad()() / static_cast<T>(rows);
-    const T* x = in.value().data();
+    const T* xv = in.value().data();  // (not `x`: -Wshadow, the enclosing function has one)
     T* gx = in.grad().data();
     for (index_t r = 0; r < rows; ++r) {
-      for (index_t k = 0; k < cols; ++k) gx[r * cols + k] += g * std::exp(x[r * cols + k] - lse[r]);
+      for (index_t k = 0; k < cols; ++k) gx[r * cols + k] += g * std::exp(xv[r * cols + k] - lse[r]);
       gx[r * cols + classes[r]] -= g;
     }
   };
@@ -100,15 +100,15 @@ Var<T, 0> mse_loss(const Var<T, R>& pred, const Var<T, R>& target) {
   auto rule = [](detail::TensorNode<T, 0>& self, detail::TensorNode<T, R>& np, detail::TensorNode<T, R>& nt) {
     const index_t count = np.value().size();
     const T g = T(2) * self.grad()() / static_cast<T>(count);
-    const T* p = np.value().data();
-    const T* t = nt.value().data();
+    const T* pv = np.value().data();  // (not `p`, `t`: -Wshadow, the enclosing function has them)
+    const T* tv = nt.value().data();
     if (np.requires_grad()) {
       T* gp = np.grad().data();
-      for (index_t k = 0; k < count; ++k) gp[k] += g * (p[k] - t[k]);
+      for (index_t k = 0; k < count; ++k) gp[k] += g * (pv[k] - tv[k]);
     }
     if (nt.requires_grad()) {
       T* gt = nt.grad().data();
-      for (index_t k = 0; k < count; ++k) gt[k] -= g * (p[k] - t[k]);
+      for (index_t k = 0; k < count; ++k) gt[k] -= g * (pv[k] - tv[k]);
     }
   };
   return detail::record<T, 0>(std::move(value), std::move(rule), pred.node(), target.node());

@@ -81,14 +81,14 @@ Var<T, R> softmax(const Var<T, R>& v, int dim) {
   });
   auto rule = [s](detail::TensorNode<T, R>& self, detail::TensorNode<T, R>& in) {
     const T* g = self.grad().data();
-    const T* y = self.value().data();
+    const T* yv = self.value().data();  // (not `y`: -Wshadow, the enclosing function has one)
     T* gx = in.grad().data();
     s.for_each_line([&](index_t first, index_t stride) {
       T dot = 0;
-      for (index_t k = 0; k < s.n; ++k) dot += g[first + k * stride] * y[first + k * stride];
+      for (index_t k = 0; k < s.n; ++k) dot += g[first + k * stride] * yv[first + k * stride];
       for (index_t k = 0; k < s.n; ++k) {
         const index_t at = first + k * stride;
-        gx[at] += y[at] * (g[at] - dot);
+        gx[at] += yv[at] * (g[at] - dot);
       }
     });
   };
@@ -114,14 +114,14 @@ Var<T, R> log_softmax(const Var<T, R>& v, int dim) {
   });
   auto rule = [s](detail::TensorNode<T, R>& self, detail::TensorNode<T, R>& in) {
     const T* g = self.grad().data();
-    const T* y = self.value().data();
+    const T* yv = self.value().data();  // (not `y`: -Wshadow)
     T* gx = in.grad().data();
     s.for_each_line([&](index_t first, index_t stride) {
       T total = 0;
       for (index_t k = 0; k < s.n; ++k) total += g[first + k * stride];
       for (index_t k = 0; k < s.n; ++k) {
         const index_t at = first + k * stride;
-        gx[at] += g[at] - std::exp(y[at]) * total;
+        gx[at] += g[at] - std::exp(yv[at]) * total;
       }
     });
   };
