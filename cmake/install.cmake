@@ -1,5 +1,6 @@
-# Install rules and package config for ein::ein: the headers, an exported
-# target and einConfig.cmake + einConfigVersion.cmake, found by
+# Install rules and package config for ein::ein (and ein::data where zlib was
+# found): the headers, the exported targets and einConfig.cmake +
+# einConfigVersion.cmake, found by
 # find_package(ein CONFIG). Included from the top-level CMakeLists.txt.
 include(CMakePackageConfigHelpers)
 
@@ -10,12 +11,18 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/ein
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.hpp" PATTERN "*.cuh")
 install(TARGETS ein EXPORT ein-targets)
+if(TARGET ein_data)
+  install(TARGETS ein_data EXPORT ein-targets)
+  set(EIN_EXPORTS_DATA ON)
+else()
+  set(EIN_EXPORTS_DATA OFF)
+endif()
 install(EXPORT ein-targets
         NAMESPACE ein::
         FILE einTargets.cmake
         DESTINATION ${EIN_INSTALL_CMAKEDIR})
 
-# The config repeats only the dependencies the exported target links.
+# The config repeats only the dependencies the exported targets link.
 if(OpenMP_CXX_FOUND)
   set(EIN_USES_OPENMP ON)
 else()
