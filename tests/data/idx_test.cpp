@@ -1,17 +1,26 @@
 // The IDX reader and the Fashion-MNIST loader on small files this test writes
 // itself, plain and gzip-compressed, and on damaged copies: truncated, bad
 // magic, trailing bytes, mismatched counts, bad labels, corrupt gzip. Every
-// error message must name the file and the problem.
+// error message must name the file and the problem. Hostile input is rejected
+// in bounded time and memory: a gzip bomb, /dev/zero, an endless pipe.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ein/data/fashion_mnist.hpp"
@@ -59,6 +68,49 @@ Bytes gzip(const Bytes& plain) {
   out.resize(z.total_out);
   deflateEnd(&z);
   return out;
+}
+
+/// A gzip bomb: one valid gzip stream (CRC and length right) of `idx`
+/// followed by `zero_mib` (2 or more) MiB of zeros, about 1 KB per MiB. Cheap to make: one
+/// MiB of zeros is deflated once after a full flush, which resets the
+/// compressor, so every further MiB is the same bytes, appended.
+Bytes gzip_bomb(const Bytes& idx, std::size_t zero_mib) {
+  z_stream z{};
+  REQUIRE(deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+  Bytes out;
+  auto put = [&](const std::uint8_t* in, std::size_t n, int flush) {
+    Bytes buf(deflateBound(&z, n) + 64);
+    z.next_in = const_cast<std::uint8_t*>(in);
+    z.avail_in = static_cast<uInt>(n);
+    z.next_out = buf.data();
+    z.avail_out = static_cast<uInt>(buf.size());
+    REQUIRE(deflate(&z, flush) == (flush == Z_FINISH ? Z_STREAM_END : Z_OK));
+    REQUIRE(z.avail_in == 0);
+    buf.resize(buf.size() - z.avail_out);
+    out.insert(out.end(), buf.begin(), buf.end());
+    return buf;
+  };
+  const Bytes mib(std::size_t{1} << 20, 0);
+  put(idx.data(), idx.size(), Z_FULL_FLUSH);
+  const Bytes block = put(mib.data(), mib.size(), Z_FULL_FLUSH);
+  REQUIRE(put(mib.data(), mib.size(), Z_FULL_FLUSH) == block);  // the compressor did reset
+  for (std::size_t k = 2; k < zero_mib; ++k) out.insert(out.end(), block.begin(), block.end());
+  put(nullptr, 0, Z_FINISH);
+  deflateEnd(&z);
+  // The trailer zlib wrote counts the first two MiB; the stream holds zero_mib.
+  uLong crc = crc32(0L, idx.data(), static_cast<uInt>(idx.size()));
+  const uLong crc_mib = crc32(0L, mib.data(), static_cast<uInt>(mib.size()));
+  for (std::size_t k = 0; k < zero_mib; ++k) crc = crc32_combine(crc, crc_mib, static_cast<z_off_t>(mib.size()));
+  const std::uint64_t length = idx.size() + (std::uint64_t{zero_mib} << 20);
+  for (int i = 0; i < 4; ++i) {
+    out[out.size() - 8 + i] = static_cast<std::uint8_t>(crc >> (8 * i));
+    out[out.size() - 4 + i] = static_cast<std::uint8_t>(length >> (8 * i));
+  }
+  return out;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 /// A fresh folder under the system's temporary folder, removed at the end.
@@ -172,6 +224,12 @@ TEST_CASE("damaged IDX files are rejected with the file and the problem") {
     b.push_back(0);
     check_rejects(dir.write("long", b), "2 bytes after the 18 bytes of data");
   }
+  SUBCASE("trailing bytes after gzip data") {
+    Bytes b = good;
+    b.push_back(0);
+    b.push_back(0);
+    check_rejects(dir.write("long.gz", gzip(b)), "2 bytes after the 18 bytes of data");
+  }
   SUBCASE("bad magic: not an IDX file") {
     Bytes b = good;
     b[0] = 0x89;  // a PNG, say
@@ -193,6 +251,26 @@ TEST_CASE("damaged IDX files are rejected with the file and the problem") {
     put_u32(b, 0);  // one f32
     CHECK(ein::data::read_idx(dir.write("f32-ok", b)).type == ein::data::IdxType::f32);
     check_rejects(dir.write("f32", b), "magic number 0x00000D03 where images");
+  }
+  SUBCASE("extents beyond 2^40 elements") {
+    Bytes b;
+    put_u32(b, 0x00000803);
+    for (int d = 0; d < 3; ++d) put_u32(b, 0xFFFFFFFF);
+    check_rejects(dir.write("huge", b), "extents too large (4294967295 at dimension 1)");
+  }
+  SUBCASE("more data promised than the limit, gzip") {
+    Bytes b;
+    put_u32(b, 0x00000803);
+    put_u32(b, 65536);
+    put_u32(b, 65536);
+    put_u32(b, 2);  // 8 GiB, nothing of it there
+    check_rejects(dir.write("8g.gz", gzip(b)), "the header promises 8589934592 bytes of data, more than the limit");
+  }
+  SUBCASE("a gzip stream far shorter than its header promises") {
+    Bytes b = idx_images(60000, 28, 28);
+    b.resize(16 + 1000);
+    check_rejects(dir.write("60k.gz", gzip(b)),
+                  "truncated: the header promises 47040000 bytes of data, the file has 1000");
   }
   SUBCASE("truncated gzip") {
     Bytes z = gzip(good);
@@ -220,6 +298,102 @@ TEST_CASE("damaged IDX files are rejected with the file and the problem") {
     b.resize(b.size() - 5);
     check_rejects(dir.write("short.gz", gzip(b)), "truncated: the header promises 18 bytes");
   }
+}
+
+TEST_CASE("read_idx and read_bytes take a limit on the data") {
+  TempDir dir("limit");
+  const fs::path p = dir.write("labels.gz", gzip(idx_labels(2000)));
+  CHECK(ein::data::read_idx(p, 2000).elements().size() == 2000);
+  const std::string idx = error_of([&] { (void)ein::data::read_idx(p, 1999); });
+  CHECK(idx.find(p.string()) != std::string::npos);
+  CHECK(idx.find("the header promises 2000 bytes of data, more than the limit of 1999") != std::string::npos);
+  CHECK(ein::data::read_bytes(p, 2008).size() == 2008);
+  const std::string bytes = error_of([&] { (void)ein::data::read_bytes(p, 2007); });
+  CHECK(bytes.find(p.string()) != std::string::npos);
+  CHECK(bytes.find("more than 2007 bytes") != std::string::npos);
+}
+
+// Before streaming, the reader inflated everything, then checked the header: a
+// 1 MB bomb took 17 s and 3.1 GB before it was rejected.
+TEST_CASE("a gzip bomb is rejected after the data its header promises") {
+  TempDir dir("bomb");
+  const Bytes images = idx_images(10, 28, 28);
+  SUBCASE("the bomb is a valid gzip stream") {  // a small one, read whole
+    const Bytes b = ein::data::read_bytes(dir.write("small-bomb.gz", gzip_bomb(images, 3)));
+    REQUIRE(b.size() == images.size() + 3 * (std::size_t{1} << 20));
+    CHECK(std::equal(images.begin(), images.end(), b.begin()));
+    CHECK(std::all_of(b.begin() + static_cast<std::ptrdiff_t>(images.size()), b.end(), [](auto v) { return v == 0; }));
+  }
+  SUBCASE("1 GiB of zeros after 10 images, in 1 MB") {
+    const Bytes z = gzip_bomb(images, 1024);
+    CHECK(z.size() < (std::size_t{11} << 17));
+    const fs::path p = dir.write("bomb.gz", z);
+    const auto start = std::chrono::steady_clock::now();
+    check_rejects(p, "at least 4096 bytes after the 7840 bytes of data the header promises");
+    const double images_s = seconds_since(start);
+    const std::string whole = error_of([&] { (void)ein::data::read_bytes(p, std::size_t{1} << 20); });
+    CHECK(whole.find("more than 1048576 bytes") != std::string::npos);
+    const double total_s = seconds_since(start);
+    MESSAGE("bomb of ", z.size(), " bytes rejected by read_idx_images in ", images_s * 1e3,
+            " ms; by read_bytes with a 1 MiB limit in ", (total_s - images_s) * 1e3, " ms");
+    CHECK(images_s < 0.5);
+    CHECK(total_s < 0.5);
+  }
+}
+
+TEST_CASE("/dev/zero is rejected at its header") {
+  const fs::path zero = "/dev/zero";
+  if (!fs::exists(zero)) return;
+  const auto start = std::chrono::steady_clock::now();
+  check_rejects(zero, "bad magic number 0x00000000");
+  const std::string whole = error_of([&] { (void)ein::data::read_bytes(zero, std::size_t{1} << 20); });
+  CHECK(whole.find("more than 1048576 bytes") != std::string::npos);
+  const double s = seconds_since(start);
+  MESSAGE("/dev/zero rejected in ", s * 1e3, " ms");
+  CHECK(s < 0.5);
+}
+
+// A non-regular file has no size to check against: the reader must stop after
+// what the header promises. The writer stops at 256 MiB or when the reader is gone.
+TEST_CASE("an endless pipe is read no further than its header promises") {
+  TempDir dir("fifo");
+  const fs::path fifo = dir.path / "labels";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::atomic<std::uint64_t> written{0};
+  // Joined on every way out; should the reader fail before opening the pipe,
+  // opening it here lets the writer's open return.
+  struct Writer {
+    fs::path fifo;
+    std::thread thread;
+    void join() {
+      if (!thread.joinable()) return;
+      if (const int fd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK); fd >= 0) ::close(fd);
+      thread.join();
+    }
+    ~Writer() { join(); }
+  } writer{fifo, std::thread([&] {
+             sigset_t pipe;
+             sigemptyset(&pipe);
+             sigaddset(&pipe, SIGPIPE);
+             pthread_sigmask(SIG_BLOCK, &pipe, nullptr);  // a write to a closed pipe fails with EPIPE instead
+             const int fd = ::open(fifo.c_str(), O_WRONLY);
+             if (fd < 0) return;
+             Bytes chunk = idx_labels(1000);
+             chunk.resize(std::size_t{1} << 16, 0);
+             for (std::uint64_t total = 0; total < (std::uint64_t{1} << 28); total += chunk.size()) {
+               if (::write(fd, chunk.data(), chunk.size()) != static_cast<ssize_t>(chunk.size())) break;
+               written += chunk.size();
+               std::fill(chunk.begin(), chunk.begin() + 1008, 0);
+             }
+             ::close(fd);
+           })};
+  const auto start = std::chrono::steady_clock::now();
+  check_rejects(fifo, "at least 4096 bytes after the 1000 bytes of data the header promises", true);
+  const double s = seconds_since(start);
+  writer.join();
+  MESSAGE("pipe rejected in ", s * 1e3, " ms after ", written.load(), " bytes were written");
+  CHECK(written.load() < (std::uint64_t{8} << 20));
+  CHECK(s < 0.5);
 }
 
 TEST_CASE("an images file and its labels file must agree") {
