@@ -10,8 +10,8 @@ execute_process(COMMAND "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "cmake --install failed: ${rc}")
 endif()
-foreach(file include/ein/spec/parse.hpp share/cmake/ein/einConfig.cmake share/cmake/ein/einConfigVersion.cmake
-             share/cmake/ein/einTargets.cmake)
+foreach(file include/ein/spec/parse.hpp include/ein/data/idx.hpp share/cmake/ein/einConfig.cmake
+             share/cmake/ein/einConfigVersion.cmake share/cmake/ein/einTargets.cmake)
   if(NOT EXISTS "${PREFIX}/${file}")
     message(FATAL_ERROR "not installed: ${file}")
   endif()
