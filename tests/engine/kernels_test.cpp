@@ -4,6 +4,8 @@
 // B, the dot-product and streaming fallbacks, and beta 0, 1 and other.
 #include <doctest/doctest.h>
 
+#include <array>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -31,14 +33,16 @@ MatrixLayout layout(index_t rows, index_t cols, bool row_major, index_t pad) {
 }
 index_t extent_of(const MatrixLayout& l) { return (l.rows - 1) * l.row_stride + (l.cols - 1) * l.col_stride + 1; }
 
-template <class T>
-void check_small_gemm(index_t m, index_t n, index_t k, bool a_row, bool b_row, T beta) {
+// `kernel` (small_gemm or eigen_gemm) against plain loops; C row-major, padded.
+template <class T, class Kernel>
+void check_gemm(Kernel kernel, index_t m, index_t n, index_t k, bool a_row, bool b_row, T beta) {
   const MatrixLayout la = layout(m, k, a_row, 1), lb = layout(k, n, b_row, 2), lc = layout(m, n, true, 3);
   const auto a = random_values<T>(extent_of(la), 1), b = random_values<T>(extent_of(lb), 2);
   auto c = random_values<T>(extent_of(lc), 3);
   const auto c0 = c;
   const T alpha = T(0.75);
-  ein::detail::small_gemm<T>(alpha, a.data(), la, b.data(), lb, beta, c.data(), lc);
+  if (beta == T(0)) c[0] = std::numeric_limits<T>::quiet_NaN();  // beta = 0 drops what C held, NaN too
+  kernel(alpha, a.data(), la, b.data(), lb, beta, c.data(), lc);
   for (index_t i = 0; i < m; ++i)
     for (index_t j = 0; j < n; ++j) {
       double sum = 0;
@@ -51,6 +55,11 @@ void check_small_gemm(index_t m, index_t n, index_t k, bool a_row, bool b_row, T
   for (index_t i = 0; i < m; ++i)
     for (index_t j = n; j < lc.row_stride && i * lc.row_stride + j < index_t(c.size()); ++j)
       REQUIRE(c[i * lc.row_stride + j] == c0[i * lc.row_stride + j]);
+}
+
+template <class T>
+void check_small_gemm(index_t m, index_t n, index_t k, bool a_row, bool b_row, T beta) {
+  check_gemm<T>(ein::detail::small_gemm<T>, m, n, k, a_row, b_row, beta);
 }
 
 }  // namespace
@@ -70,6 +79,27 @@ TEST_CASE_TEMPLATE("small_gemm: every branch against plain loops", T, float, dou
               CAPTURE(beta);
               check_small_gemm<T>(m, n, k, a_row, b_row, beta);
             }
+}
+
+// eigen_gemm calls Eigen's GEMM and GEMV kernels directly: each storage order of A
+// and B, C a row (M = 1) or a column (N = 1) through GEMV with strided vectors
+// (the padded layouts), sizes past Eigen's threading threshold, beta 0, 1 and other.
+TEST_CASE_TEMPLATE("eigen_gemm: storage orders, GEMV rows and columns, threads, beta", T, float, double) {
+  const auto eigen = [](T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T beta, T* c,
+                        MatrixLayout lc) { ein::detail::eigen_gemm<T>(alpha, a, la, b, lb, beta, c, lc); };
+  for (const auto& [m, n, k] : {std::array<index_t, 3>{1, 40, 33}, {37, 1, 65}, {1, 1, 50}, {13, 29, 41},
+                                 {64, 48, 70}, {150, 130, 90}})
+    for (bool a_row : {true, false})
+      for (bool b_row : {true, false})
+        for (T beta : {T(0), T(1), T(-0.5)}) {
+          CAPTURE(m);
+          CAPTURE(n);
+          CAPTURE(k);
+          CAPTURE(a_row);
+          CAPTURE(b_row);
+          CAPTURE(beta);
+          check_gemm<T>(eigen, m, n, k, a_row, b_row, beta);
+        }
 }
 
 TEST_CASE("choose_gemm_kernel: thin products go to the direct kernel, others by size") {

@@ -1,6 +1,16 @@
 // One GEMM, C = alpha * A * B + beta * C, on strided matrices through Eigen's
-// product on Maps: no copies, transposes become the Map's storage order.
+// kernels: no copies, transposes become storage orders and leading dimensions.
 // Layer: backend (with interop.hpp, the only place that includes Eigen).
+//
+// This calls the kernels behind Eigen's `c.noalias() = a * b` directly
+// (general_matrix_matrix_product, and general_matrix_vector_product when C is a
+// row or a column, as Eigen's product does), with Eigen's blocking and its
+// OpenMP split (parallelize_gemm). Going through the product expression instead,
+// `cm.noalias() = alpha * am * bm` for each of the 4 storage orders of A and B,
+// instantiated Eigen's whole product dispatch (GEMV, lazy and coefficient-based
+// products, the expression evaluators) 8 times over and made the first einsum
+// of a translation unit cost 2 to 4 s of compile time (bench/compile_time);
+// this costs one GEMM kernel per storage pair and one GEMV per storage order.
 #pragma once
 
 #include <Eigen/Core>
@@ -9,40 +19,126 @@
 
 namespace ein::detail {
 
-template <class T, int Order>
-using ConstMatrixMap =
-    Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Order>, Eigen::Unaligned, Eigen::OuterStride<>>;
+/// C = beta * C on a row-major C (col_stride 1); beta = 0 writes zeros (NaN in C is dropped).
 template <class T>
-using RowMajorMatrixMap =
-    Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, Eigen::Unaligned, Eigen::OuterStride<>>;
-
-template <class T, int Order>
-ConstMatrixMap<T, Order> map_matrix(const T* data, const MatrixLayout& m) {
-  const index_t ld = Order == Eigen::RowMajor ? m.row_stride : m.col_stride;
-  return {data, m.rows, m.cols, Eigen::OuterStride<>(ld)};
+void scale_rows(T beta, T* c, const MatrixLayout& lc) {
+  for (index_t i = 0; i < lc.rows; ++i) {
+    T* row = c + i * lc.row_stride;
+    if (beta == T(0))
+      for (index_t j = 0; j < lc.cols; ++j) row[j] = T(0);
+    else
+      for (index_t j = 0; j < lc.cols; ++j) row[j] *= beta;
+  }
 }
 
-/// C = alpha * A * B + beta * C through Eigen's product on Maps. C row-major; A and
-/// B of a storage other than `unsupported` (storage_of).
+/// y += alpha * L x for an L of `rows` x `cols` with leading dimension ld, stored
+/// in `Order`; x and y strided. Eigen's GEMV reads x contiguous for a row-major L
+/// and writes y contiguous for a column-major one: the other is copied, as
+/// Eigen's product does (on the stack up to EIGEN_STACK_ALLOCATION_LIMIT).
+template <class T, int Order>
+void eigen_gemv(index_t rows, index_t cols, const T* l, index_t ld, const T* x, index_t incx, T* y, index_t incy,
+                T alpha) {
+  using Index = Eigen::Index;
+  using LhsMapper = Eigen::internal::const_blas_data_mapper<T, Index, Order>;
+  namespace internal = Eigen::internal;  // (ei_declare_aligned_stack_constructed_variable names it unqualified)
+  if constexpr (Order == Eigen::RowMajor) {
+    using RhsMapper = Eigen::internal::const_blas_data_mapper<T, Index, Eigen::ColMajor>;
+    ei_declare_aligned_stack_constructed_variable(T, packed, cols, incx == 1 ? const_cast<T*>(x) : nullptr);
+    if (incx != 1)
+      for (index_t j = 0; j < cols; ++j) packed[j] = x[j * incx];
+    Eigen::internal::general_matrix_vector_product<Index, T, LhsMapper, Eigen::RowMajor, false, T, RhsMapper,
+                                                   false>::run(rows, cols, LhsMapper(l, ld), RhsMapper(packed, 1), y,
+                                                               incy, alpha);
+  } else {
+    using RhsMapper = Eigen::internal::const_blas_data_mapper<T, Index, Eigen::RowMajor>;
+    ei_declare_aligned_stack_constructed_variable(T, out, rows, incy == 1 ? y : nullptr);
+    if (incy != 1)
+      for (index_t i = 0; i < rows; ++i) out[i] = y[i * incy];
+    Eigen::internal::general_matrix_vector_product<Index, T, LhsMapper, Eigen::ColMajor, false, T, RhsMapper,
+                                                   false>::run(rows, cols, LhsMapper(l, ld), RhsMapper(x, incx), out, 1,
+                                                               alpha);
+    if (incy != 1)
+      for (index_t i = 0; i < rows; ++i) y[i * incy] = out[i];
+  }
+}
+
+/// y += alpha * L x, L of either storage (storage_of).
+template <class T>
+void eigen_gemv(const T* l, MatrixLayout ll, const T* x, index_t incx, T* y, index_t incy, T alpha) {
+  if (storage_of(ll) == Storage::row_major)
+    eigen_gemv<T, Eigen::RowMajor>(ll.rows, ll.cols, l, ll.row_stride, x, incx, y, incy, alpha);
+  else
+    eigen_gemv<T, Eigen::ColMajor>(ll.rows, ll.cols, l, ll.col_stride, x, incx, y, incy, alpha);
+}
+
+/// One call of Eigen's GEMM kernel on rows [row, row + nrows) and columns [col,
+/// col + ncols) of C: what Eigen's gemm_functor is, on pointers and leading
+/// dimensions. A and B in the storage orders LhsOrder and RhsOrder, C row-major.
+template <class T, int LhsOrder, int RhsOrder>
+struct EigenGemmTask {
+  using Index = Eigen::Index;
+  using Gemm = Eigen::internal::general_matrix_matrix_product<Index, T, LhsOrder, false, T, RhsOrder, false,
+                                                              Eigen::RowMajor, 1>;
+  using Traits = typename Gemm::Traits;  // (parallelize_gemm reads its register block sizes)
+  using Blocking = Eigen::internal::gemm_blocking_space<Eigen::RowMajor, T, T, Eigen::Dynamic, Eigen::Dynamic,
+                                                        Eigen::Dynamic>;
+  const T* a;
+  index_t lda;
+  const T* b;
+  index_t ldb;
+  T* c;
+  index_t ldc, rows, cols, depth;
+  T alpha;
+  Blocking& blocking;
+
+  void initParallelSession(Index threads) const {
+    blocking.initParallel(rows, cols, depth, threads);
+    blocking.allocateA();
+  }
+  void operator()(Index row, Index nrows, Index col = 0, Index ncols = -1,
+                  Eigen::internal::GemmParallelInfo<Index>* info = nullptr) const {
+    if (ncols == -1) ncols = cols;
+    const T* a0 = a + (LhsOrder == Eigen::RowMajor ? row * lda : row);
+    const T* b0 = b + (RhsOrder == Eigen::RowMajor ? col : col * ldb);
+    Gemm::run(nrows, ncols, depth, a0, lda, b0, ldb, c + row * ldc + col, 1, ldc, alpha, blocking, info);
+  }
+};
+
+/// C += alpha * A * B (rows x depth times depth x cols), threaded as Eigen's product
+/// threads it (parallelize_gemm: OpenMP, outside a parallel region, when large enough).
+template <class T, int LhsOrder, int RhsOrder>
+void eigen_gemm_kernel(T alpha, const T* a, index_t lda, const T* b, index_t ldb, T* c, index_t ldc, index_t rows,
+                       index_t cols, index_t depth) {
+  using Task = EigenGemmTask<T, LhsOrder, RhsOrder>;
+  typename Task::Blocking blocking(rows, cols, depth, 1, true);
+  Eigen::internal::parallelize_gemm<true>(Task{a, lda, b, ldb, c, ldc, rows, cols, depth, alpha, blocking}, rows, cols,
+                                          depth, true);
+}
+
+/// C = alpha * A * B + beta * C with Eigen's kernels. C row-major; A and B of a
+/// storage other than `unsupported` (storage_of).
 template <class T>
 void eigen_gemm(T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T beta, T* c, MatrixLayout lc) {
   const Storage sa = storage_of(la);
   const Storage sb = storage_of(lb);
-  RowMajorMatrixMap<T> cm(c, lc.rows, lc.cols, Eigen::OuterStride<>(lc.row_stride));
-  const auto run = [&](const auto& am, const auto& bm) {
-    if (beta == T(0)) {
-      cm.noalias() = alpha * am * bm;
-    } else {
-      if (beta != T(1)) cm *= beta;
-      cm.noalias() += alpha * am * bm;
-    }
-  };
+  if (beta != T(1)) scale_rows(beta, c, lc);
+  if (lc.rows == 0 || lc.cols == 0 || la.cols == 0) return;
+  // A row or a column of C is one GEMV, as in Eigen's product (a column first).
+  if (lc.cols == 1) return eigen_gemv(a, la, b, lb.row_stride, c, lc.row_stride, alpha);
+  if (lc.rows == 1) return eigen_gemv(b, lb.transposed(), a, la.col_stride, c, 1, alpha);
+  const index_t lda = sa == Storage::row_major ? la.row_stride : la.col_stride;
+  const index_t ldb = sb == Storage::row_major ? lb.row_stride : lb.col_stride;
+  const index_t m = lc.rows, n = lc.cols, k = la.cols;
   if (sa == Storage::row_major) {
-    if (sb == Storage::row_major) run(map_matrix<T, Eigen::RowMajor>(a, la), map_matrix<T, Eigen::RowMajor>(b, lb));
-    else run(map_matrix<T, Eigen::RowMajor>(a, la), map_matrix<T, Eigen::ColMajor>(b, lb));
+    if (sb == Storage::row_major)
+      eigen_gemm_kernel<T, Eigen::RowMajor, Eigen::RowMajor>(alpha, a, lda, b, ldb, c, lc.row_stride, m, n, k);
+    else
+      eigen_gemm_kernel<T, Eigen::RowMajor, Eigen::ColMajor>(alpha, a, lda, b, ldb, c, lc.row_stride, m, n, k);
   } else {
-    if (sb == Storage::row_major) run(map_matrix<T, Eigen::ColMajor>(a, la), map_matrix<T, Eigen::RowMajor>(b, lb));
-    else run(map_matrix<T, Eigen::ColMajor>(a, la), map_matrix<T, Eigen::ColMajor>(b, lb));
+    if (sb == Storage::row_major)
+      eigen_gemm_kernel<T, Eigen::ColMajor, Eigen::RowMajor>(alpha, a, lda, b, ldb, c, lc.row_stride, m, n, k);
+    else
+      eigen_gemm_kernel<T, Eigen::ColMajor, Eigen::ColMajor>(alpha, a, lda, b, ldb, c, lc.row_stride, m, n, k);
   }
 }
 
