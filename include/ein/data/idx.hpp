@@ -253,8 +253,8 @@ namespace detail {
 /// header promises, plus one probe of at most 4 KiB for trailing data:
 ///   1. the magic number (4 bytes): a known type and rank, the one expected;
 ///   2. the extents (4 bytes each): at most 2^40 elements, max_bytes bytes;
-///   3. the elements, into a buffer that grows as they arrive (a plain file
-///      of the wrong size is rejected before any is read);
+///   3. the elements, into a buffer reserved for them and filled in chunks
+///      (a plain file of the wrong size is rejected before any is read);
 ///   4. the probe: any byte there is an error; for gzip, reaching the end of
 ///      the stream is also what checks its CRC and length.
 inline IdxArray read_idx_expecting(const std::filesystem::path& path, std::uint32_t magic, const char* what,
@@ -286,13 +286,14 @@ inline IdxArray read_idx_expecting(const std::filesystem::path& path, std::uint3
   if (plain && *plain < total) fail_truncated(path, expected, *plain - out.header);
   if (plain && *plain > total) fail_trailing(path, expected, std::to_string(*plain - total));
 
-  // A plain file has its elements: allocate them at once. Otherwise grow from
-  // 1 MiB by doubling, so a stream that ends early never costs what it promised.
-  out.file.reserve(plain ? total : std::min(total, out.header + (std::size_t{1} << 20)));
+  // Reserved at once (address space only, never copied), filled in chunks: the
+  // pages a stream that ends early costs are those of the data that came, plus
+  // one chunk. A plain file of the right size is read in one go.
+  out.file.reserve(total);
+  const std::size_t chunk = plain ? total : std::size_t{16} << 20;
   while (out.file.size() < total) {
-    if (out.file.size() == out.file.capacity()) out.file.reserve(std::min(total, 2 * out.file.capacity()));
     const std::size_t at = out.file.size();
-    const std::size_t want = std::min(out.file.capacity(), total) - at;
+    const std::size_t want = std::min(chunk, total - at);
     out.file.resize(at + want);
     if (const std::size_t got = source.read(out.file.data() + at, want); got < want)
       fail_truncated(path, expected, at + got - out.header);
