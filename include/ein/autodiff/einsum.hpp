@@ -39,20 +39,14 @@ struct var_operand_info<X> {
 template <class X>
 auto node_of(X&& x) {
   using Info = var_operand_info<X>;
+  using Tensor_ = Tensor<typename Info::value_type, Info::rank>;
   if constexpr (VarType<X>) {
     return x.node();
-  } else if constexpr (owned_operand<X>) {
-    return constant(Tensor<typename Info::value_type, Info::rank>(std::forward<X>(x))).node();
+  } else if constexpr (!ViewableOperand<X> || (std::is_same_v<std::remove_cvref_t<X>, Tensor_> && !std::is_lvalue_reference_v<X>)) {
+    return constant(Tensor_(std::forward<X>(x))).node();
   } else {
-    const auto v = operand_traits<std::remove_cvref_t<X>>::view(x);
-    Tensor<typename Info::value_type, Info::rank> copy(v.extents());
-    index_t i = 0;
-    for_each_index(v.extents(), [&](const auto& at) {
-      index_t offset = 0;
-      for (std::size_t d = 0; d < Info::rank; ++d) offset += at[d] * v.stride(d);
-      copy.data()[i++] = v.data()[offset];
-    });
-    return constant(std::move(copy)).node();
+    return constant(dense_copy<typename Info::value_type, Info::rank>(operand_traits<std::remove_cvref_t<X>>::view(x)))
+        .node();
   }
 }
 

@@ -35,7 +35,7 @@ void accumulate_gradient_on(Backend& be, const BoundSpec& forward, const BoundSp
       supplied = axis >= 0 && values[j].extents[axis] != 1;
     }
     if (supplied) continue;
-    if (g.rank == max_rank) throw shape_error("einsum \"" + std::string(text) + "\": gradient needs too many axes");
+    if (g.rank == max_rank) throw shape_error(error_prefix(text) + "gradient needs too many axes");
     g.labels[g.rank] = static_cast<unsigned char>(label);
     g.extents[g.rank] = xk.extents[d];
     g.strides[g.rank++] = 0;

@@ -15,15 +15,19 @@ template <class View>
 inline bool collapse_axes(const View& v, const unsigned char* axes, int count, index_t& extent, index_t& stride) {
   extent = 1;
   stride = 0;
-  index_t expected = -1;  // stride the next (outer) axis must have
+  bool first = true;
+  index_t expected = 0;  // stride the next (outer) axis must have
   for (int i = count; i-- > 0;) {
     const index_t e = v.extent(axes[i]);
     if (e == 1) continue;
     const index_t s = v.stride(axes[i]);
-    if (expected < 0) stride = s;
+    if (first) stride = s;
     else if (s != expected) return false;
-    extent *= e;
-    expected = s * e;
+    first = false;
+    extent = product_or_overflow(extent, e);
+    const index_t reach = product_or_overflow(s < 0 ? -s : s, e);
+    if (extent < 0 || reach < 0) return false;  // (a broadcast view this large: the general path throws)
+    expected = s < 0 ? -reach : reach;
   }
   return true;
 }

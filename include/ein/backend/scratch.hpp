@@ -3,8 +3,10 @@
 #pragma once
 
 #include <array>
+#include <limits>
 #include <new>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "ein/plan/label_set.hpp"
@@ -34,6 +36,8 @@ class ScratchPool {
     for (std::size_t i = 0; i < kept_.size(); ++i)
       if (kept_[i].capacity >= count && (best == kept_.size() || kept_[i].capacity < kept_[best].capacity)) best = i;
     if (best == kept_.size()) {
+      if (count > std::numeric_limits<index_t>::max() / static_cast<index_t>(sizeof(T)))
+        throw shape_error("einsum: a temporary of " + std::to_string(count) + " elements overflows a 64-bit size");
       void* raw = ::operator new(static_cast<std::size_t>(count) * sizeof(T), std::align_val_t{tensor_alignment});
       return {static_cast<T*>(raw), count};
     }

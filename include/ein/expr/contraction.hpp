@@ -96,7 +96,7 @@ class ContractionCore {
     const auto extent = label_extents();
     for (int d = 0; d < dest.rank; ++d)
       if (dest.extents[d] != extent[dest.labels[d]])
-        throw shape_error("einsum \"" + std::string(spec()) + "\": destination axis " + std::to_string(d) + " is " +
+        throw shape_error(error_prefix(spec()) + "destination axis " + std::to_string(d) + " is " +
                           std::to_string(dest.extents[d]) + ", the result's is " +
                           std::to_string(extent[dest.labels[d]]));
     const auto ops = operands();
@@ -283,7 +283,7 @@ class RuntimeContraction : public detail::ContractionCore<T, detail::RuntimeSpec
  private:
   void check_rank(std::size_t r) const {
     if (static_cast<int>(r) != rank())
-      throw spec_error("einsum \"" + std::string(this->spec()) + "\": the output has rank " + std::to_string(rank()) +
+      throw spec_error(error_prefix(this->spec()) + "the output has rank " + std::to_string(rank()) +
                        ", not " + std::to_string(r));
   }
 };

@@ -31,7 +31,7 @@ void resolve_extents(const BoundSpec& spec, std::string_view text, const Strided
     source[l] = -1;
   }
   const auto fail = [&](int label, int op1, index_t e1, int op2, index_t e2) {
-    throw shape_error("einsum \"" + std::string(text) + "\": " + label_description(spec, label) + " is " +
+    throw shape_error(error_prefix(text) + label_description(spec, label) + " is " +
                       std::to_string(e1) + " in operand " + std::to_string(op1) + " and " + std::to_string(e2) +
                       " in operand " + std::to_string(op2));
   };
@@ -81,6 +81,25 @@ LabelSet labels_of(const Strided<T>& x) {
   return s;
 }
 
+/// Throws shape_error when a step's iteration space (every label it loops over,
+/// `labels`) has more elements than a 64-bit index counts. Below that, its loops,
+/// coalesced axes, temporaries and GEMM sizes (each a product of some of these
+/// extents) are exact; an operand can be that large only as a broadcast view.
+inline void check_iteration_space(const BoundSpec& spec, std::string_view text, LabelSet labels,
+                                  const index_t* label_extent) {
+  index_t n = 1;
+  labels.for_each([&](int l) { n = n < 0 || label_extent[l] == 0 ? n : product_or_overflow(n, label_extent[l]); });
+  bool empty = false;
+  labels.for_each([&](int l) { empty = empty || label_extent[l] == 0; });
+  if (n >= 0 || empty) return;
+  std::string which;
+  labels.for_each([&](int l) {
+    which += (which.empty() ? "" : ", ") + label_description(spec, l) + " = " + std::to_string(label_extent[l]);
+  });
+  throw shape_error(error_prefix(text) + "a step loops over " + which +
+                    ", more elements than a 64-bit index counts");
+}
+
 /// The plan for normalized operands.
 template <class T>
 Plan plan_for(const Strided<const T>* ops, int n, const Strided<T>& dest, const index_t* label_extent, int num_labels) {
@@ -109,11 +128,13 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
   if (dest.size() == 0) return;  // (its row-major strides may be 0, e.g. extents (4, 0): nothing to check)
   for (int d = 0; d < raw_dest.rank; ++d)
     if (raw_dest.strides[d] == 0 && raw_dest.extents[d] > 1)
-      throw shape_error("einsum \"" + std::string(text) + "\": the destination has a zero stride on axis " +
+      throw shape_error(error_prefix(text) + "the destination has a zero stride on axis " +
                         std::to_string(d) + ", so its elements overlap");
 
   if (n == 1) {  // (before `live`: setting up 16 operand slots costs more than a small diagonal)
-    be.loop(normalize(raw_ops[0]), nullptr, dest, alpha, beta);
+    const Strided<const T> a = normalize(raw_ops[0]);
+    check_iteration_space(spec, text, labels_of(a) | labels_of(dest), label_extent.data());
+    be.loop(a, nullptr, dest, alpha, beta);
     return;
   }
   std::array<Strided<const T>, max_operands> live{};
@@ -128,6 +149,8 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
     --count;
     for (int t = step.lhs; t + 1 < count; ++t) live[t] = live[t + 1];
     --count;
+    check_iteration_space(spec, text, labels_of(a) | labels_of(b) | (s + 1 == plan.num_steps ? labels_of(dest) : LabelSet{}),
+                          label_extent.data());
     if (s + 1 == plan.num_steps) {
       pairwise_step<T>(a, b, step.groups, dest, alpha, beta, label_extent.data(), be);
     } else {

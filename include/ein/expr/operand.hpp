@@ -1,7 +1,8 @@
 // What einsum accepts as an operand, and how the expression holds it:
-// tensors and views are borrowed (read in place, strides and all); a
-// temporary tensor is moved in; any other lazy expression is evaluated once,
-// at the call, into a tensor the expression owns. Eigen types plug in through
+// lvalue tensors, views and Eigen objects are borrowed (read in place, strides
+// and all); an rvalue of any of them is moved in (the expression owns it); any
+// other lazy expression is evaluated once, at the call, into a tensor the
+// expression owns. Eigen types plug in through
 // operand_traits in backend/eigen/interop.hpp. Layer: expr.
 #pragma once
 
@@ -56,6 +57,7 @@ struct operand_info<X, false> {
   static constexpr std::size_t rank = std::remove_cvref_t<X>::rank;
 };
 
+/// An lvalue operand: read in place, so it must outlive the expression (as with Eigen).
 template <class T, std::size_t R>
 struct BorrowedOperand {
   TensorView<const T, R> held;
@@ -66,33 +68,66 @@ struct BorrowedOperand {
   }
 };
 
-template <class T, std::size_t R>
+/// An rvalue operand, moved into the expression, so a stored expression never
+/// dangles: `auto e = einsum<"ij->i">(Eigen::MatrixXf(M * 2));` owns the matrix, and
+/// an rvalue view or map keeps what it refers to as before. Its view is taken anew at
+/// each use: a moved Eigen fixed-size matrix has moved its elements too.
+template <class X>
 struct OwnedOperand {
-  Tensor<T, R> held;
-  [[nodiscard]] TensorView<const T, R> view() const { return held.view(); }
-  [[nodiscard]] bool overlaps(const void*, const void*) const { return false; }
+  X held;
+  using traits = operand_traits<X>;
+  [[nodiscard]] TensorView<const typename traits::value_type, traits::rank> view() const { return traits::view(held); }
+  [[nodiscard]] bool overlaps(const void* begin, const void* end) const {
+    const auto [b, e] = view().span_bytes();
+    return ranges_overlap(b, e, begin, end);
+  }
 };
 
+/// Operand types whose copies do not keep what the original refers to (Eigen::Ref
+/// of a temporary): an rvalue of one is copied into an ein::Tensor instead.
 template <class X>
-constexpr bool owned_operand = !ViewableOperand<X> ||
-                               (!std::is_lvalue_reference_v<X> && requires { typename std::remove_cvref_t<X>::value_type; } &&
-                                std::is_same_v<std::remove_cvref_t<X>, Tensor<typename operand_info<X>::value_type,
-                                                                                operand_info<X>::rank>>);
+constexpr bool copy_keeps_elements() {
+  if constexpr (requires { operand_traits<X>::copy_keeps_elements; }) return operand_traits<X>::copy_keeps_elements;
+  else return true;
+}
 
 template <class X>
-using holder_t = std::conditional_t<owned_operand<X>,
-                                    OwnedOperand<typename operand_info<X>::value_type, operand_info<X>::rank>,
+constexpr bool owned_operand = !ViewableOperand<X> || !std::is_lvalue_reference_v<X>;
+
+template <class X>
+using owned_type_t =
+    std::conditional_t<ViewableOperand<X> && copy_keeps_elements<std::remove_cvref_t<X>>(), std::remove_cvref_t<X>,
+                       Tensor<typename operand_info<X>::value_type, operand_info<X>::rank>>;
+
+template <class X>
+using holder_t = std::conditional_t<owned_operand<X>, OwnedOperand<owned_type_t<X>>,
                                     BorrowedOperand<typename operand_info<X>::value_type, operand_info<X>::rank>>;
+
+/// A dense copy of a viewable operand.
+template <class T, std::size_t R, class V>
+Tensor<T, R> dense_copy(const V& v) {
+  Tensor<T, R> copy(v.extents());
+  index_t i = 0;
+  for_each_index(v.extents(), [&](const std::array<index_t, R>& at) {
+    index_t offset = 0;
+    for (std::size_t d = 0; d < R; ++d) offset += at[d] * v.stride(d);
+    copy.data()[i++] = v.data()[offset];
+  });
+  return copy;
+}
 
 template <class X>
 holder_t<X> make_holder(X&& x) {
   using Info = operand_info<X>;
+  using Owned = owned_type_t<X>;
   if constexpr (!ViewableOperand<X>) {
     return {Tensor<typename Info::value_type, Info::rank>(x)};
-  } else if constexpr (owned_operand<X>) {
+  } else if constexpr (!owned_operand<X>) {
+    return {operand_traits<std::remove_cvref_t<X>>::view(x)};
+  } else if constexpr (std::is_same_v<Owned, std::remove_cvref_t<X>>) {
     return {std::move(x)};
   } else {
-    return {operand_traits<std::remove_cvref_t<X>>::view(x)};
+    return {dense_copy<typename Info::value_type, Info::rank>(operand_traits<std::remove_cvref_t<X>>::view(x))};
   }
 }
 

@@ -60,6 +60,12 @@ constexpr Error lay_out(const Term& term, int ellipsis_rank, int broadcast_rank,
 
 /// Binds `spec` to operands of the given ranks. Never throws: failures land in `error`.
 constexpr BoundSpec bind(const ParsedSpec& spec, const int* ranks, int num_operands) {
+  // "" of one scalar is the identity (NumPy and PyTorch); of anything else, an error.
+  if (spec.error.code == ErrorCode::empty_spec && num_operands == 1 && ranks[0] == 0) {
+    BoundSpec identity{};
+    identity.num_inputs = 1;
+    return identity;
+  }
   if (spec.error.failed()) return detail::bind_failure(spec.error);
   if (num_operands != spec.num_inputs)
     return detail::bind_failure(Error{ErrorCode::wrong_operand_count, -1, 0, -1, spec.num_inputs, num_operands});

@@ -2,6 +2,8 @@
 // and the exceptions thrown at run time. Layer: spec.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -74,22 +76,65 @@ class shape_error : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+namespace detail {
+/// A byte as it is quoted in a message: printable ASCII as itself, `"` and `\` behind
+/// a backslash, anything else (NUL, control, non-ASCII) as `\xNN`.
+inline void append_escaped(std::string& out, char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (u == '"' || u == '\\') {
+    out += '\\';
+    out += c;
+  } else if (u >= 0x20 && u < 0x7f) {
+    out += c;
+  } else {
+    constexpr char hex[] = "0123456789abcdef";
+    out += "\\x";
+    out += hex[u >> 4];
+    out += hex[u & 15];
+  }
+}
+}  // namespace detail
+
+/// Longest spec quoted whole in a message; a longer one is cut around `position`.
+inline constexpr std::size_t max_quoted_spec = 120;
+
+/// `einsum "spec": `, the prefix of every run-time message about a spec. The spec
+/// is escaped (a NUL never cuts the message, no lone invalid UTF-8 byte) and, past
+/// max_quoted_spec bytes, cut to a window that keeps `position` (when >= 0) in view.
+inline std::string error_prefix(std::string_view spec, int position = -1) {
+  std::size_t begin = 0, end = spec.size();
+  if (spec.size() > max_quoted_spec) {
+    const std::size_t pos = position < 0 ? 0 : static_cast<std::size_t>(position);
+    begin = pos < max_quoted_spec * 2 / 3 ? 0 : std::min(pos - max_quoted_spec / 2, spec.size() - max_quoted_spec);
+    end = begin + max_quoted_spec;
+  }
+  std::string out = "einsum \"";
+  if (begin > 0) out += "...";
+  for (std::size_t i = begin; i < end; ++i) detail::append_escaped(out, spec[i]);
+  if (end < spec.size()) out += "...";
+  out += "\": ";
+  if (begin > 0 || end < spec.size()) {  // (appended piece by piece: g++ 12 warns -Wrestrict on "(" + s, bug 105329)
+    out += '(';
+    out += std::to_string(spec.size());
+    out += " bytes, cut) ";
+  }
+  return out;
+}
+
 /// The full message for an error: `einsum "ij,jk->iq": label 'q' (position 8) is in the output but in no input`.
 inline std::string describe(const Error& error, std::string_view spec) {
-  std::string out = "einsum \"";
-  out += spec;
-  out += "\": ";
+  std::string out = error_prefix(spec, error.position);
   const auto at = [&] { return " (position " + std::to_string(error.position) + ")"; };
   switch (error.code) {
     case ErrorCode::bad_character:
       out += "'";
-      out += error.character;
+      detail::append_escaped(out, error.character);
       out += "'" + at() + " ";
       break;
     case ErrorCode::output_label_not_in_input:
     case ErrorCode::output_label_repeated:
       out += "label '";
-      out += error.character;
+      detail::append_escaped(out, error.character);
       out += "'" + at() + " ";
       break;
     case ErrorCode::wrong_operand_count:

@@ -28,11 +28,8 @@ struct Strided {
     const int d = axis_of(label);
     return d < 0 ? 0 : strides[d];
   }
-  [[nodiscard]] index_t size() const {
-    index_t n = 1;
-    for (int d = 0; d < rank; ++d) n *= extents[d];
-    return n;
-  }
+  /// The element count; -1 when it does not fit index_t (a broadcast view can be that large).
+  [[nodiscard]] index_t size() const { return product_or_overflow(extents.data(), static_cast<std::size_t>(rank)); }
 };
 
 }  // namespace ein::detail

@@ -53,6 +53,7 @@ class Tensor {
   /// Zero-filled tensor of the given extents.
   explicit Tensor(const Extents<R>& extents) : extents_(extents) {
     detail::check_extents(extents, "Tensor");
+    (void)byte_count<T>(extents);  // throws shape_error when the elements or bytes overflow
     storage_ = detail::allocate_zeroed<T>(size());
   }
   template <std::convertible_to<index_t>... E>
@@ -125,15 +126,28 @@ class Tensor {
   [[nodiscard]] const Extents<R>& extents() const { return extents_; }
   [[nodiscard]] std::array<index_t, R> strides() const { return row_major_strides(extents_); }
 
+  /// The element at a multi-index; checked as .at() is when index_checks is on
+  /// (builds without NDEBUG, or EIN_CHECKS=1), unchecked otherwise.
   template <std::convertible_to<index_t>... Idx>
     requires(sizeof...(Idx) == R)
   T& operator()(Idx... idx) {
-    return data()[offset_of(std::array<index_t, R>{static_cast<index_t>(idx)...})];
+    return data()[offset_of<detail::index_checks>(std::array<index_t, R>{static_cast<index_t>(idx)...})];
   }
   template <std::convertible_to<index_t>... Idx>
     requires(sizeof...(Idx) == R)
   const T& operator()(Idx... idx) const {
-    return data()[offset_of(std::array<index_t, R>{static_cast<index_t>(idx)...})];
+    return data()[offset_of<detail::index_checks>(std::array<index_t, R>{static_cast<index_t>(idx)...})];
+  }
+  /// The element at a multi-index; throws std::out_of_range outside the extents.
+  template <std::convertible_to<index_t>... Idx>
+    requires(sizeof...(Idx) == R)
+  T& at(Idx... idx) {
+    return data()[offset_of<true>(std::array<index_t, R>{static_cast<index_t>(idx)...})];
+  }
+  template <std::convertible_to<index_t>... Idx>
+    requires(sizeof...(Idx) == R)
+  const T& at(Idx... idx) const {
+    return data()[offset_of<true>(std::array<index_t, R>{static_cast<index_t>(idx)...})];
   }
 
   [[nodiscard]] TensorView<T, R> view() { return {data(), extents_, typename TensorView<T, R>::trusted_t{}}; }
@@ -152,7 +166,9 @@ class Tensor {
   void set_zero() { fill(T{}); }
 
  private:
+  template <bool Checked>
   index_t offset_of(const std::array<index_t, R>& at) const {
+    if constexpr (Checked) detail::check_index(at, extents_, "ein::Tensor");
     index_t offset = 0;
     for (std::size_t d = 0; d < R; ++d) offset = offset * extents_[d] + at[d];
     return offset;

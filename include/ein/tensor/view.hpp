@@ -23,7 +23,7 @@ class TensorView {
   /// A view with explicit strides (in elements, per axis).
   TensorView(T* data, const Extents<R>& extents, const std::array<index_t, R>& strides)
       : data_(data), extents_(extents), strides_(strides) {
-    detail::check_extents(extents, "TensorView");
+    detail::check_view_layout(extents, strides, "TensorView");
   }
   /// A dense row-major view.
   TensorView(T* data, const Extents<R>& extents) : TensorView(data, extents, row_major_strides(extents)) {}
@@ -45,13 +45,18 @@ class TensorView {
   [[nodiscard]] index_t stride(std::size_t d) const { return strides_[d]; }
   [[nodiscard]] index_t size() const { return element_count(extents_); }
 
+  /// The element at a multi-index; checked as .at() is when index_checks is on
+  /// (builds without NDEBUG, or EIN_CHECKS=1), unchecked otherwise.
   template <std::convertible_to<index_t>... Idx>
     requires(sizeof...(Idx) == R)
   T& operator()(Idx... idx) const {
-    const std::array<index_t, R> at{static_cast<index_t>(idx)...};
-    index_t offset = 0;
-    for (std::size_t d = 0; d < R; ++d) offset += at[d] * strides_[d];
-    return data_[offset];
+    return data_[offset_of<detail::index_checks>(std::array<index_t, R>{static_cast<index_t>(idx)...})];
+  }
+  /// The element at a multi-index; throws std::out_of_range outside the extents.
+  template <std::convertible_to<index_t>... Idx>
+    requires(sizeof...(Idx) == R)
+  T& at(Idx... idx) const {
+    return data_[offset_of<true>(std::array<index_t, R>{static_cast<index_t>(idx)...})];
   }
 
   /// Evaluates an expression into the viewed memory; its extents must match.
@@ -82,7 +87,7 @@ class TensorView {
 
   /// [first, last) byte range the view can touch (for aliasing checks).
   [[nodiscard]] std::pair<const void*, const void*> span_bytes() const {
-    if (size() == 0) return {data_, data_};
+    if (detail::product_or_overflow(extents_.data(), R) == 0) return {data_, data_};  // (a broadcast view may not have a countable size)
     index_t lo = 0, hi = 0;
     for (std::size_t d = 0; d < R; ++d) {
       const index_t reach = (extents_[d] - 1) * strides_[d];
@@ -92,6 +97,14 @@ class TensorView {
   }
 
  private:
+  template <bool Checked>
+  index_t offset_of(const std::array<index_t, R>& at) const {
+    if constexpr (Checked) detail::check_index(at, extents_, "ein::TensorView");
+    index_t offset = 0;
+    for (std::size_t d = 0; d < R; ++d) offset += at[d] * strides_[d];
+    return offset;
+  }
+
   T* data_ = nullptr;
   Extents<R> extents_{};
   std::array<index_t, R> strides_{};

@@ -7,6 +7,7 @@
 #ifdef EIN_USE_CBLAS
 #include <cblas.h>
 
+#include <limits>
 #include <type_traits>
 
 #include "ein/backend/matrix.hpp"
@@ -40,6 +41,11 @@ bool blas_gemm(T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb
     const auto tb = sb == Storage::row_major ? CblasNoTrans : CblasTrans;
     const index_t lda = sa == Storage::row_major ? la.row_stride : la.col_stride;
     const index_t ldb = sb == Storage::row_major ? lb.row_stride : lb.col_stride;
+    // CBLAS takes int sizes: a larger GEMM goes to Eigen (64-bit indices) instead.
+    constexpr index_t int_max = std::numeric_limits<int>::max();
+    if (lc.rows > int_max || lc.cols > int_max || la.cols > int_max || lda > int_max || ldb > int_max ||
+        lc.row_stride > int_max)
+      return false;
     const auto m = static_cast<int>(lc.rows), n = static_cast<int>(lc.cols), k = static_cast<int>(la.cols);
     if constexpr (std::is_same_v<T, float>)
       cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta, c,

@@ -53,7 +53,7 @@ struct device_element<First, Rest...> {
 
 
 [[noreturn]] inline void fail(std::string_view text, const std::string& what) {
-  throw std::invalid_argument("ein::cuda::einsum \"" + std::string(text) + "\": " + what);
+  throw std::invalid_argument("ein::cuda::" + error_prefix(text) + what);
 }
 
 /// The context every operand (and dest) is used on: the first one's. Operands on
@@ -106,7 +106,7 @@ void einsum_into_checked(Tensor<T, RD>& dest, const Options& options, const Tens
   ein::detail::resolve_extents(bound, text, operands.data(), static_cast<int>(sizeof...(R)), extent.data());
   for (std::size_t d = 0; d < RD; ++d)
     if (dest.extent(d) != extent[bound.output.labels[d]])
-      throw shape_error("einsum \"" + std::string(text) + "\": destination axis " + std::to_string(d) + " is " +
+      throw shape_error(error_prefix(text) + "destination axis " + std::to_string(d) + " is " +
                         std::to_string(dest.extent(d)) + ", the result's is " +
                         std::to_string(extent[bound.output.labels[d]]));
   if (dest.size() == 0) return;

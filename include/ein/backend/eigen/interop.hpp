@@ -20,6 +20,11 @@ namespace detail {
 template <class X>
 concept EigenDirectMatrix = std::is_base_of_v<Eigen::DenseBase<X>, X> && ((X::Flags & Eigen::DirectAccessBit) != 0);
 
+template <class X>
+constexpr bool is_eigen_ref = false;
+template <class M, int Options, class Stride>
+constexpr bool is_eigen_ref<Eigen::Ref<M, Options, Stride>> = true;
+
 /// An Eigen::Tensor or Eigen::TensorMap (recognised by shape, so the Tensor module need not be included here).
 template <class X>
 concept EigenTensorLike = requires(const X& x) {
@@ -68,6 +73,8 @@ template <detail::EigenDirectMatrix X>
 struct operand_traits<X> {
   using value_type = typename X::Scalar;
   static constexpr std::size_t rank = detail::eigen_matrix_rank<X>;
+  /// A copied Eigen::Ref<const M> does not copy the temporary it may hold.
+  static constexpr bool copy_keeps_elements = !detail::is_eigen_ref<X>;
   static TensorView<const value_type, rank> view(const X& x) { return detail::eigen_matrix_view(x.data(), x); }
 };
 
