@@ -4,8 +4,11 @@
 // straight into operand k's gradient (beta = 1). Layer: autodiff.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 
 #include "ein/autodiff/gradient_step.hpp"
@@ -131,6 +134,113 @@ auto einsum(Ops&&... ops) {
     return std::apply(
         [&](const auto&... n) { return detail::record<T, R>(std::move(value), std::move(rule), n...); }, nodes);
   }
+}
+
+namespace detail {
+
+/// A run-time spec bound to its operands' ranks, and every operand's gradient spec,
+/// derived by the same constexpr code as for a compile-time spec.
+struct RuntimeGradientSpecs {
+  std::shared_ptr<const RuntimeSpec::Data> forward;
+  std::array<BoundSpec, max_operands> gradient{};
+};
+
+/// The gradient specs of `text` for these ranks, bound and derived once per thread
+/// (a training loop calls the same few specs every step). Throws spec_error.
+inline std::shared_ptr<const RuntimeGradientSpecs> runtime_gradient_specs(std::string_view text, const int* ranks,
+                                                                          int n) {
+  thread_local std::unordered_map<std::string, std::shared_ptr<const RuntimeGradientSpecs>> cache;
+  std::string key(text);
+  key += '\0';  // (a spec holds no NUL that binds: the ranks after it cannot be mistaken for spec text)
+  for (int k = 0; k < n; ++k) key += static_cast<char>(ranks[k]);
+  if (const auto hit = cache.find(key); hit != cache.end()) return hit->second;
+  const BoundSpec bound = bind(text, ranks, n);
+  if (bound.error.failed()) throw spec_error(describe(bound.error, text));
+  auto specs = std::make_shared<RuntimeGradientSpecs>();
+  specs->forward = std::make_shared<const RuntimeSpec::Data>(RuntimeSpec::Data{bound, std::string(text)});
+  for (int k = 0; k < n; ++k) specs->gradient[static_cast<std::size_t>(k)] = derive_gradient(bound, k);
+  if (cache.size() >= 256) cache.clear();  // bounded: specs built from data should not grow it forever
+  cache.emplace(std::move(key), specs);
+  return specs;
+}
+
+/// The rank of a tape node's value.
+template <class Node>
+constexpr std::size_t node_rank = std::remove_cvref_t<decltype(std::declval<const Node&>().value())>::rank;
+
+}  // namespace detail
+
+/// What einsum("spec", ...) with a Var operand returns: its output rank is known only
+/// at run time, so it becomes a Var<T, R> on conversion (or .var<R>()), which evaluates
+/// the einsum and records its tape node; the wrong R throws ein::spec_error.
+/// `ein::Var<float, 2> a = ein::einsum("ij,lj->li", W1, X);`
+template <class T, class... Nodes>
+class RuntimeVarEinsum {
+ public:
+  RuntimeVarEinsum(std::shared_ptr<const detail::RuntimeGradientSpecs> specs, std::shared_ptr<Nodes>... nodes)
+      : specs_(std::move(specs)), nodes_(std::move(nodes)...) {}
+
+  /// The output's rank.
+  [[nodiscard]] int rank() const { return specs_->forward->bound.output.rank; }
+
+  template <std::size_t R>
+  [[nodiscard]] Var<T, R> var() const {
+    const auto specs = specs_;
+    const detail::RuntimeSpec::Data& forward = *specs->forward;
+    if (static_cast<int>(R) != rank())
+      throw spec_error(error_prefix(forward.text) + "the output has rank " + std::to_string(rank()) + ", not " +
+                       std::to_string(R));
+    Tensor<T, R> value = std::apply(
+        [&](const auto&... n) {
+          return RuntimeContraction<T, detail::BorrowedOperand<T, detail::node_rank<Nodes>>...>(
+                     detail::RuntimeSpec{specs->forward}, detail::BorrowedOperand<T, detail::node_rank<Nodes>>{n->value().view()}...)
+              .template eval<R>();
+        },
+        nodes_);
+    auto rule = [specs](detail::TensorNode<T, R>& self, auto&... in) {
+      const BoundSpec& bound = specs->forward->bound;
+      const std::array<detail::Strided<const T>, sizeof...(Nodes)> values = [&] {
+        int k = 0;
+        return std::array<detail::Strided<const T>, sizeof...(Nodes)>{
+            detail::labelled(in.value().view(), bound.inputs[static_cast<std::size_t>(k++)])...};
+      }();
+      const Tensor<T, R>& seed_tensor = self.grad();
+      const detail::Strided<const T> seed = detail::labelled(seed_tensor.view(), bound.output);
+      int k = 0;
+      const auto one = [&](auto& node) {
+        const auto K = static_cast<std::size_t>(k++);
+        if (!node.requires_grad()) return;
+        const auto grad_k = detail::labelled_destination(node.grad().view(), bound.inputs[K]);
+        detail::accumulate_gradient<T>(bound, specs->gradient[K], specs->forward->text, static_cast<int>(K),
+                                       values.data(), seed, grad_k);
+      };
+      (one(in), ...);
+    };
+    return std::apply(
+        [&](const auto&... n) { return detail::record<T, R>(std::move(value), std::move(rule), n...); }, nodes_);
+  }
+  template <std::size_t R>
+  operator Var<T, R>() const {  // NOLINT: implicit, like the run-time einsum's conversion to a Tensor
+    return var<R>();
+  }
+
+ private:
+  std::shared_ptr<const detail::RuntimeGradientSpecs> specs_;
+  std::tuple<std::shared_ptr<Nodes>...> nodes_;
+};
+
+/// einsum with a spec known at run time and at least one Var operand. Throws
+/// ein::spec_error for a bad spec; its gradient specs are derived once and cached.
+template <detail::VarOperand... Ops>
+  requires(VarType<Ops> || ...)
+auto einsum(std::string_view spec, Ops&&... ops) {
+  using T = typename detail::var_operand_info<std::tuple_element_t<0, std::tuple<Ops...>>>::value_type;
+  static_assert((std::is_same_v<T, typename detail::var_operand_info<Ops>::value_type> && ...),
+                "einsum: all operands must have the same element type");
+  const int ranks[] = {static_cast<int>(detail::var_operand_info<Ops>::rank)..., 0};
+  auto specs = detail::runtime_gradient_specs(spec, ranks, static_cast<int>(sizeof...(Ops)));
+  return RuntimeVarEinsum<T, typename std::remove_cvref_t<decltype(*detail::node_of(std::forward<Ops>(ops)))>...>(
+      std::move(specs), detail::node_of(std::forward<Ops>(ops))...);
 }
 
 }  // namespace ein

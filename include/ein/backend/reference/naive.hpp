@@ -23,8 +23,8 @@
 //      equal, or 1: an extent of 1 is broadcast (1 with 0 gives 0).
 //   6. A label in no output is summed; zero-size extents give zero sums or
 //      empty outputs; rank-0 operands and outputs hold one element.
-// An empty (or all-blank) spec is an error, as in ein (NumPy would read it as
-// one rank-0 term; ein's spec makes it a diagnostic, see README).
+// An empty (or all-blank) spec is one rank-0 term, as in NumPy: the identity
+// of one scalar, an error with any other operands.
 // Everything else (bad characters, "..", "-" without ">", a second "->", two
 // ellipses in a term, a ',' in the output, an output label repeated or absent
 // from the inputs, "..." in the output but in no input, a wrong operand count
@@ -147,7 +147,6 @@ inline Spec parse(std::string_view text) {
     }
   }
 
-  if (text.find_first_not_of(" \t\n\r") == std::string_view::npos) detail::fail(text, "the spec is empty");
   bool input_ellipsis = false;
   for (const Term& t : spec.inputs) input_ellipsis = input_ellipsis || t.has_ellipsis;
   if (spec.explicit_output) {
