@@ -7,6 +7,7 @@
 #include <new>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -187,6 +188,30 @@ TEST_CASE("optimizer options are checked") {
   w.mutable_value() = Tensor<float, 1>(3);
   w.node()->zero_grad();
   CHECK_THROWS_AS(adam.step(), ein::shape_error);
+}
+
+// PyTorch warns of a duplicate parameter (and will reject it); ein stepped it
+// twice per step(). Both optimizers now reject it, naming both positions.
+TEST_CASE("a Var listed twice in one optimizer is rejected") {
+  const auto w = ein::param(Tensor<float, 1>({2}, {1, 2}));
+  const auto b = ein::param(Tensor<double, 1>({2}, {1, 2}));
+  const auto same = w;  // a copy of a Var is the same parameter
+  CHECK_THROWS_AS((ein::optim::SGD({w, b, w})), std::invalid_argument);
+  CHECK_THROWS_AS((ein::optim::Adam({w, same})), std::invalid_argument);
+  try {
+    ein::optim::SGD sgd({w, b, same}, {.lr = 0.1});
+    FAIL("no exception");
+  } catch (const std::invalid_argument& e) {
+    CHECK(std::string(e.what()) == "SGD: parameter 2 is parameter 0 again (a Var listed twice would be stepped twice)");
+  }
+  // equal values are not the same Var
+  const auto twin = ein::param(Tensor<float, 1>({2}, {1, 2}));
+  ein::optim::SGD sgd({w, twin}, {.lr = 0.5});
+  w.grad().fill(1);
+  twin.grad().fill(1);
+  sgd.step();
+  CHECK(w.value()(0) == 0.5f);  // stepped once
+  CHECK(twin.value()(0) == 0.5f);
 }
 
 TEST_CASE("a small classifier trains: einsum, bias, relu, cross_entropy, Adam") {

@@ -38,9 +38,11 @@ class Adam {
   using Options = AdamOptions;
 
   /// Throws std::invalid_argument for a negative lr, eps or weight decay, or a
-  /// beta outside [0, 1) (as PyTorch).
+  /// beta outside [0, 1) (as PyTorch), and for a Var listed twice (PyTorch
+  /// only warns; it would be stepped twice).
   explicit Adam(std::vector<Parameter> params, AdamOptions options = {})
       : params_(std::move(params)), options_(options), state_(params_.size()) {
+    detail::check_distinct_parameters("Adam", params_);
     if (options.lr < 0) throw std::invalid_argument("Adam: invalid learning rate " + std::to_string(options.lr));
     if (options.eps < 0) throw std::invalid_argument("Adam: invalid eps " + std::to_string(options.eps));
     for (int i = 0; i < 2; ++i)

@@ -5,7 +5,9 @@
 
 #include <concepts>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ein/autodiff/var.hpp"
@@ -34,6 +36,8 @@ class Parameter {
   [[nodiscard]] index_t size() const { return access_(*node_).size; }
   /// Zeroes the gradient (keeps its buffer).
   void zero_grad() const { node_->zero_grad(); }
+  /// The Var's tape node: two Parameters of one Var share it.
+  [[nodiscard]] const detail::Node* node() const { return node_.get(); }
 
  private:
   struct Raw {
@@ -55,6 +59,19 @@ class Parameter {
 }  // namespace ein::optim
 
 namespace ein::detail {
+
+/// Throws std::invalid_argument when a Var is listed twice: step() would update
+/// it twice (PyTorch warns and will reject it). For ein::optim and ein::cuda::optim.
+template <class Parameter>
+void check_distinct_parameters(const char* who, const std::vector<Parameter>& params) {
+  std::unordered_map<const Node*, std::size_t> first;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const auto [at, inserted] = first.emplace(params[i].node(), i);
+    if (!inserted)
+      throw std::invalid_argument(std::string(who) + ": parameter " + std::to_string(i) + " is parameter " +
+                                  std::to_string(at->second) + " again (a Var listed twice would be stepped twice)");
+  }
+}
 
 /// One optimizer buffer of a parameter (a momentum, a moment estimate): allocated
 /// zero the first time a step needs it, reused by every later step.

@@ -33,9 +33,11 @@ class SGD {
   using Options = SGDOptions;
 
   /// Throws std::invalid_argument for a negative lr, momentum or weight decay, or
-  /// nesterov without momentum or with dampening (as PyTorch).
+  /// nesterov without momentum or with dampening (as PyTorch), and for a Var
+  /// listed twice (PyTorch only warns; it would be stepped twice).
   explicit SGD(std::vector<Parameter> params, SGDOptions options = {})
       : params_(std::move(params)), options_(options), state_(params_.size()) {
+    detail::check_distinct_parameters("SGD", params_);
     if (options.lr < 0) throw std::invalid_argument("SGD: invalid learning rate " + std::to_string(options.lr));
     if (options.momentum < 0) throw std::invalid_argument("SGD: invalid momentum " + std::to_string(options.momentum));
     if (options.weight_decay < 0)

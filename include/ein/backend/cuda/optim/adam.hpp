@@ -27,6 +27,7 @@ class Adam {
   /// Throws std::invalid_argument as ein::optim::Adam does.
   explicit Adam(std::vector<Parameter> params, AdamOptions options = {})
       : params_(std::move(params)), options_(options), state_(params_.size()) {
+    ein::detail::check_distinct_parameters("Adam", params_);
     if (options.lr < 0) throw std::invalid_argument("Adam: invalid learning rate " + std::to_string(options.lr));
     if (options.eps < 0) throw std::invalid_argument("Adam: invalid eps " + std::to_string(options.eps));
     for (int i = 0; i < 2; ++i)

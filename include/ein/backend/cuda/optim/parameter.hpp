@@ -31,6 +31,8 @@ class Parameter {
   [[nodiscard]] index_t size() const { return access_(*node_).size; }
   /// Zeroes the gradient on the device (keeps its buffer).
   void zero_grad() const { node_->zero_grad(); }
+  /// The Var's tape node: two Parameters of one Var share it.
+  [[nodiscard]] const ein::detail::Node* node() const { return node_.get(); }
 
  private:
   struct Raw {

@@ -24,6 +24,7 @@ class SGD {
   /// Throws std::invalid_argument as ein::optim::SGD does.
   explicit SGD(std::vector<Parameter> params, SGDOptions options = {})
       : params_(std::move(params)), options_(options), state_(params_.size()) {
+    ein::detail::check_distinct_parameters("SGD", params_);
     if (options.lr < 0) throw std::invalid_argument("SGD: invalid learning rate " + std::to_string(options.lr));
     if (options.momentum < 0) throw std::invalid_argument("SGD: invalid momentum " + std::to_string(options.momentum));
     if (options.weight_decay < 0)
