@@ -3,7 +3,11 @@
 # include/ein/cuda.hpp and include/ein/backend/cuda/; code that includes them
 # builds with the host compiler, only the kernels need nvcc.
 #
-# EIN_ENABLE_CUDA defaults to ON when a CUDA compiler and the toolkit are found.
+# EIN_ENABLE_CUDA defaults to ON when ein is the top-level project and a CUDA
+# compiler and the toolkit are found. As a subproject (add_subdirectory,
+# FetchContent) the GPU backend is opt-in: the parent sets EIN_ENABLE_CUDA=ON.
+# Until then ein looks for no nvcc (check_language costs seconds of configure)
+# and enables no CUDA language in the parent's project.
 # The compiler: CMAKE_CUDA_COMPILER or env CUDACXX when set, else the nvcc of
 # the toolkit FindCUDAToolkit finds (CUDAToolkit_ROOT, env CUDA_PATH, nvcc on
 # PATH, the toolkit's default prefix), so a shell without nvcc on PATH still
@@ -12,6 +16,11 @@ include(CheckLanguage)
 
 if(DEFINED EIN_ENABLE_CUDA AND NOT EIN_ENABLE_CUDA)
   message(STATUS "ein: GPU backend off (EIN_ENABLE_CUDA=OFF)")
+  return()
+endif()
+if(NOT EIN_MAIN_PROJECT AND NOT DEFINED EIN_ENABLE_CUDA)
+  option(EIN_ENABLE_CUDA "Build the GPU backend (ein::cuda); needs nvcc and the CUDA toolkit" OFF)
+  message(STATUS "ein: GPU backend off (a subproject; set EIN_ENABLE_CUDA=ON for ein::cuda)")
   return()
 endif()
 
@@ -41,6 +50,9 @@ if(NOT EIN_ENABLE_CUDA)
   endif()
   return()
 endif()
+if(NOT CMAKE_CUDA_COMPILER)
+  message(FATAL_ERROR "ein: EIN_ENABLE_CUDA=ON but no CUDA compiler found (set CUDACXX or CMAKE_CUDA_COMPILER to nvcc)")
+endif()
 
 enable_language(CUDA)
 find_package(CUDAToolkit REQUIRED)
@@ -51,6 +63,7 @@ set(EIN_CUDA_ARCHITECTURES "90-real;90-virtual" CACHE STRING
 file(GLOB EIN_CUDA_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/cuda/*.cu)
 add_library(ein_cuda STATIC ${EIN_CUDA_SOURCES})
 add_library(ein::cuda ALIAS ein_cuda)
+set_target_properties(ein_cuda PROPERTIES EXPORT_NAME cuda)  # ein::cuda in the install too
 if(NOT CMAKE_CURRENT_SOURCE_DIR STREQUAL CMAKE_SOURCE_DIR)
   # As a subproject, nvcc runs only for a parent that links ein::cuda.
   set_target_properties(ein_cuda PROPERTIES EXCLUDE_FROM_ALL ON)
