@@ -17,6 +17,13 @@ if(TARGET ein_data)
 else()
   set(EIN_EXPORTS_DATA OFF)
 endif()
+# ein::cuda (a static library of ein's kernels), when the GPU backend was built.
+if(TARGET ein_cuda)
+  install(TARGETS ein_cuda EXPORT ein-targets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  set(EIN_EXPORTS_CUDA ON)
+else()
+  set(EIN_EXPORTS_CUDA OFF)
+endif()
 install(EXPORT ein-targets
         NAMESPACE ein::
         FILE einTargets.cmake
