@@ -2,6 +2,7 @@
 // differences, stability at ±1e4, errors) and the seeded initialisers.
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <span>
 #include <stdexcept>
@@ -101,6 +102,47 @@ TEST_CASE("softmax and log_softmax are stable at ±1e4") {
   const auto xf = ein::param(Tensor<float, 1>({3}, {1e4f, -1e4f, 0}));
   CHECK(all_finite(ein::softmax(xf, 0).value()));
   CHECK(all_finite(ein::log_softmax(xf, 0).value()));
+}
+
+// PyTorch: softmax, log_softmax and cross_entropy of a line holding +inf are NaN
+// throughout (inf - inf); ein gave softmax [nan, 0, 0] for [inf, 0, 0]. A -inf
+// is an ordinary zero probability; a line of -inf only is NaN (0 / 0), as PyTorch.
+TEST_CASE_TEMPLATE("softmax, log_softmax and cross_entropy of +inf are NaN throughout, as PyTorch", T, float,
+                   double) {
+  const T inf = std::numeric_limits<T>::infinity();
+  const auto all_nan = [](const auto& t) {
+    for (ein::index_t k = 0; k < t.size(); ++k)
+      if (!std::isnan(t.data()[k])) return false;
+    return true;
+  };
+  const auto x = ein::param(Tensor<T, 2>({3, 3}, {inf, 0, 0, -inf, 0, 0, -inf, -inf, -inf}));
+  const auto s = ein::softmax(x, 1);
+  const auto ls = ein::log_softmax(x, 1);
+  for (const auto* y : {&s, &ls}) {
+    INFO((y == &s ? "softmax" : "log_softmax"));
+    for (ein::index_t k = 0; k < 3; ++k) {
+      CHECK(std::isnan(y->value()(0, k)));  // [inf, 0, 0]
+      CHECK(std::isnan(y->value()(2, k)));  // [-inf, -inf, -inf]
+    }
+  }
+  CHECK(s.value()(1, 0) == T(0));  // [-inf, 0, 0]
+  CHECK(s.value()(1, 1) == T(0.5));
+  CHECK(ls.value()(1, 0) == -inf);
+  CHECK(ls.value()(1, 2) == doctest::Approx(-std::log(2.0)));
+  // gradients through the NaN line are NaN (PyTorch's too), the finite line's finite
+  ein::sum(s * T(2)).backward();
+  CHECK(std::isnan(x.grad()(0, 1)));
+  CHECK(x.grad()(1, 1) == T(0));  // softmax's gradient of a constant weight is 0
+  // cross_entropy: a row holding +inf is NaN whatever its label, so is the mean
+  for (const int label : {0, 1}) {
+    const auto logits = ein::param(Tensor<T, 2>({1, 3}, {inf, 0, 0}));
+    const auto loss = ein::cross_entropy(logits, {label});
+    CHECK(std::isnan(loss.value()()));
+    loss.backward();
+    CHECK(all_nan(logits.grad()));
+  }
+  const auto finite = ein::param(Tensor<T, 2>({1, 3}, {-inf, 0, 0}));
+  CHECK(ein::cross_entropy(finite, {1}).value()() == doctest::Approx(std::log(2.0)));
 }
 
 TEST_CASE("softmax rejects a dim out of range") {

@@ -248,7 +248,7 @@ TEST_CASE_TEMPLATE("softmax and log_softmax rules match the CPU along every axis
     }
 }
 
-TEST_CASE_TEMPLATE("line_stats: as the CPU's, -inf lines shift by 0, NaN propagates", T, float, double) {
+TEST_CASE_TEMPLATE("line_stats: as the CPU's, -inf lines shift by 0, +inf by +inf, NaN propagates", T, float, double) {
   const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
   const T big[] = {T(1e4), T(-1e4), T(0)};
   const auto st = el::line_stats(big, 3, 1);
@@ -258,6 +258,10 @@ TEST_CASE_TEMPLATE("line_stats: as the CPU's, -inf lines shift by 0, NaN propaga
   const T none[] = {-inf, -inf};
   CHECK(el::line_stats(none, 2, 1).max == T(0));
   CHECK(el::line_stats(none, 2, 1).log_sum == -inf);
+  const T with_inf[] = {inf, T(0), T(0)};  // PyTorch's softmax of [inf, 0, 0] is NaN throughout
+  CHECK(el::line_stats(with_inf, 3, 1).max == inf);
+  CHECK(std::isnan(el::line_stats(with_inf, 3, 1).log_sum));
+  CHECK(std::isnan(ein::detail::line_stats(with_inf, 3, 1).log_sum));
   const T with_nan[] = {T(1), nan, T(2)};
   CHECK(el::line_stats(with_nan, 3, 1).max == ein::detail::line_stats(with_nan, 3, 1).max);
   CHECK(std::isnan(el::line_stats(with_nan, 3, 1).log_sum));

@@ -1,6 +1,7 @@
 // softmax and log_softmax of a Var along one axis, with gradients. Both shift
 // by the maximum along the axis first, so logits of ±1e4 give finite values and
-// gradients. Layer: nn.
+// gradients. A line holding +inf or NaN is NaN throughout, as in PyTorch.
+// Layer: nn.
 #pragma once
 
 #include <algorithm>
@@ -53,8 +54,11 @@ template <class T>
 LineStats<T> line_stats(const T* x, index_t n, index_t stride) {
   T m = -std::numeric_limits<T>::infinity();
   for (index_t k = 0; k < n; ++k) m = std::max(m, x[k * stride]);
-  // A line of -inf (or no elements) would give -inf - -inf = NaN: shift by 0 instead.
-  if (!std::isfinite(m)) m = std::isnan(m) ? m : T(0);
+  // A line of -inf (or no elements) would give -inf - -inf = NaN: shift by 0
+  // instead (softmax is then still NaN, from 0 / 0, as PyTorch's). A +inf keeps
+  // its shift: inf - inf makes the whole line NaN, as PyTorch's softmax,
+  // log_softmax and cross_entropy of [inf, 0, 0] (a shift by 0 gave [nan, 0, 0]).
+  if (m == -std::numeric_limits<T>::infinity()) m = T(0);
   T s = 0;
   for (index_t k = 0; k < n; ++k) s += std::exp(x[k * stride] - m);
   return {m, std::log(s)};

@@ -178,7 +178,8 @@ EIN_HOST_DEVICE inline Gather gather_of(std::int64_t outer_step, std::int64_t in
 // --- softmax, log_softmax, cross_entropy (nn/softmax.hpp, nn/loss.hpp) ---
 
 /// max and log(sum(exp(x - max))) along a line of n elements `stride` apart, as
-/// the CPU's line_stats: a line of -inf (or no elements) shifts by 0, not by -inf.
+/// the CPU's line_stats: a line of -inf (or no elements) shifts by 0, not by -inf;
+/// a +inf shifts by +inf, so that the whole line is NaN (PyTorch's softmax of [inf, 0, 0]).
 template <class T>
 struct LineStats {
   T max;
@@ -191,7 +192,7 @@ EIN_HOST_DEVICE inline LineStats<T> line_stats(const T* x, std::int64_t n, std::
     const T v = x[k * stride];
     m = m < v ? v : m;  // std::max(m, v), which skips a NaN v
   }
-  if (!is_finite(m)) m = is_nan(m) ? m : T(0);
+  if (m == -infinity<T>()) m = T(0);  // +inf stays: the line is NaN throughout, as the CPU's
   T s = 0;
   for (std::int64_t k = 0; k < n; ++k) s += exp_of(x[k * stride] - m);
   return {m, log_of(s)};
