@@ -2,11 +2,22 @@
 // reaches it, its gradient; an op node also holds its inputs (shared, so the
 // graph lives as long as its result) and the rule that pushes its gradient
 // into theirs. Layer: autodiff.
+//
+// Two guarantees the rest of the tape relies on:
+//   1. Freeing a graph never recurses: an op node hands its inputs to a
+//      per-thread list (drop_inputs) that the outermost release empties in a
+//      loop, so a chain of millions of ops frees on any stack.
+//   2. Accumulation into a leaf's gradient holds the leaf's mutex (LeafGradLock
+//      around every rule), so backward passes in several threads may share
+//      leaves (parameters); they must not share non-leaf nodes.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <tuple>
 #include <stdexcept>
@@ -53,12 +64,82 @@ class Node {
   [[nodiscard]] bool released() const { return released_; }
   /// Creation order: a node is always created after its inputs.
   [[nodiscard]] std::uint64_t order() const { return order_; }
+  /// Held while anything adds into this node's gradient, when it is a leaf.
+  [[nodiscard]] std::mutex& grad_mutex() const { return grad_mutex_; }
 
  protected:
   bool requires_grad_;
   bool leaf_ = true;
   bool released_ = false;
   std::uint64_t order_ = next_node_order();
+
+ private:
+  mutable std::mutex grad_mutex_;
+};
+
+/// The list the outermost drop_inputs on this thread is emptying, or null. A
+/// plain pointer: nothing to destroy at thread or program exit, so a static Var
+/// may still free its graph then.
+inline std::vector<std::shared_ptr<Node>>*& drop_list() {
+  thread_local std::vector<std::shared_ptr<Node>>* list = nullptr;
+  return list;
+}
+
+/// Drops an op node's references to its inputs without recursing (guarantee 1):
+/// the outermost call collects them in a list and empties it in a loop; a node
+/// freed meanwhile comes back here from its destructor and only adds its own
+/// inputs to that list, one destructor deep, however long the chain behind it.
+template <class... In>
+void drop_inputs(std::shared_ptr<In>&... inputs) noexcept {
+  std::vector<std::shared_ptr<Node>>*& active = drop_list();
+  std::vector<std::shared_ptr<Node>> pending;
+  std::vector<std::shared_ptr<Node>>& list = active != nullptr ? *active : pending;
+  const auto defer = [&list](auto& p) {
+    if (!p) return;
+    try {
+      list.push_back(std::move(p));
+    } catch (...) {  // no memory for the list: p is dropped here (recursing, as before)
+    }
+  };
+  (defer(inputs), ...);
+  if (active != nullptr) return;
+  active = &pending;
+  while (!pending.empty()) {
+    std::shared_ptr<Node> last = std::move(pending.back());
+    pending.pop_back();
+    last.reset();  // may free a node, whose destructor adds its inputs to `pending`
+  }
+  active = nullptr;
+}
+
+/// Locks the mutexes of the leaves among a rule's inputs that take a gradient,
+/// each once (x * x names x twice), in address order, so that two threads
+/// locking overlapping sets cannot deadlock (guarantee 2).
+template <std::size_t N>
+class LeafGradLock {
+ public:
+  explicit LeafGradLock(const std::array<const Node*, N>& inputs) {
+    for (const Node* n : inputs) {
+      if (n == nullptr || !n->is_leaf() || !n->requires_grad()) continue;
+      std::mutex* m = &n->grad_mutex();
+      std::size_t at = 0;  // insertion into the sorted, distinct held_[0, count_)
+      while (at < count_ && std::less<>{}(held_[at], m)) ++at;
+      if (at < count_ && held_[at] == m) continue;
+      for (std::size_t i = count_; i > at; --i) held_[i] = held_[i - 1];
+      held_[at] = m;
+      ++count_;
+    }
+    for (std::size_t i = 0; i < count_; ++i) held_[i]->lock();
+  }
+  ~LeafGradLock() {
+    for (std::size_t i = count_; i-- > 0;) held_[i]->unlock();
+  }
+  LeafGradLock(const LeafGradLock&) = delete;
+  LeafGradLock& operator=(const LeafGradLock&) = delete;
+
+ private:
+  std::array<std::mutex*, N> held_{};
+  std::size_t count_ = 0;
 };
 
 /// A zero tensor with v's extents: a node's gradient buffer. Called unqualified,
@@ -66,6 +147,14 @@ class Node {
 template <class T, std::size_t R>
 Tensor<T, R> zeros_like(const Tensor<T, R>& v) {
   return Tensor<T, R>(v.extents());
+}
+/// dst += src, element by element (equal extents): a retained gradient adding
+/// up over backward calls. Called unqualified, like zeros_like.
+template <class T, std::size_t R>
+void add_into(Tensor<T, R>& dst, const Tensor<T, R>& src) {
+  T* d = dst.data();
+  const T* s = src.data();
+  for (index_t k = 0, n = src.size(); k < n; ++k) d[k] += s[k];
 }
 
 /// A node holding a value (a host Tensor here, a device tensor in ein::cuda) and,
@@ -78,7 +167,8 @@ class ValueNode : public Node {
   [[nodiscard]] const Value& value() const { return value_; }
   [[nodiscard]] Value& mutable_value() { return value_; }
 
-  /// The gradient, allocated (zero) on first use with the value's extents.
+  /// The gradient, allocated (zero) on first use with the value's extents. For
+  /// a non-leaf, the working buffer of one backward (see retained_grad).
   Value& grad() {
     if (!grad_allocated_) {
       grad_ = zeros_like(value_);
@@ -89,18 +179,39 @@ class ValueNode : public Node {
   [[nodiscard]] bool has_grad() const { return grad_allocated_; }
   void zero_grad() override {
     if (grad_allocated_) grad_.set_zero();
+    if (retained_allocated_) retained_.set_zero();
   }
   void drop_grad() override {
-    if (!leaf_) {
-      grad_ = Value();
-      grad_allocated_ = false;
+    if (leaf_) return;
+    if (retains_grad_ && grad_allocated_) {
+      if (retained_allocated_) add_into(retained_, grad_);
+      else retained_ = std::move(grad_);
+      retained_allocated_ = true;
     }
+    grad_ = Value();
+    grad_allocated_ = false;
+  }
+
+  /// Keeps a non-leaf's gradient after each backward (PyTorch's retain_grad()):
+  /// retained_grad() then adds up every backward's, as a leaf's gradient does.
+  void retain_grad() { retains_grad_ = true; }
+  [[nodiscard]] bool retains_grad() const { return retains_grad_; }
+  /// The gradients kept since retain_grad(): zeros before a backward reached it.
+  Value& retained_grad() {
+    if (!retained_allocated_) {
+      retained_ = zeros_like(value_);
+      retained_allocated_ = true;
+    }
+    return retained_;
   }
 
  private:
   Value value_;
   Value grad_;
+  Value retained_;  // a non-leaf's gradients kept over backward calls, after retain_grad()
   bool grad_allocated_ = false;
+  bool retained_allocated_ = false;
+  bool retains_grad_ = false;
 };
 
 /// A node holding a host tensor of static rank R.
@@ -119,13 +230,19 @@ class RuleNode final : public Base {
     this->leaf_ = false;
   }
 
+  ~RuleNode() override { std::apply([](auto&... in) { drop_inputs(in...); }, inputs_); }
+  RuleNode(const RuleNode&) = delete;
+  RuleNode& operator=(const RuleNode&) = delete;
+
   void backward() override {
     if (this->released_)
       throw autodiff_error("backward through a graph that was already freed (pass ein::retain_graph to keep it)");
+    const LeafGradLock<sizeof...(Inputs)> lock(
+        std::apply([](const auto&... in) { return std::array<const Node*, sizeof...(Inputs)>{in.get()...}; }, inputs_));
     std::apply([&](auto&... in) { (*rule_)(static_cast<Base&>(*this), *in...); }, inputs_);
   }
   void release() override {
-    inputs_ = {};
+    std::apply([](auto&... in) { drop_inputs(in...); }, inputs_);
     rule_.reset();
     this->released_ = true;
   }

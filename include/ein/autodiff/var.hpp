@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <unordered_set>
 #include <vector>
 
@@ -53,6 +54,19 @@ inline void run_backward(Node* root, bool retain) {
 }
 }  // namespace detail
 
+namespace detail {
+/// What Var::grad() returns (ein::Var and ein::cuda::Var): a leaf's gradient,
+/// a non-leaf's retained one, or an autodiff_error for a non-leaf's freed one.
+template <class Value>
+Value& grad_of(ValueNode<Value>& node) {
+  if (node.is_leaf()) return node.grad();
+  if (node.retains_grad()) return node.retained_grad();
+  throw autodiff_error(
+      "grad() of a non-leaf Var (the result of an op): non-leaf gradients are freed by backward; call "
+      "retain_grad() on it before backward to keep its gradient");
+}
+}  // namespace detail
+
 /// Whether ops record onto the tape (false while an ein::no_grad is alive).
 inline bool grad_enabled() { return detail::no_grad_depth() == 0; }
 
@@ -76,8 +90,13 @@ class Var {
   explicit Var(std::shared_ptr<node_type> node) : node_(std::move(node)) {}
 
   [[nodiscard]] const Tensor<T, R>& value() const { return node_->value(); }
-  /// The gradient: zeros (of the value's extents) before any backward reached it.
-  [[nodiscard]] Tensor<T, R>& grad() const { return node_->grad(); }
+  /// A leaf's gradient: zeros (of the value's extents) before any backward
+  /// reached it. A non-leaf's only after retain_grad(); otherwise it was freed
+  /// by backward (PyTorch gives None) and this throws ein::autodiff_error.
+  [[nodiscard]] Tensor<T, R>& grad() const { return detail::grad_of(*node_); }
+  /// Keeps this non-leaf's gradient over backward calls, for grad() (PyTorch's
+  /// retain_grad()); on a leaf, which keeps its own, it does nothing.
+  void retain_grad() const { node_->retain_grad(); }
   [[nodiscard]] bool requires_grad() const { return node_->requires_grad(); }
   [[nodiscard]] index_t extent(std::size_t d) const { return value().extent(d); }
   [[nodiscard]] const Extents<R>& extents() const { return value().extents(); }
@@ -99,8 +118,11 @@ class Var {
       throw shape_error("backward: seed extents " + to_string(seed.extents()) + " differ from the value's " +
                         to_string(value().extents()));
     if (!requires_grad()) throw autodiff_error("backward on a Var that does not require a gradient");
-    Tensor<T, R>& g = node_->grad();  // a leaf's gradient accumulates the seed, as any other
-    for (index_t i = 0; i < seed.size(); ++i) g.data()[i] += seed.data()[i];
+    {
+      const std::scoped_lock lock(node_->grad_mutex());  // a leaf's gradient accumulates the seed, as any other
+      Tensor<T, R>& g = node_->grad();
+      for (index_t i = 0; i < seed.size(); ++i) g.data()[i] += seed.data()[i];
+    }
     detail::run_backward(node_.get(), retain);
   }
   void zero_grad() const { node_->zero_grad(); }
@@ -113,7 +135,10 @@ class Var {
  private:
   void seed_and_run(bool retain) const {
     if (!requires_grad()) throw autodiff_error("backward on a Var that does not require a gradient");
-    node_->grad().data()[0] += T(1);
+    {
+      const std::scoped_lock lock(node_->grad_mutex());
+      node_->grad().data()[0] += T(1);
+    }
     detail::run_backward(node_.get(), retain);
   }
 

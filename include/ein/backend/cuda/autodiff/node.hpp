@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ein/autodiff/node.hpp"
+#include "ein/backend/cuda/autodiff/kernels.hpp"
 #include "ein/backend/cuda/tensor.hpp"
 
 namespace ein::cuda {
@@ -19,6 +20,11 @@ namespace ein::cuda {
 template <class T, std::size_t R>
 Tensor<T, R> zeros_like(const Tensor<T, R>& v) {
   return Tensor<T, R>(v.extents(), v.context());
+}
+/// dst += src on dst's stream (ein::detail::ValueNode's retained gradient adding up).
+template <class T, std::size_t R>
+void add_into(Tensor<T, R>& dst, const Tensor<T, R>& src) {
+  kernels::add_into(dst.context().stream(), src.size(), src.data(), dst.data());
 }
 
 }  // namespace ein::cuda

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <type_traits>
 
 #include "ein/autodiff/var.hpp"
@@ -25,8 +26,12 @@ class Var {
   explicit Var(std::shared_ptr<node_type> node) : node_(std::move(node)) {}
 
   [[nodiscard]] const Tensor<T, R>& value() const { return node_->value(); }
-  /// The gradient: zeros (of the value's extents) before any backward reached it.
-  [[nodiscard]] Tensor<T, R>& grad() const { return node_->grad(); }
+  /// A leaf's gradient: zeros (of the value's extents) before any backward
+  /// reached it. A non-leaf's only after retain_grad(); otherwise it was freed
+  /// by backward and this throws ein::autodiff_error (as ein::Var::grad()).
+  [[nodiscard]] Tensor<T, R>& grad() const { return ein::detail::grad_of(*node_); }
+  /// Keeps this non-leaf's gradient over backward calls, for grad().
+  void retain_grad() const { node_->retain_grad(); }
   [[nodiscard]] bool requires_grad() const { return node_->requires_grad(); }
   [[nodiscard]] index_t extent(std::size_t d) const { return value().extent(d); }
   [[nodiscard]] const Extents<R>& extents() const { return value().extents(); }
@@ -49,8 +54,11 @@ class Var {
       throw shape_error("backward: seed extents " + ein::to_string(seed.extents()) + " differ from the value's " +
                         ein::to_string(value().extents()));
     if (!requires_grad()) throw autodiff_error("backward on a Var that does not require a gradient");
-    Tensor<T, R>& g = node_->grad();
-    kernels::add_into(node_->stream(), seed.size(), seed.data(), g.data());
+    {
+      const std::scoped_lock lock(node_->grad_mutex());
+      Tensor<T, R>& g = node_->grad();
+      kernels::add_into(node_->stream(), seed.size(), seed.data(), g.data());
+    }
     ein::detail::run_backward(node_.get(), retain);
   }
   void zero_grad() const { node_->zero_grad(); }
@@ -63,7 +71,10 @@ class Var {
  private:
   void seed_and_run(bool retain) const {
     if (!requires_grad()) throw autodiff_error("backward on a Var that does not require a gradient");
-    kernels::add_scalar(node_->stream(), node_->grad().data(), T(1));
+    {
+      const std::scoped_lock lock(node_->grad_mutex());
+      kernels::add_scalar(node_->stream(), node_->grad().data(), T(1));
+    }
     ein::detail::run_backward(node_.get(), retain);
   }
 
