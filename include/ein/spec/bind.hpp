@@ -27,7 +27,7 @@ struct BoundSpec {
   Error error{};
 
   [[nodiscard]] constexpr bool in_output(int label) const {
-    for (int i = 0; i < output.rank; ++i)
+    for (std::size_t i = 0; i < detail::ix(output.rank); ++i)
       if (output.labels[i] == label) return true;
     return false;
   }
@@ -50,8 +50,9 @@ constexpr Error lay_out(const Term& term, int ellipsis_rank, int broadcast_rank,
   for (int i = 0; i <= term.count; ++i) {
     if (i == term.ellipsis_at)
       for (int d = broadcast_rank - ellipsis_rank; d < broadcast_rank; ++d)
-        out.labels[out.rank++] = static_cast<unsigned char>(first_ellipsis_id + d);
-    if (i < term.count) out.labels[out.rank++] = static_cast<unsigned char>(letter_id[static_cast<unsigned char>(term.labels[i])]);
+        out.labels[ix(out.rank++)] = static_cast<unsigned char>(first_ellipsis_id + d);
+    if (i < term.count)
+      out.labels[ix(out.rank++)] = static_cast<unsigned char>(letter_id[static_cast<unsigned char>(term.labels[ix(i)])]);
   }
   return Error{};
 }
@@ -72,7 +73,7 @@ constexpr BoundSpec bind(const ParsedSpec& spec, const int* ranks, int num_opera
   int ellipsis_rank[max_operands]{};
   int broadcast_rank = 0;
   for (int k = 0; k < num_operands; ++k) {
-    const Term& term = spec.inputs[k];
+    const Term& term = spec.inputs[detail::ix(k)];
     if (ranks[k] > max_rank)
       return detail::bind_failure(Error{ErrorCode::rank_too_large, term.position, 0, k, term.count, ranks[k]});
     const bool fits = term.has_ellipsis() ? ranks[k] >= term.count : ranks[k] == term.count;
@@ -86,23 +87,23 @@ constexpr BoundSpec bind(const ParsedSpec& spec, const int* ranks, int num_opera
   int letter_id[128]{};
   for (int& id : letter_id) id = -1;
   for (int k = 0; k < num_operands; ++k) {
-    const Term& term = spec.inputs[k];
-    for (int i = 0; i < term.count; ++i) {
+    const Term& term = spec.inputs[detail::ix(k)];
+    for (std::size_t i = 0; i < detail::ix(term.count); ++i) {
       const auto c = static_cast<unsigned char>(term.labels[i]);
       if (letter_id[c] >= 0) continue;
       letter_id[c] = bound.num_labels;
-      bound.label_name[bound.num_labels] = term.labels[i];
-      bound.ellipsis_dim[bound.num_labels++] = -1;
+      bound.label_name[detail::ix(bound.num_labels)] = term.labels[i];
+      bound.ellipsis_dim[detail::ix(bound.num_labels++)] = -1;
     }
   }
   const int first_ellipsis_id = bound.num_labels;
   for (int d = 0; d < broadcast_rank; ++d) {
-    bound.label_name[bound.num_labels] = '.';
-    bound.ellipsis_dim[bound.num_labels++] = static_cast<signed char>(d);
+    bound.label_name[detail::ix(bound.num_labels)] = '.';
+    bound.ellipsis_dim[detail::ix(bound.num_labels++)] = static_cast<signed char>(d);
   }
   for (int k = 0; k < num_operands; ++k) {
-    const Error e = detail::lay_out(spec.inputs[k], ellipsis_rank[k], broadcast_rank, letter_id, first_ellipsis_id,
-                                    bound.inputs[k]);
+    const Error e = detail::lay_out(spec.inputs[detail::ix(k)], ellipsis_rank[k], broadcast_rank, letter_id,
+                                    first_ellipsis_id, bound.inputs[detail::ix(k)]);
     if (e.failed()) return detail::bind_failure(e);
   }
   // An explicit output without "..." sums the ellipsis dimensions (PyTorch's rule).

@@ -20,30 +20,31 @@ constexpr BoundSpec derive_gradient(const BoundSpec& forward, int k) {
   BoundSpec g = forward;
   g.num_inputs = forward.num_inputs;
   BoundTerm seed = forward.output;
-  const BoundTerm& term = forward.inputs[k];
+  const BoundTerm& term = forward.inputs[detail::ix(k)];
   const auto in_term = [](const BoundTerm& t, int label) {
-    for (int d = 0; d < t.rank; ++d)
+    for (std::size_t d = 0; d < detail::ix(t.rank); ++d)
       if (t.labels[d] == label) return true;
     return false;
   };
   BoundTerm distinct{};
-  for (int d = 0; d < term.rank; ++d) {
+  for (std::size_t d = 0; d < detail::ix(term.rank); ++d) {
     const int label = term.labels[d];
     if (in_term(distinct, label)) continue;
-    distinct.labels[distinct.rank++] = static_cast<unsigned char>(label);
+    distinct.labels[detail::ix(distinct.rank++)] = static_cast<unsigned char>(label);
     bool elsewhere = in_term(forward.output, label);
-    for (int j = 0; j < forward.num_inputs && !elsewhere; ++j) elsewhere = j != k && in_term(forward.inputs[j], label);
+    for (int j = 0; j < forward.num_inputs && !elsewhere; ++j)
+      elsewhere = j != k && in_term(forward.inputs[detail::ix(j)], label);
     if (elsewhere) continue;
     if (seed.rank == max_rank) {
       g.error = Error{ErrorCode::term_too_long, -1, 0};
       return g;
     }
-    seed.labels[seed.rank++] = static_cast<unsigned char>(label);
+    seed.labels[detail::ix(seed.rank++)] = static_cast<unsigned char>(label);
   }
   g.inputs[0] = seed;
   int next = 1;
   for (int j = 0; j < forward.num_inputs; ++j)
-    if (j != k) g.inputs[next++] = forward.inputs[j];
+    if (j != k) g.inputs[detail::ix(next++)] = forward.inputs[detail::ix(j)];
   g.output = distinct;
   return g;
 }

@@ -2,6 +2,8 @@
 // spec is a constexpr value with no allocation. Layer: spec.
 #pragma once
 
+#include <cstddef>
+
 namespace ein {
 
 /// Most operands one einsum takes.
@@ -13,4 +15,13 @@ inline constexpr int max_term_chars = 24;
 /// Letters a-z and A-Z, plus one label per ellipsis dimension.
 inline constexpr int max_labels = 52 + max_rank;
 
+namespace detail {
+
+/// An axis, label id, operand or step number as the std::size_t that indexes an
+/// array. ein counts these in int (as the limits above), and arrays take size_t:
+/// the conversion, free, is spelled out here once, so that user code built with
+/// -Wsign-conversion sees none implicit. `i` is never negative where it is used.
+[[nodiscard]] constexpr std::size_t ix(int i) noexcept { return static_cast<std::size_t>(i); }
+
+}  // namespace detail
 }  // namespace ein

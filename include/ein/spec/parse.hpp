@@ -29,7 +29,7 @@ struct Term {
   [[nodiscard]] constexpr bool has_ellipsis() const { return ellipsis_at >= 0; }
   [[nodiscard]] constexpr int occurrences(char label) const {
     int n = 0;
-    for (int i = 0; i < count; ++i) n += labels[i] == label;
+    for (std::size_t i = 0; i < detail::ix(count); ++i) n += labels[i] == label;
     return n;
   }
 };
@@ -60,9 +60,9 @@ constexpr Term implicit_output(ParsedSpec& spec) {
   bool any_ellipsis = false;
   int occurrences[128]{};
   for (int t = 0; t < spec.num_inputs; ++t) {
-    const Term& term = spec.inputs[t];
+    const Term& term = spec.inputs[ix(t)];
     any_ellipsis = any_ellipsis || term.has_ellipsis();
-    for (int i = 0; i < term.count; ++i) ++occurrences[static_cast<unsigned char>(term.labels[i])];
+    for (std::size_t i = 0; i < ix(term.count); ++i) ++occurrences[static_cast<unsigned char>(term.labels[i])];
   }
   if (any_ellipsis) out.ellipsis_at = 0;
   for (int c = 0; c < 128; ++c) {
@@ -72,8 +72,8 @@ constexpr Term implicit_output(ParsedSpec& spec) {
       return out;
     }
     {
-      out.positions[out.count] = -1;
-      out.labels[out.count++] = static_cast<char>(c);
+      out.positions[ix(out.count)] = -1;
+      out.labels[ix(out.count++)] = static_cast<char>(c);
     }
   }
   return out;
@@ -82,15 +82,15 @@ constexpr Term implicit_output(ParsedSpec& spec) {
 constexpr Error check_output(const ParsedSpec& spec) {
   const Term& out = spec.output;
   bool any_ellipsis = false;
-  for (int t = 0; t < spec.num_inputs; ++t) any_ellipsis = any_ellipsis || spec.inputs[t].has_ellipsis();
+  for (int t = 0; t < spec.num_inputs; ++t) any_ellipsis = any_ellipsis || spec.inputs[ix(t)].has_ellipsis();
   if (out.has_ellipsis() && !any_ellipsis)
     return Error{ErrorCode::output_ellipsis_not_in_input, out.position, '.'};
-  for (int i = 0; i < out.count; ++i) {
+  for (std::size_t i = 0; i < ix(out.count); ++i) {
     const char label = out.labels[i];
-    for (int j = 0; j < i; ++j)
+    for (std::size_t j = 0; j < i; ++j)
       if (out.labels[j] == label) return Error{ErrorCode::output_label_repeated, out.positions[i], label};
     bool found = false;
-    for (int t = 0; t < spec.num_inputs && !found; ++t) found = spec.inputs[t].occurrences(label) > 0;
+    for (int t = 0; t < spec.num_inputs && !found; ++t) found = spec.inputs[ix(t)].occurrences(label) > 0;
     if (!found) return Error{ErrorCode::output_label_not_in_input, out.positions[i], label};
   }
   return Error{};
@@ -105,16 +105,17 @@ constexpr ParsedSpec parse(std::string_view text) {
   Term* term = &spec.inputs[0];
   bool seen_anything = false;
   for (int pos = 0; pos < static_cast<int>(text.size()); ++pos) {
-    const char c = text[pos];
+    const char c = text[detail::ix(pos)];
     if (is_space(c)) continue;
     if (!seen_anything) term->position = pos;
     seen_anything = true;
     if (is_label(c)) {
       if (term->count == max_rank) return detail::parse_failure(ErrorCode::term_too_long, pos, c);
-      term->positions[term->count] = pos;
-      term->labels[term->count++] = c;
+      term->positions[detail::ix(term->count)] = pos;
+      term->labels[detail::ix(term->count++)] = c;
     } else if (c == '.') {
-      const bool whole = pos + 2 < static_cast<int>(text.size()) && text[pos + 1] == '.' && text[pos + 2] == '.';
+      const bool whole =
+          pos + 2 < static_cast<int>(text.size()) && text[detail::ix(pos + 1)] == '.' && text[detail::ix(pos + 2)] == '.';
       if (!whole) return detail::parse_failure(ErrorCode::broken_ellipsis, pos, c);
       if (term->has_ellipsis()) return detail::parse_failure(ErrorCode::two_ellipses, pos, c);
       term->ellipsis_at = term->count;
@@ -122,10 +123,10 @@ constexpr ParsedSpec parse(std::string_view text) {
     } else if (c == ',') {
       if (spec.explicit_output) return detail::parse_failure(ErrorCode::bad_character, pos, c);
       if (spec.num_inputs == max_operands) return detail::parse_failure(ErrorCode::too_many_operands, pos, c);
-      term = &spec.inputs[spec.num_inputs++];
+      term = &spec.inputs[detail::ix(spec.num_inputs++)];
       term->position = pos + 1;
     } else if (c == '-' || c == '>') {
-      if (c == '>' || pos + 1 >= static_cast<int>(text.size()) || text[pos + 1] != '>')
+      if (c == '>' || pos + 1 >= static_cast<int>(text.size()) || text[detail::ix(pos + 1)] != '>')
         return detail::parse_failure(ErrorCode::broken_arrow, pos, c);
       if (spec.explicit_output) return detail::parse_failure(ErrorCode::two_arrows, pos, c);
       spec.explicit_output = true;
