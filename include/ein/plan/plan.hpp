@@ -46,7 +46,7 @@ namespace detail {
 
 constexpr double set_size(LabelSet s, const PlanInput& in) {
   double size = 1;
-  s.for_each([&](int l) { size *= static_cast<double>(in.extent[l]); });
+  s.for_each([&](int l) { size *= static_cast<double>(in.extent[ix(l)]); });
   return size;
 }
 
@@ -68,17 +68,17 @@ struct SearchState {
 constexpr LabelSet keep_for(const SearchState& s, int i, int j, const PlanInput& in) {
   const int lo = i < j ? i : j, hi = i < j ? j : i;
   LabelSet keep = in.output;
-  for (int t = 0; t < lo; ++t) keep = keep | s.live[t];
-  for (int t = lo + 1; t < hi; ++t) keep = keep | s.live[t];
-  for (int t = hi + 1; t < s.count; ++t) keep = keep | s.live[t];
+  for (int t = 0; t < lo; ++t) keep = keep | s.live[ix(t)];
+  for (int t = lo + 1; t < hi; ++t) keep = keep | s.live[ix(t)];
+  for (int t = hi + 1; t < s.count; ++t) keep = keep | s.live[ix(t)];
   return keep;
 }
 
 constexpr SearchState after(const SearchState& s, int i, int j, LabelSet result) {
   SearchState next;
   for (int t = 0; t < s.count; ++t)
-    if (t != i && t != j) next.live[next.count++] = s.live[t];
-  next.live[next.count++] = result;
+    if (t != i && t != j) next.live[ix(next.count++)] = s.live[ix(t)];
+  next.live[ix(next.count++)] = result;
   return next;
 }
 
@@ -99,10 +99,10 @@ constexpr void search_exhaustive(const SearchState& s, const PlanInput& in, doub
   }
   for (int i = 0; i < s.count; ++i)
     for (int j = i + 1; j < s.count; ++j) {
-      const LabelSet result = (s.live[i] | s.live[j]) & keep_for(s, i, j, in);
-      const double c = cost + step_flops(s.live[i] | s.live[j], result, 2, in);
+      const LabelSet result = (s.live[ix(i)] | s.live[ix(j)]) & keep_for(s, i, j, in);
+      const double c = cost + step_flops(s.live[ix(i)] | s.live[ix(j)], result, 2, in);
       if (c >= best_cost) continue;
-      path[depth] = {i, j};
+      path[ix(depth)] = {i, j};
       search_exhaustive(after(s, i, j, result), in, c, path, depth + 1, best_cost, best_path);
     }
 }
@@ -114,9 +114,9 @@ constexpr PairChoice greedy_choice(const SearchState& s, const PlanInput& in) {
   bool first = true;
   for (int i = 0; i < s.count; ++i)
     for (int j = i + 1; j < s.count; ++j) {
-      const LabelSet result = (s.live[i] | s.live[j]) & keep_for(s, i, j, in);
-      const double score = set_size(result, in) - set_size(s.live[i], in) - set_size(s.live[j], in);
-      const double flops = step_flops(s.live[i] | s.live[j], result, 2, in);
+      const LabelSet result = (s.live[ix(i)] | s.live[ix(j)]) & keep_for(s, i, j, in);
+      const double score = set_size(result, in) - set_size(s.live[ix(i)], in) - set_size(s.live[ix(j)], in);
+      const double flops = step_flops(s.live[ix(i)] | s.live[ix(j)], result, 2, in);
       if (first || score < best_score || (score == best_score && flops < best_flops)) {
         best = {i, j};
         best_score = score;
@@ -136,17 +136,17 @@ inline constexpr int exhaustive_path_limit = 5;
 constexpr Plan make_plan(const PlanInput& in) {
   Plan plan;
   LabelSet all;
-  for (int t = 0; t < in.num_operands; ++t) all = all | in.operands[t];
+  for (int t = 0; t < in.num_operands; ++t) all = all | in.operands[detail::ix(t)];
   plan.naive_flops = detail::step_flops(all, in.output, in.num_operands, in);
 
   // (Written as `state.live[state.count++] = ...`, g++ 12.2 -O3 with AVX2 loop
   // vectorisation left state.count wrong and the plan dropped live labels.)
   detail::SearchState state;
-  for (int t = 0; t < in.num_operands; ++t) state.live[t] = in.operands[t];
+  for (int t = 0; t < in.num_operands; ++t) state.live[detail::ix(t)] = in.operands[detail::ix(t)];
   state.count = in.num_operands;
 
   if (in.num_operands == 1) {
-    PlanStep& step = plan.steps[plan.num_steps++];
+    PlanStep& step = plan.steps[detail::ix(plan.num_steps++)];
     step.lhs = 0;
     step.lhs_labels = in.operands[0];
     step.result_labels = in.output;
@@ -167,24 +167,25 @@ constexpr Plan make_plan(const PlanInput& in) {
     detail::search_exhaustive(state, in, 0.0, path, 0, best_cost, order);
   } else {
     detail::SearchState s = state;
-    for (int d = 0; s.count > 1; ++d) {
+    for (std::size_t d = 0; s.count > 1; ++d) {
       order[d] = detail::greedy_choice(s, in);
-      const LabelSet result = (s.live[order[d].i] | s.live[order[d].j]) & detail::keep_for(s, order[d].i, order[d].j, in);
+      const LabelSet result = (s.live[detail::ix(order[d].i)] | s.live[detail::ix(order[d].j)]) &
+                              detail::keep_for(s, order[d].i, order[d].j, in);
       s = detail::after(s, order[d].i, order[d].j, result);
     }
   }
 
-  for (int d = 0; state.count > 1; ++d) {
+  for (std::size_t d = 0; state.count > 1; ++d) {
     const auto [i, j] = order[d];
-    PlanStep& step = plan.steps[plan.num_steps++];
+    PlanStep& step = plan.steps[detail::ix(plan.num_steps++)];
     step.lhs = i;
     step.rhs = j;
-    step.lhs_labels = state.live[i];
-    step.rhs_labels = state.live[j];
-    step.groups = classify(state.live[i], state.live[j], detail::keep_for(state, i, j, in));
+    step.lhs_labels = state.live[detail::ix(i)];
+    step.rhs_labels = state.live[detail::ix(j)];
+    step.groups = classify(state.live[detail::ix(i)], state.live[detail::ix(j)], detail::keep_for(state, i, j, in));
     step.result_labels = step.groups.result();
     step.kind = step.groups.kind();
-    step.flops = detail::step_flops(state.live[i] | state.live[j], step.result_labels, 2, in);
+    step.flops = detail::step_flops(state.live[detail::ix(i)] | state.live[detail::ix(j)], step.result_labels, 2, in);
     step.result_size = detail::set_size(step.result_labels, in);
     plan.optimized_flops += step.flops;
     if (step.result_size > plan.largest_intermediate) plan.largest_intermediate = step.result_size;

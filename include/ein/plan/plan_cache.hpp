@@ -13,7 +13,7 @@ namespace ein::detail {
 inline bool same_plan_input(const PlanInput& a, const PlanInput& b) {
   if (a.num_operands != b.num_operands || !(a.output == b.output)) return false;
   for (int k = 0; k < a.num_operands; ++k)
-    if (!(a.operands[k] == b.operands[k])) return false;
+    if (!(a.operands[ix(k)] == b.operands[ix(k)])) return false;
   return a.extent == b.extent;
 }
 
@@ -29,7 +29,7 @@ inline Plan cached_plan(const PlanInput& in) {
   thread_local int next = 0;
   for (const Entry& e : cache)
     if (e.filled && same_plan_input(e.input, in)) return e.plan;
-  Entry& e = cache[next];
+  Entry& e = cache[ix(next)];
   next = (next + 1) % entries;
   e.input = in;
   e.plan = make_plan(in);

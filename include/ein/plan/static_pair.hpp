@@ -33,12 +33,12 @@ struct StaticPair {
 namespace detail {
 constexpr int axis_in(const BoundTerm& t, int label) {
   for (int d = 0; d < t.rank; ++d)
-    if (t.labels[d] == label) return d;
+    if (t.labels[ix(d)] == label) return d;
   return -1;
 }
 constexpr bool has_repeats(const BoundTerm& t) {
-  for (int d = 0; d < t.rank; ++d)
-    for (int e = 0; e < d; ++e)
+  for (std::size_t d = 0; d < ix(t.rank); ++d)
+    for (std::size_t e = 0; e < d; ++e)
       if (t.labels[d] == t.labels[e]) return true;
   return false;
 }
@@ -53,7 +53,7 @@ constexpr StaticPair static_pair(const BoundSpec& spec) {
   const BoundTerm& c = spec.output;
   if (detail::has_repeats(a) || detail::has_repeats(b)) return p;
   // Walk A's labels in order (M and K and batch take A's order), then B's N labels in B's order.
-  for (int d = 0; d < a.rank; ++d) {
+  for (std::size_t d = 0; d < detail::ix(a.rank); ++d) {
     const int l = a.labels[d];
     const int ib = detail::axis_in(b, l), ic = detail::axis_in(c, l);
     StaticPair::Group* g = nullptr;
@@ -61,24 +61,24 @@ constexpr StaticPair static_pair(const BoundSpec& spec) {
     else if (ib >= 0) g = &p.k;
     else if (ic >= 0) g = &p.m;
     else return p;  // summed within A
-    g->a[g->count] = static_cast<unsigned char>(d);
-    g->b[g->count] = static_cast<unsigned char>(ib < 0 ? 0 : ib);
-    g->c[g->count++] = static_cast<unsigned char>(ic < 0 ? 0 : ic);
+    g->a[detail::ix(g->count)] = static_cast<unsigned char>(d);
+    g->b[detail::ix(g->count)] = static_cast<unsigned char>(ib < 0 ? 0 : ib);
+    g->c[detail::ix(g->count++)] = static_cast<unsigned char>(ic < 0 ? 0 : ic);
     if (ib >= 0) {
-      p.shared_a[p.num_shared] = static_cast<unsigned char>(d);
-      p.shared_b[p.num_shared++] = static_cast<unsigned char>(ib);
+      p.shared_a[detail::ix(p.num_shared)] = static_cast<unsigned char>(d);
+      p.shared_b[detail::ix(p.num_shared++)] = static_cast<unsigned char>(ib);
     }
   }
-  for (int d = 0; d < b.rank; ++d) {
+  for (std::size_t d = 0; d < detail::ix(b.rank); ++d) {
     const int l = b.labels[d];
     if (detail::axis_in(a, l) >= 0) continue;
     const int ic = detail::axis_in(c, l);
     if (ic < 0) return p;  // summed within B
-    p.n.b[p.n.count] = static_cast<unsigned char>(d);
-    p.n.c[p.n.count++] = static_cast<unsigned char>(ic);
+    p.n.b[detail::ix(p.n.count)] = static_cast<unsigned char>(d);
+    p.n.c[detail::ix(p.n.count++)] = static_cast<unsigned char>(ic);
   }
   if (p.k.count == 0) return p;  // no contraction: the loop backend's job
-  for (int d = 0; d < c.rank; ++d) {
+  for (std::size_t d = 0; d < detail::ix(c.rank); ++d) {
     const int ia = detail::axis_in(a, c.labels[d]);
     p.out_operand[d] = ia >= 0 ? 0 : 1;
     p.out_axis[d] = static_cast<unsigned char>(ia >= 0 ? ia : detail::axis_in(b, c.labels[d]));
