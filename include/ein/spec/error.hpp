@@ -124,18 +124,28 @@ inline std::string error_prefix(std::string_view spec, int position = -1) {
 /// The full message for an error: `einsum "ij,jk->iq": label 'q' (position 8) is in the output but in no input`.
 inline std::string describe(const Error& error, std::string_view spec) {
   std::string out = error_prefix(spec, error.position);
-  const auto at = [&] { return " (position " + std::to_string(error.position) + ")"; };
+  // (built by appending: g++ 12 warns -Wrestrict on `"'" + string`, GCC bug 105329)
+  const auto at = [&] {
+    std::string where = " (position ";
+    where += std::to_string(error.position);
+    where += ')';
+    return where;
+  };
   switch (error.code) {
     case ErrorCode::bad_character:
       out += "'";
       detail::append_escaped(out, error.character);
-      out += "'" + at() + " ";
+      out += '\'';
+      out += at();
+      out += ' ';
       break;
     case ErrorCode::output_label_not_in_input:
     case ErrorCode::output_label_repeated:
       out += "label '";
       detail::append_escaped(out, error.character);
-      out += "'" + at() + " ";
+      out += '\'';
+      out += at();
+      out += ' ';
       break;
     case ErrorCode::wrong_operand_count:
       out += std::string(message(error.code)) + ": " + std::to_string(error.expected) +
