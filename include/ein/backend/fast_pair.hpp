@@ -38,7 +38,7 @@ bool try_fast_pair(const TensorView<const T, RA>& a, const TensorView<const T, R
                    T alpha, T beta) {
   constexpr const StaticPair& p = P;
   for (int s = 0; s < p.num_shared; ++s)
-    if (a.extent(p.shared_a[s]) != b.extent(p.shared_b[s])) return false;
+    if (a.extent(p.shared_a[ix(s)]) != b.extent(p.shared_b[ix(s)])) return false;
   MatrixLayout la, lb, lc;
   if (!collapse_axes(a, p.m.a.data(), p.m.count, la.rows, la.row_stride) ||
       !collapse_axes(a, p.k.a.data(), p.k.count, la.cols, la.col_stride) ||
@@ -49,7 +49,7 @@ bool try_fast_pair(const TensorView<const T, RA>& a, const TensorView<const T, R
     return false;
   // C's groups must be as large as A's and B's (a size-1 axis of C would be a sum: not this path).
   if (la.rows != lc.rows || lb.cols != lc.cols) return false;
-  for (int i = 0; i < p.batch.count; ++i)
+  for (std::size_t i = 0; i < ix(p.batch.count); ++i)
     if (c.extent(p.batch.c[i]) != a.extent(p.batch.a[i]) || b.extent(p.batch.b[i]) != a.extent(p.batch.a[i]))
       return false;
   if (storage_of(la) == Storage::unsupported || storage_of(lb) == Storage::unsupported ||
@@ -60,11 +60,11 @@ bool try_fast_pair(const TensorView<const T, RA>& a, const TensorView<const T, R
     return true;
   }
   BatchLoop loop;
-  for (int i = 0; i < p.batch.count; ++i) {
-    loop.extent[loop.count] = a.extent(p.batch.a[i]);
-    loop.sa[loop.count] = a.stride(p.batch.a[i]);
-    loop.sb[loop.count] = b.stride(p.batch.b[i]);
-    loop.sc[loop.count++] = c.stride(p.batch.c[i]);
+  for (std::size_t i = 0; i < ix(p.batch.count); ++i) {
+    loop.extent[ix(loop.count)] = a.extent(p.batch.a[i]);
+    loop.sa[ix(loop.count)] = a.stride(p.batch.a[i]);
+    loop.sb[ix(loop.count)] = b.stride(p.batch.b[i]);
+    loop.sc[ix(loop.count++)] = c.stride(p.batch.c[i]);
   }
   batched_gemm<T>(alpha, a.data(), la, b.data(), lb, beta, c.data(), lc, loop);
   return true;

@@ -113,7 +113,7 @@ template <class T>
 void batched_gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb, T beta, T* c,
                   const MatrixLayout& lc, const BatchLoop& batch) {
   index_t batches = 1;
-  for (int i = 0; i < batch.count; ++i) batches *= batch.extent[i];
+  for (int i = 0; i < batch.count; ++i) batches *= batch.extent[ix(i)];
   if (batches == 1) return gemm<T>(alpha, a, la, b, lb, beta, c, lc);
   if (batches == 0) return;
 
@@ -128,7 +128,7 @@ void batched_gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, const
   bool avoid_blas = false;
   const auto one = [&](index_t index) {
     index_t off_a = 0, off_b = 0, off_c = 0;
-    for (int i = batch.count; i-- > 0;) {
+    for (std::size_t i = ix(batch.count); i-- > 0;) {
       const index_t at = index % batch.extent[i];
       index /= batch.extent[i];
       off_a += at * batch.sa[i];

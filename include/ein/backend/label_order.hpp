@@ -16,9 +16,9 @@ struct LabelOrder {
   std::array<unsigned char, max_rank> labels{};
   int count = 0;
 
-  void push(int label) { labels[count++] = static_cast<unsigned char>(label); }
+  void push(int label) { labels[ix(count++)] = static_cast<unsigned char>(label); }
   void append(const LabelOrder& other) {
-    for (int i = 0; i < other.count; ++i) push(other.labels[i]);
+    for (int i = 0; i < other.count; ++i) push(other.labels[ix(i)]);
   }
 };
 
@@ -27,10 +27,10 @@ template <class T>
 LabelOrder order_by_stride(const Strided<T>& x, LabelSet set) {
   LabelOrder order;
   for (int d = 0; d < x.rank; ++d)
-    if (set.has(x.labels[d])) order.push(x.labels[d]);
+    if (set.has(x.labels[ix(d)])) order.push(x.labels[ix(d)]);
   for (int i = 1; i < order.count; ++i)  // insertion sort: groups are short
-    for (int j = i; j > 0 && x.stride_of(order.labels[j - 1]) < x.stride_of(order.labels[j]); --j)
-      std::swap(order.labels[j - 1], order.labels[j]);
+    for (int j = i; j > 0 && x.stride_of(order.labels[ix(j - 1)]) < x.stride_of(order.labels[ix(j)]); --j)
+      std::swap(order.labels[ix(j - 1)], order.labels[ix(j)]);
   return order;
 }
 
@@ -45,11 +45,11 @@ template <class T>
 Collapsed collapse(const Strided<T>& x, const LabelOrder& order, const index_t* label_extent) {
   Collapsed c;
   if (order.count == 0) return c;
-  for (int i = 0; i < order.count; ++i) c.extent *= label_extent[order.labels[i]];
-  c.stride = x.stride_of(order.labels[order.count - 1]);
+  for (int i = 0; i < order.count; ++i) c.extent *= label_extent[order.labels[ix(i)]];
+  c.stride = x.stride_of(order.labels[ix(order.count - 1)]);
   for (int i = 0; i + 1 < order.count; ++i) {
-    const int next = order.labels[i + 1];
-    if (x.stride_of(order.labels[i]) != x.stride_of(next) * label_extent[next]) c.ok = false;
+    const int next = order.labels[ix(i + 1)];
+    if (x.stride_of(order.labels[ix(i)]) != x.stride_of(next) * label_extent[next]) c.ok = false;
   }
   return c;
 }

@@ -35,7 +35,7 @@ T strided_sum(const T* a, index_t sa, index_t n) {
   T total = T(0);
   if (sa == 1) {
     constexpr int lanes = 128 / sizeof(T);  // two cache lines: a few vector registers of partial sums
-    T acc[lanes] = {};
+    T acc[ix(lanes)] = {};
     for (; i + lanes <= n; i += lanes)
       for (int j = 0; j < lanes; ++j) acc[j] += a[i + j];
     for (int j = 0; j < lanes; ++j) total += acc[j];
@@ -56,7 +56,7 @@ T strided_dot(const T* a, index_t sa, const T* b, index_t sb, index_t n) {
   T total = T(0);
   if (sa == 1 && sb == 1) {
     constexpr int lanes = 128 / sizeof(T);
-    T acc[lanes] = {};
+    T acc[ix(lanes)] = {};
     for (; i + lanes <= n; i += lanes)
       for (int j = 0; j < lanes; ++j) acc[j] += a[i + j] * b[i + j];
     for (int j = 0; j < lanes; ++j) total += acc[j];
@@ -168,35 +168,35 @@ inline void parallel_odometer(const LoopDim* dims, int n, double elements, Body&
 template <class T>
 void loop_contract(const Strided<const T>& a, const Strided<const T>* b, const Strided<T>& out, T alpha, T beta) {
   LabelSet in_labels, out_labels;
-  for (int d = 0; d < a.rank; ++d) in_labels.add(a.labels[d]);
+  for (int d = 0; d < a.rank; ++d) in_labels.add(a.labels[ix(d)]);
   if (b)
-    for (int d = 0; d < b->rank; ++d) in_labels.add(b->labels[d]);
+    for (int d = 0; d < b->rank; ++d) in_labels.add(b->labels[ix(d)]);
   std::array<LoopDim, max_labels> outer, inner;  // (uninitialised: see LoopDim)
   int n_outer = 0, n_inner = 0;
   for (int d = 0; d < out.rank; ++d) {
-    const int l = out.labels[d];
+    const int l = out.labels[ix(d)];
     out_labels.add(l);
-    outer[n_outer++] = {out.extents[d], a.stride_of(l), b ? b->stride_of(l) : 0, out.strides[d]};
+    outer[ix(n_outer++)] = {out.extents[ix(d)], a.stride_of(l), b ? b->stride_of(l) : 0, out.strides[ix(d)]};
   }
   (in_labels - out_labels).for_each([&](int l) {
     const int da = a.axis_of(l);
-    const index_t extent = da >= 0 ? a.extents[da] : b->extents[b->axis_of(l)];
-    inner[n_inner++] = {extent, a.stride_of(l), b ? b->stride_of(l) : 0, 0};
+    const index_t extent = da >= 0 ? a.extents[ix(da)] : b->extents[ix(b->axis_of(l))];
+    inner[ix(n_inner++)] = {extent, a.stride_of(l), b ? b->stride_of(l) : 0, 0};
   });
 
   const T* pa = a.data;
   const T* pb = b ? b->data : nullptr;
   T* po = out.data;
   double elements = 1;
-  for (int d = 0; d < n_outer; ++d) elements *= double(outer[d].extent);
-  for (int d = 0; d < n_inner; ++d) elements *= double(inner[d].extent);
+  for (int d = 0; d < n_outer; ++d) elements *= double(outer[ix(d)].extent);
+  for (int d = 0; d < n_inner; ++d) elements *= double(inner[ix(d)].extent);
   if (n_inner == 0) {  // no sum: one row kernel per run of the last output axis
     if (n_outer == 0) {
       const T value = pb ? pa[0] * pb[0] : pa[0];
       po[0] = beta == T(0) ? alpha * value : alpha * value + beta * po[0];
       return;
     }
-    const LoopDim last = outer[n_outer - 1];
+    const LoopDim last = outer[ix(n_outer - 1)];
     parallel_odometer(outer.data(), n_outer - 1, elements, [&](index_t oa, index_t ob, index_t oo) {
       if (pb) product_row(po + oo, last.so, pa + oa, last.sa, pb + ob, last.sb, last.extent, alpha, beta);
       else copy_row(po + oo, last.so, pa + oa, last.sa, last.extent, alpha, beta);

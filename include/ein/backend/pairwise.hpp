@@ -50,7 +50,7 @@ template <class T>
 LabelOrder labels_without(const Strided<T>& x, LabelSet drop) {
   LabelOrder order;
   for (int d = 0; d < x.rank; ++d)
-    if (!drop.has(x.labels[d])) order.push(x.labels[d]);
+    if (!drop.has(x.labels[ix(d)])) order.push(x.labels[ix(d)]);
   return order;
 }
 
@@ -138,11 +138,11 @@ void gemm_step(Strided<const T> a, Strided<const T> b, const LabelGroups& g, con
 
   BatchLoop loop;
   for (int i = 0; i < batch.count; ++i) {
-    const int l = batch.labels[i];
-    loop.extent[loop.count] = label_extent[l];
-    loop.sa[loop.count] = a.stride_of(l);
-    loop.sb[loop.count] = b.stride_of(l);
-    loop.sc[loop.count++] = out.stride_of(l);
+    const int l = batch.labels[ix(i)];
+    loop.extent[ix(loop.count)] = label_extent[l];
+    loop.sa[ix(loop.count)] = a.stride_of(l);
+    loop.sb[ix(loop.count)] = b.stride_of(l);
+    loop.sc[ix(loop.count++)] = out.stride_of(l);
   }
   be.gemm(alpha, a.data, la, b.data, lb, beta, out.data, lc, loop);
 }

@@ -80,13 +80,13 @@ class Scratch {
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
   ~Scratch() {
-    for (int i = 0; i < count_; ++i) ScratchPool<T>::local().give_back(blocks_[i]);
+    for (int i = 0; i < count_; ++i) ScratchPool<T>::local().give_back(blocks_[ix(i)]);
   }
 
   T* allocate(index_t count) {
     if (count_ == max_blocks) throw std::length_error("ein: too many temporaries in one evaluation");
-    blocks_[count_] = ScratchPool<T>::local().take(count < 1 ? 1 : count);
-    return blocks_[count_++].data;
+    blocks_[ix(count_)] = ScratchPool<T>::local().take(count < 1 ? 1 : count);
+    return blocks_[ix(count_++)].data;
   }
 
   /// A dense row-major buffer whose axes are `labels` in this order.
@@ -94,7 +94,7 @@ class Scratch {
     Strided<T> s;
     s.rank = rank;
     index_t size = 1;
-    for (int d = rank; d-- > 0;) {
+    for (std::size_t d = ix(rank); d-- > 0;) {
       s.labels[d] = labels[d];
       s.extents[d] = label_extent[labels[d]];
       s.strides[d] = size;

@@ -21,7 +21,7 @@ inline void small_gemm_row_block(T alpha, const T* __restrict a, const MatrixLay
     // A row of C as one GCC/Clang vector: g++ 12 left the plain loops over
     // acc[Rows][N] scalar (28 instructions per multiply of a row of B).
     typedef T Row __attribute__((vector_size(N * sizeof(T))));  // (an alias-declaration drops the attribute)
-    Row acc[Rows] = {};
+    Row acc[ix(Rows)] = {};
     for (index_t p = 0; p < k; ++p) {
       Row brow;
       std::memcpy(&brow, b + p * lb.row_stride, sizeof(Row));
@@ -38,7 +38,7 @@ inline void small_gemm_row_block(T alpha, const T* __restrict a, const MatrixLay
       std::memcpy(crow, &out, sizeof(Row));
     }
   } else {
-    T acc[Rows][N] = {};
+    T acc[ix(Rows)][ix(N)] = {};
     for (index_t p = 0; p < k; ++p) {
       const T* __restrict brow = b + p * lb.row_stride;
       for (int r = 0; r < Rows; ++r) {

@@ -20,13 +20,13 @@ struct Strided {
   /// The axis holding `label`, or -1.
   [[nodiscard]] int axis_of(int label) const {
     for (int d = 0; d < rank; ++d)
-      if (labels[d] == label) return d;
+      if (labels[ix(d)] == label) return d;
     return -1;
   }
   /// Stride of `label`, 0 when the operand does not carry it (it broadcasts).
   [[nodiscard]] index_t stride_of(int label) const {
     const int d = axis_of(label);
-    return d < 0 ? 0 : strides[d];
+    return d < 0 ? 0 : strides[ix(d)];
   }
   /// The element count; -1 when it does not fit index_t (a broadcast view can be that large).
   [[nodiscard]] index_t size() const { return product_or_overflow(extents.data(), static_cast<std::size_t>(rank)); }

@@ -43,7 +43,9 @@ void eigen_gemv(index_t rows, index_t cols, const T* l, index_t ld, const T* x, 
   namespace internal = Eigen::internal;  // (ei_declare_aligned_stack_constructed_variable names it unqualified)
   if constexpr (Order == Eigen::RowMajor) {
     using RhsMapper = Eigen::internal::const_blas_data_mapper<T, Index, Eigen::ColMajor>;
-    ei_declare_aligned_stack_constructed_variable(T, packed, cols, incx == 1 ? const_cast<T*>(x) : nullptr);
+    // (the macro takes a size_t count)
+    ei_declare_aligned_stack_constructed_variable(T, packed, static_cast<std::size_t>(cols),
+                                                  incx == 1 ? const_cast<T*>(x) : nullptr);
     if (incx != 1)
       for (index_t j = 0; j < cols; ++j) packed[j] = x[j * incx];
     Eigen::internal::general_matrix_vector_product<Index, T, LhsMapper, Eigen::RowMajor, false, T, RhsMapper,
@@ -51,7 +53,7 @@ void eigen_gemv(index_t rows, index_t cols, const T* l, index_t ld, const T* x, 
                                                                incy, alpha);
   } else {
     using RhsMapper = Eigen::internal::const_blas_data_mapper<T, Index, Eigen::RowMajor>;
-    ei_declare_aligned_stack_constructed_variable(T, out, rows, incy == 1 ? y : nullptr);
+    ei_declare_aligned_stack_constructed_variable(T, out, static_cast<std::size_t>(rows), incy == 1 ? y : nullptr);
     if (incy != 1)
       for (index_t i = 0; i < rows; ++i) out[i] = y[i * incy];
     Eigen::internal::general_matrix_vector_product<Index, T, LhsMapper, Eigen::ColMajor, false, T, RhsMapper,
