@@ -78,7 +78,7 @@ class ContractionCore {
   [[nodiscard]] std::array<Strided<const T>, sizeof...(Holders)> operands() const {
     return std::apply(
         [&](const auto&... h) {
-          int k = 0;
+          std::size_t k = 0;
           return std::array<Strided<const T>, sizeof...(Holders)>{labelled(h.view(), bound().inputs[k++])...};
         },
         operands_);
@@ -94,7 +94,7 @@ class ContractionCore {
 
   void run(const Strided<T>& dest, T alpha, T beta) const {
     const auto extent = label_extents();
-    for (int d = 0; d < dest.rank; ++d)
+    for (std::size_t d = 0; d < ix(dest.rank); ++d)
       if (dest.extents[d] != extent[dest.labels[d]])
         throw shape_error(error_prefix(spec()) + "destination axis " + std::to_string(d) + " is " +
                           std::to_string(dest.extents[d]) + ", the result's is " +
@@ -119,7 +119,7 @@ class ContractionCore {
     const auto& b = std::get<1>(operands_).view();
     constexpr const StaticPair& p = Source::pair;
     for (int s = 0; s < p.num_shared; ++s)
-      if (a.extent(p.shared_a[s]) != b.extent(p.shared_b[s])) return false;
+      if (a.extent(p.shared_a[ix(s)]) != b.extent(p.shared_b[ix(s)])) return false;
     for (std::size_t d = 0; d < R; ++d) out[d] = p.out_operand[d] == 0 ? a.extent(p.out_axis[d]) : b.extent(p.out_axis[d]);
     return true;
   }
@@ -128,7 +128,7 @@ class ContractionCore {
   static constexpr bool has_single_path() {
     if constexpr (sizeof...(Holders) == 1 && requires { Source::value; }) {
       const BoundSpec& s = Source::value;
-      for (int d = 0; d < s.inputs[0].rank; ++d)
+      for (std::size_t d = 0; d < ix(s.inputs[0].rank); ++d)
         if (!s.in_output(s.inputs[0].labels[d])) return false;
       return true;
     } else {
@@ -142,7 +142,7 @@ class ContractionCore {
     constexpr const BoundTerm& in = Source::value.inputs[0];
     for (std::size_t o = 0; o < R; ++o) {
       index_t e = -1;
-      for (int d = 0; d < in.rank; ++d)
+      for (std::size_t d = 0; d < ix(in.rank); ++d)
         if (in.labels[d] == Source::value.output.labels[o]) {
           if (e >= 0 && a.extent(d) != e) return false;
           e = a.extent(d);
@@ -170,7 +170,7 @@ class ContractionCore {
       for (std::size_t o = 0; o < R; ++o) {
         if (dst.stride(o) == 0 && dst.extent(o) > 1) return false;  // overlapping: the general path throws
         index_t sa = 0;
-        for (int d = 0; d < in.rank; ++d)
+        for (std::size_t d = 0; d < ix(in.rank); ++d)
           if (in.labels[d] == Source::value.output.labels[o]) sa += a.stride(d);
         dims[o] = {extents[o], sa, 0, dst.stride(o)};
         elements *= double(extents[o]);

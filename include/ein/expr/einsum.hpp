@@ -36,7 +36,7 @@ struct DiagnosedEinsum {
 
 template <class T, class... Ops>
 std::array<Strided<const T>, sizeof...(Ops)> labelled_operands(const BoundSpec& bound, const Ops&... ops) {
-  int k = 0;
+  std::size_t k = 0;
   return {labelled(operand_traits<std::remove_cvref_t<Ops>>::view(ops), bound.inputs[k++])...};
 }
 
@@ -46,7 +46,7 @@ Path path_of(const BoundSpec& bound, std::string_view text, const std::array<Str
   resolve_extents(bound, text, operands.data(), static_cast<int>(N), extent.data());
   Strided<T> dest;  // only its labels and extents matter
   dest.rank = bound.output.rank;
-  for (int d = 0; d < dest.rank; ++d) {
+  for (std::size_t d = 0; d < ix(dest.rank); ++d) {
     dest.labels[d] = bound.output.labels[d];
     dest.extents[d] = extent[dest.labels[d]];
   }

@@ -16,8 +16,8 @@
 namespace ein::detail {
 
 inline std::string label_description(const BoundSpec& spec, int label) {
-  if (spec.label_name[label] == '.') return "ellipsis dimension " + std::to_string(spec.ellipsis_dim[label]);
-  return std::string("label '") + spec.label_name[label] + "'";
+  if (spec.label_name[ix(label)] == '.') return "ellipsis dimension " + std::to_string(spec.ellipsis_dim[ix(label)]);
+  return std::string("label '") + spec.label_name[ix(label)] + "'";
 }
 
 /// Every label's extent. Throws shape_error when two non-1 extents of a label differ
@@ -28,7 +28,7 @@ void resolve_extents(const BoundSpec& spec, std::string_view text, const Strided
   std::array<int, max_labels> source{};  // operand that fixed the extent, -1 while unset
   for (int l = 0; l < spec.num_labels; ++l) {
     label_extent[l] = 1;
-    source[l] = -1;
+    source[ix(l)] = -1;
   }
   const auto fail = [&](int label, int op1, index_t e1, int op2, index_t e2) {
     throw shape_error(error_prefix(text) + label_description(spec, label) + " is " +
@@ -37,18 +37,18 @@ void resolve_extents(const BoundSpec& spec, std::string_view text, const Strided
   };
   for (int k = 0; k < n; ++k) {
     const Strided<const T>& x = ops[k];
-    for (int d = 0; d < x.rank; ++d) {
+    for (std::size_t d = 0; d < ix(x.rank); ++d) {
       const int l = x.labels[d];
       const index_t e = x.extents[d];
-      for (int d2 = 0; d2 < d; ++d2)
+      for (std::size_t d2 = 0; d2 < d; ++d2)
         if (x.labels[d2] == l && x.extents[d2] != e) fail(l, k, x.extents[d2], k, e);
-      if (source[l] < 0 || label_extent[l] == 1) {
-        if (source[l] < 0 || e != 1) {
+      if (source[ix(l)] < 0 || label_extent[l] == 1) {
+        if (source[ix(l)] < 0 || e != 1) {
           label_extent[l] = e;
-          source[l] = k;
+          source[ix(l)] = k;
         }
       } else if (e != 1 && e != label_extent[l]) {
-        fail(l, source[l], label_extent[l], k, e);
+        fail(l, source[ix(l)], label_extent[l], k, e);
       }
     }
   }
@@ -60,16 +60,16 @@ template <class T>
 Strided<T> normalize(const Strided<T>& x) {
   Strided<T> out;
   out.data = x.data;
-  for (int d = 0; d < x.rank; ++d) {
+  for (std::size_t d = 0; d < ix(x.rank); ++d) {
     if (x.extents[d] == 1) continue;
     const int existing = out.axis_of(x.labels[d]);
     if (existing >= 0) {
-      out.strides[existing] += x.strides[d];
+      out.strides[ix(existing)] += x.strides[d];
       continue;
     }
-    out.labels[out.rank] = x.labels[d];
-    out.extents[out.rank] = x.extents[d];
-    out.strides[out.rank++] = x.strides[d];
+    out.labels[ix(out.rank)] = x.labels[d];
+    out.extents[ix(out.rank)] = x.extents[d];
+    out.strides[ix(out.rank++)] = x.strides[d];
   }
   return out;
 }
@@ -77,7 +77,7 @@ Strided<T> normalize(const Strided<T>& x) {
 template <class T>
 LabelSet labels_of(const Strided<T>& x) {
   LabelSet s;
-  for (int d = 0; d < x.rank; ++d) s.add(x.labels[d]);
+  for (int d = 0; d < x.rank; ++d) s.add(x.labels[ix(d)]);
   return s;
 }
 
@@ -105,9 +105,9 @@ template <class T>
 Plan plan_for(const Strided<const T>* ops, int n, const Strided<T>& dest, const index_t* label_extent, int num_labels) {
   PlanInput in;
   in.num_operands = n;
-  for (int k = 0; k < n; ++k) in.operands[k] = labels_of(ops[k]);
+  for (int k = 0; k < n; ++k) in.operands[ix(k)] = labels_of(ops[k]);
   in.output = labels_of(dest);
-  for (int l = 0; l < num_labels; ++l) in.extent[l] = label_extent[l];
+  for (int l = 0; l < num_labels; ++l) in.extent[ix(l)] = label_extent[l];
   return n > 2 ? cached_plan(in) : make_plan(in);  // (two operands: one step, nothing to search)
 }
 
@@ -121,13 +121,13 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
                 const Strided<T>& raw_dest, T alpha, T beta, const index_t* resolved = nullptr) {
   std::array<index_t, max_labels> label_extent;
   if (resolved)
-    for (int l = 0; l < spec.num_labels; ++l) label_extent[l] = resolved[l];
+    for (int l = 0; l < spec.num_labels; ++l) label_extent[ix(l)] = resolved[l];
   else
     resolve_extents(spec, text, raw_ops, n, label_extent.data());
   const Strided<T> dest = normalize(raw_dest);
   if (dest.size() == 0) return;  // (its row-major strides may be 0, e.g. extents (4, 0): nothing to check)
   for (int d = 0; d < raw_dest.rank; ++d)
-    if (raw_dest.strides[d] == 0 && raw_dest.extents[d] > 1)
+    if (raw_dest.strides[ix(d)] == 0 && raw_dest.extents[ix(d)] > 1)
       throw shape_error(error_prefix(text) + "the destination has a zero stride on axis " +
                         std::to_string(d) + ", so its elements overlap");
 
@@ -138,16 +138,16 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
     return;
   }
   std::array<Strided<const T>, max_operands> live{};
-  for (int k = 0; k < n; ++k) live[k] = normalize(raw_ops[k]);
+  for (int k = 0; k < n; ++k) live[ix(k)] = normalize(raw_ops[k]);
   const Plan plan = plan_for(live.data(), n, dest, label_extent.data(), spec.num_labels);
   int count = n;
   for (int s = 0; s < plan.num_steps; ++s) {
-    const PlanStep& step = plan.steps[s];
-    const Strided<const T> a = live[step.lhs];
-    const Strided<const T> b = live[step.rhs];
-    for (int t = step.rhs; t + 1 < count; ++t) live[t] = live[t + 1];
+    const PlanStep& step = plan.steps[ix(s)];
+    const Strided<const T> a = live[ix(step.lhs)];
+    const Strided<const T> b = live[ix(step.rhs)];
+    for (int t = step.rhs; t + 1 < count; ++t) live[ix(t)] = live[ix(t + 1)];
     --count;
-    for (int t = step.lhs; t + 1 < count; ++t) live[t] = live[t + 1];
+    for (int t = step.lhs; t + 1 < count; ++t) live[ix(t)] = live[ix(t + 1)];
     --count;
     check_iteration_space(spec, text, labels_of(a) | labels_of(b) | (s + 1 == plan.num_steps ? labels_of(dest) : LabelSet{}),
                           label_extent.data());
@@ -156,7 +156,7 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
     } else {
       const Strided<T> result = intermediate_for<T>(a, b, step.groups, label_extent.data(), be);
       pairwise_step<T>(a, b, step.groups, result, T(1), T(0), label_extent.data(), be);
-      live[count++] = as_const(result);
+      live[ix(count++)] = as_const(result);
     }
   }
 }

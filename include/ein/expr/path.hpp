@@ -71,10 +71,10 @@ namespace detail {
 inline std::array<char, max_labels> display_names(const BoundSpec& spec) {
   std::array<char, max_labels> names{};
   bool used[128]{};
-  for (int l = 0; l < spec.num_labels; ++l)
+  for (std::size_t l = 0; l < ix(spec.num_labels); ++l)
     if (spec.label_name[l] != '.') used[static_cast<unsigned char>(spec.label_name[l])] = true;
   const char* pool = "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA";
-  for (int l = 0; l < spec.num_labels; ++l) {
+  for (std::size_t l = 0; l < ix(spec.num_labels); ++l) {
     names[l] = spec.label_name[l];
     if (names[l] != '.') continue;
     while (*pool && used[static_cast<unsigned char>(*pool)]) ++pool;
@@ -85,14 +85,14 @@ inline std::array<char, max_labels> display_names(const BoundSpec& spec) {
 
 inline std::string term_string(LabelSet s, const std::array<char, max_labels>& names) {
   std::string out;
-  s.for_each([&](int l) { out += names[l]; });
+  s.for_each([&](int l) { out += names[ix(l)]; });
   return out;
 }
 
 template <class T>
 std::string term_string(const Strided<T>& x, const std::array<char, max_labels>& names) {
   std::string out;
-  for (int d = 0; d < x.rank; ++d) out += names[x.labels[d]];
+  for (int d = 0; d < x.rank; ++d) out += names[x.labels[ix(d)]];
   return out;
 }
 
@@ -105,8 +105,8 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
   std::vector<std::string> live;
   std::array<Strided<const T>, max_operands> ops{};
   for (int k = 0; k < n; ++k) {
-    ops[k] = normalize(raw_ops[k]);
-    live.push_back(term_string(ops[k], names));
+    ops[ix(k)] = normalize(raw_ops[k]);
+    live.push_back(term_string(ops[ix(k)], names));
   }
   const Strided<T> dest = normalize(raw_dest);
   const std::string out_term = term_string(dest, names);
@@ -118,15 +118,15 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
   path.optimized_flops = plan.optimized_flops;
   path.largest_intermediate = plan.largest_intermediate;
   LabelSet all;
-  for (int k = 0; k < n; ++k) all = all | labels_of(ops[k]);
+  for (int k = 0; k < n; ++k) all = all | labels_of(ops[ix(k)]);
   path.naive_scaling = all.count();
   const auto size = [&](LabelSet s) {
     index_t v = 1;
-    s.for_each([&](int l) { v *= extent[l]; });
+    s.for_each([&](int l) { v *= extent[ix(l)]; });
     return v;
   };
   for (int s = 0; s < plan.num_steps; ++s) {
-    const PlanStep& step = plan.steps[s];
+    const PlanStep& step = plan.steps[ix(s)];
     PathStep p;
     p.kind = step.kind;
     p.flops = step.flops;
@@ -140,11 +140,11 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
     const bool last = s + 1 == plan.num_steps;
     const std::string result = last ? out_term : term_string(step.result_labels, names);
     if (step.rhs < 0) {
-      p.spec = live[step.lhs] + "->" + result;
+      p.spec = live[ix(step.lhs)] + "->" + result;
       path.order.emplace_back(step.lhs, -1);
       live.assign(1, result);
     } else {
-      p.spec = live[step.lhs] + "," + live[step.rhs] + "->" + result;
+      p.spec = live[ix(step.lhs)] + "," + live[ix(step.rhs)] + "->" + result;
       path.order.emplace_back(step.lhs, step.rhs);
       live.erase(live.begin() + step.rhs);
       live.erase(live.begin() + step.lhs);
