@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "engine_support.hpp"
 
@@ -196,3 +197,28 @@ TEST_CASE_TEMPLATE("the empty spec of one rank-0 operand is the identity, at com
   CHECK_THROWS_AS((void)ein::einsum("", s, s), ein::spec_error);
   CHECK(message_of([&] { (void)ein::einsum("", v); }) == "einsum \"\": the spec is empty");
 }
+
+// ---- items 1 and 3, continued ----
+
+TEST_CASE("a const temporary tensor is owned by a stored einsum and by a stored element-wise expression") {
+  const auto make = [] { return static_cast<const Tensor<double, 1>>(Tensor<double, 1>({3}, {1, 2, 3})); };
+  auto summed = ein::einsum<"i->">(make());
+  auto doubled = make() + make();
+  std::vector<double> scribble(64, -9.0);  // reuses freed memory, if any
+  const Tensor<double, 0> s = summed;
+  const Tensor<double, 1> d = doubled;
+  CHECK(s() == 6.0);
+  CHECK(d(2) == 6.0);
+  CHECK(scribble[0] == -9.0);
+}
+
+#ifdef EIN_USE_CBLAS
+TEST_CASE("a GEMM whose sizes do not fit CBLAS's int is declined (it goes to Eigen, which takes 64-bit sizes)") {
+  const ein::index_t big = ein::index_t{1} << 31;
+  const ein::detail::MatrixLayout a{big, 1, 1, 1}, b{1, 1, 1, 1}, c{big, 1, 1, 1};
+  // Declined before any element is read: the null pointers are never touched.
+  CHECK_FALSE(ein::detail::blas_gemm<float>(1.0f, nullptr, a, nullptr, b, 0.0f, nullptr, c));
+  const ein::detail::MatrixLayout wide{2, 2, big, 1};
+  CHECK_FALSE(ein::detail::blas_gemm<float>(1.0f, nullptr, wide, nullptr, b, 0.0f, nullptr, {2, 1, 1, 1}));
+}
+#endif

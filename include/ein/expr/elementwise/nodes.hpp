@@ -299,7 +299,7 @@ namespace detail {
 
 /// The leaf adapter: turns an operand into a node or leaf.
 ///   Tensor lvalue, TensorView   -> ViewLeaf (by reference)
-///   Tensor rvalue               -> TensorLeaf (moved in)
+///   Tensor rvalue               -> TensorLeaf (moved in; a const one copied)
 ///   ElementwiseUnary, -Binary   -> itself (copied or moved)
 ///   any other Expression        -> ExprLeaf (materialised at evaluation)
 template <ElementwiseOperand X>
@@ -308,6 +308,8 @@ auto as_node(X&& x) {
   if constexpr (is_tensor_v<D>) {
     if constexpr (std::is_rvalue_reference_v<X&&> && !std::is_const_v<std::remove_reference_t<X>>)
       return TensorLeaf<typename D::value_type, D::rank>(std::move(x));
+    else if constexpr (std::is_rvalue_reference_v<X&&>)  // a const temporary: it dies with the full expression
+      return TensorLeaf<typename D::value_type, D::rank>(D(x));
     else
       return ViewLeaf<typename D::value_type, D::rank>(x.view());
   } else if constexpr (is_view_v<D>) {
