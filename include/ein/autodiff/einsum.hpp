@@ -107,7 +107,7 @@ auto einsum(Ops&&... ops) {
     using Grads = detail::GradientSpecs<Source, std::make_index_sequence<sizeof...(Ops)>>;
     auto rule = [](detail::TensorNode<T, R>& self, auto&... in) {
       const std::array<detail::Strided<const T>, sizeof...(Ops)> values = [&] {
-        int k = 0;
+        std::size_t k = 0;
         return std::array<detail::Strided<const T>, sizeof...(Ops)>{
             detail::labelled(in.value().view(), Source::value.inputs[k++])...};
       }();

@@ -25,25 +25,25 @@ void accumulate_gradient_on(Backend& be, const BoundSpec& forward, const BoundSp
   // gradient.inputs[0]) and labels that every other operand has at extent 1 (known only now).
   Strided<const T> g = seed;
   const Strided<const T>& xk = values[k];
-  for (int d = 0; d < xk.rank; ++d) {
+  for (std::size_t d = 0; d < ix(xk.rank); ++d) {
     const int label = xk.labels[d];
     if (g.axis_of(label) >= 0 || xk.extents[d] == 1) continue;
     bool supplied = false;
     for (int j = 0; j < forward.num_inputs && !supplied; ++j) {
       if (j == k) continue;
       const int axis = values[j].axis_of(label);
-      supplied = axis >= 0 && values[j].extents[axis] != 1;
+      supplied = axis >= 0 && values[j].extents[ix(axis)] != 1;
     }
     if (supplied) continue;
     if (g.rank == max_rank) throw shape_error(error_prefix(text) + "gradient needs too many axes");
-    g.labels[g.rank] = static_cast<unsigned char>(label);
-    g.extents[g.rank] = xk.extents[d];
-    g.strides[g.rank++] = 0;
+    g.labels[ix(g.rank)] = static_cast<unsigned char>(label);
+    g.extents[ix(g.rank)] = xk.extents[d];
+    g.strides[ix(g.rank++)] = 0;
   }
   ops[0] = g;
   int n = 1;
   for (int j = 0; j < forward.num_inputs; ++j)
-    if (j != k) ops[n++] = values[j];
+    if (j != k) ops[ix(n++)] = values[j];
   execute_on<T>(be, gradient, text, ops.data(), n, grad_k, T(1), T(1));
 }
 

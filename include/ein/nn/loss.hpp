@@ -38,8 +38,9 @@ Var<T, 0> cross_entropy_of(const Var<T, 2>& logits, std::span<const Label> label
   accumulator_t<T> total = 0;
   for (index_t r = 0; r < n; ++r) {
     const auto st = line_stats(x + r * c, c, 1);
-    lse[r] = st.max + st.log_sum;
-    total += lse[r] - x[r * c + classes[r]];
+    const auto ur = static_cast<std::size_t>(r);
+    lse[ur] = st.max + st.log_sum;
+    total += lse[ur] - x[r * c + classes[ur]];
   }
   Tensor<T, 0> value;
   value() = static_cast<T>(total / static_cast<accumulator_t<T>>(n));
@@ -50,8 +51,9 @@ Var<T, 0> cross_entropy_of(const Var<T, 2>& logits, std::span<const Label> label
     const T* xv = in.value().data();  // (not `x`: -Wshadow, the enclosing function has one)
     T* gx = in.grad().data();
     for (index_t r = 0; r < rows; ++r) {
-      for (index_t k = 0; k < cols; ++k) gx[r * cols + k] += g * std::exp(xv[r * cols + k] - lse[r]);
-      gx[r * cols + classes[r]] -= g;
+      const auto ur = static_cast<std::size_t>(r);
+      for (index_t k = 0; k < cols; ++k) gx[r * cols + k] += g * std::exp(xv[r * cols + k] - lse[ur]);
+      gx[r * cols + classes[ur]] -= g;
     }
   };
   return record<T, 0>(std::move(value), std::move(rule), logits.node());

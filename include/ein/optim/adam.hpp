@@ -45,7 +45,7 @@ class Adam {
     detail::check_distinct_parameters("Adam", params_);
     if (options.lr < 0) throw std::invalid_argument("Adam: invalid learning rate " + std::to_string(options.lr));
     if (options.eps < 0) throw std::invalid_argument("Adam: invalid eps " + std::to_string(options.eps));
-    for (int i = 0; i < 2; ++i)
+    for (std::size_t i = 0; i < 2; ++i)
       if (!(options.betas[i] >= 0 && options.betas[i] < 1))
         throw std::invalid_argument("Adam: invalid beta " + std::to_string(i) + ": " + std::to_string(options.betas[i]));
     if (options.weight_decay < 0)
