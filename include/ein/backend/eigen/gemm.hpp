@@ -10,7 +10,8 @@
 // instantiated Eigen's whole product dispatch (GEMV, lazy and coefficient-based
 // products, the expression evaluators) 8 times over and made the first einsum
 // of a translation unit cost 2 to 4 s of compile time (bench/compile_time);
-// this costs one GEMM kernel per storage pair and one GEMV per storage order.
+// this costs one GEMM kernel per storage pair and one GEMV per storage order of
+// A, with one parallelize_gemm for all.
 #pragma once
 
 #include <Eigen/Core>
@@ -73,17 +74,26 @@ void eigen_gemv(const T* l, MatrixLayout ll, const T* x, index_t incx, T* y, ind
     eigen_gemv<T, Eigen::ColMajor>(ll.rows, ll.cols, l, ll.col_stride, x, incx, y, incy, alpha);
 }
 
+template <class T>
+using EigenBlocking =
+    Eigen::internal::gemm_blocking_space<Eigen::RowMajor, T, T, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic>;
+
+/// Eigen's GEMM kernel for A and B in the storage orders LhsOrder and RhsOrder, C row-major.
+template <class T, int LhsOrder, int RhsOrder>
+using EigenGemm = Eigen::internal::general_matrix_matrix_product<Eigen::Index, T, LhsOrder, false, T, RhsOrder, false,
+                                                                 Eigen::RowMajor, 1>;
+
 /// One call of Eigen's GEMM kernel on rows [row, row + nrows) and columns [col,
 /// col + ncols) of C: what Eigen's gemm_functor is, on pointers and leading
-/// dimensions. A and B in the storage orders LhsOrder and RhsOrder, C row-major.
-template <class T, int LhsOrder, int RhsOrder>
+/// dimensions. The kernel is a pointer, so that parallelize_gemm is instantiated
+/// once for the 4 storage orders of A and B.
+template <class T>
 struct EigenGemmTask {
   using Index = Eigen::Index;
-  using Gemm = Eigen::internal::general_matrix_matrix_product<Index, T, LhsOrder, false, T, RhsOrder, false,
-                                                              Eigen::RowMajor, 1>;
-  using Traits = typename Gemm::Traits;  // (parallelize_gemm reads its register block sizes)
-  using Blocking = Eigen::internal::gemm_blocking_space<Eigen::RowMajor, T, T, Eigen::Dynamic, Eigen::Dynamic,
-                                                        Eigen::Dynamic>;
+  using Traits = Eigen::internal::gebp_traits<T, T>;  // (parallelize_gemm reads its register block sizes)
+  using Kernel = decltype(&EigenGemm<T, Eigen::RowMajor, Eigen::RowMajor>::run);
+  Kernel kernel;
+  bool a_row_major, b_row_major;
   const T* a;
   index_t lda;
   const T* b;
@@ -91,7 +101,7 @@ struct EigenGemmTask {
   T* c;
   index_t ldc, rows, cols, depth;
   T alpha;
-  Blocking& blocking;
+  EigenBlocking<T>& blocking;
 
   void initParallelSession(Index threads) const {
     blocking.initParallel(rows, cols, depth, threads);
@@ -100,22 +110,11 @@ struct EigenGemmTask {
   void operator()(Index row, Index nrows, Index col = 0, Index ncols = -1,
                   Eigen::internal::GemmParallelInfo<Index>* info = nullptr) const {
     if (ncols == -1) ncols = cols;
-    const T* a0 = a + (LhsOrder == Eigen::RowMajor ? row * lda : row);
-    const T* b0 = b + (RhsOrder == Eigen::RowMajor ? col : col * ldb);
-    Gemm::run(nrows, ncols, depth, a0, lda, b0, ldb, c + row * ldc + col, 1, ldc, alpha, blocking, info);
+    const T* a0 = a + (a_row_major ? row * lda : row);
+    const T* b0 = b + (b_row_major ? col : col * ldb);
+    kernel(nrows, ncols, depth, a0, lda, b0, ldb, c + row * ldc + col, 1, ldc, alpha, blocking, info);
   }
 };
-
-/// C += alpha * A * B (rows x depth times depth x cols), threaded as Eigen's product
-/// threads it (parallelize_gemm: OpenMP, outside a parallel region, when large enough).
-template <class T, int LhsOrder, int RhsOrder>
-void eigen_gemm_kernel(T alpha, const T* a, index_t lda, const T* b, index_t ldb, T* c, index_t ldc, index_t rows,
-                       index_t cols, index_t depth) {
-  using Task = EigenGemmTask<T, LhsOrder, RhsOrder>;
-  typename Task::Blocking blocking(rows, cols, depth, 1, true);
-  Eigen::internal::parallelize_gemm<true>(Task{a, lda, b, ldb, c, ldc, rows, cols, depth, alpha, blocking}, rows, cols,
-                                          depth, true);
-}
 
 /// C = alpha * A * B + beta * C with Eigen's kernels. C row-major; A and B of a
 /// storage other than `unsupported` (storage_of).
@@ -128,20 +127,18 @@ void eigen_gemm(T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout l
   // A row or a column of C is one GEMV, as in Eigen's product (a column first).
   if (lc.cols == 1) return eigen_gemv(a, la, b, lb.row_stride, c, lc.row_stride, alpha);
   if (lc.rows == 1) return eigen_gemv(b, lb.transposed(), a, la.col_stride, c, 1, alpha);
-  const index_t lda = sa == Storage::row_major ? la.row_stride : la.col_stride;
-  const index_t ldb = sb == Storage::row_major ? lb.row_stride : lb.col_stride;
+  const bool a_row = sa == Storage::row_major, b_row = sb == Storage::row_major;
+  const auto kernel = a_row ? (b_row ? &EigenGemm<T, Eigen::RowMajor, Eigen::RowMajor>::run
+                                     : &EigenGemm<T, Eigen::RowMajor, Eigen::ColMajor>::run)
+                            : (b_row ? &EigenGemm<T, Eigen::ColMajor, Eigen::RowMajor>::run
+                                     : &EigenGemm<T, Eigen::ColMajor, Eigen::ColMajor>::run);
   const index_t m = lc.rows, n = lc.cols, k = la.cols;
-  if (sa == Storage::row_major) {
-    if (sb == Storage::row_major)
-      eigen_gemm_kernel<T, Eigen::RowMajor, Eigen::RowMajor>(alpha, a, lda, b, ldb, c, lc.row_stride, m, n, k);
-    else
-      eigen_gemm_kernel<T, Eigen::RowMajor, Eigen::ColMajor>(alpha, a, lda, b, ldb, c, lc.row_stride, m, n, k);
-  } else {
-    if (sb == Storage::row_major)
-      eigen_gemm_kernel<T, Eigen::ColMajor, Eigen::RowMajor>(alpha, a, lda, b, ldb, c, lc.row_stride, m, n, k);
-    else
-      eigen_gemm_kernel<T, Eigen::ColMajor, Eigen::ColMajor>(alpha, a, lda, b, ldb, c, lc.row_stride, m, n, k);
-  }
+  const index_t lda = a_row ? la.row_stride : la.col_stride, ldb = b_row ? lb.row_stride : lb.col_stride;
+  // C += alpha * A * B, threaded as Eigen's product threads it (parallelize_gemm:
+  // OpenMP, outside a parallel region, when large enough).
+  EigenBlocking<T> blocking(m, n, k, 1, true);
+  const EigenGemmTask<T> task{kernel, a_row, b_row, a, lda, b, ldb, c, lc.row_stride, m, n, k, alpha, blocking};
+  Eigen::internal::parallelize_gemm<true>(task, m, n, k, true);
 }
 
 }  // namespace ein::detail
