@@ -5,12 +5,15 @@
 //                loops (small_gemm.hpp); packing for a blocked GEMM costs more
 //                than such products ("ab,bc,cd,de->ae" with b, d, e = 8)
 //   2. BLAS      M*N*K >= blas_gemm_limit, when built with a CBLAS (blas/gemm.hpp)
-//   3. Eigen     everything else, and everything when no CBLAS (eigen/gemm.hpp)
+//   3. Eigen     everything else, and everything when no CBLAS (eigen/gemm.hpp);
+//                not in a build with a CBLAS and no AVX (have_eigen_gemm): there
+//                BLAS takes everything the direct kernel does not
 // A column-major C is computed as C^T = B^T A^T, so the kernels see C row-major.
 // Layer: backend.
 #pragma once
 
 #include <array>
+#include <type_traits>
 #include <utility>
 
 #ifdef _OPENMP
@@ -47,13 +50,37 @@ inline constexpr double blas_gemm_limit = 48.0 * 48.0 * 48.0;
 /// thin_gemm_limit multiply-adds (beyond, a threaded GEMM can use more cores).
 inline constexpr double thin_gemm_extent = 16, thin_gemm_depth = 32, thin_gemm_limit = 64.0 * 64.0 * 64.0;
 
+/// Whether Eigen's GEMM kernel runs (and so is compiled) for float and double. Built
+/// without AVX, Eigen's kernel is SSE code, and OpenBLAS (which picks its kernels at
+/// run time) was 1.3-2.5x faster single-threaded at every size from 13^3 to 64^3
+/// (AMD Zen 5); with AVX, Eigen was up to 1.5x faster below blas_gemm_limit. So with
+/// a CBLAS and no AVX, BLAS takes every non-direct GEMM, and the first einsum of a
+/// TU does not compile Eigen's kernel (most of its cost over one Eigen product).
+#if defined(EIN_USE_CBLAS) && !defined(__AVX__)
+inline constexpr bool have_eigen_gemm = false;
+#else
+inline constexpr bool have_eigen_gemm = true;
+#endif
+
 constexpr GemmKernel choose_gemm_kernel(double m, double n, double k) {
   const double work = m * n * k;
   if (work <= small_gemm_limit) return GemmKernel::direct;
   if ((m <= thin_gemm_extent || n <= thin_gemm_extent) && k <= thin_gemm_depth && work <= thin_gemm_limit)
     return GemmKernel::direct;
-  if (have_blas && work >= blas_gemm_limit) return GemmKernel::blas;
+  if (have_blas && (work >= blas_gemm_limit || !have_eigen_gemm)) return GemmKernel::blas;
   return GemmKernel::eigen;
+}
+
+/// The kernel for a GEMM that BLAS declines (an element type it lacks, or sizes
+/// past its int): Eigen's, or where it is not in the build (have_eigen_gemm) for
+/// float and double, the direct kernel, which takes any size.
+template <class T>
+void fallback_gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb, T beta, T* c,
+                   const MatrixLayout& lc) {
+  if constexpr (have_eigen_gemm || !(std::is_same_v<T, float> || std::is_same_v<T, double>))
+    eigen_gemm(alpha, a, la, b, lb, beta, c, lc);
+  else
+    small_gemm(alpha, a, la, b, lb, beta, c, lc);
 }
 
 /// Orients a product so that C is row-major: a column-major C is computed as
@@ -93,7 +120,7 @@ void gemm(T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T b
       if (allow_blas && blas_gemm(alpha, a, la, b, lb, beta, c, lc)) return;
 #endif
       [[fallthrough]];
-    case GemmKernel::eigen: eigen_gemm(alpha, a, la, b, lb, beta, c, lc); return;
+    case GemmKernel::eigen: fallback_gemm(alpha, a, la, b, lb, beta, c, lc); return;
   }
   (void)allow_blas;
 }
@@ -149,8 +176,11 @@ void batched_gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, const
 #endif
   const bool blas_kernel = choose_gemm_kernel(double(la.rows), double(lb.cols), double(la.cols)) == GemmKernel::blas;
   const bool even = batches % threads == 0 || batches >= 4 * threads;  // no thread idles long at the end
+  // Without Eigen's kernel (have_eigen_gemm), a team that may not call BLAS has only the
+  // direct kernel: a batch of larger GEMMs then runs one BLAS call after another.
   const bool parallel = threads > 1 && batches >= threads && work * double(batches) > 5e5 &&
-                        (!blas_kernel || work <= batch_parallel_limit || (blas_in_team_ok() && even));
+                        (!blas_kernel || work <= batch_parallel_limit || (blas_in_team_ok() && even)) &&
+                        (direct || have_eigen_gemm || blas_in_team_ok());
   // Each GEMM then runs on one thread of the team: BLAS only where it stays single-threaded there.
   avoid_blas = parallel && !blas_in_team_ok();
   // Entering a parallel region costs about a microsecond even when `if` turns it

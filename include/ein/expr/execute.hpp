@@ -15,9 +15,18 @@
 
 namespace ein::detail {
 
-inline std::string label_description(const BoundSpec& spec, int label) {
+[[gnu::cold]] inline std::string label_description(const BoundSpec& spec, int label) {
   if (spec.label_name[ix(label)] == '.') return "ellipsis dimension " + std::to_string(spec.ellipsis_dim[ix(label)]);
   return std::string("label '") + spec.label_name[ix(label)] + "'";
+}
+
+/// resolve_extents' error: `label 'j' is 3 in operand 0 and 4 in operand 1`.
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_extent_mismatch(const BoundSpec& spec, std::string_view text,
+                                                                      int label, int op1, index_t e1, int op2,
+                                                                      index_t e2) {
+  throw shape_error(error_prefix(text) + label_description(spec, label) + " is " + std::to_string(e1) +
+                    " in operand " + std::to_string(op1) + " and " + std::to_string(e2) + " in operand " +
+                    std::to_string(op2));
 }
 
 /// Every label's extent. Throws shape_error when two non-1 extents of a label differ
@@ -31,9 +40,7 @@ void resolve_extents(const BoundSpec& spec, std::string_view text, const Strided
     source[ix(l)] = -1;
   }
   const auto fail = [&](int label, int op1, index_t e1, int op2, index_t e2) {
-    throw shape_error(error_prefix(text) + label_description(spec, label) + " is " +
-                      std::to_string(e1) + " in operand " + std::to_string(op1) + " and " + std::to_string(e2) +
-                      " in operand " + std::to_string(op2));
+    throw_extent_mismatch(spec, text, label, op1, e1, op2, e2);
   };
   for (int k = 0; k < n; ++k) {
     const Strided<const T>& x = ops[k];
@@ -85,19 +92,29 @@ LabelSet labels_of(const Strided<T>& x) {
 /// `labels`) has more elements than a 64-bit index counts. Below that, its loops,
 /// coalesced axes, temporaries and GEMM sizes (each a product of some of these
 /// extents) are exact; an operand can be that large only as a broadcast view.
+/// The message of check_iteration_space's error (cold: out of the hot path and
+/// optimised for size, as every message builder here).
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_iteration_space(const BoundSpec& spec, std::string_view text,
+                                                                      LabelSet labels, const index_t* label_extent) {
+  std::string which;
+  labels.for_each([&](int l) {
+    if (!which.empty()) which += ", ";
+    which += label_description(spec, l);
+    which += " = ";
+    which += std::to_string(label_extent[l]);
+  });
+  throw shape_error(error_prefix(text) + "a step loops over " + which + ", more elements than a 64-bit index counts");
+}
+
 inline void check_iteration_space(const BoundSpec& spec, std::string_view text, LabelSet labels,
                                   const index_t* label_extent) {
   index_t n = 1;
-  labels.for_each([&](int l) { n = n < 0 || label_extent[l] == 0 ? n : product_or_overflow(n, label_extent[l]); });
   bool empty = false;
-  labels.for_each([&](int l) { empty = empty || label_extent[l] == 0; });
-  if (n >= 0 || empty) return;
-  std::string which;
   labels.for_each([&](int l) {
-    which += (which.empty() ? "" : ", ") + label_description(spec, l) + " = " + std::to_string(label_extent[l]);
+    empty = empty || label_extent[l] == 0;
+    n = n < 0 ? n : product_or_overflow(n, label_extent[l]);
   });
-  throw shape_error(error_prefix(text) + "a step loops over " + which +
-                    ", more elements than a 64-bit index counts");
+  if (n < 0 && !empty) throw_iteration_space(spec, text, labels, label_extent);
 }
 
 /// The plan for normalized operands.

@@ -87,7 +87,8 @@ struct PairChoice {
 };
 
 // Depth-first over every order of pairwise contractions, pruned by the best cost so far.
-constexpr void search_exhaustive(const SearchState& s, const PlanInput& in, double cost,
+// Cold (optimised for size): it runs once per spec and extents, its plan then cached.
+[[gnu::cold]] constexpr void search_exhaustive(const SearchState& s, const PlanInput& in, double cost,
                                  std::array<PairChoice, max_operands>& path, int depth, double& best_cost,
                                  std::array<PairChoice, max_operands>& best_path) {
   if (s.count == 1) {
@@ -108,7 +109,8 @@ constexpr void search_exhaustive(const SearchState& s, const PlanInput& in, doub
 }
 
 // Greedy: repeatedly the pair whose result shrinks the live sizes most, cheaper FLOPs on ties.
-constexpr PairChoice greedy_choice(const SearchState& s, const PlanInput& in) {
+// Cold, as search_exhaustive.
+[[gnu::cold]] constexpr PairChoice greedy_choice(const SearchState& s, const PlanInput& in) {
   PairChoice best{0, 1};
   double best_score = 0, best_flops = 0;
   bool first = true;

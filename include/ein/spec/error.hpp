@@ -101,7 +101,7 @@ inline constexpr std::size_t max_quoted_spec = 120;
 /// `einsum "spec": `, the prefix of every run-time message about a spec. The spec
 /// is escaped (a NUL never cuts the message, no lone invalid UTF-8 byte) and, past
 /// max_quoted_spec bytes, cut to a window that keeps `position` (when >= 0) in view.
-inline std::string error_prefix(std::string_view spec, int position = -1) {
+[[gnu::cold]] inline std::string error_prefix(std::string_view spec, int position = -1) {
   std::size_t begin = 0, end = spec.size();
   if (spec.size() > max_quoted_spec) {
     const std::size_t pos = position < 0 ? 0 : static_cast<std::size_t>(position);
@@ -122,7 +122,7 @@ inline std::string error_prefix(std::string_view spec, int position = -1) {
 }
 
 /// The full message for an error: `einsum "ij,jk->iq": label 'q' (position 8) is in the output but in no input`.
-inline std::string describe(const Error& error, std::string_view spec) {
+[[gnu::cold]] inline std::string describe(const Error& error, std::string_view spec) {
   std::string out = error_prefix(spec, error.position);
   // (built by appending: g++ 12 warns -Wrestrict on `"'" + string`, GCC bug 105329)
   const auto at = [&] {

@@ -46,9 +46,13 @@ constexpr index_t product_or_overflow(const index_t* extents, std::size_t count)
 /// The number of elements of `extents`. Throws shape_error when it does not fit
 /// index_t: never a wrapped or negative count for a non-empty shape.
 template <std::size_t R>
+[[noreturn, gnu::cold, gnu::noinline]] void throw_count_overflow(const Extents<R>& extents) {
+  throw shape_error("ein: the element count of extents " + to_string(extents) + " overflows a 64-bit index");
+}
+template <std::size_t R>
 constexpr index_t element_count(const Extents<R>& extents) {
   const index_t n = detail::product_or_overflow(extents.data(), R);
-  if (n < 0) throw shape_error("ein: the element count of extents " + to_string(extents) + " overflows a 64-bit index");
+  if (n < 0) throw_count_overflow(extents);
   return n;
 }
 
@@ -79,7 +83,7 @@ index_t byte_count(const Extents<R>& extents) {
 }
 
 template <std::size_t R>
-std::string to_string(const Extents<R>& extents) {
+[[gnu::cold]] std::string to_string(const Extents<R>& extents) {
   std::string out = "(";
   for (std::size_t d = 0; d < R; ++d) out += (d ? ", " : "") + std::to_string(extents[d]);
   return out + ")";
