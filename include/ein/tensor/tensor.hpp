@@ -121,9 +121,7 @@ class Tensor {
 
   [[nodiscard]] T* data() { return storage_ ? storage_.get() : scalar_fallback(); }
   [[nodiscard]] const T* data() const { return storage_ ? storage_.get() : const_cast<Tensor*>(this)->scalar_fallback(); }
-  /// The element count; it fits index_t, as the constructor checked (no check here:
-  /// loops call size() on every pass).
-  [[nodiscard]] index_t size() const { return detail::product_or_overflow(extents_.data(), R); }
+  [[nodiscard]] index_t size() const { return element_count(extents_); }
   [[nodiscard]] index_t extent(std::size_t d) const { return extents_[d]; }
   [[nodiscard]] const Extents<R>& extents() const { return extents_; }
   [[nodiscard]] std::array<index_t, R> strides() const { return row_major_strides(extents_); }
