@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "ein/backend/gemm.hpp"
-#include "ein/backend/loops.hpp"
+#include "ein/lower/loop_nest.hpp"
 #include "ein/backend/small_gemm.hpp"
 
 using ein::index_t;
@@ -173,14 +173,14 @@ TEST_CASE("loops large enough to run on several threads give the serial answer")
   row_sums.labels = {0};
   row_sums.extents = {n};
   row_sums.strides = {1};
-  ein::detail::loop_contract<double>(a, nullptr, row_sums, 1.0, 0.0);
+  ein::detail::loop_nest<double>(&a, 1, row_sums, 1.0, 0.0);
   ein::detail::Strided<double> col_sums;  // "ij->j"
   col_sums.data = cols.data();
   col_sums.rank = 1;
   col_sums.labels = {1};
   col_sums.extents = {m};
   col_sums.strides = {1};
-  ein::detail::loop_contract<double>(a, nullptr, col_sums, 1.0, 0.0);
+  ein::detail::loop_nest<double>(&a, 1, col_sums, 1.0, 0.0);
   ein::detail::Strided<const double> b;  // "ij,j->ij" (Hadamard with a broadcast row)
   b.data = y.data();
   b.rank = 1;
@@ -193,7 +193,8 @@ TEST_CASE("loops large enough to run on several threads give the serial answer")
   scaled.labels = {0, 1};
   scaled.extents = {n, m};
   scaled.strides = {m, 1};
-  ein::detail::loop_contract<double>(a, &b, scaled, 2.0, 0.0);
+  const ein::detail::Strided<const double> both[] = {a, b};
+  ein::detail::loop_nest<double>(both, 2, scaled, 2.0, 0.0);
   std::vector<double> expect_cols(std::size_t(m), 0.0);
   for (index_t i = 0; i < n; ++i) {
     double r = 0;

@@ -19,7 +19,8 @@ using ein::index_t;
 
 /// Lays an array out in `buffer` as: 0 dense row-major, 1 column-major, 2 padded
 /// (a gap after every row of every axis), 3 padded with axis 0 reversed (a
-/// negative stride). Gaps hold -999, which a correct engine never reads.
+/// negative stride), 4 dense with a permuted axis order, 5 padded with zero
+/// strides on size-1 axes. Gaps hold -999, which a correct engine never reads.
 template <std::size_t R, class T>
 ein::TensorView<const T, R> lay_out(const ein::reference::Array<T>& a, int layout, std::vector<T>& buffer) {
   ein::Extents<R> extents{};
@@ -27,9 +28,13 @@ ein::TensorView<const T, R> lay_out(const ein::reference::Array<T>& a, int layou
   std::array<index_t, R> strides{};
   index_t step = 1;
   for (std::size_t i = 0; i < R; ++i) {
-    const std::size_t d = layout == 1 ? i : R - 1 - i;  // column-major walks the axes from the front
-    strides[d] = step;
-    step *= std::max<index_t>(extents[d], 1) + (layout >= 2 ? 1 : 0);
+    // 0 row-major, 1 column-major, 2 padded, 3 padded with axis 0 reversed,
+    // 4 the middle axes fastest (a permuted storage order), 5 padded with zero
+    // strides on size-1 axes (as a broadcast view has).
+    std::size_t d = layout == 1 ? i : R - 1 - i;
+    if (layout == 4) d = (i + R / 2) % R;
+    strides[d] = layout == 5 && extents[d] == 1 ? 0 : step;
+    step *= std::max<index_t>(extents[d], 1) + (layout >= 2 && layout != 4 ? 1 : 0);
   }
   index_t base = 0;
   if (layout == 3 && R > 0 && extents[0] > 0) {

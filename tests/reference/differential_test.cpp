@@ -59,6 +59,7 @@ struct EinResult {
   Outcome outcome = Outcome::ok;
   Array<T> value;
   std::string what;
+  std::vector<ein::StepKind> lowerings;  // of each step, as einsum_path reports the plan
 };
 
 /// Runs ein::einsum(spec, ...) for signature I; catches what it throws.
@@ -69,19 +70,21 @@ EinResult<T> run_ein(const std::string& spec, const std::vector<Array<T>>& ops, 
   EinResult<T> r;
   try {
     [&]<std::size_t... K>(std::index_sequence<K...>) {
-      const int layouts[] = {(static_cast<void>(K), rng.below(4))...};
+      const int layouts[] = {(static_cast<void>(K), rng.below(6))...};
       const std::tuple views{
           ein_test::lay_out<static_cast<std::size_t>(sig.ranks[K])>(ops[K], layouts[K], buffers[K])...};
       // The conversion to Tensor<T, R> calls eval<R>() too; one of them keeps the compile time down.
       r.value = ein::reference::to_array(
           ein::einsum(spec, std::get<K>(views)...).template eval<static_cast<std::size_t>(sig.output)>());
+      for (const ein::PathStep& step : ein::einsum_path(spec, std::get<K>(views)...).steps)
+        r.lowerings.push_back(step.kind);
     }(std::make_index_sequence<static_cast<std::size_t>(sig.operands)>{});
   } catch (const ein::spec_error& e) {
-    r = {Outcome::spec_error, {}, e.what()};
+    r = {Outcome::spec_error, {}, e.what(), {}};
   } catch (const ein::shape_error& e) {
-    r = {Outcome::shape_error, {}, e.what()};
+    r = {Outcome::shape_error, {}, e.what(), {}};
   } catch (const std::exception& e) {
-    r = {Outcome::other_error, {}, e.what()};
+    r = {Outcome::other_error, {}, e.what(), {}};
   }
   return r;
 }
@@ -113,6 +116,7 @@ std::string name(Outcome o) {
 struct Tally {
   int valid = 0, spec_errors = 0, shape_errors = 0, failures = 0, new_kinds = 0;
   std::map<std::string, int> known;  // mismatches of an already reported kind, by kind
+  std::map<std::string, int> lowerings;  // steps of agreeing results, by the lowering that ran them
   double worst = 0;                  // largest error / tolerance seen
 };
 
@@ -173,6 +177,8 @@ void check_case(std::size_t signature, const Case& c, Outcome expected_error, Rn
   }
   const ein_test::Comparison cmp = ein_test::compare(got.value, want, c.extents.size());
   tally.worst = std::max(tally.worst, cmp.worst);
+  if (cmp.agree)
+    for (ein::StepKind k : got.lowerings) ++tally.lowerings[ein::to_string(k)];
   if (!cmp.agree) {
     EIN_DIFF_MISMATCH(tally, kind, "MISMATCH " << where << ": " << cmp.why);
     return;
@@ -280,4 +286,11 @@ TEST_CASE_TEMPLATE("differential: ein::einsum(spec, ...) agrees with the oracle 
               sizeof(T) == 4 ? "float" : "double", static_cast<unsigned long long>(seed), cases, tally.valid,
               tally.worst, tally.spec_errors, tally.shape_errors, tally.failures, known.c_str());
   CHECK(tally.failures == 0);
+  // Every lowering the planner can choose was reached (and agreed) at least once.
+  std::string reached;
+  for (const auto& [kind, count] : tally.lowerings) reached += " " + kind + ": " + std::to_string(count) + ";";
+  std::printf("differential<%s>: steps by lowering:%s\n", sizeof(T) == 4 ? "float" : "double", reached.c_str());
+  for (ein::StepKind k : {ein::StepKind::gemm, ein::StepKind::batched_gemm, ein::StepKind::loop, ein::StepKind::single,
+                          ein::StepKind::fused})
+    CHECK_MESSAGE(tally.lowerings[ein::to_string(k)] > 0, "no random case was lowered to " << ein::to_string(k));
 }

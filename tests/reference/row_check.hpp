@@ -138,7 +138,7 @@ void check_variants(std::string_view spec, const std::vector<std::vector<index_t
     } catch (const std::invalid_argument&) {
       oracle_ok = false;
     }
-    const auto [compile_time, run_time] = run(arrays, rng.below(4));
+    const auto [compile_time, run_time] = run(arrays, rng.below(6));
     const std::string where = show(spec, variant);
     expect_same("compile-time", where, compile_time, oracle_ok, want, base.size());
     expect_same("run-time", where, run_time, oracle_ok, want, base.size());

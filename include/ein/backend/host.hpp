@@ -5,19 +5,25 @@
 #pragma once
 
 #include "ein/backend/gemm.hpp"
-#include "ein/backend/loops.hpp"
 #include "ein/backend/scratch.hpp"
+#include "ein/lower/loop_nest.hpp"
 
 namespace ein::detail {
 
 template <class T>
 class HostBackend {
  public:
+  static constexpr bool loop_lowering = true;  // (expr/execute.hpp: has_loop_lowering)
   Strided<T> dense(const unsigned char* labels, int rank, const index_t* label_extent) {
     return scratch_.dense(labels, rank, label_extent);
   }
   void loop(const Strided<const T>& a, const Strided<const T>* b, const Strided<T>& out, T alpha, T beta) {
-    loop_contract<T>(a, b, out, alpha, beta);
+    const Strided<const T> ins[2] = {a, b ? *b : a};
+    loop_nest<T>(ins, b ? 2 : 1, out, alpha, beta);
+  }
+  /// The loop lowering of any number of operands in one pass (no pairwise temporaries).
+  void loop_n(const Strided<const T>* ins, int n, const Strided<T>& out, T alpha, T beta) {
+    loop_nest<T>(ins, n, out, alpha, beta);
   }
   void gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb, T beta, T* c,
             const MatrixLayout& lc, const BatchLoop& batch) {

@@ -12,7 +12,7 @@
 // The lowering is written once for every backend. A Backend (host.hpp for the
 // CPU) provides, for its element type T:
 //   Strided<T> dense(labels, rank, label_extent)   a row-major temporary for this evaluation
-//   void loop(a, b_or_null, out, alpha, beta)      the direct loops (loops.hpp semantics)
+//   void loop(a, b_or_null, out, alpha, beta)      the direct loops (lower/loop_nest.hpp semantics)
 //   void gemm(alpha, a, la, b, lb, beta, c, lc, batch)   one GEMM per batch index
 // Layer: backend.
 #pragma once
@@ -147,11 +147,11 @@ void gemm_step(Strided<const T> a, Strided<const T> b, const LabelGroups& g, con
   be.gemm(alpha, a.data, la, b.data, lb, beta, out.data, lc, loop);
 }
 
-/// Runs one pairwise step into `out`.
+/// Runs one pairwise step into `out`, lowered as the plan chose (`kind`).
 template <class T, class Backend>
-void pairwise_step(const Strided<const T>& a, const Strided<const T>& b, const LabelGroups& g, const Strided<T>& out,
-                   T alpha, T beta, const index_t* label_extent, Backend& be) {
-  if (g.kind() == StepKind::loop) be.loop(a, &b, out, alpha, beta);
+void pairwise_step(const Strided<const T>& a, const Strided<const T>& b, StepKind kind, const LabelGroups& g,
+                   const Strided<T>& out, T alpha, T beta, const index_t* label_extent, Backend& be) {
+  if (kind == StepKind::loop) be.loop(a, &b, out, alpha, beta);
   else gemm_step<T>(a, b, g, out, alpha, beta, label_extent, be);
 }
 

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "ein/backend/loops.hpp"
+#include "ein/lower/row_kernels.hpp"
 #include "ein/backend/matrix.hpp"
 
 namespace ein::detail {

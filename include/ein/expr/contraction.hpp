@@ -165,21 +165,24 @@ class ContractionCore {
     if constexpr (R == 0) {
       po[0] = beta == T(0) ? alpha_ * alpha * pa[0] : alpha_ * alpha * pa[0] + beta * po[0];
     } else {
-      std::array<LoopDim, R> dims;
-      double elements = 1;
+      // One axis per output label (a repeated input label adds its strides): a
+      // one-input loop nest (lower/loop_nest.hpp), tiled where it permutes.
+      Strided<const T> source;
+      Strided<T> target;
+      source.data = pa;
+      target.data = po;
+      source.rank = target.rank = static_cast<int>(R);
       for (std::size_t o = 0; o < R; ++o) {
         if (dst.stride(o) == 0 && dst.extent(o) > 1) return false;  // overlapping: the general path throws
         index_t sa = 0;
         for (std::size_t d = 0; d < ix(in.rank); ++d)
           if (in.labels[d] == Source::value.output.labels[o]) sa += a.stride(d);
-        dims[o] = {extents[o], sa, 0, dst.stride(o)};
-        elements *= double(extents[o]);
+        source.labels[o] = target.labels[o] = static_cast<unsigned char>(o);
+        source.extents[o] = target.extents[o] = extents[o];
+        source.strides[o] = sa;
+        target.strides[o] = dst.stride(o);
       }
-      const LoopDim last = dims[R - 1];
-      const T scale = alpha_ * alpha;
-      parallel_odometer(dims.data(), static_cast<int>(R) - 1, elements, [&](index_t oa, index_t, index_t oo) {
-        copy_row(po + oo, last.so, pa + oa, last.sa, last.extent, scale, beta);
-      });
+      loop_nest<T>(&source, 1, target, alpha_ * alpha, beta);
     }
     return true;
   }

@@ -117,11 +117,20 @@ inline void check_iteration_space(const BoundSpec& spec, std::string_view text, 
   if (n < 0 && !empty) throw_iteration_space(spec, text, labels, label_extent);
 }
 
+/// Whether a backend runs the host's loop lowering (lower/loop_nest.hpp): then the
+/// plan lowers each step by cost and may fuse N operands into one loop nest; a
+/// device backend gets a GEMM for every step with a contracted label.
+template <class Backend>
+inline constexpr bool has_loop_lowering = requires { Backend::loop_lowering; };
+
 /// The plan for normalized operands.
 template <class T>
-Plan plan_for(const Strided<const T>* ops, int n, const Strided<T>& dest, const index_t* label_extent, int num_labels) {
+Plan plan_for(const Strided<const T>* ops, int n, const Strided<T>& dest, const index_t* label_extent, int num_labels,
+              bool loop_lowering = true) {
   PlanInput in;
   in.num_operands = n;
+  in.element_size = double(sizeof(T));
+  in.loop_lowering = loop_lowering;
   for (int k = 0; k < n; ++k) in.operands[ix(k)] = labels_of(ops[k]);
   in.output = labels_of(dest);
   for (int l = 0; l < num_labels; ++l) in.extent[ix(l)] = label_extent[l];
@@ -156,7 +165,16 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
   }
   std::array<Strided<const T>, max_operands> live{};
   for (int k = 0; k < n; ++k) live[ix(k)] = normalize(raw_ops[k]);
-  const Plan plan = plan_for(live.data(), n, dest, label_extent.data(), spec.num_labels);
+  const Plan plan = plan_for(live.data(), n, dest, label_extent.data(), spec.num_labels, has_loop_lowering<Backend>);
+  if constexpr (has_loop_lowering<Backend>) {
+    if (plan.steps[0].kind == StepKind::fused) {
+      LabelSet all = labels_of(dest);
+      for (int k = 0; k < n; ++k) all = all | labels_of(live[ix(k)]);
+      check_iteration_space(spec, text, all, label_extent.data());
+      be.loop_n(live.data(), n, dest, alpha, beta);
+      return;
+    }
+  }
   int count = n;
   for (int s = 0; s < plan.num_steps; ++s) {
     const PlanStep& step = plan.steps[ix(s)];
@@ -169,10 +187,10 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
     check_iteration_space(spec, text, labels_of(a) | labels_of(b) | (s + 1 == plan.num_steps ? labels_of(dest) : LabelSet{}),
                           label_extent.data());
     if (s + 1 == plan.num_steps) {
-      pairwise_step<T>(a, b, step.groups, dest, alpha, beta, label_extent.data(), be);
+      pairwise_step<T>(a, b, step.kind, step.groups, dest, alpha, beta, label_extent.data(), be);
     } else {
       const Strided<T> result = intermediate_for<T>(a, b, step.groups, label_extent.data(), be);
-      pairwise_step<T>(a, b, step.groups, result, T(1), T(0), label_extent.data(), be);
+      pairwise_step<T>(a, b, step.kind, step.groups, result, T(1), T(0), label_extent.data(), be);
       live[ix(count++)] = as_const(result);
     }
   }

@@ -21,6 +21,7 @@ struct PathStep {
   GemmKernel kernel = GemmKernel::direct;  // for GEMM steps: which kernel runs each GEMM
   int scaling = 0;        // how many labels the step loops over
   double flops = 0;
+  double cost = 0;        // the cost model's estimate, ns (lower/cost.hpp): what chose `kind`
   index_t batch = 1, m = 1, n = 1, k = 1;  // the GEMM's sizes (batch loops, rows, columns, depth)
 };
 
@@ -31,6 +32,7 @@ struct Path {
   std::vector<PathStep> steps;
   double naive_flops = 0, optimized_flops = 0, largest_intermediate = 0;
   int naive_scaling = 0, optimized_scaling = 0;
+  double cost = 0;  // the cost model's estimate for the whole plan, ns
 
   [[nodiscard]] std::string to_string() const {
     std::string out;
@@ -46,18 +48,20 @@ struct Path {
     std::snprintf(line, sizeof line, "   Theoretical speedup:  %.3f\n  Largest intermediate:  %.3e elements\n",
                   optimized_flops > 0 ? naive_flops / optimized_flops : 1.0, largest_intermediate);
     out += line;
-    out += std::string(96, '-') + "\n";
-    std::snprintf(line, sizeof line, "%-8s %-22s %-26s %-20s %s\n", "scaling", "kind", "shape (batch,M,N,K)",
-                  "current", "remaining");
+    std::snprintf(line, sizeof line, "        Estimated time:  %.3g us (the cost model that chose each kind)\n", cost / 1e3);
     out += line;
-    out += std::string(96, '-') + "\n";
+    out += std::string(108, '-') + "\n";
+    std::snprintf(line, sizeof line, "%-8s %-22s %-26s %-11s %-20s %s\n", "scaling", "kind", "shape (batch,M,N,K)",
+                  "est. us", "current", "remaining");
+    out += line;
+    out += std::string(108, '-') + "\n";
     for (const PathStep& s : steps) {
       char shape[64];
       std::snprintf(shape, sizeof shape, "(%td,%td,%td,%td)", s.batch, s.m, s.n, s.k);
       std::string kind = ein::to_string(s.kind);
       if (s.kind == StepKind::gemm || s.kind == StepKind::batched_gemm) kind += std::string(" (") + ein::to_string(s.kernel) + ")";
-      std::snprintf(line, sizeof line, "%4d     %-22s %-26s %-20s %s\n", s.scaling, kind.c_str(), shape,
-                    s.spec.c_str(), s.remaining.c_str());
+      std::snprintf(line, sizeof line, "%4d     %-22s %-26s %-11.3g %-20s %s\n", s.scaling, kind.c_str(), shape,
+                    s.cost / 1e3, s.spec.c_str(), s.remaining.c_str());
       out += line;
     }
     return out;
@@ -110,9 +114,10 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
   }
   const Strided<T> dest = normalize(raw_dest);
   const std::string out_term = term_string(dest, names);
-  const Plan plan = plan_for(ops.data(), n, dest, extent.data(), spec.num_labels);
-
   Path path;
+  const Plan plan = plan_for(ops.data(), n, dest, extent.data(), spec.num_labels);
+  path.cost = plan.cost;
+
   path.spec = std::string(text);
   path.naive_flops = plan.naive_flops;
   path.optimized_flops = plan.optimized_flops;
@@ -130,6 +135,7 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
     PathStep p;
     p.kind = step.kind;
     p.flops = step.flops;
+    p.cost = step.cost;
     p.scaling = (step.lhs_labels | step.rhs_labels).count();
     path.optimized_scaling = std::max(path.optimized_scaling, p.scaling);
     p.batch = size(step.groups.batch);
@@ -139,7 +145,12 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
     p.kernel = choose_gemm_kernel(double(p.m), double(p.n), double(p.k));
     const bool last = s + 1 == plan.num_steps;
     const std::string result = last ? out_term : term_string(step.result_labels, names);
-    if (step.rhs < 0) {
+    if (step.kind == StepKind::fused) {
+      for (std::size_t i = 0; i < live.size(); ++i) p.spec += (i ? "," : "") + live[i];
+      p.spec += "->" + result;
+      path.order.emplace_back(0, -1);
+      live.assign(1, result);
+    } else if (step.rhs < 0) {
       p.spec = live[ix(step.lhs)] + "->" + result;
       path.order.emplace_back(step.lhs, -1);
       live.assign(1, result);

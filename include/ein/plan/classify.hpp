@@ -17,8 +17,9 @@ namespace ein {
 enum class StepKind : unsigned char {
   gemm,          // K non-empty, no batch labels
   batched_gemm,  // K non-empty, batch labels looped
-  loop,          // no K: outer and Hadamard products, batched scaling, in direct loops
+  loop,          // a loop nest over both operands (no K, or K where the cost model prefers it: dots, GEMVs)
   single,        // one operand: reductions, diagonals, permutations, copies
+  fused,         // every operand in one loop nest, no intermediates (N-ary Hadamard and broadcast products)
 };
 
 constexpr const char* to_string(StepKind kind) {
@@ -27,6 +28,7 @@ constexpr const char* to_string(StepKind kind) {
     case StepKind::batched_gemm: return "batched GEMM";
     case StepKind::loop: return "loop";
     case StepKind::single: return "unary loop";
+    case StepKind::fused: return "fused loop";
   }
   return "?";
 }
@@ -35,6 +37,7 @@ struct LabelGroups {
   LabelSet batch, m, n, k, summed_a, summed_b;
 
   [[nodiscard]] constexpr LabelSet result() const { return batch | m | n; }
+  /// The GEMM kind when K is non-empty (what a step is lowered to when the cost model is not asked).
   [[nodiscard]] constexpr StepKind kind() const {
     if (k.empty()) return StepKind::loop;
     return batch.empty() ? StepKind::gemm : StepKind::batched_gemm;

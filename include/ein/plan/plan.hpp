@@ -6,6 +6,7 @@
 
 #include <array>
 
+#include "ein/lower/cost.hpp"
 #include "ein/plan/classify.hpp"
 #include "ein/spec/limits.hpp"
 #include "ein/tensor/shape.hpp"
@@ -20,9 +21,10 @@ struct PlanStep {
   int rhs = -1;  // -1 for a single-operand step
   LabelSet lhs_labels, rhs_labels, result_labels;
   LabelGroups groups;
-  StepKind kind = StepKind::single;
+  StepKind kind = StepKind::single;  // the lowering, chosen by cost (lower/cost.hpp)
   double flops = 0;
   double result_size = 0;
+  double cost = 0;  // the cost model's estimate, ns
 };
 
 struct Plan {
@@ -31,6 +33,7 @@ struct Plan {
   double naive_flops = 0;
   double optimized_flops = 0;
   double largest_intermediate = 0;
+  double cost = 0;  // estimated ns: the steps' and their intermediates' (lower/cost.hpp)
 };
 
 /// What the planner needs: each operand's labels (extent-1 axes already dropped),
@@ -40,6 +43,8 @@ struct PlanInput {
   int num_operands = 0;
   LabelSet output;
   std::array<index_t, max_labels> extent{};
+  double element_size = 4;  // bytes per element
+  bool loop_lowering = true;  // the backend runs the host loop lowering: steps lowered by cost, N-ary fused
 };
 
 namespace detail {
@@ -54,6 +59,11 @@ constexpr double set_size(LabelSet s, const PlanInput& in) {
 constexpr double step_flops(LabelSet involved, LabelSet result, int terms, const PlanInput& in) {
   const double factor = (terms > 1 ? terms - 1 : 1) + ((involved - result).empty() ? 0 : 1);
   return set_size(involved, in) * factor;
+}
+
+constexpr StepSizes step_sizes(const LabelGroups& g, const PlanInput& in) {
+  return {set_size(g.batch, in), set_size(g.m, in), set_size(g.n, in), set_size(g.k, in), set_size(g.summed_a, in),
+          set_size(g.summed_b, in)};
 }
 
 struct SearchState {
@@ -157,6 +167,9 @@ constexpr Plan make_plan(const PlanInput& in) {
     step.kind = StepKind::single;
     step.flops = detail::step_flops(in.operands[0], in.output, 1, in);
     step.result_size = detail::set_size(in.output, in);
+    step.cost = loop_cost(detail::set_size(in.operands[0], in), 1,
+                          detail::set_size(in.operands[0], in) + 2 * step.result_size, in.element_size);
+    plan.cost = step.cost;
     plan.optimized_flops = step.flops;
     plan.largest_intermediate = step.result_size;
     return plan;
@@ -186,12 +199,39 @@ constexpr Plan make_plan(const PlanInput& in) {
     step.rhs_labels = state.live[detail::ix(j)];
     step.groups = classify(state.live[detail::ix(i)], state.live[detail::ix(j)], detail::keep_for(state, i, j, in));
     step.result_labels = step.groups.result();
-    step.kind = step.groups.kind();
+    const Lowering lowering = in.loop_lowering ? choose_pair_lowering(step.groups, detail::step_sizes(step.groups, in), in.element_size)
+                                               : Lowering{step.groups.kind(), 0};
+    step.kind = lowering.kind;
+    step.cost = lowering.cost;
     step.flops = detail::step_flops(state.live[detail::ix(i)] | state.live[detail::ix(j)], step.result_labels, 2, in);
     step.result_size = detail::set_size(step.result_labels, in);
     plan.optimized_flops += step.flops;
     if (step.result_size > plan.largest_intermediate) plan.largest_intermediate = step.result_size;
+    plan.cost += step.cost;
     state = detail::after(state, i, j, step.result_labels);
+  }
+  // The fused loop over every operand at once, when the model prefers it to the
+  // pairwise steps (whose intermediates' bytes each step already counts).
+  if (in.loop_lowering && in.num_operands > 2) {
+    double elements = 2 * detail::set_size(in.output, in);
+    for (int t = 0; t < in.num_operands; ++t) elements += detail::set_size(in.operands[detail::ix(t)], in);
+    const double fused = loop_cost(detail::set_size(all, in), in.num_operands, elements, in.element_size);
+    if (fused <= plan.cost) {
+      Plan one;
+      one.naive_flops = one.optimized_flops = plan.naive_flops;
+      one.largest_intermediate = 0;
+      one.cost = fused;
+      PlanStep& step = one.steps[0];
+      one.num_steps = 1;
+      step.lhs = 0;
+      step.lhs_labels = all;
+      step.result_labels = in.output;
+      step.kind = StepKind::fused;
+      step.flops = plan.naive_flops;
+      step.result_size = detail::set_size(in.output, in);
+      step.cost = fused;
+      return one;
+    }
   }
   return plan;
 }

@@ -11,7 +11,9 @@
 namespace ein::detail {
 
 inline bool same_plan_input(const PlanInput& a, const PlanInput& b) {
-  if (a.num_operands != b.num_operands || !(a.output == b.output)) return false;
+  if (a.num_operands != b.num_operands || !(a.output == b.output) || a.element_size != b.element_size ||
+      a.loop_lowering != b.loop_lowering)
+    return false;
   for (int k = 0; k < a.num_operands; ++k)
     if (!(a.operands[ix(k)] == b.operands[ix(k)])) return false;
   return a.extent == b.extent;

@@ -21,7 +21,7 @@ namespace ein::cuda::detail {
 
 using ein::detail::Strided;
 
-/// The LoopKernel of out = alpha * contract(a [, b]) + beta * out (loops.hpp).
+/// The LoopKernel of out = alpha * contract(a [, b]) + beta * out (lower/loop_nest.hpp).
 template <class T>
 LoopKernel make_loop_kernel(const Strided<const T>& a, const Strided<const T>* b, const Strided<T>& out) {
   LoopKernel k;

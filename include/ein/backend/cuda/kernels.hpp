@@ -1,6 +1,6 @@
 // The bodies of ein's CUDA kernels as per-element functions, callable from the
 // device (src/cuda/loop.cu) and from the host (the emulated-device test), and
-// LoopKernel, the POD descriptor of one direct-loop step (loops.hpp semantics):
+// LoopKernel, the POD descriptor of one direct-loop step (lower/loop_nest.hpp semantics):
 //   out[o] = alpha * sum_s a[o, s] * b[o, s] + beta * out[o]
 // Two kernels run it (choose_loop_kernel):
 //   1. per_element: one thread per output element, serial sum over s;

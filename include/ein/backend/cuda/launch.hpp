@@ -14,7 +14,7 @@ void launch_fill(float* p, index_t n, float value, cudaStream_t stream);
 void launch_fill(double* p, index_t n, double value, cudaStream_t stream);
 
 /// out = alpha * contract(a [, b]) + beta * out as LoopKernel describes it
-/// (loops.hpp semantics); b may be null. Picks the per-element or the
+/// (lower/loop_nest.hpp semantics); b may be null. Picks the per-element or the
 /// block-reduction kernel (choose_loop_kernel).
 void launch_loop(const LoopKernel& k, const float* a, const float* b, float* out, float alpha, float beta,
                  cudaStream_t stream);

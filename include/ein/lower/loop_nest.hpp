@@ -1,0 +1,215 @@
+// The loop lowering: out = alpha * contract(in_1, ..., in_n) + beta * out for any
+// number of inputs and any strides, in one pass over a folded LoopSpace, with no
+// temporaries. It serves every step that is not a GEMM: copies, permutations,
+// diagonals, reductions, dots, Hadamard and broadcast products of N operands.
+//
+// The nest (order_nest):
+//   - the innermost axis u is the one whose elements lie closest in memory across
+//     the operands (unit or zero strides; the output weighs double when written);
+//     a row kernel (row_kernels.hpp) walks it;
+//   - when an operand is strided along u but unit-stride along another axis v (a
+//     permutation, "ijk->kji"), u and v are walked in square tiles that stay in
+//     L1, so both the reads and the writes use whole cache lines;
+//   - the other axes run outside, largest strides outermost.
+// Each output element is first written with beta and then accumulated into; the
+// first visit is the one where every summed axis is at 0. Large nests split their
+// outermost kept axis across OpenMP threads (distinct outputs per thread).
+// Layer: lower.
+#pragma once
+
+#include <algorithm>
+#include <array>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "ein/lower/loop_space.hpp"
+#include "ein/lower/row_kernels.hpp"
+
+namespace ein::detail {
+
+/// Elements visited from which a loop nest splits across the OpenMP threads (as
+/// the hand-written `omp parallel for` it competes with does).
+inline constexpr double parallel_loop_elements = 1 << 20;
+
+/// Side of a tile when u and v are tiled (a permutation): 32 x 32 elements keep
+/// the strided operand's 32 rows in L1 while the tile is walked.
+inline constexpr index_t loop_tile = 32;
+
+/// A folded space in loop order: axes[rank - 1] is u (the row), axes[rank - 2]
+/// is v; tile_u and tile_v are their tile sides (the full extent when untiled).
+struct LoopNest {
+  LoopSpace space;
+  index_t tile_u = 1, tile_v = 1;
+};
+
+/// What walking axis `a` as the row costs per element: 0 for an operand that stays
+/// (stride 0), 1 for one that walks unit-stride, 4 for one that jumps (the output
+/// doubled when it is written), plus the loop overhead of a short row.
+inline double row_cost(const LoopSpace& s, const LoopAxis& a) {
+  const auto cost = [](index_t stride) { return stride == 0 ? 0.0 : (stride == 1 || stride == -1) ? 1.0 : 4.0; };
+  double c = 2 * cost(a.stride[0]);
+  for (int k = 1; k < s.operands; ++k) c += cost(a.stride[ix(k)]);
+  return c + 8.0 / double(a.extent);
+}
+
+/// Orders a folded space into a nest (see the header comment).
+inline LoopNest order_nest(const LoopSpace& folded) {
+  LoopNest nest;
+  nest.space = folded;
+  LoopSpace& s = nest.space;
+  if (s.rank == 0) return nest;
+  int u = s.rank - 1;
+  for (int a = s.rank - 1; a-- > 0;)
+    if (row_cost(s, s.axes[ix(a)]) < row_cost(s, s.axes[ix(u)])) u = a;
+  std::rotate(s.axes.begin() + u, s.axes.begin() + u + 1, s.axes.begin() + s.rank);
+  const LoopAxis& row = s.axes[ix(s.rank - 1)];
+  nest.tile_u = row.extent;
+  if (s.rank == 1) return nest;
+  // A tile partner: an axis along which an operand that jumps along u walks unit-stride.
+  int v = -1;
+  if (row.extent >= loop_tile)
+    for (int k = 0; k < s.operands && v < 0; ++k) {
+      const index_t su = row.stride[ix(k)];
+      if (su == 0 || su == 1 || su == -1) continue;
+      for (int a = s.rank - 1; a-- > 0;) {
+        const index_t sv = s.axes[ix(a)].stride[ix(k)];
+        if ((sv == 1 || sv == -1) && s.axes[ix(a)].extent >= loop_tile) {
+          v = a;
+          break;
+        }
+      }
+    }
+  if (v >= 0) {
+    std::rotate(s.axes.begin() + v, s.axes.begin() + v + 1, s.axes.begin() + s.rank - 1);
+    nest.tile_u = nest.tile_v = loop_tile;
+  } else {
+    nest.tile_v = s.axes[ix(s.rank - 2)].extent;
+  }
+  return nest;
+}
+
+/// Runs a nest on one thread. base[k] is operand k's pointer (base[0] the output's).
+template <class T>
+void run_nest(const LoopNest& nest, T* out, const T* const* in, T alpha, T beta) {
+  const LoopSpace& s = nest.space;
+  const int n_in = s.operands - 1;
+  if (s.rank == 0) {
+    std::array<index_t, max_loop_operands> zero{};
+    const T value = dot_n(in, zero.data() + 1, n_in, 1);
+    out[0] = beta == T(0) ? alpha * value : alpha * value + beta * out[0];
+    return;
+  }
+  const LoopAxis& u = s.axes[ix(s.rank - 1)];
+  const bool has_v = s.rank >= 2;
+  const LoopAxis& v = s.axes[ix(has_v ? s.rank - 2 : s.rank - 1)];
+  const index_t ev = has_v ? v.extent : 1;
+  const bool u_summed = u.stride[0] == 0, v_summed = has_v && v.stride[0] == 0;
+  const int n_outer = s.rank - (has_v ? 2 : 1);
+
+  std::array<index_t, max_loop_operands> su;
+  for (int k = 0; k < s.operands; ++k) su[ix(k)] = u.stride[ix(k)];
+  std::array<index_t, max_loop_operands> off{};  // every operand's offset at the outer position
+  std::array<const T*, max_loop_operands> p;
+  // The tile (or whole plane) of u and v at the current outer position; `first`:
+  // every outer summed axis is at 0, so beta applies.
+  const auto plane = [&](bool first) {
+    for (index_t u0 = 0; u0 < u.extent; u0 += nest.tile_u) {
+      const index_t len = std::min(nest.tile_u, u.extent - u0);
+      for (index_t v0 = 0; v0 < ev; v0 += nest.tile_v) {
+        const index_t v1 = std::min(ev, v0 + nest.tile_v);
+        for (index_t j = v0; j < v1; ++j) {
+          const T b = first && !(v_summed && j > 0) ? beta : T(1);
+          for (int k = 1; k < s.operands; ++k)
+            p[ix(k)] = in[k - 1] + off[ix(k)] + (has_v ? j * v.stride[ix(k)] : 0) + u0 * su[ix(k)];
+          T* o = out + off[0] + (has_v ? j * v.stride[0] : 0) + u0 * su[0];
+          if (u_summed) {
+            const T value = dot_n(p.data() + 1, su.data() + 1, n_in, len);
+            // (a tiled summed row is visited once per tile: later tiles accumulate)
+            const T bt = u0 > 0 ? T(1) : b;
+            *o = bt == T(0) ? alpha * value : alpha * value + bt * *o;
+          } else {
+            product_row_n(o, su[0], p.data() + 1, su.data() + 1, n_in, len, alpha, b);
+          }
+        }
+      }
+    }
+  };
+  if (n_outer == 0) return plane(true);
+  std::array<index_t, max_labels> at{};
+  int nonzero_summed = 0;  // outer summed axes away from 0
+  while (true) {
+    plane(nonzero_summed == 0);
+    int d = n_outer;
+    while (true) {
+      if (--d < 0) return;
+      const LoopAxis& a = s.axes[ix(d)];
+      for (int k = 0; k < s.operands; ++k) off[ix(k)] += a.stride[ix(k)];
+      if (++at[ix(d)] < a.extent) {
+        if (at[ix(d)] == 1 && a.stride[0] == 0) ++nonzero_summed;
+        break;
+      }
+      for (int k = 0; k < s.operands; ++k) off[ix(k)] -= a.stride[ix(k)] * a.extent;
+      if (a.stride[0] == 0) --nonzero_summed;
+      at[ix(d)] = 0;
+    }
+  }
+}
+
+/// out = alpha * contract(ins[0], ..., ins[n - 1]) + beta * out by loops.
+/// Operands carry one axis per label; `out` carries exactly the kept labels (every
+/// other label is summed) and no two of its elements overlap.
+template <class T>
+void loop_nest(const Strided<const T>* ins, int n, const Strided<T>& out, T alpha, T beta) {
+  LoopSpace s = loop_space(ins, n, out);
+  std::array<const T*, max_operands> in{};
+  for (int k = 0; k < n; ++k) in[ix(k)] = ins[k].data;
+  bool empty_sum = false;
+  for (int a = 0; a < s.rank; ++a)
+    if (s.axes[ix(a)].extent == 0) {
+      if (!s.summed(a)) return;  // no output element
+      empty_sum = true;
+    }
+  if (empty_sum) {  // a sum of nothing: out = beta * out, over the kept axes alone
+    int r = 0;
+    for (int a = 0; a < s.rank; ++a)
+      if (!s.summed(a)) s.axes[ix(r++)] = s.axes[ix(a)];
+    s.rank = r;
+    s.operands = 1;
+    alpha = T(0);
+  }
+  fold(s);
+  const LoopNest nest = order_nest(s);
+#ifdef _OPENMP
+  // The first kept axis in loop order splits across threads.
+  int split = -1;
+  for (int a = 0; a < nest.space.rank && split < 0; ++a)
+    if (!nest.space.summed(a) && nest.space.axes[ix(a)].extent > 1) split = a;
+  if (split >= 0 && nest.space.volume() * double(nest.space.operands) >= parallel_loop_elements &&
+      omp_get_max_threads() > 1 && !omp_in_parallel()) {
+    const index_t extent = nest.space.axes[ix(split)].extent;
+#pragma omp parallel
+    {
+      const index_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+      // Tiled axes split on tile boundaries, so no tile straddles two threads.
+      const index_t grain = split >= nest.space.rank - 2 ? loop_tile : 1;
+      const index_t chunks = (extent + grain - 1) / grain;
+      const index_t begin = std::min(extent, chunks * t / threads * grain);
+      const index_t end = std::min(extent, chunks * (t + 1) / threads * grain);
+      if (begin < end) {
+        LoopNest part = nest;
+        LoopAxis& axis = part.space.axes[ix(split)];
+        axis.extent = end - begin;
+        std::array<const T*, max_operands> shifted{};
+        for (int k = 0; k < n; ++k) shifted[ix(k)] = in[ix(k)] + begin * axis.stride[ix(k + 1)];
+        run_nest<T>(part, out.data + begin * axis.stride[0], shifted.data(), alpha, beta);
+      }
+    }
+    return;
+  }
+#endif
+  run_nest<T>(nest, out.data, in.data(), alpha, beta);
+}
+
+}  // namespace ein::detail

@@ -1,0 +1,113 @@
+// LoopSpace: the iteration space of a step lowered to loops, one axis per label,
+// each with its extent and the stride of every operand along it: slot 0 is the
+// output, slots 1.. the inputs. A stride is 0 where an input broadcasts along the
+// axis, and for the output where the axis is summed. Every loop-lowered step,
+// whatever its operand count (a copy, a permutation, a reduction, a Hadamard or
+// broadcast product of N operands, a dot), is this one description.
+//
+// fold() merges axes across all operands at once (the idea of tblis's `fold` and
+// CuTe's `coalesce`): two axes merge when, for every operand, the outer one's
+// stride is the inner one's stride times the inner extent. Layer: lower.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+
+#include "ein/plan/label_set.hpp"
+#include "ein/tensor/strided.hpp"
+
+namespace ein::detail {
+
+/// The output and at most max_operands inputs.
+inline constexpr int max_loop_operands = max_operands + 1;
+
+// No default member initialisers: a LoopSpace holds max_labels of these and a
+// step fills only the few it uses (zeroing ~10 KB would cost more than a small copy).
+struct LoopAxis {
+  index_t extent;
+  std::array<index_t, max_loop_operands> stride;  // [0] the output's, [1 + k] input k's
+};
+
+struct LoopSpace {
+  int operands;  // the output and the inputs
+  int rank;
+  std::array<LoopAxis, max_labels> axes;  // outermost first
+
+  [[nodiscard]] bool summed(int axis) const { return axes[ix(axis)].stride[0] == 0; }
+  /// Elements the nest visits (as a double: only compared against thresholds).
+  [[nodiscard]] double volume() const {
+    double v = 1;
+    for (int a = 0; a < rank; ++a) v *= double(axes[ix(a)].extent);
+    return v;
+  }
+};
+
+/// The space of out = contract(ins[0], ..., ins[n - 1]): every label of the output
+/// and of the inputs, the output's first. Operands carry one axis per label
+/// (normalize() in expr/execute.hpp); `out` carries exactly the kept labels.
+template <class T>
+LoopSpace loop_space(const Strided<const T>* ins, int n, const Strided<T>& out) {
+  LoopSpace s;
+  s.operands = n + 1;
+  s.rank = 0;
+  LabelSet seen;
+  const auto add = [&](int label, index_t extent) {
+    if (seen.has(label)) return;
+    seen.add(label);
+    LoopAxis& a = s.axes[ix(s.rank++)];
+    a.extent = extent;
+    a.stride[0] = out.stride_of(label);
+    for (int k = 0; k < n; ++k) a.stride[ix(k + 1)] = ins[k].stride_of(label);
+  };
+  for (int d = 0; d < out.rank; ++d) add(out.labels[ix(d)], out.extents[ix(d)]);
+  for (int k = 0; k < n; ++k)
+    for (int d = 0; d < ins[k].rank; ++d) add(ins[k].labels[ix(d)], ins[k].extents[ix(d)]);
+  return s;
+}
+
+/// How far apart an axis's elements lie, summed over the operands (the output
+/// counted twice: read and written). Axes are walked from the largest down.
+inline index_t stride_weight(const LoopSpace& s, const LoopAxis& a) {
+  index_t w = 2 * std::abs(a.stride[0]);
+  for (int k = 1; k < s.operands; ++k) w += std::abs(a.stride[ix(k)]);
+  return w;
+}
+
+/// Sorts s's axes by decreasing stride_weight, drops size-1 axes and merges
+/// neighbours. Requires no axis of extent 0 (an empty space is the caller's).
+/// Postcondition: every operand visits the same offsets as before, in the order of
+/// the sorted axes; no axis has extent 1; no two neighbours could merge further.
+inline void fold(LoopSpace& s) {
+  int r = 0;
+  for (int a = 0; a < s.rank; ++a)
+    if (s.axes[ix(a)].extent != 1) s.axes[ix(r++)] = s.axes[ix(a)];
+  s.rank = r;
+  // Insertion sort, stable (ties keep the output's order): ranks are short.
+  for (int i = 1; i < s.rank; ++i) {
+    const LoopAxis moving = s.axes[ix(i)];
+    const index_t w = stride_weight(s, moving);
+    int j = i;
+    for (; j > 0 && stride_weight(s, s.axes[ix(j - 1)]) < w; --j) s.axes[ix(j)] = s.axes[ix(j - 1)];
+    s.axes[ix(j)] = moving;
+  }
+  r = 0;
+  for (int a = 0; a < s.rank; ++a) {
+    const LoopAxis& inner = s.axes[ix(a)];
+    if (r > 0) {
+      LoopAxis& outer = s.axes[ix(r - 1)];
+      bool merges = true;
+      for (int k = 0; k < s.operands && merges; ++k)
+        merges = outer.stride[ix(k)] == inner.stride[ix(k)] * inner.extent;
+      if (merges) {  // (the step's volume was checked to fit index_t: this product does)
+        outer.extent *= inner.extent;
+        for (int k = 0; k < s.operands; ++k) outer.stride[ix(k)] = inner.stride[ix(k)];
+        continue;
+      }
+    }
+    s.axes[ix(r++)] = inner;
+  }
+  s.rank = r;
+}
+
+}  // namespace ein::detail

@@ -1,0 +1,166 @@
+// The row kernels of the loop lowering: one loop over the innermost axis of a
+// loop nest, for every operand count. Each reads its operands once and writes
+// (or accumulates into) its output row once, in forms the compiler vectorises
+// at unit and zero strides:
+//   copy_row / product_row / product_row_n   out[i] = alpha * prod_k a_k[i] + beta * out[i]
+//   strided_sum / strided_dot / dot_n        sum_i prod_k a_k[i]
+// Layer: lower.
+#pragma once
+
+#include <algorithm>
+#include <type_traits>
+
+#include "ein/spec/limits.hpp"
+#include "ein/tensor/shape.hpp"
+
+namespace ein::detail {
+
+/// Sum of a[i * sa] for i < n. Reassociated into independent partial sums, as
+/// BLAS's dot is: one chain of adds waits on the add latency per element; several
+/// chains overlap, and at unit stride they vectorise.
+template <class T>
+T strided_sum(const T* a, index_t sa, index_t n) {
+  index_t i = 0;
+  T total = T(0);
+  if (sa == 1) {
+    constexpr int lanes = 128 / sizeof(T);  // two cache lines: a few vector registers of partial sums
+    T acc[ix(lanes)] = {};
+    for (; i + lanes <= n; i += lanes)
+      for (int j = 0; j < lanes; ++j) acc[j] += a[i + j];
+    for (int j = 0; j < lanes; ++j) total += acc[j];
+  } else {
+    T acc[4] = {};
+    for (; i + 4 <= n; i += 4)
+      for (int j = 0; j < 4; ++j) acc[j] += a[(i + j) * sa];
+    total = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  }
+  for (; i < n; ++i) total += a[i * sa];
+  return total;
+}
+
+/// Sum of a[i * sa] * b[i * sb] for i < n, reassociated like strided_sum.
+template <class T>
+T strided_dot(const T* a, index_t sa, const T* b, index_t sb, index_t n) {
+  index_t i = 0;
+  T total = T(0);
+  if (sa == 1 && sb == 1) {
+    constexpr int lanes = 128 / sizeof(T);
+    T acc[ix(lanes)] = {};
+    for (; i + lanes <= n; i += lanes)
+      for (int j = 0; j < lanes; ++j) acc[j] += a[i + j] * b[i + j];
+    for (int j = 0; j < lanes; ++j) total += acc[j];
+  } else {
+    T acc[4] = {};
+    for (; i + 4 <= n; i += 4)
+      for (int j = 0; j < 4; ++j) acc[j] += a[(i + j) * sa] * b[(i + j) * sb];
+    total = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  }
+  for (; i < n; ++i) total += a[i * sa] * b[i * sb];
+  return total;
+}
+
+/// o[i * so] = alpha * a[i * sa] + beta * o[i * so] for i < n (copies, diagonals,
+/// permutations, scaling), with the common cases as plain loops the compiler vectorises.
+template <class T>
+void copy_row(T* o, index_t so, const T* a, index_t sa, index_t n, T alpha, T beta) {
+  if (beta == T(0)) {
+    if (so == 1 && sa == 1) {
+      if (alpha == T(1))
+        for (index_t i = 0; i < n; ++i) o[i] = a[i];
+      else
+        for (index_t i = 0; i < n; ++i) o[i] = alpha * a[i];
+    } else if (alpha == T(1)) {
+      for (index_t i = 0; i < n; ++i) o[i * so] = a[i * sa];
+    } else {
+      for (index_t i = 0; i < n; ++i) o[i * so] = alpha * a[i * sa];
+    }
+    return;
+  }
+  for (index_t i = 0; i < n; ++i) o[i * so] = alpha * a[i * sa] + beta * o[i * so];
+}
+
+/// o[i * so] = alpha * a[i * sa] * b[i * sb] + beta * o[i * so] for i < n (outer and
+/// Hadamard products); a fresh contiguous row where each operand walks (stride 1)
+/// or stays (stride 0) is the common case, and vectorises.
+template <class T>
+void product_row(T* o, index_t so, const T* a, index_t sa, const T* b, index_t sb, index_t n, T alpha, T beta) {
+  if (beta == T(0) && so == 1) {
+    const auto run = [&](auto a_unit, auto b_unit) {
+      for (index_t i = 0; i < n; ++i)
+        o[i] = alpha * a[decltype(a_unit)::value ? i : 0] * b[decltype(b_unit)::value ? i : 0];
+    };
+    using yes = std::true_type;
+    using no = std::false_type;
+    if (sa == 0 && sb == 1) return run(no{}, yes{});
+    if (sa == 1 && sb == 0) return run(yes{}, no{});
+    if (sa == 1 && sb == 1) return run(yes{}, yes{});
+  }
+  if (beta == T(0))
+    for (index_t i = 0; i < n; ++i) o[i * so] = alpha * a[i * sa] * b[i * sb];
+  else
+    for (index_t i = 0; i < n; ++i) o[i * so] = alpha * a[i * sa] * b[i * sb] + beta * o[i * so];
+}
+
+/// Elements of the stack buffer in which product_row_n and dot_n multiply their
+/// operands together: 2 KiB in float, L1-resident, long enough that the passes
+/// over it vectorise.
+inline constexpr index_t row_chunk = 512;
+
+/// buf[i] = a[i * sa] (sa 0: one value; 1: a vector copy).
+template <class T>
+void load_row(T* buf, const T* a, index_t sa, index_t n) {
+  if (sa == 1) std::copy_n(a, n, buf);
+  else if (sa == 0) std::fill_n(buf, n, a[0]);
+  else
+    for (index_t i = 0; i < n; ++i) buf[i] = a[i * sa];
+}
+
+/// buf[i] *= a[i * sa].
+template <class T>
+void multiply_row(T* buf, const T* a, index_t sa, index_t n) {
+  if (sa == 1)
+    for (index_t i = 0; i < n; ++i) buf[i] *= a[i];
+  else if (sa == 0)
+    for (index_t i = 0; i < n; ++i) buf[i] *= a[0];
+  else
+    for (index_t i = 0; i < n; ++i) buf[i] *= a[i * sa];
+}
+
+/// The product of `count` operands (pointers a, strides s) along a row of n, in
+/// chunks of row_chunk: calls chunk(offset, buf, length) with buf holding the products.
+template <class T, class Chunk>
+void row_products(const T* const* a, const index_t* s, int count, index_t n, Chunk&& chunk) {
+  T buf[row_chunk];
+  for (index_t c0 = 0; c0 < n; c0 += row_chunk) {
+    const index_t len = std::min(row_chunk, n - c0);
+    load_row(buf, a[0] + c0 * s[0], s[0], len);
+    for (int k = 1; k < count; ++k) multiply_row(buf, a[k] + c0 * s[k], s[k], len);
+    chunk(c0, static_cast<const T*>(buf), len);
+  }
+}
+
+/// o[i * so] = alpha * prod_k a_k[i * s_k] + beta * o[i * so] for any operand count
+/// (0: a scaling of the row by beta, the sum of nothing being 0).
+template <class T>
+void product_row_n(T* o, index_t so, const T* const* a, const index_t* s, int count, index_t n, T alpha, T beta) {
+  if (count == 0) {
+    for (index_t i = 0; i < n; ++i) o[i * so] = beta == T(0) ? T(0) : beta * o[i * so];
+    return;
+  }
+  if (count == 1) return copy_row(o, so, a[0], s[0], n, alpha, beta);
+  if (count == 2) return product_row(o, so, a[0], s[0], a[1], s[1], n, alpha, beta);
+  row_products(a, s, count, n, [&](index_t c0, const T* buf, index_t len) { copy_row(o + c0 * so, so, buf, 1, len, alpha, beta); });
+}
+
+/// sum_i prod_k a_k[i * s_k] for any operand count (0: 0).
+template <class T>
+T dot_n(const T* const* a, const index_t* s, int count, index_t n) {
+  if (count == 0) return T(0);
+  if (count == 1) return strided_sum(a[0], s[0], n);
+  if (count == 2) return strided_dot(a[0], s[0], a[1], s[1], n);
+  T total = T(0);
+  row_products(a, s, count, n, [&](index_t, const T* buf, index_t len) { total += strided_sum(buf, 1, len); });
+  return total;
+}
+
+}  // namespace ein::detail
