@@ -21,6 +21,7 @@
 
 #include "ein/backend/label_order.hpp"
 #include "ein/backend/matrix.hpp"
+#include "ein/lower/cost.hpp"
 #include "ein/plan/classify.hpp"
 
 namespace ein::detail {
@@ -69,6 +70,51 @@ inline bool fits(const Collapsed& rows, const Collapsed& cols) {
   return rows.ok && cols.ok && storage_of(m) != Storage::unsupported;
 }
 
+inline double size_of(const LabelOrder& o, int begin, int end, const index_t* label_extent) {
+  double v = 1;
+  for (int i = begin; i < end; ++i) v *= double(label_extent[o.labels[ix(i)]]);
+  return v;
+}
+
+/// For x (A when `rows`, else B) whose free group `free` (M or N, ordered by x's
+/// strides) does not fold with K in x or in `out`: the shortest outer part of the
+/// group that, moved to the batch loop, leaves the rest folding in both, if a loop
+/// of those GEMMs costs less than copying x (and the output) to fit one GEMM.
+/// Moves the labels in `g` and returns true; false leaves `g` alone.
+template <class T, class U>
+bool split_group(const Strided<const T>& x, const Strided<U>& out, const LabelOrder& free, const LabelOrder& k,
+                 bool rows, LabelGroups& g, const index_t* label_extent) {
+  const Collapsed xk = collapse(x, k, label_extent);
+  const bool x_fits = rows ? fits(collapse(x, free, label_extent), xk) : fits(xk, collapse(x, free, label_extent));
+  if (x_fits && collapse(out, free, label_extent).ok) return false;
+  double batch = 1;
+  g.batch.for_each([&](int l) { batch *= double(label_extent[l]); });
+  double m = 1, n = 1;
+  (rows ? g.n : g.m).for_each([&](int l) { (rows ? n : m) *= double(label_extent[l]); });
+  const double depth = size_of(k, 0, k.count, label_extent), whole = size_of(free, 0, free.count, label_extent);
+  for (int p = 1; p < free.count; ++p) {
+    LabelOrder rest;
+    for (int i = p; i < free.count; ++i) rest.push(free.labels[ix(i)]);
+    const Collapsed xr = collapse(x, rest, label_extent);
+    if (!(rows ? fits(xr, xk) : fits(xk, xr)) || !collapse(out, rest, label_extent).ok) continue;
+    const double outer = size_of(free, 0, p, label_extent), inner = whole / outer;
+    const double x_size = batch * whole * depth, out_size = batch * m * n * whole;
+    const double io = x_size + out_size;
+    const double looped = rows ? gemm_cost(batch * outer, inner, n, depth, io, sizeof(T))
+                               : gemm_cost(batch * outer, m, inner, depth, io, sizeof(T));
+    const double copied = (rows ? gemm_cost(batch, whole, n, depth, io, sizeof(T))
+                                : gemm_cost(batch, m, whole, depth, io, sizeof(T))) +
+                          2 * (x_size + out_size) * double(sizeof(T)) / cost_model::bytes_per_ns;
+    if (looped >= copied) return false;
+    for (int i = 0; i < p; ++i) {
+      (rows ? g.m : g.n).remove(free.labels[ix(i)]);
+      g.batch.add(free.labels[ix(i)]);
+    }
+    return true;
+  }
+  return false;
+}
+
 template <class T, class Backend>
 void gemm_step(Strided<const T> a, Strided<const T> b, const LabelGroups& g, const Strided<T>& out, T alpha, T beta,
                const index_t* label_extent, Backend& be) {
@@ -101,6 +147,17 @@ void gemm_step(Strided<const T> a, Strided<const T> b, const LabelGroups& g, con
     const LabelOrder nc = order_by_stride(out, g.n);
     if (b_copied || collapse(b, nc, label_extent).ok) n = nc;
     else temp_out = true;
+  }
+
+  // 3c'. An M (N) group that does not fold in A (B) or in the output may leave its
+  // outer labels to the batch loop (the other operand does not carry them: stride
+  // 0), when the cost model prefers a loop of smaller GEMMs to copying: a 1x1
+  // convolution "nchw,kc->nkhw" runs a GEMM per image, with no copy.
+  if (temp_out || a_copied || b_copied) {
+    LabelGroups split = g;
+    split.summed_a = split.summed_b = {};
+    if (split_group(a, out, m, k, true, split, label_extent) || split_group(b, out, n, k, false, split, label_extent))
+      return gemm_step<T>(a, b, split, out, alpha, beta, label_extent, be);
   }
 
   // 3c. operands that still do not fit are copied.

@@ -60,40 +60,46 @@ T strided_dot(const T* a, index_t sa, const T* b, index_t sb, index_t n) {
 }
 
 /// o[i * so] = alpha * a[i * sa] + beta * o[i * so] for i < n (copies, diagonals,
-/// permutations, scaling), with the common cases as plain loops the compiler vectorises.
+/// permutations, scaling, accumulation), with a unit-stride row and a unit- or
+/// zero-stride operand as plain loops the compiler vectorises.
 template <class T>
 void copy_row(T* o, index_t so, const T* a, index_t sa, index_t n, T alpha, T beta) {
-  if (beta == T(0)) {
-    if (so == 1 && sa == 1) {
-      if (alpha == T(1))
-        for (index_t i = 0; i < n; ++i) o[i] = a[i];
+  if (so == 1 && (sa == 1 || sa == 0)) {
+    const auto run = [&](auto a_unit) {
+      constexpr bool au = decltype(a_unit)::value;
+      if (beta != T(0))
+        for (index_t i = 0; i < n; ++i) o[i] = alpha * a[au ? i : 0] + beta * o[i];
+      else if (alpha == T(1))
+        for (index_t i = 0; i < n; ++i) o[i] = a[au ? i : 0];
       else
-        for (index_t i = 0; i < n; ++i) o[i] = alpha * a[i];
-    } else if (alpha == T(1)) {
-      for (index_t i = 0; i < n; ++i) o[i * so] = a[i * sa];
-    } else {
-      for (index_t i = 0; i < n; ++i) o[i * so] = alpha * a[i * sa];
-    }
-    return;
+        for (index_t i = 0; i < n; ++i) o[i] = alpha * a[au ? i : 0];
+    };
+    return sa == 1 ? run(std::true_type{}) : run(std::false_type{});
   }
-  for (index_t i = 0; i < n; ++i) o[i * so] = alpha * a[i * sa] + beta * o[i * so];
+  if (beta == T(0))
+    for (index_t i = 0; i < n; ++i) o[i * so] = alpha * a[i * sa];
+  else
+    for (index_t i = 0; i < n; ++i) o[i * so] = alpha * a[i * sa] + beta * o[i * so];
 }
 
 /// o[i * so] = alpha * a[i * sa] * b[i * sb] + beta * o[i * so] for i < n (outer and
-/// Hadamard products); a fresh contiguous row where each operand walks (stride 1)
-/// or stays (stride 0) is the common case, and vectorises.
+/// Hadamard products, accumulated products); a unit-stride row where each operand
+/// walks (stride 1) or stays (stride 0) is the common case, and vectorises.
 template <class T>
 void product_row(T* o, index_t so, const T* a, index_t sa, const T* b, index_t sb, index_t n, T alpha, T beta) {
-  if (beta == T(0) && so == 1) {
+  if (so == 1 && (sa == 1 || sa == 0) && (sb == 1 || sb == 0) && sa + sb > 0) {
     const auto run = [&](auto a_unit, auto b_unit) {
-      for (index_t i = 0; i < n; ++i)
-        o[i] = alpha * a[decltype(a_unit)::value ? i : 0] * b[decltype(b_unit)::value ? i : 0];
+      constexpr bool au = decltype(a_unit)::value, bu = decltype(b_unit)::value;
+      if (beta == T(0))
+        for (index_t i = 0; i < n; ++i) o[i] = alpha * a[au ? i : 0] * b[bu ? i : 0];
+      else
+        for (index_t i = 0; i < n; ++i) o[i] = alpha * a[au ? i : 0] * b[bu ? i : 0] + beta * o[i];
     };
     using yes = std::true_type;
     using no = std::false_type;
-    if (sa == 0 && sb == 1) return run(no{}, yes{});
-    if (sa == 1 && sb == 0) return run(yes{}, no{});
-    if (sa == 1 && sb == 1) return run(yes{}, yes{});
+    if (sa == 0) return run(no{}, yes{});
+    if (sb == 0) return run(yes{}, no{});
+    return run(yes{}, yes{});
   }
   if (beta == T(0))
     for (index_t i = 0; i < n; ++i) o[i * so] = alpha * a[i * sa] * b[i * sb];
