@@ -78,4 +78,14 @@ constexpr Lowering choose_pair_lowering(const LabelGroups& g, const StepSizes& s
   return gemm.cost < loop.cost ? gemm : loop;
 }
 
+/// Whether `batch` GEMMs of M x N x K (no other labels) beat the loop lowering: the
+/// compile-time fast path (backend/fast_pair.hpp) asks, and leaves a dot, a GEMV
+/// or a batch of tiny products to the loops.
+constexpr bool prefer_gemm(double batch, double m, double n, double k, double element_size) {
+  LabelGroups g;
+  g.k.add(0);
+  if (batch > 1) g.batch.add(1);
+  return choose_pair_lowering(g, StepSizes{batch, m, n, k, 1, 1}, element_size).kind != StepKind::loop;
+}
+
 }  // namespace ein

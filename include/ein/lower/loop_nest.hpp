@@ -33,15 +33,25 @@ namespace ein::detail {
 /// the hand-written `omp parallel for` it competes with does).
 inline constexpr double parallel_loop_elements = 1 << 20;
 
-/// Side of a tile when u and v are tiled (a permutation): 32 x 32 elements keep
-/// the strided operand's 32 rows in L1 while the tile is walked.
+/// A tile when u and v are tiled (a permutation): loop_tile elements along u (the
+/// rows the strided operand jumps between) by loop_tile_bytes along v (a run the
+/// strided operand reads contiguously). 32 x 32 floats: the tile's lines stay in L1
+/// while it is walked (128^3 "ijk->kji": 512 and 2048 bytes were no faster).
 inline constexpr index_t loop_tile = 32;
+inline constexpr index_t loop_tile_bytes = 128;
+
+/// Side of the square a permutation's tile moves through at once: a transpose_block
+/// x transpose_block block is read along its rows (the input's unit stride) into a
+/// local array and written along its columns (the output's), so every cache line
+/// touched is used whole while it is in L1.
+inline constexpr index_t transpose_block = 8;
 
 /// A folded space in loop order: axes[rank - 1] is u (the row), axes[rank - 2]
 /// is v; tile_u and tile_v are their tile sides (the full extent when untiled).
 struct LoopNest {
   LoopSpace space;
   index_t tile_u = 1, tile_v = 1;
+  bool tiled = false;  // tile_u and tile_v are multiples of transpose_block
 };
 
 /// What walking axis `a` as the row costs per element: 0 for an operand that stays
@@ -55,7 +65,7 @@ inline double row_cost(const LoopSpace& s, const LoopAxis& a) {
 }
 
 /// Orders a folded space into a nest (see the header comment).
-inline LoopNest order_nest(const LoopSpace& folded) {
+inline LoopNest order_nest(const LoopSpace& folded, index_t element_size) {
   LoopNest nest;
   nest.space = folded;
   LoopSpace& s = nest.space;
@@ -83,11 +93,23 @@ inline LoopNest order_nest(const LoopSpace& folded) {
     }
   if (v >= 0) {
     std::rotate(s.axes.begin() + v, s.axes.begin() + v + 1, s.axes.begin() + s.rank - 1);
-    nest.tile_u = nest.tile_v = loop_tile;
+    nest.tile_u = loop_tile;
+    nest.tile_v = std::max(transpose_block, loop_tile_bytes / element_size / transpose_block * transpose_block);
+    nest.tiled = true;
   } else {
     nest.tile_v = s.axes[ix(s.rank - 2)].extent;
   }
   return nest;
+}
+
+/// o[v * ov + u] = alpha * a[u * au + v] + beta * o[v * ov + u] for u, v < transpose_block.
+template <class T>
+void transpose_tile(T* o, index_t ov, const T* a, index_t au, T alpha, T beta) {
+  constexpr index_t n = transpose_block;
+  T block[n][n];
+  for (index_t u = 0; u < n; ++u)
+    for (index_t v = 0; v < n; ++v) block[v][u] = a[u * au + v];
+  for (index_t v = 0; v < n; ++v) copy_row(o + v * ov, 1, block[v], 1, n, alpha, beta);
 }
 
 /// Runs a nest on one thread. base[k] is operand k's pointer (base[0] the output's).
@@ -114,11 +136,25 @@ void run_nest(const LoopNest& nest, T* out, const T* const* in, T alpha, T beta)
   std::array<const T*, max_loop_operands> p;
   // The tile (or whole plane) of u and v at the current outer position; `first`:
   // every outer summed axis is at 0, so beta applies.
+  // A permutation's tile (one input, unit-stride along v; the output unit-stride
+  // along u, both kept) moves in transpose_block squares.
+  const bool blocked = n_in == 1 && has_v && !u_summed && !v_summed && su[0] == 1 && v.stride[1] == 1 &&
+                       nest.tiled;
   const auto plane = [&](bool first) {
     for (index_t u0 = 0; u0 < u.extent; u0 += nest.tile_u) {
       const index_t len = std::min(nest.tile_u, u.extent - u0);
-      for (index_t v0 = 0; v0 < ev; v0 += nest.tile_v) {
+      for (index_t tile_v0 = 0; tile_v0 < ev; tile_v0 += nest.tile_v) {
+        index_t v0 = tile_v0;
         const index_t v1 = std::min(ev, v0 + nest.tile_v);
+        if (blocked && len == nest.tile_u) {
+          const index_t whole = v0 + (v1 - v0) / transpose_block * transpose_block;
+          for (index_t ub = u0; ub < u0 + len; ub += transpose_block)
+            for (index_t vb = v0; vb < whole; vb += transpose_block)
+              transpose_tile(out + off[0] + vb * v.stride[0] + ub, v.stride[0], in[0] + off[1] + ub * su[1] + vb, su[1],
+                             alpha, first ? beta : T(1));
+          v0 = whole;  // the rest of the tile's rows, if any, by rows
+          if (v0 == v1) continue;
+        }
         for (index_t j = v0; j < v1; ++j) {
           const T b = first && !(v_summed && j > 0) ? beta : T(1);
           for (int k = 1; k < s.operands; ++k)
@@ -180,7 +216,7 @@ void loop_nest(const Strided<const T>* ins, int n, const Strided<T>& out, T alph
     alpha = T(0);
   }
   fold(s);
-  const LoopNest nest = order_nest(s);
+  const LoopNest nest = order_nest(s, index_t(sizeof(T)));
 #ifdef _OPENMP
   // The first kept axis in loop order splits across threads.
   int split = -1;
@@ -193,7 +229,8 @@ void loop_nest(const Strided<const T>* ins, int n, const Strided<T>& out, T alph
     {
       const index_t threads = omp_get_num_threads(), t = omp_get_thread_num();
       // Tiled axes split on tile boundaries, so no tile straddles two threads.
-      const index_t grain = split >= nest.space.rank - 2 ? loop_tile : 1;
+      const int rank = nest.space.rank;
+      const index_t grain = split == rank - 1 ? nest.tile_u : split == rank - 2 ? nest.tile_v : 1;
       const index_t chunks = (extent + grain - 1) / grain;
       const index_t begin = std::min(extent, chunks * t / threads * grain);
       const index_t end = std::min(extent, chunks * (t + 1) / threads * grain);
