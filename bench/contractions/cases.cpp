@@ -23,15 +23,81 @@ Case gemm_case(std::string spec, std::string size, std::vector<Shape> in, Shape 
   return c;
 }
 
-Case memory_case(std::string spec, std::string size, std::vector<Shape> in, Shape out, double elements) {
+Case memory_case(std::string spec, std::string size, std::vector<Shape> in, Shape out, double elements,
+                 Kind kind = Kind::memory) {
   Case c;
   c.spec = std::move(spec);
   c.size = std::move(size);
   c.inputs = std::move(in);
   c.output = std::move(out);
-  c.kind = Kind::memory;
+  c.kind = kind;
   c.elements = elements;
   return c;
+}
+
+// A bytes-counted case of issue 10 whose every operand and output is read or written once:
+// elements = the sum of the operands' and the output's element counts.
+Case streamed_case(std::string spec, std::string size, std::vector<Shape> in, Shape out, Kind kind) {
+  double elements = double(element_count(out));
+  for (const Shape& s : in) elements += double(element_count(s));
+  return memory_case(std::move(spec), std::move(size), std::move(in), std::move(out), elements, kind);
+}
+
+Case flop_case(std::string spec, std::string size, std::vector<Shape> in, Shape out, Kind kind, double flops) {
+  Case c;
+  c.spec = std::move(spec);
+  c.size = std::move(size);
+  c.inputs = std::move(in);
+  c.output = std::move(out);
+  c.kind = kind;
+  c.flops = flops;
+  return c;
+}
+
+// Issue 10's non-GEMM classes. Sizes: each call moves a few MB to tens of MB in float (out of
+// L2, quick to time); unequal extents where a swapped axis would otherwise go unnoticed.
+void add_non_gemm_cases(std::vector<Case>& all) {
+  // Dots and inner products.
+  const index_t v = index_t(1) << 20, n = 1024;
+  all.push_back(streamed_case("i,i->", "n=1048576", {{v}, {v}}, {}, Kind::dot));
+  all.push_back(streamed_case("ij,ij->", "n=1024", {{n, n}, {n, n}}, {}, Kind::dot));
+  // Partial reductions of a product over the leading, middle and trailing axis; plain reductions.
+  const Shape r3{64, 128, 256};
+  const std::string r3_size = "i=64,j=128,k=256";
+  all.push_back(streamed_case("ijk,ijk->jk", r3_size, {r3, r3}, {128, 256}, Kind::reduction));
+  all.push_back(streamed_case("ijk,ijk->ik", r3_size, {r3, r3}, {64, 256}, Kind::reduction));
+  all.push_back(streamed_case("ijk,ijk->ij", r3_size, {r3, r3}, {64, 128}, Kind::reduction));
+  all.push_back(streamed_case("ij->i", "n=1024", {{n, n}}, {n}, Kind::reduction));
+  all.push_back(streamed_case("ij->j", "n=1024", {{n, n}}, {n}, Kind::reduction));
+  // N-ary Hadamard and broadcast products, and the outer product.
+  all.push_back(streamed_case("ij,ij->ij", "n=1024", {{n, n}, {n, n}}, {n, n}, Kind::elementwise));
+  all.push_back(streamed_case("ij,ij,ij->ij", "n=1024", {{n, n}, {n, n}, {n, n}}, {n, n}, Kind::elementwise));
+  all.push_back(streamed_case("ij,j->ij", "n=1024", {{n, n}, {n}}, {n, n}, Kind::elementwise));
+  all.push_back(streamed_case("bi,ij,bj->bij", "b=32,i=256,j=256", {{32, 256}, {256, 256}, {32, 256}}, {32, 256, 256},
+                              Kind::elementwise));
+  all.push_back(streamed_case("i,j->ij", "n=1024", {{n}, {n}}, {n, n}, Kind::outer));
+  // Permutations of rank 3 to 5 (1 to 2 M elements).
+  all.push_back(streamed_case("ijk->kji", "n=128", {{128, 128, 128}}, {128, 128, 128}, Kind::permutation));
+  all.push_back(streamed_case("ijk->ikj", "i=64,j=128,k=256", {r3}, {64, 256, 128}, Kind::permutation));
+  all.push_back(streamed_case("ijkl->ljki", "i=16,j=32,k=32,l=64", {{16, 32, 32, 64}}, {64, 32, 32, 16},
+                              Kind::permutation));
+  all.push_back(streamed_case("abcde->edcba", "a=8,b=16,c=16,d=16,e=32", {{8, 16, 16, 16, 32}},
+                              {32, 16, 16, 16, 8}, Kind::permutation));
+  // GEMV and batched GEMV (memory-bound: counted in bytes).
+  all.push_back(streamed_case("ij,j->i", "i=2048,j=1024", {{2048, 1024}, {1024}}, {2048}, Kind::gemv));
+  all.push_back(streamed_case("ji,j->i", "i=2048,j=1024", {{1024, 2048}, {1024}}, {2048}, Kind::gemv));
+  all.push_back(streamed_case("bij,bj->bi", "b=64,i=256,j=128", {{64, 256, 128}, {64, 128}}, {64, 256}, Kind::gemv));
+  // A 1x1 convolution "nchw,kc->nkhw": per image n, Y (k x hw) = W (k x c) X (c x hw); batch {n} does not fold.
+  all.push_back(flop_case("nchw,kc->nkhw", "n=32,c=64,h=28,w=28,k=64", {{32, 64, 28, 28}, {64, 64}}, {32, 64, 28, 28},
+                          Kind::batched, 2.0 * 32 * 64 * 64 * 28 * 28));
+  // Tensor networks. Tucker mode products, i=j=k=64, a=b=c=32, in the order contract k, then i,
+  // then j: 2*64^3*32 + 2*32*64*(64*32) + 2*32*32*64*32 FLOPs.
+  all.push_back(flop_case("ijk,ai,bj,ck->abc", "i=j=k=64,a=b=c=32", {{64, 64, 64}, {32, 64}, {32, 64}, {32, 64}},
+                          {32, 32, 32}, Kind::network,
+                          2.0 * 64 * 64 * 64 * 32 + 2.0 * 32 * 64 * 64 * 32 + 2.0 * 32 * 32 * 64 * 32));
+  // MTTKRP, i=j=k=128, r=32: contract k (2*i*j*k*r), then j against B (2*i*j*r).
+  all.push_back(flop_case("ijk,jr,kr->ir", "n=128,r=32", {{128, 128, 128}, {128, 32}, {128, 32}}, {128, 32},
+                          Kind::network, 2.0 * 128 * 128 * 128 * 32 + 2.0 * 128 * 128 * 32));
 }
 
 // The cheapest parenthesisation of a matrix chain of extents d[0] x d[1] x ... (classic DP), in FLOPs.
@@ -100,17 +166,38 @@ std::vector<Case> make_cases() {
   // Matrix chains: the order that minimises FLOPs differs between the two.
   all.push_back(chain_case(8, 512, 8, 512, 8));
   all.push_back(chain_case(512, 8, 512, 8, 8));
-  // Memory-bound: elements read + written per call.
+  // Memory-bound diagonals: elements read + written per call. ("i,j->ij" and "ij->i" are
+  // with issue 10's classes below, kinds outer and reduction.)
   const index_t n = 1024;
-  all.push_back(memory_case("i,j->ij", "n=1024", {{n}, {n}}, {n, n}, double(2 * n + n * n)));
   all.push_back(memory_case("ii->", "n=1024", {{n, n}}, {}, double(n + 1)));
   all.push_back(memory_case("ii->i", "n=1024", {{n, n}}, {n}, double(2 * n)));
   all.push_back(memory_case("bii->bi", "b=16,n=1024", {{16, n, n}}, {16, n}, double(2 * 16 * n)));
-  all.push_back(memory_case("ij->i", "n=1024", {{n, n}}, {n}, double(n * n + n)));
+  add_non_gemm_cases(all);
   return all;
 }
 
 }  // namespace
+
+const char* kind_name(Kind k) {
+  static const char* const names[] = {"gemm", "permuted",    "small",       "fused", "chain", "memory",  "dot",
+                                      "reduction", "elementwise", "outer", "permutation", "gemv", "batched", "network"};
+  return names[static_cast<int>(k)];
+}
+
+bool bytes_counted(Kind k) {
+  switch (k) {
+    case Kind::memory:
+    case Kind::dot:
+    case Kind::reduction:
+    case Kind::elementwise:
+    case Kind::outer:
+    case Kind::permutation:
+    case Kind::gemv:
+      return true;
+    default:
+      return false;
+  }
+}
 
 const std::vector<Case>& cases() {
   static const std::vector<Case> all = make_cases();

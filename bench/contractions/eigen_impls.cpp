@@ -7,8 +7,9 @@
 //                 fused "bi,ij,bj->b"           t = X W, then rowwise sum of t ⊙ Y
 //                 chain                         the cheapest order, temporaries allocated once
 //   2 naive       small                         i-p-j triple loop on pre-arranged A, B
-//   3 hand_loop   memory                        the obvious loop (omp simd reductions; omp for when large)
-//   4 eigen_strided memory                      Eigen assignment/reduction over a strided Map
+//   3 hand_loop   memory, "i,j->ij", "ij->i"    the obvious loop (omp simd reductions; omp for when large)
+//   4 eigen_strided memory, "i,j->ij", "ij->i"  Eigen assignment/reduction over a strided Map
+// Issue 10's classes have their own baseline, eigen_hand (eigen_hand_impls.cpp).
 #include <Eigen/Core>
 
 #include <omp.h>
@@ -118,7 +119,7 @@ constexpr index_t parallel_elements = index_t(1) << 16;  // below this an OpenMP
 
 template <class T>
 std::optional<Runner> hand_loop(const Case& c, Operands<T>& ops, int threads) {
-  if (c.kind != Kind::memory) return std::nullopt;
+  if (!bytes_counted(c.kind)) return std::nullopt;
   const T* x = ops.in[0].data();
   T* out = ops.out.data();
   if (c.spec == "i,j->ij") {
@@ -196,7 +197,7 @@ std::optional<Runner> hand_loop(const Case& c, Operands<T>& ops, int threads) {
 
 template <class T>
 std::optional<Runner> eigen_strided(const Case& c, Operands<T>& ops, int) {
-  if (c.kind != Kind::memory) return std::nullopt;
+  if (!bytes_counted(c.kind)) return std::nullopt;
   using Strided = Eigen::Map<const Vec<T>, Eigen::Unaligned, Eigen::InnerStride<>>;
   const T* x = ops.in[0].data();
   T* out = ops.out.data();

@@ -1,6 +1,7 @@
 // ein itself: each spec of the case table as a compile-time einsum over views of
 // the shared operands, assigned into an existing ein::Tensor of the right extents
-// (the in-place path; steady state should not allocate). Layer: bench.
+// (the in-place path; steady state should not allocate); and ein_runtime, the
+// run-time-spec API on the small GEMM cases. Layer: bench.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -59,7 +60,27 @@ using PathFn = std::string (*)(const Case&, Operands<float>&);
   X("ii->", 0, 2)                          \
   X("ii->i", 1, 2)                         \
   X("bii->bi", 2, 3)                       \
-  X("ij->i", 1, 2)
+  X("ij->i", 1, 2)                         \
+  X("i,i->", 0, 1, 1)                      \
+  X("ij,ij->", 0, 2, 2)                    \
+  X("ijk,ijk->jk", 2, 3, 3)                \
+  X("ijk,ijk->ik", 2, 3, 3)                \
+  X("ijk,ijk->ij", 2, 3, 3)                \
+  X("ij->j", 1, 2)                         \
+  X("ij,ij->ij", 2, 2, 2)                  \
+  X("ij,ij,ij->ij", 2, 2, 2, 2)            \
+  X("ij,j->ij", 2, 2, 1)                   \
+  X("bi,ij,bj->bij", 3, 2, 2, 2)           \
+  X("ijk->kji", 3, 3)                      \
+  X("ijk->ikj", 3, 3)                      \
+  X("ijkl->ljki", 4, 4)                    \
+  X("abcde->edcba", 5, 5)                  \
+  X("ij,j->i", 1, 2, 1)                    \
+  X("ji,j->i", 1, 2, 1)                    \
+  X("bij,bj->bi", 2, 3, 2)                 \
+  X("nchw,kc->nkhw", 4, 4, 2)              \
+  X("ijk,ai,bj,ck->abc", 3, 3, 2, 2, 2)    \
+  X("ijk,jr,kr->ir", 2, 3, 2, 2)
 
 // Each spec once, then its output rank, then each input's rank.
 template <class T>
@@ -90,6 +111,22 @@ Factory<T> factory() {
   };
 }
 
+// ein_runtime: the run-time-spec API, ein::einsum("ij,jk->ik", A, B), on the small GEMM cases
+// (issue 10: at most 0.1 µs per call over the compile-time API ein runs on the same case).
+template <class T>
+Factory<T> runtime_factory() {
+  return [](const Case& c, Operands<T>& ops, int) -> std::optional<Runner> {
+    if (c.kind != Kind::small || c.spec != "ij,jk->ik") return std::nullopt;
+    const ein::TensorView<const T, 2> a(ops.in[0].data(), extents_of<2>(c.inputs[0]));
+    const ein::TensorView<const T, 2> b(ops.in[1].data(), extents_of<2>(c.inputs[1]));
+    auto dest = std::make_shared<ein::Tensor<T, 2>>(extents_of<2>(c.output));
+    Runner r;
+    r.run = [dest, a, b] { *dest = ein::einsum("ij,jk->ik", a, b); };
+    r.finish = [dest, &ops] { std::copy_n(dest->data(), ops.out.size(), ops.out.data()); };
+    return r;
+  };
+}
+
 }  // namespace
 
 std::string ein_path_text(const Case& c) {
@@ -98,6 +135,9 @@ std::string ein_path_text(const Case& c) {
   return p ? p(c, ops) : "(no ein spec for this case)";
 }
 
-void add_ein_impls() { impls().push_back({"ein", factory<float>(), factory<double>()}); }
+void add_ein_impls() {
+  impls().push_back({"ein", factory<float>(), factory<double>()});
+  impls().push_back({"ein_runtime", runtime_factory<float>(), runtime_factory<double>()});
+}
 
 }  // namespace bench

@@ -6,17 +6,22 @@
 //   ein_bench_contractions [--threads=1,2] [--types=float,double] [--impls=a,b | --skip-impls=a,b]
 //                          [--cpu-time] [benchmark flags]
 //   ein_bench_contractions --verify    every implementation against a naive oracle; exit 1 on a mismatch
+//   ein_bench_contractions --verify=RE only the cases whose id (<spec>/<size>) matches the ECMAScript regex RE
 //   ein_bench_contractions --paths     ein's plan (einsum_path) for every case
 //   ein_bench_contractions --alloc-check  ein's heap allocations per call in steady state; exit 1 if any
 //   ein_bench_contractions --blas-core  the BLAS build and kernel set in use (one line)
 //   ein_bench_contractions --cases     the case table, tab-separated (bench/report.py reads it)
 //
-// Implementations: ein eigen_gemm naive hand_loop eigen_strided blas eigen_tensor torch, and
-// peak (the FMA peak, named peak/fma/<type>/threads:<n>). --impls/--skip-impls choose
-// what is registered at all; --benchmark_filter then selects by name.
+// Implementations: ein ein_runtime eigen_gemm naive hand_loop eigen_strided eigen_hand blas
+// eigen_tensor torch; peak (the FMA peak, named peak/fma/<type>/threads:<n>); and copy, the
+// bandwidth line: for every case counted in bytes, a STREAM-style copy (memcpy, one contiguous
+// block per thread) of as many bytes as the case reads and writes, named like an
+// implementation of that case (<spec>/<size>/<type>/copy/threads:<n>), so a --benchmark_filter
+// on the case times both in the same run. --impls/--skip-impls choose what is registered at
+// all; --benchmark_filter then selects by name.
 // Benchmark names: <spec>/<size>/<type>/<impl>/threads:<n>, e.g.
 //   --benchmark_filter='^ij,jk->ik/n=1024/float/(ein|blas)/'
-// Counters: FLOPS (or BYTES for memory-bound cases) per second of wall time (with
+// Counters: FLOPS (or BYTES for the kinds bytes_counted() names) per second of wall time (with
 // --cpu-time, 1-thread benchmarks use the thread's CPU time instead: on a machine
 // shared with other jobs it leaves out the time the benchmark was not running), and
 // allocs: operator new calls per call in steady state (after one warm-up call).
@@ -33,6 +38,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -116,15 +122,25 @@ void set_timing(benchmark::internal::Benchmark* b, int threads) {
 }
 
 // ---- the oracle: every label combination, accumulated in double ----
-std::vector<double> naive_einsum(const Case& c, const Operands<double>& ops) {
-  const Terms t = split_spec(c.spec);
+// One term of the oracle: its labels, extents and values (a case's operand, or a temporary).
+struct DenseTerm {
+  std::string labels;
+  Shape shape;
+  const double* values;
+};
+
+std::vector<double> naive_terms(const std::vector<DenseTerm>& in, const std::string& out_labels,
+                                const Shape& out_shape) {
+  Terms t;
+  for (const DenseTerm& d : in) t.inputs.push_back(d.labels);
+  t.output = out_labels;
   int extent[128] = {};
   std::string labels;
   for (std::size_t i = 0; i < t.inputs.size(); ++i)
     for (std::size_t d = 0; d < t.inputs[i].size(); ++d) {
       const char l = t.inputs[i][d];
       if (labels.find(l) == std::string::npos) labels += l;
-      extent[int(l)] = int(c.inputs[i][d]);
+      extent[int(l)] = int(in[i].shape[d]);
     }
   // Per operand and output: the stride each label contributes (a repeated label adds up).
   const auto strides_of = [&](const std::string& term, const Shape& shape) {
@@ -137,16 +153,16 @@ std::vector<double> naive_einsum(const Case& c, const Operands<double>& ops) {
     return per_label;
   };
   std::vector<std::vector<index_t>> in_strides;
-  for (std::size_t i = 0; i < t.inputs.size(); ++i) in_strides.push_back(strides_of(t.inputs[i], c.inputs[i]));
-  const std::vector<index_t> out_strides = strides_of(t.output, c.output);
-  std::vector<double> out(element_count(c.output), 0.0);
+  for (std::size_t i = 0; i < t.inputs.size(); ++i) in_strides.push_back(strides_of(t.inputs[i], in[i].shape));
+  const std::vector<index_t> out_strides = strides_of(t.output, out_shape);
+  std::vector<double> out(element_count(out_shape), 0.0);
   std::vector<index_t> at(labels.size(), 0);
   while (true) {
     double p = 1;
     for (std::size_t i = 0; i < t.inputs.size(); ++i) {
       index_t off = 0;
       for (std::size_t l = 0; l < labels.size(); ++l) off += at[l] * in_strides[i][l];
-      p *= ops.in[i][std::size_t(off)];
+      p *= in[i].values[std::size_t(off)];
     }
     index_t o = 0;
     for (std::size_t l = 0; l < labels.size(); ++l) o += at[l] * out_strides[l];
@@ -160,6 +176,44 @@ std::vector<double> naive_einsum(const Case& c, const Operands<double>& ops) {
     }
     if (labels.empty()) return out;
   }
+}
+
+std::vector<double> naive_einsum(const Case& c, const Operands<double>& ops) {
+  const Terms t = split_spec(c.spec);
+  std::vector<DenseTerm> in;
+  for (std::size_t i = 0; i < t.inputs.size(); ++i) in.push_back({t.inputs[i], c.inputs[i], ops.in[i].data()});
+  return naive_terms(in, t.output, c.output);
+}
+
+// The same oracle, one operand at a time from the left (for tensor networks too big to walk
+// every label combination at once): each step keeps the labels a later operand or the output
+// has, and walks only the labels of its two terms.
+std::vector<double> naive_pairwise(const Case& c, const Operands<double>& ops) {
+  const Terms t = split_spec(c.spec);
+  std::vector<double> acc(ops.in[0].data(), ops.in[0].data() + ops.in[0].size());
+  std::string acc_labels = t.inputs[0];
+  Shape acc_shape = c.inputs[0];
+  for (std::size_t i = 1; i < t.inputs.size(); ++i) {
+    std::string later = t.output;
+    for (std::size_t j = i + 1; j < t.inputs.size(); ++j) later += t.inputs[j];
+    std::string keep;
+    Shape shape;
+    if (i + 1 == t.inputs.size()) {
+      keep = t.output;
+      shape = c.output;
+    } else {
+      const std::string both = acc_labels + t.inputs[i];
+      for (std::size_t d = 0; d < both.size(); ++d)
+        if (later.find(both[d]) != std::string::npos && keep.find(both[d]) == std::string::npos) {
+          keep += both[d];
+          shape.push_back(d < acc_labels.size() ? acc_shape[d] : c.inputs[i][d - acc_labels.size()]);
+        }
+    }
+    acc = naive_terms({{acc_labels, acc_shape, acc.data()}, {t.inputs[i], c.inputs[i], ops.in[i].data()}}, keep, shape);
+    acc_labels = keep;
+    acc_shape = shape;
+  }
+  return acc;
 }
 
 double label_product(const Case& c) {
@@ -203,13 +257,19 @@ bool verify_type(const Case& c, const std::vector<double>& ref, const char* type
   return ok;
 }
 
-int run_verify() {
+int run_verify(const std::string& only) {
   bool ok = true;
+  const std::regex pattern(only.empty() ? std::string(".*") : only);
   for (const Case& c : cases()) {
+    if (!std::regex_search(c.id(), pattern)) continue;
     Operands<double> ops(c);
     std::vector<double> ref;
     if (label_product(c) <= 4e8) {
       ref = naive_einsum(c, ops);
+    } else if (c.inputs.size() > 2) {
+      ref = naive_pairwise(c, ops);
+      std::printf("     %-24s %-22s (reference: the naive oracle, one operand at a time)\n", c.spec.c_str(),
+                  c.size.c_str());
     } else {  // too big for the oracle: eigen_gemm in double, itself checked on the smaller cases
       for (const Impl& impl : impls())
         if (impl.name == "eigen_gemm") {
@@ -284,12 +344,43 @@ void run_case(benchmark::State& st, const Case& c, const Impl& impl, int threads
   }
   const std::int64_t allocations = allocation_count() - before;
   st.counters["allocs"] = double(allocations) / double(st.iterations());
-  if (c.kind == Kind::memory)
+  if (bytes_counted(c.kind))
     st.counters["BYTES"] = benchmark::Counter(c.elements * double(sizeof(T)), benchmark::Counter::kIsIterationInvariantRate,
                                               benchmark::Counter::kIs1000);
   else
     st.counters["FLOPS"] = benchmark::Counter(c.flops, benchmark::Counter::kIsIterationInvariantRate,
                                               benchmark::Counter::kIs1000);
+}
+
+// ---- the bandwidth line: a STREAM-style copy of the bytes a case reads and writes ----
+// Two arrays of elements/2 each; bytes moved = read + written. Threads: one contiguous block
+// each (the same split a hand-parallelised loop uses), memcpy within it.
+template <class T>
+void copy_bytes(benchmark::State& st, const Case& c, int threads) {
+  set_threads(threads);
+  const auto n = static_cast<std::size_t>(c.elements / 2);
+  Buffer<T> src(n), dst(n);
+  for (std::size_t i = 0; i < n; ++i) src[i] = T(i % 64) / T(64);
+  const auto copy = [&] {
+    if (threads == 1) {
+      std::memcpy(dst.data(), src.data(), n * sizeof(T));
+      return;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+      const std::size_t t = std::size_t(omp_get_thread_num()), nt = std::size_t(omp_get_num_threads());
+      const std::size_t begin = n * t / nt, end = n * (t + 1) / nt;
+      std::memcpy(dst.data() + begin, src.data() + begin, (end - begin) * sizeof(T));
+    }
+  };
+  copy();  // warm-up: page faults
+  for (auto _ : st) {
+    copy();
+    benchmark::ClobberMemory();
+  }
+  st.counters["allocs"] = 0;
+  st.counters["BYTES"] = benchmark::Counter(2.0 * double(n) * double(sizeof(T)),
+                                            benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
 // ---- the machine's FMA peak: independent FMA chains on full-width vectors ----
@@ -367,7 +458,7 @@ void register_cases(const char* type, const std::vector<int>& thread_counts, con
       for (const Impl& impl : impls())
         if (selection.wants(impl.name) && impl.factory<T>()(c, probe, 1)) handled.push_back(&impl);
     }
-    for (int threads : thread_counts)
+    for (int threads : thread_counts) {
       for (const Impl* impl : handled) {
         const std::string name =
             c.id() + "/" + type + "/" + impl->name + "/threads:" + std::to_string(threads);
@@ -376,6 +467,14 @@ void register_cases(const char* type, const std::vector<int>& thread_counts, con
         });
         set_timing(b, threads);
       }
+      if (bytes_counted(c.kind) && selection.wants("copy")) {
+        const std::string name = c.id() + "/" + type + "/copy/threads:" + std::to_string(threads);
+        set_timing(benchmark::RegisterBenchmark(name.c_str(), [&c, threads](benchmark::State& st) {
+                     copy_bytes<T>(st, c, threads);
+                   }),
+                   threads);
+      }
+    }
   }
 }
 
@@ -385,12 +484,17 @@ void register_cases(const char* type, const std::vector<int>& thread_counts, con
 int main(int argc, char** argv) {
   using namespace bench;
   bool verify = false, paths = false, list = false, alloc_check = false, blas_core = false;
+  std::string verify_only;
   std::vector<int> thread_counts{1, 2};
   std::vector<std::string> types{"float", "double"};
   Selection selection;
   std::vector<char*> rest{argv[0]};
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--verify") == 0) verify = true;
+    else if (std::strncmp(argv[i], "--verify=", 9) == 0) {
+      verify = true;
+      verify_only = argv[i] + 9;
+    }
     else if (std::strcmp(argv[i], "--paths") == 0) paths = true;
     else if (std::strcmp(argv[i], "--cases") == 0) list = true;
     else if (std::strcmp(argv[i], "--alloc-check") == 0) alloc_check = true;
@@ -406,6 +510,7 @@ int main(int argc, char** argv) {
 
   add_ein_impls();
   add_eigen_impls();
+  add_eigen_hand_impls();
 #ifdef EIN_BENCH_HAVE_BLAS
   add_blas_impls();
 #endif
@@ -424,18 +529,17 @@ int main(int argc, char** argv) {
 #endif
   }
   if (list) {
-    static const char* const kinds[] = {"gemm", "permuted", "small", "fused", "chain", "memory"};
     std::printf("spec\tsize\tkind\tbatch\tm\tn\tk\tflops\telements\n");
     for (const Case& c : cases())
       std::printf("%s\t%s\t%s\t%td\t%td\t%td\t%td\t%.0f\t%.0f\n", c.spec.c_str(), c.size.c_str(),
-                  kinds[static_cast<int>(c.kind)], c.gemm.batch, c.gemm.m, c.gemm.n, c.gemm.k, c.flops, c.elements);
+                  kind_name(c.kind), c.gemm.batch, c.gemm.m, c.gemm.n, c.gemm.k, c.flops, c.elements);
     return 0;
   }
   if (paths) {
     for (const Case& c : cases()) std::printf("%s %s\n%s\n", c.spec.c_str(), c.size.c_str(), ein_path_text(c).c_str());
     return 0;
   }
-  if (verify) return run_verify();
+  if (verify) return run_verify(verify_only);
   if (alloc_check) return run_alloc_check();
 
   for (const std::string& t : types) {

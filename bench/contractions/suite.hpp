@@ -18,15 +18,31 @@ namespace bench {
 using index_t = std::ptrdiff_t;
 using Shape = std::vector<index_t>;
 
-/// What a case is measured in, and which targets of the speed issue apply to it.
+/// What a case is measured in, and which targets apply to it. The first six are the speed
+/// issue's; the rest are the classes of issue 10 (non-GEMM einsums), each against the code a
+/// user would write instead (impl eigen_hand: an Eigen expression, or a loop where Eigen has none).
 enum class Kind {
-  gemm,      // one (batched) GEMM after relabelling: counted in FLOP/s against GEMM baselines
-  permuted,  // a GEMM whose operands need a permutation first: baseline is GEMM on pre-permuted data
-  small,     // a GEMM too small for blocking: against Eigen's own product and naive loops
-  fused,     // several operands, contracted pairwise ("bi,ij,bj->b")
-  chain,     // a matrix chain whose order matters ("ab,bc,cd,de->ae")
-  memory,    // no reuse: counted in bytes/s against a hand loop and a strided copy
+  gemm,         // one (batched) GEMM after relabelling: counted in FLOP/s against GEMM baselines
+  permuted,     // a GEMM whose operands need a permutation first: baseline is GEMM on pre-permuted data
+  small,        // a GEMM too small for blocking: against Eigen's own product and naive loops
+  fused,        // several operands, contracted pairwise ("bi,ij,bj->b")
+  chain,        // a matrix chain whose order matters ("ab,bc,cd,de->ae")
+  memory,       // no reuse (diagonals): counted in bytes/s against a hand loop and a strided copy
+  dot,          // full reduction of a product: "i,i->", "ij,ij->"
+  reduction,    // partial reduction, of one operand or of a product: "ij->i", "ijk,ijk->ik"
+  elementwise,  // N-ary Hadamard and broadcast products: "ij,ij,ij->ij", "bi,ij,bj->bij"
+  outer,        // "i,j->ij"
+  permutation,  // "ijk->kji", ranks 3 to 5
+  gemv,         // (batched) matrix-vector: "ij,j->i", "bij,bj->bi"
+  batched,      // a batch of GEMMs that does not fold into one: "nchw,kc->nkhw"
+  network,      // tensor-network chains: Tucker mode products, MTTKRP
 };
+
+/// The kind's name in --cases and the report.
+const char* kind_name(Kind k);
+/// Counted in bytes (elements read and written × element size), not FLOPs; each such case is
+/// also timed against a copy of the same bytes (the bandwidth line).
+bool bytes_counted(Kind k);
 
 /// The canonical GEMM a gemm-like case lowers to: C[b] (M×N) = A[b] (M×K) · B[b] (K×N), row-major.
 struct GemmShape {
@@ -42,7 +58,7 @@ struct Case {
   Kind kind = Kind::gemm;
   GemmShape gemm;      // kinds gemm, permuted, small
   double flops = 0;    // per call, of the cheapest pairwise order (2 per multiply-add)
-  double elements = 0; // per call, elements read and written (kind memory; bytes = elements * sizeof(T))
+  double elements = 0; // per call, elements read and written (bytes_counted kinds; bytes = elements * sizeof(T))
   [[nodiscard]] std::string id() const { return spec + "/" + size; }
 };
 
@@ -115,7 +131,8 @@ void set_threads(int threads);
 std::int64_t allocation_count();
 
 /// Implementation modules; the optional ones are linked only when their library was found.
-void add_ein_impls();
+void add_ein_impls();           // ein (compile-time specs), ein_runtime (run-time spec, small cases only)
+void add_eigen_hand_impls();    // issue 10's classes: the Eigen expression (or loop) a user writes
 void add_eigen_impls();         // Eigen GEMM on pre-arranged data, naive loops, hand loops, strided copies
 void add_eigen_tensor_impls();  // Eigen Tensor contract
 void add_blas_impls();          // cblas sgemm/dgemm (optional)
