@@ -198,3 +198,18 @@ TEST_CASE_TEMPLATE("a 1x1 convolution: a GEMM per image over the strides, the an
   check_spec<T, 4>("nhwc,kc->nkhw", T(1), T(1), random_tensor<T>(Extents<4>{4, 12, 12, 64}, 35),
                    random_tensor<T>(Extents<2>{32, 64}, 36));
 }
+
+TEST_CASE("einsum_path shows each GEMM as it runs: one per image for a 1x1 convolution, the copies a permuted K needs") {
+  const Tensor<float, 4> x(32, 64, 28, 28), a(8, 8, 8, 8);
+  const Tensor<float, 2> w(64, 64);
+  const auto conv = ein::einsum_path("nchw,kc->nkhw", x, w).steps;
+  REQUIRE(conv.size() == 1);
+  CHECK(conv[0].batch == 32);  // a GEMM per image over the strides,
+  CHECK(conv[0].m * conv[0].n == 784 * 64);
+  CHECK(conv[0].k == 64);
+  CHECK(conv[0].copies == 0);  // and no copy
+  const auto permuted = ein::einsum_path("acbd,dcef->abfe", a, a).steps;
+  REQUIRE(permuted.size() == 1);
+  CHECK(permuted[0].batch == 1);  // no split where a copy is needed anyway
+  CHECK(permuted[0].copies == 2);
+}

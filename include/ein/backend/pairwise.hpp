@@ -153,10 +153,12 @@ void gemm_step(Strided<const T> a, Strided<const T> b, const LabelGroups& g, con
   // outer labels to the batch loop (the other operand does not carry them: stride
   // 0), when the cost model prefers a loop of smaller GEMMs to copying: a 1x1
   // convolution "nchw,kc->nkhw" runs a GEMM per image, with no copy.
+  // (Only when the other operand fits as it is: a split that leaves a copy saves none.)
   if (temp_out || a_copied || b_copied) {
     LabelGroups split = g;
     split.summed_a = split.summed_b = {};
-    if (split_group(a, out, m, k, true, split, label_extent) || split_group(b, out, n, k, false, split, label_extent))
+    if ((!b_copied && split_group(a, out, m, k, true, split, label_extent)) ||
+        (!a_copied && split_group(b, out, n, k, false, split, label_extent)))
       return gemm_step<T>(a, b, split, out, alpha, beta, label_extent, be);
   }
 

@@ -177,6 +177,7 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
   }
   int count = n;
   for (int s = 0; s < plan.num_steps; ++s) {
+    if constexpr (requires { be.begin_step(s); }) be.begin_step(s);  // (a recording backend: expr/path.hpp)
     const PlanStep& step = plan.steps[ix(s)];
     const Strided<const T> a = live[ix(step.lhs)];
     const Strided<const T> b = live[ix(step.rhs)];

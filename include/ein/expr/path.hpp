@@ -19,10 +19,11 @@ struct PathStep {
   std::string remaining;  // what is left after it, e.g. "ac,cd->ad"
   StepKind kind = StepKind::single;
   GemmKernel kernel = GemmKernel::direct;  // for GEMM steps: which kernel runs each GEMM
+  int copies = 0;         // operands (or a result) copied to fit a GEMM
   int scaling = 0;        // how many labels the step loops over
   double flops = 0;
   double cost = 0;        // the cost model's estimate, ns (lower/cost.hpp): what chose `kind`
-  index_t batch = 1, m = 1, n = 1, k = 1;  // the GEMM's sizes (batch loops, rows, columns, depth)
+  index_t batch = 1, m = 1, n = 1, k = 1;  // the GEMM's sizes as it runs (GEMM calls, rows, columns, depth)
 };
 
 /// The plan einsum runs for given operands.
@@ -59,7 +60,10 @@ struct Path {
       char shape[64];
       std::snprintf(shape, sizeof shape, "(%td,%td,%td,%td)", s.batch, s.m, s.n, s.k);
       std::string kind = ein::to_string(s.kind);
-      if (s.kind == StepKind::gemm || s.kind == StepKind::batched_gemm) kind += std::string(" (") + ein::to_string(s.kernel) + ")";
+      if (s.kind == StepKind::gemm || s.kind == StepKind::batched_gemm) {
+        kind += std::string(" (") + ein::to_string(s.kernel) + ")";
+        if (s.copies > 0) kind += " +" + std::to_string(s.copies) + (s.copies == 1 ? " copy" : " copies");
+      }
       std::snprintf(line, sizeof line, "%4d     %-22s %-26s %-11.3g %-20s %s\n", s.scaling, kind.c_str(), shape,
                     s.cost / 1e3, s.spec.c_str(), s.remaining.c_str());
       out += line;
@@ -70,6 +74,49 @@ struct Path {
 };
 
 namespace detail {
+
+/// A backend that runs nothing and records what the lowering asks of it, step by
+/// step: describe_path runs the same execute_on on it, so einsum_path shows the
+/// kernels a step really gets (a GEMM per image, the copies made), not a guess.
+template <class T>
+class RecordingBackend {
+ public:
+  static constexpr bool loop_lowering = true;
+  struct Step {
+    int loops = 0;        // loop-lowered calls: the step itself, or copies around a GEMM
+    bool gemm = false;
+    index_t batch = 1, m = 1, n = 1, k = 1;
+  };
+  std::vector<Step> steps{Step{}};
+
+  void begin_step(int s) {
+    if (s > 0) steps.emplace_back();
+  }
+  Strided<T> dense(const unsigned char* labels, int rank, const index_t* label_extent) {
+    Strided<T> x;  // no memory: a recorded step never touches its data
+    x.rank = rank;
+    index_t stride = 1;
+    for (int d = rank; d-- > 0;) {
+      x.labels[ix(d)] = labels[d];
+      x.extents[ix(d)] = label_extent[labels[d]];
+      x.strides[ix(d)] = stride;
+      stride *= x.extents[ix(d)] > 0 ? x.extents[ix(d)] : 1;
+    }
+    return x;
+  }
+  void loop(const Strided<const T>&, const Strided<const T>*, const Strided<T>&, T, T) { ++steps.back().loops; }
+  void loop_n(const Strided<const T>*, int, const Strided<T>&, T, T) { ++steps.back().loops; }
+  void gemm(T, const T*, const MatrixLayout& la, const T*, const MatrixLayout&, T, T*, const MatrixLayout& lc,
+            const BatchLoop& batch) {
+    Step& s = steps.back();
+    s.gemm = true;
+    s.m = lc.rows;
+    s.n = lc.cols;
+    s.k = la.cols;
+    s.batch = 1;
+    for (int i = 0; i < batch.count; ++i) s.batch *= batch.extent[ix(i)];
+  }
+};
 
 // Names for labels in printed specs: letters stay; ellipsis dimensions take unused letters, as NumPy does.
 inline std::array<char, max_labels> display_names(const BoundSpec& spec) {
@@ -117,6 +164,9 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
   Path path;
   const Plan plan = plan_for(ops.data(), n, dest, extent.data(), spec.num_labels);
   path.cost = plan.cost;
+  RecordingBackend<T> recorded;
+  execute_on<T>(recorded, spec, text, raw_ops, n, recorded.dense(raw_dest.labels.data(), raw_dest.rank, extent.data()),
+                T(1), T(0), extent.data());
 
   path.spec = std::string(text);
   path.naive_flops = plan.naive_flops;
@@ -142,6 +192,14 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
     p.m = size(step.groups.m);
     p.n = size(step.groups.n);
     p.k = size(step.groups.k);
+    if (ix(s) < recorded.steps.size() && recorded.steps[ix(s)].gemm) {  // as it runs: after splits and copies
+      const auto& r = recorded.steps[ix(s)];
+      p.batch = r.batch;
+      p.m = r.m;
+      p.n = r.n;
+      p.k = r.k;
+      p.copies = r.loops;
+    }
     p.kernel = choose_gemm_kernel(double(p.m), double(p.n), double(p.k));
     const bool last = s + 1 == plan.num_steps;
     const std::string result = last ? out_term : term_string(step.result_labels, names);
