@@ -56,3 +56,18 @@ TEST_CASE("a repeated einsum of the same shapes allocates nothing after the firs
           << allocations_of([&] { const Tensor<float, 2> fresh = ein::einsum<"ij,jk->ik">(a, b); }));
   CHECK(allocations_of([&] { const Tensor<float, 2> fresh = ein::einsum<"ij,jk->ik">(a, b); }) == 1);
 }
+
+TEST_CASE("a repeated run-time spec allocates nothing: its bound spec comes from the cache") {
+  const auto a = random_tensor<float>(Extents<2>{4, 4}, 1);
+  const auto b = random_tensor<float>(Extents<2>{4, 4}, 2);
+  const auto c = random_tensor<float>(Extents<2>{4, 4}, 3);
+  Tensor<float, 2> gemm(4, 4), chain(4, 4);
+  Tensor<float, 1> sums(4);
+  // A spec longer than std::string's inline buffer: a copy of its text would allocate.
+  CHECK(allocations_of([&] { gemm = ein::einsum(" ij , jk  ->  ik         ", a, b); }) == 0);  // fast path
+  CHECK(allocations_of([&] { gemm = ein::einsum("ij,jk->ik", a, b); }) == 0);
+  CHECK(allocations_of([&] { ein::einsum("ij,jk->ik", a, b).evaluate_into(gemm.view(), 2.f, 1.f); }) == 0);
+  CHECK(allocations_of([&] { chain = ein::einsum("ij,jk,kl->il", a, b, c); }) == 0);  // the general path
+  CHECK(allocations_of([&] { sums = ein::einsum("ij->i", a); }) == 0);
+  CHECK(allocations_of([&] { const Tensor<float, 2> fresh = ein::einsum("ij,jk->ik", a, b); }) == 1);
+}

@@ -97,12 +97,10 @@ bool orient_row_major(const T*& a, MatrixLayout& la, const T*& b, MatrixLayout& 
   return true;
 }
 
-/// C = alpha * A * B + beta * C. A, B and C must each have a storage other than
-/// `unsupported` (storage_of). allow_blas = false keeps BLAS out (inside a
-/// parallel region: a pthreads BLAS would start threads of its own per call).
+/// gemm() past its first case: orientation, empty products, and the kernel by size.
 template <class T>
-void gemm(T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T beta, T* c, MatrixLayout lc,
-          bool allow_blas = true) {
+[[gnu::noinline]] void gemm_any(T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T beta, T* c,
+                                MatrixLayout lc, bool allow_blas) {
   orient_row_major(a, la, b, lb, lc);
   if (lc.rows == 0 || lc.cols == 0) return;
   if (la.cols == 0) {  // nothing to sum: C = beta * C
@@ -123,6 +121,22 @@ void gemm(T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T b
     case GemmKernel::eigen: fallback_gemm(alpha, a, la, b, lb, beta, c, lc); return;
   }
   (void)allow_blas;
+}
+
+/// C = alpha * A * B + beta * C. A, B and C must each have a storage other than
+/// `unsupported` (storage_of). allow_blas = false keeps BLAS out (inside a
+/// parallel region: a pthreads BLAS would start threads of its own per call).
+/// Inlined up to its first case, a small product into a row-major C (a 4x4 product
+/// costs about as much as the checks and copies of a general call), the rest in gemm_any.
+template <class T>
+[[gnu::always_inline]] inline void gemm(T alpha, const T* a, const MatrixLayout& la, const T* b,
+                                        const MatrixLayout& lb, T beta, T* c, const MatrixLayout& lc,
+                                        bool allow_blas = true) {
+  // (A unit column stride means row-major here: the other storage would be `unsupported`.)
+  if (lc.col_stride == 1 && lc.rows > 0 && lc.cols > 0 && la.cols > 0 &&
+      double(lc.rows) * double(lc.cols) * double(la.cols) <= small_gemm_limit)
+    return small_gemm(alpha, a, la, b, lb, beta, c, lc);
+  gemm_any(alpha, a, la, b, lb, beta, c, lc, allow_blas);
 }
 
 /// Multiply-adds per GEMM up to which a batch of at least as many GEMMs as threads

@@ -13,10 +13,14 @@ namespace ein::detail {
 /// each p. N known at compile time keeps a row of C in vector registers; several
 /// rows at once give the FMAs independent chains and load each row of B once.
 /// K, when not 0, is the inner extent, and unrolls the whole product (4x4x4).
-template <class T, int N, int K, int Rows>
-inline void small_gemm_row_block(T alpha, const T* __restrict a, const MatrixLayout& la, const T* __restrict b,
-                                 const MatrixLayout& lb, T beta, T* __restrict c, const MatrixLayout& lc, index_t i) {
+/// UnitA: A's column stride is 1, so A's elements are fixed offsets from each row
+/// (a 4x4x4 product then needs no address arithmetic beyond four row pointers).
+template <class T, int N, int K, bool UnitA, int Rows>
+[[gnu::always_inline]] inline void small_gemm_row_block(T alpha, const T* __restrict a, const MatrixLayout& la,
+                                                        const T* __restrict b, const MatrixLayout& lb, T beta,
+                                                        T* __restrict c, const MatrixLayout& lc, index_t i) {
   const index_t k = K > 0 ? K : la.cols;
+  const index_t acs = UnitA ? 1 : la.col_stride;
   if constexpr (N >= 2 && (N & (N - 1)) == 0) {
     // A row of C as one GCC/Clang vector: g++ 12 left the plain loops over
     // acc[Rows][N] scalar (28 instructions per multiply of a row of B).
@@ -25,7 +29,7 @@ inline void small_gemm_row_block(T alpha, const T* __restrict a, const MatrixLay
     for (index_t p = 0; p < k; ++p) {
       Row brow;
       std::memcpy(&brow, b + p * lb.row_stride, sizeof(Row));
-      for (int r = 0; r < Rows; ++r) acc[r] += a[(i + r) * la.row_stride + p * la.col_stride] * brow;
+      for (int r = 0; r < Rows; ++r) acc[r] += a[(i + r) * la.row_stride + p * acs] * brow;
     }
     for (int r = 0; r < Rows; ++r) {
       T* __restrict crow = c + (i + r) * lc.row_stride;
@@ -42,7 +46,7 @@ inline void small_gemm_row_block(T alpha, const T* __restrict a, const MatrixLay
     for (index_t p = 0; p < k; ++p) {
       const T* __restrict brow = b + p * lb.row_stride;
       for (int r = 0; r < Rows; ++r) {
-        const T aip = a[(i + r) * la.row_stride + p * la.col_stride];
+        const T aip = a[(i + r) * la.row_stride + p * acs];
         for (int j = 0; j < N; ++j) acc[r][j] += aip * brow[j];
       }
     }
@@ -53,34 +57,45 @@ inline void small_gemm_row_block(T alpha, const T* __restrict a, const MatrixLay
   }
 }
 
-template <class T, int N, int K = 0>
-void small_gemm_rows(T alpha, const T* __restrict a, const MatrixLayout& la, const T* __restrict b,
-                     const MatrixLayout& lb, T beta, T* __restrict c, const MatrixLayout& lc) {
+/// Every row block of C: one function per shape, called (tail-called) by small_gemm.
+template <class T, int N, int K, bool UnitA>
+[[gnu::noinline]] void small_gemm_rows_kernel(T alpha, const T* __restrict a, const MatrixLayout& la,
+                                              const T* __restrict b, const MatrixLayout& lb, T beta, T* __restrict c,
+                                              const MatrixLayout& lc) {
   const index_t m = lc.rows;
   index_t i = 0;
-  for (; i + 4 <= m; i += 4) small_gemm_row_block<T, N, K, 4>(alpha, a, la, b, lb, beta, c, lc, i);
-  for (; i < m; ++i) small_gemm_row_block<T, N, K, 1>(alpha, a, la, b, lb, beta, c, lc, i);
+  for (; i + 4 <= m; i += 4) small_gemm_row_block<T, N, K, UnitA, 4>(alpha, a, la, b, lb, beta, c, lc, i);
+  for (; i < m; ++i) small_gemm_row_block<T, N, K, UnitA, 1>(alpha, a, la, b, lb, beta, c, lc, i);
 }
+
+/// small_gemm_rows with A's column stride tested once (UnitA) where the whole
+/// product unrolls (K known): there the index arithmetic it saves is a third of the work.
+template <class T, int N, int K = 0>
+[[gnu::always_inline]] inline void small_gemm_rows(T alpha, const T* __restrict a, const MatrixLayout& la,
+                                                   const T* __restrict b, const MatrixLayout& lb, T beta,
+                                                   T* __restrict c, const MatrixLayout& lc) {
+  if constexpr (K > 0)
+    if (la.col_stride == 1) return small_gemm_rows_kernel<T, N, K, true>(alpha, a, la, b, lb, beta, c, lc);
+  return small_gemm_rows_kernel<T, N, K, false>(alpha, a, la, b, lb, beta, c, lc);
+}
+
+/// small_gemm's other cases: B packed row-major on the stack, or C's rows
+/// streamed from B's rows, or dot products.
+template <class T>
+[[gnu::noinline]] void small_gemm_any(T alpha, const T* __restrict a, const MatrixLayout& la, const T* __restrict b,
+                                      const MatrixLayout& lb, T beta, T* __restrict c, const MatrixLayout& lc);
 
 /// C = alpha * A * B + beta * C by direct loops; C row-major. When C's rows are
 /// short (N in 1, 2, 3, 4, 8, 16) each row block of C stays in registers
 /// (small_gemm_rows); a B that is not row-major is first packed row-major into a
 /// buffer on the stack when small enough. Otherwise a row-major B is streamed
-/// row by row into C's rows, and any other B is read by dot products.
+/// row by row into C's rows, and any other B is read by dot products. This part
+/// only dispatches, with no stack frame: a 4x4 product is about 70 instructions.
 template <class T>
 void small_gemm(T alpha, const T* __restrict a, const MatrixLayout& la, const T* __restrict b, const MatrixLayout& lb,
                 T beta, T* __restrict c, const MatrixLayout& lc) {
-  const index_t m = lc.rows, n = lc.cols, k = la.cols;
-  const bool register_row = n == 1 || n == 2 || n == 3 || n == 4 || n == 8 || n == 16;
-  constexpr index_t pack_limit = 512;  // elements of B packed on the stack (2 KiB of float)
-  if (register_row && lb.col_stride != 1 && n > 1 && k * n <= pack_limit) {
-    T packed[pack_limit];
-    for (index_t p = 0; p < k; ++p)
-      for (index_t j = 0; j < n; ++j) packed[p * n + j] = b[p * lb.row_stride + j * lb.col_stride];
-    const MatrixLayout lp{k, n, n, 1};
-    return small_gemm(alpha, a, la, packed, lp, beta, c, lc);
-  }
-  if (register_row && (lb.col_stride == 1 || n == 1)) {
+  const index_t n = lc.cols, k = la.cols;
+  if (lb.col_stride == 1 || n == 1) {
     const bool square = k == n;  // the common tiny case: unroll K too
     switch (n) {
       case 1: return small_gemm_rows<T, 1>(alpha, a, la, b, lb, beta, c, lc);
@@ -95,6 +110,21 @@ void small_gemm(T alpha, const T* __restrict a, const MatrixLayout& la, const T*
       case 16: return small_gemm_rows<T, 16>(alpha, a, la, b, lb, beta, c, lc);
       default: break;
     }
+  }
+  return small_gemm_any(alpha, a, la, b, lb, beta, c, lc);
+}
+
+template <class T>
+void small_gemm_any(T alpha, const T* __restrict a, const MatrixLayout& la, const T* __restrict b,
+                    const MatrixLayout& lb, T beta, T* __restrict c, const MatrixLayout& lc) {
+  const index_t m = lc.rows, n = lc.cols, k = la.cols;
+  constexpr index_t pack_limit = 512;  // elements of B packed on the stack (2 KiB of float)
+  if (lb.col_stride != 1 && (n == 2 || n == 3 || n == 4 || n == 8 || n == 16) && k * n <= pack_limit) {
+    T packed[pack_limit];
+    for (index_t p = 0; p < k; ++p)
+      for (index_t j = 0; j < n; ++j) packed[p * n + j] = b[p * lb.row_stride + j * lb.col_stride];
+    const MatrixLayout lp{k, n, n, 1};
+    return small_gemm(alpha, a, la, packed, lp, beta, c, lc);
   }
   for (index_t i = 0; i < m; ++i) {
     T* __restrict crow = c + i * lc.row_stride;

@@ -12,31 +12,25 @@
 #include "ein/backend/fast_pair.hpp"
 #include "ein/expr/execute.hpp"
 #include "ein/expr/operand.hpp"
+#include "ein/expr/runtime_spec.hpp"
 #include "ein/spec/bind.hpp"
 #include "ein/spec/fixed_string.hpp"
 
 namespace ein {
 namespace detail {
 
-/// The spec of a compile-time einsum: bound once, as a constant, per spec and ranks.
+/// The spec of a compile-time einsum: bound once, as a constant, per spec and ranks,
+/// with what its fast paths need (the run-time spec, runtime_spec.hpp, has the same members).
 template <fixed_string S, int... Ranks>
 struct StaticSpec {
   static constexpr int ranks[] = {Ranks..., 0};
   static constexpr BoundSpec value = bind(S.view(), ranks, static_cast<int>(sizeof...(Ranks)));
-  static constexpr StaticPair pair = static_pair(value);
-  [[nodiscard]] const BoundSpec& bound() const { return value; }
-  [[nodiscard]] std::string_view text() const { return S.view(); }
-};
-
-/// The spec of a run-time einsum, shared by copies of the expression.
-struct RuntimeSpec {
-  struct Data {
-    BoundSpec bound;
-    std::string text;
-  };
-  std::shared_ptr<const Data> data;
-  [[nodiscard]] const BoundSpec& bound() const { return data->bound; }
-  [[nodiscard]] std::string_view text() const { return data->text; }
+  static constexpr StaticPair pair_value = static_pair(value);
+  static constexpr bool compile_time = true;
+  static constexpr const BoundSpec& bound() { return value; }
+  static constexpr std::string_view text() { return S.view(); }
+  static constexpr const StaticPair& pair() { return pair_value; }
+  static constexpr bool single() { return keeps_every_label(value); }
 };
 
 template <class T, std::size_t R>
@@ -107,43 +101,71 @@ class ContractionCore {
     return std::apply([&](const auto&... h) { return (h.overlaps(begin, end) || ...); }, operands_);
   }
 
-  /// Whether the spec qualifies for the two-operand fast path (plan/static_pair.hpp).
-  static constexpr bool has_fast_path() {
-    if constexpr (requires { Source::pair; }) return Source::pair.fast;
-    else return false;
+  // The fast paths, one code for both entry points: a compile-time spec's StaticPair
+  // and single flag are constants (the checks on them fold away), a run-time spec's
+  // come from its cache entry (runtime_spec.hpp).
+
+  /// Whether the two-operand fast path (plan/static_pair.hpp) may apply: known at compile time for a static spec.
+  static constexpr bool may_take_pair() {
+    if constexpr (sizeof...(Holders) != 2) return false;
+    else if constexpr (Source::compile_time) return Source::pair().fast;
+    else return true;
   }
-  /// The fast path's extents: false when the operands' shared extents differ (broadcast or error).
+  /// Whether the single path may apply: one operand whose every label is kept, a copy,
+  /// diagonal, permutation or broadcast ("ii->i", "ij->ji"), evaluated by try_single.
+  static constexpr bool may_take_single() {
+    if constexpr (sizeof...(Holders) != 1) return false;
+    else if constexpr (Source::compile_time) return Source::single();
+    else return true;
+  }
+
+  /// The result's extents (checked: throws shape_error).
+  template <std::size_t R>
+  [[nodiscard, gnu::always_inline]] Extents<R> result_extents() const {
+    Extents<R> out{};
+    if constexpr (may_take_pair())
+      if (fast_extents(out)) return out;
+    if constexpr (may_take_single())
+      if (single_extents(out)) return out;
+    const auto extent = label_extents();
+    for (std::size_t d = 0; d < R; ++d) out[d] = extent[bound().output.labels[d]];
+    return out;
+  }
+  /// dst = alpha * (this expression) + beta * dst, by the first path that takes it.
+  template <std::size_t R>
+  [[gnu::always_inline]] void evaluate(const TensorView<T, R>& dst, T alpha, T beta) const {
+    if constexpr (may_take_pair())
+      if (source_.pair().fast && try_fast_pair(source_.pair(), std::get<0>(operands_).view(),
+                                               std::get<1>(operands_).view(), dst, alpha_ * alpha, beta))
+        return;
+    if constexpr (may_take_single())
+      if (try_single(dst, alpha, beta)) return;
+    run(labelled_destination(dst, bound().output), alpha, beta);
+  }
+
+  /// The fast path's extents: false when it does not apply or the operands' shared
+  /// extents differ (broadcast or error: the general path decides).
   template <std::size_t R>
   bool fast_extents(Extents<R>& out) const {
+    const StaticPair& p = source_.pair();
+    if (!p.fast) return false;
     const auto& a = std::get<0>(operands_).view();
     const auto& b = std::get<1>(operands_).view();
-    constexpr const StaticPair& p = Source::pair;
-    for (int s = 0; s < p.num_shared; ++s)
-      if (a.extent(p.shared_a[ix(s)]) != b.extent(p.shared_b[ix(s)])) return false;
+    if (!shared_extents_agree(p, a, b)) return false;
     for (std::size_t d = 0; d < R; ++d) out[d] = p.out_operand[d] == 0 ? a.extent(p.out_axis[d]) : b.extent(p.out_axis[d]);
     return true;
   }
-  /// Whether the spec is one operand whose every label is kept: a copy, diagonal,
-  /// permutation or broadcast ("ii->i", "ij->ji"), evaluated by try_single.
-  static constexpr bool has_single_path() {
-    if constexpr (sizeof...(Holders) == 1 && requires { Source::value; }) {
-      const BoundSpec& s = Source::value;
-      for (std::size_t d = 0; d < ix(s.inputs[0].rank); ++d)
-        if (!s.in_output(s.inputs[0].labels[d])) return false;
-      return true;
-    } else {
-      return false;
-    }
-  }
-  /// The single path's extents: false when a repeated label's extents differ (the general path throws).
+  /// The single path's extents: false when it does not apply or a repeated label's
+  /// extents differ (the general path throws).
   template <std::size_t R>
   bool single_extents(Extents<R>& out) const {
+    if (!source_.single()) return false;
     const auto& a = std::get<0>(operands_).view();
-    constexpr const BoundTerm& in = Source::value.inputs[0];
+    const BoundTerm& in = bound().inputs[0];
     for (std::size_t o = 0; o < R; ++o) {
       index_t e = -1;
       for (std::size_t d = 0; d < ix(in.rank); ++d)
-        if (in.labels[d] == Source::value.output.labels[o]) {
+        if (in.labels[d] == bound().output.labels[o]) {
           if (e >= 0 && a.extent(d) != e) return false;
           e = a.extent(d);
         }
@@ -159,7 +181,7 @@ class ContractionCore {
     Extents<R> extents{};
     if (!single_extents(extents) || extents != dst.extents()) return false;
     const auto& a = std::get<0>(operands_).view();
-    constexpr const BoundTerm& in = Source::value.inputs[0];
+    const BoundTerm& in = bound().inputs[0];
     const T* pa = a.data();
     T* po = dst.data();
     if constexpr (R == 0) {
@@ -176,7 +198,7 @@ class ContractionCore {
         if (dst.stride(o) == 0 && dst.extent(o) > 1) return false;  // overlapping: the general path throws
         index_t sa = 0;
         for (std::size_t d = 0; d < ix(in.rank); ++d)
-          if (in.labels[d] == Source::value.output.labels[o]) sa += a.stride(d);
+          if (in.labels[d] == bound().output.labels[o]) sa += a.stride(d);
         source.labels[o] = target.labels[o] = static_cast<unsigned char>(o);
         source.extents[o] = target.extents[o] = extents[o];
         source.strides[o] = sa;
@@ -185,14 +207,6 @@ class ContractionCore {
       loop_nest<T>(&source, 1, target, alpha_ * alpha, beta);
     }
     return true;
-  }
-
-  template <std::size_t R>
-  bool try_fast(const TensorView<T, R>& dst, T alpha, T beta) const {
-    Extents<R> extents{};
-    if (!fast_extents(extents) || extents != dst.extents()) return false;
-    return try_fast_pair<Source::pair, T>(std::get<0>(operands_).view(), std::get<1>(operands_).view(), dst,
-                                          alpha_ * alpha, beta);
   }
 
  protected:
@@ -214,27 +228,11 @@ class Contraction : public detail::ContractionCore<T, Source, Holders...> {
   using Core::Core;
 
   /// The result's extents (checked: throws shape_error).
-  [[nodiscard]] Extents<R> extents() const {
-    if constexpr (Core::has_fast_path()) {
-      Extents<R> out{};
-      if (this->fast_extents(out)) return out;
-    }
-    if constexpr (Core::has_single_path()) {
-      Extents<R> out{};
-      if (this->single_extents(out)) return out;
-    }
-    const auto extent = this->label_extents();
-    Extents<R> out{};
-    for (std::size_t d = 0; d < R; ++d) out[d] = extent[this->bound().output.labels[d]];
-    return out;
-  }
+  [[nodiscard]] Extents<R> extents() const { return this->template result_extents<R>(); }
   /// dst = alpha * (this expression) + beta * dst. dst must have the result's extents.
-  void evaluate_into(TensorView<T, R> dst, T alpha, T beta) const {
-    if constexpr (Core::has_fast_path())
-      if (this->try_fast(dst, alpha, beta)) return;
-    if constexpr (Core::has_single_path())
-      if (this->try_single(dst, alpha, beta)) return;
-    this->run(detail::labelled_destination(dst, this->bound().output), alpha, beta);
+  /// (Inlined with the fast path: a call and its frame are a tenth of a 4x4 product.)
+  [[gnu::always_inline]] void evaluate_into(TensorView<T, R> dst, T alpha, T beta) const {
+    this->evaluate(dst, alpha, beta);
   }
   [[nodiscard]] Tensor<T, R> eval() const { return Tensor<T, R>(*this); }
 
@@ -258,19 +256,22 @@ class RuntimeContraction : public detail::ContractionCore<T, detail::RuntimeSpec
 
   [[nodiscard]] int rank() const { return this->bound().output.rank; }
 
+  /// The result's extents as a rank-R array (throws spec_error when the rank is not R, shape_error).
   template <std::size_t R>
-  void evaluate_into(TensorView<T, R> dst, T alpha, T beta) const {
+  [[nodiscard, gnu::always_inline]] Extents<R> extents() const {
     check_rank(R);
-    this->run(detail::labelled_destination(dst, this->bound().output), alpha, beta);
+    return this->template result_extents<R>();
+  }
+  /// dst = alpha * (this expression) + beta * dst. dst must have the result's extents.
+  template <std::size_t R>
+  [[gnu::always_inline]] void evaluate_into(TensorView<T, R> dst, T alpha, T beta) const {
+    check_rank(R);
+    this->evaluate(dst, alpha, beta);
   }
   template <std::size_t R>
   [[nodiscard]] Tensor<T, R> eval() const {
-    check_rank(R);
-    const auto extent = this->label_extents();
-    Extents<R> out{};
-    for (std::size_t d = 0; d < R; ++d) out[d] = extent[this->bound().output.labels[d]];
-    Tensor<T, R> result(out);
-    this->run(detail::labelled_destination(result.view(), this->bound().output), T(1), T(0));
+    Tensor<T, R> result(extents<R>());
+    this->evaluate(result.view(), T(1), T(0));
     return result;
   }
   template <std::size_t R>
@@ -285,9 +286,11 @@ class RuntimeContraction : public detail::ContractionCore<T, detail::RuntimeSpec
 
  private:
   void check_rank(std::size_t r) const {
-    if (static_cast<int>(r) != rank())
-      throw spec_error(error_prefix(this->spec()) + "the output has rank " + std::to_string(rank()) +
-                       ", not " + std::to_string(r));
+    if (static_cast<int>(r) != rank()) throw_rank(r);
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void throw_rank(std::size_t r) const {
+    throw spec_error(error_prefix(this->spec()) + "the output has rank " + std::to_string(rank()) + ", not " +
+                     std::to_string(r));
   }
 };
 

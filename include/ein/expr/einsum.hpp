@@ -3,7 +3,6 @@
 // ein::einsum_path, which returns the plan either would run. Layer: expr.
 #pragma once
 
-#include <memory>
 #include <string_view>
 #include <type_traits>
 
@@ -78,17 +77,17 @@ auto einsum(Ops&&... ops) {
 }
 
 /// A lazy einsum whose spec is known only at run time. Throws ein::spec_error for a
-/// bad spec (same grammar, same messages as the compile-time checks).
+/// bad spec (same grammar, same messages as the compile-time checks). The spec is
+/// bound once per thread, text and operand ranks (expr/runtime_spec.hpp), and takes
+/// the compile-time entry point's fast paths.
 template <EinsumOperand... Ops>
 auto einsum(std::string_view spec, Ops&&... ops) {
   static_assert(detail::same_element_type<Ops...>(), "einsum: all operands must have the same element type");
   using T = typename detail::common_element<Ops...>::type;
   const int ranks[] = {static_cast<int>(detail::operand_info<Ops>::rank)..., 0};
-  auto data = std::make_shared<detail::RuntimeSpec::Data>(
-      detail::RuntimeSpec::Data{bind(spec, ranks, static_cast<int>(sizeof...(Ops))), std::string(spec)});
-  if (data->bound.error.failed()) throw spec_error(describe(data->bound.error, spec));
-  return RuntimeContraction<T, detail::holder_t<Ops>...>(detail::RuntimeSpec{std::move(data)},
-                                                         detail::make_holder(std::forward<Ops>(ops))...);
+  return RuntimeContraction<T, detail::holder_t<Ops>...>(
+      detail::runtime_spec(spec, ranks, static_cast<int>(sizeof...(Ops))),
+      detail::make_holder(std::forward<Ops>(ops))...);
 }
 
 /// The plan ein::einsum<S> runs for these operands.

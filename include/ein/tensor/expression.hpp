@@ -24,4 +24,16 @@ concept Expression = requires(const E& e, TensorView<typename E::value_type, E::
   { e.overlaps(p, p) } -> std::convertible_to<bool>;
 };
 
+/// A lazy expression whose rank is known only at run time (ein::einsum("spec", ...)):
+/// the same members, with the rank as a template argument of extents and evaluate_into,
+/// which throw when it is not the expression's. Tensors accept one in =.
+template <class E, std::size_t R>
+concept RuntimeRankExpression = requires(const E& e, TensorView<typename E::value_type, R> dst,
+                                         typename E::value_type scale, const void* p) {
+  typename E::value_type;
+  { e.template extents<R>() };
+  e.template evaluate_into<R>(dst, scale, scale);
+  { e.overlaps(p, p) } -> std::convertible_to<bool>;
+};
+
 }  // namespace ein

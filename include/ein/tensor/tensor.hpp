@@ -96,15 +96,14 @@ class Tensor {
   template <Expression E>
     requires(E::rank == R && std::same_as<typename E::value_type, T>)
   Tensor& operator=(const E& expr) {
-    const Extents<R> extents = expr.extents();
-    if (!reads_me(expr) && extents == extents_) {
-      expr.evaluate_into(view(), T(1), T(0));
-    } else {
-      Tensor result(extents);
-      expr.evaluate_into(result.view(), T(1), T(0));
-      *this = std::move(result);
-    }
-    return *this;
+    return assign_expression(expr, expr.extents());
+  }
+  /// The same for an expression of run-time rank (`C = ein::einsum("ij,jk->ik", A, B);`):
+  /// it throws ein::spec_error when its rank is not R.
+  template <class E>
+    requires(RuntimeRankExpression<E, R> && std::same_as<typename E::value_type, T>)
+  Tensor& operator=(const E& expr) {
+    return assign_expression(expr, expr.template extents<R>());
   }
   template <Expression E>
     requires(E::rank == R && std::same_as<typename E::value_type, T>)
@@ -173,12 +172,28 @@ class Tensor {
     for (std::size_t d = 0; d < R; ++d) offset = offset * extents_[d] + at[d];
     return offset;
   }
+  // In place when the extents agree and the expression does not read this tensor;
+  // otherwise through a new tensor, out of line (the in-place case is the hot one).
+  template <class E>
+  Tensor& assign_expression(const E& expr, const Extents<R>& extents) {
+    if (reads_me(expr) || extents != extents_) return assign_new(expr, extents);
+    expr.evaluate_into(view(), T(1), T(0));
+    return *this;
+  }
+  template <class E>
+  [[gnu::noinline]] Tensor& assign_new(const E& expr, const Extents<R>& extents) {
+    Tensor result(extents);
+    expr.evaluate_into(result.view(), T(1), T(0));
+    return *this = std::move(result);
+  }
   // A tensor with no elements still hands out a non-null, never-read pointer.
   T* scalar_fallback() { return &empty_; }
   template <class E>
   bool reads_me(const E& expr) const {
-    const auto [begin, end] = view().span_bytes();
-    return expr.overlaps(begin, end);
+    // A tensor is dense: its bytes are [data, data + count) (the constructor checked the count).
+    index_t count = 1;
+    for (std::size_t d = 0; d < R; ++d) count *= extents_[d];
+    return expr.overlaps(data(), data() + count);
   }
 
   Extents<R> extents_{};
