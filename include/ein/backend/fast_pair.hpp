@@ -1,10 +1,13 @@
 // The fast path of a two-operand GEMM-shaped spec (see plan/static_pair.hpp):
 // no planning, no scratch, straight to the GEMM on the operands' strides.
 // Returns false, having done nothing, whenever the general path is needed.
-// Layer: backend.
+// One code for both entry points: a compile-time spec passes its constexpr
+// StaticPair (inlined, the group loops unroll), a run-time spec the one its
+// cache entry holds (expr/runtime_spec.hpp). Layer: backend.
 #pragma once
 
 #include "ein/backend/gemm.hpp"
+#include "ein/lower/cost.hpp"
 #include "ein/plan/static_pair.hpp"
 #include "ein/tensor/view.hpp"
 
@@ -12,7 +15,13 @@ namespace ein::detail {
 
 /// A group of axes walked as one: extent and stride, if the strides allow (size-1 axes are ignored).
 template <class View>
-inline bool collapse_axes(const View& v, const unsigned char* axes, int count, index_t& extent, index_t& stride) {
+[[gnu::always_inline]] inline bool collapse_axes(const View& v, const unsigned char* axes, int count, index_t& extent,
+                                                 index_t& stride) {
+  if (count == 1) {  // the common case ("ij,jk->ik": every group one axis)
+    extent = v.extent(axes[0]);
+    stride = extent == 1 ? 0 : v.stride(axes[0]);
+    return true;
+  }
   extent = 1;
   stride = 0;
   bool first = true;
@@ -24,6 +33,10 @@ inline bool collapse_axes(const View& v, const unsigned char* axes, int count, i
     if (first) stride = s;
     else if (s != expected) return false;
     first = false;
+    if (i == 0) {  // the outermost axis: nothing follows that needs its reach
+      extent = extent == 1 ? e : product_or_overflow(extent, e);
+      return extent >= 0;
+    }
     extent = product_or_overflow(extent, e);
     const index_t reach = product_or_overflow(s < 0 ? -s : s, e);
     if (extent < 0 || reach < 0) return false;  // (a broadcast view this large: the general path throws)
@@ -32,13 +45,24 @@ inline bool collapse_axes(const View& v, const unsigned char* axes, int count, i
   return true;
 }
 
-/// P is the spec's StaticPair, a constant: the group loops below unroll.
-template <const StaticPair& P, class T, std::size_t RA, std::size_t RB, std::size_t RC>
-bool try_fast_pair(const TensorView<const T, RA>& a, const TensorView<const T, RB>& b, const TensorView<T, RC>& c,
-                   T alpha, T beta) {
-  constexpr const StaticPair& p = P;
+/// Whether the axes of A and B that carry one label have one extent (else: broadcast or error).
+template <class VA, class VB>
+[[gnu::always_inline]] inline bool shared_extents_agree(const StaticPair& p, const VA& a, const VB& b) {
   for (int s = 0; s < p.num_shared; ++s)
     if (a.extent(p.shared_a[ix(s)]) != b.extent(p.shared_b[ix(s)])) return false;
+  return true;
+}
+
+/// C = alpha * A B + beta * C for a spec whose fast-path description is `p` (p.fast),
+/// when the extents agree (C's included, axis by axis) and each group's axes collapse
+/// into one strided axis. Inlined, so that a constant `p` unrolls its loops.
+template <class T, std::size_t RA, std::size_t RB, std::size_t RC>
+[[gnu::always_inline]] inline bool try_fast_pair(const StaticPair& p, const TensorView<const T, RA>& a,
+                                                 const TensorView<const T, RB>& b, const TensorView<T, RC>& c,
+                                                 T alpha, T beta) {
+  if (!shared_extents_agree(p, a, b)) return false;
+  for (std::size_t d = 0; d < RC; ++d)  // (so batch, M and N extents agree too)
+    if (c.extent(d) != (p.out_operand[d] == 0 ? a.extent(p.out_axis[d]) : b.extent(p.out_axis[d]))) return false;
   MatrixLayout la, lb, lc;
   if (!collapse_axes(a, p.m.a.data(), p.m.count, la.rows, la.row_stride) ||
       !collapse_axes(a, p.k.a.data(), p.k.count, la.cols, la.col_stride) ||
@@ -47,14 +71,22 @@ bool try_fast_pair(const TensorView<const T, RA>& a, const TensorView<const T, R
       !collapse_axes(c, p.m.c.data(), p.m.count, lc.rows, lc.row_stride) ||
       !collapse_axes(c, p.n.c.data(), p.n.count, lc.cols, lc.col_stride))
     return false;
-  // C's groups must be as large as A's and B's (a size-1 axis of C would be a sum: not this path).
-  if (la.rows != lc.rows || lb.cols != lc.cols) return false;
-  for (std::size_t i = 0; i < ix(p.batch.count); ++i)
-    if (c.extent(p.batch.c[i]) != a.extent(p.batch.a[i]) || b.extent(p.batch.b[i]) != a.extent(p.batch.a[i]))
-      return false;
-  if (storage_of(la) == Storage::unsupported || storage_of(lb) == Storage::unsupported ||
-      storage_of(lc) == Storage::unsupported)
+  // A plain row-major layout (unit column stride, leading dimension no shorter than
+  // a row) is what storage_of would return unchanged: test that first, it is the common case.
+  const auto plain = [](const MatrixLayout& m) { return m.col_stride == 1 && m.row_stride >= m.cols; };
+  if (!(plain(la) && plain(lb) && plain(lc)) &&
+      (storage_of(la) == Storage::unsupported || storage_of(lb) == Storage::unsupported ||
+       storage_of(lc) == Storage::unsupported))
     return false;
+  // Below gemm_tile rows or columns the cost model may prefer the loop lowering (a
+  // dot, a GEMV, a batch of 1x1 products): the general path runs it. (Past it the
+  // GEMM's reuse wins but for batches of tiny-K products, where the two are close:
+  // the hot path pays two compares, not the model.)
+  if (lc.rows < index_t(cost_model::gemm_tile) || lc.cols < index_t(cost_model::gemm_tile)) {
+    double batches = 1;
+    for (std::size_t i = 0; i < ix(p.batch.count); ++i) batches *= double(a.extent(p.batch.a[i]));
+    if (!prefer_gemm(batches, double(lc.rows), double(lc.cols), double(la.cols), double(sizeof(T)))) return false;
+  }
   if (p.batch.count == 0) {
     gemm<T>(alpha, a.data(), la, b.data(), lb, beta, c.data(), lc);
     return true;
@@ -68,6 +100,13 @@ bool try_fast_pair(const TensorView<const T, RA>& a, const TensorView<const T, R
   }
   batched_gemm<T>(alpha, a.data(), la, b.data(), lb, beta, c.data(), lc, loop);
   return true;
+}
+
+/// The same for a constant StaticPair P (the gradient rules of autodiff/einsum.hpp).
+template <const StaticPair& P, class T, std::size_t RA, std::size_t RB, std::size_t RC>
+bool try_fast_pair(const TensorView<const T, RA>& a, const TensorView<const T, RB>& b, const TensorView<T, RC>& c,
+                   T alpha, T beta) {
+  return try_fast_pair(P, a, b, c, alpha, beta);
 }
 
 }  // namespace ein::detail

@@ -46,10 +46,10 @@ inline constexpr index_t loop_tile_bytes = 128;
 /// touched is used whole while it is in L1.
 inline constexpr index_t transpose_block = 8;
 
-/// A folded space in loop order: axes[rank - 1] is u (the row), axes[rank - 2]
-/// is v; tile_u and tile_v are their tile sides (the full extent when untiled).
+/// How a folded space, put in loop order, is walked: axes[rank - 1] is u (the
+/// row), axes[rank - 2] is v; tile_u and tile_v are their tile sides (the full
+/// extent when untiled). (Apart from the space: a LoopSpace is ~10 KB, not copied.)
 struct LoopNest {
-  LoopSpace space;
   index_t tile_u = 1, tile_v = 1;
   bool tiled = false;  // tile_u and tile_v are multiples of transpose_block
 };
@@ -65,10 +65,9 @@ inline double row_cost(const LoopSpace& s, const LoopAxis& a) {
 }
 
 /// Orders a folded space into a nest (see the header comment).
-inline LoopNest order_nest(const LoopSpace& folded, index_t element_size) {
+/// Orders a folded space into loop order, in place (see the header comment).
+inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
   LoopNest nest;
-  nest.space = folded;
-  LoopSpace& s = nest.space;
   if (s.rank == 0) return nest;
   int u = s.rank - 1;
   for (int a = s.rank - 1; a-- > 0;)
@@ -114,8 +113,7 @@ void transpose_tile(T* o, index_t ov, const T* a, index_t au, T alpha, T beta) {
 
 /// Runs a nest on one thread. base[k] is operand k's pointer (base[0] the output's).
 template <class T>
-void run_nest(const LoopNest& nest, T* out, const T* const* in, T alpha, T beta) {
-  const LoopSpace& s = nest.space;
+void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* in, T alpha, T beta) {
   const int n_in = s.operands - 1;
   if (s.rank == 0) {
     std::array<index_t, max_loop_operands> zero{};
@@ -173,7 +171,8 @@ void run_nest(const LoopNest& nest, T* out, const T* const* in, T alpha, T beta)
     }
   };
   if (n_outer == 0) return plane(true);
-  std::array<index_t, max_labels> at{};
+  std::array<index_t, max_labels> at;  // (only the n_outer used are zeroed: this runs per call)
+  for (int d = 0; d < n_outer; ++d) at[ix(d)] = 0;
   int nonzero_summed = 0;  // outer summed axes away from 0
   while (true) {
     plane(nonzero_summed == 0);
@@ -217,36 +216,37 @@ void loop_nest(const Strided<const T>* ins, int n, const Strided<T>& out, T alph
   }
   fold(s);
   const LoopNest nest = order_nest(s, index_t(sizeof(T)));
+  const LoopSpace& space = s;
 #ifdef _OPENMP
   // The first kept axis in loop order splits across threads.
   int split = -1;
-  for (int a = 0; a < nest.space.rank && split < 0; ++a)
-    if (!nest.space.summed(a) && nest.space.axes[ix(a)].extent > 1) split = a;
-  if (split >= 0 && nest.space.volume() * double(nest.space.operands) >= parallel_loop_elements &&
+  for (int a = 0; a < space.rank && split < 0; ++a)
+    if (!space.summed(a) && space.axes[ix(a)].extent > 1) split = a;
+  if (split >= 0 && space.volume() * double(space.operands) >= parallel_loop_elements &&
       omp_get_max_threads() > 1 && !omp_in_parallel()) {
-    const index_t extent = nest.space.axes[ix(split)].extent;
+    const index_t extent = space.axes[ix(split)].extent;
 #pragma omp parallel
     {
       const index_t threads = omp_get_num_threads(), t = omp_get_thread_num();
       // Tiled axes split on tile boundaries, so no tile straddles two threads.
-      const int rank = nest.space.rank;
+      const int rank = space.rank;
       const index_t grain = split == rank - 1 ? nest.tile_u : split == rank - 2 ? nest.tile_v : 1;
       const index_t chunks = (extent + grain - 1) / grain;
       const index_t begin = std::min(extent, chunks * t / threads * grain);
       const index_t end = std::min(extent, chunks * (t + 1) / threads * grain);
       if (begin < end) {
-        LoopNest part = nest;
-        LoopAxis& axis = part.space.axes[ix(split)];
+        LoopSpace part = space;  // (a large nest: the copy is nothing beside it)
+        LoopAxis& axis = part.axes[ix(split)];
         axis.extent = end - begin;
         std::array<const T*, max_operands> shifted{};
         for (int k = 0; k < n; ++k) shifted[ix(k)] = in[ix(k)] + begin * axis.stride[ix(k + 1)];
-        run_nest<T>(part, out.data + begin * axis.stride[0], shifted.data(), alpha, beta);
+        run_nest<T>(part, nest, out.data + begin * axis.stride[0], shifted.data(), alpha, beta);
       }
     }
     return;
   }
 #endif
-  run_nest<T>(nest, out.data, in.data(), alpha, beta);
+  run_nest<T>(space, nest, out.data, in.data(), alpha, beta);
 }
 
 }  // namespace ein::detail
