@@ -146,7 +146,10 @@ void row_products(const T* const* a, const index_t* s, int count, index_t n, Chu
 }
 
 /// o[i * so] = alpha * prod_k a_k[i * s_k] + beta * o[i * so] for any operand count
-/// (0: a scaling of the row by beta, the sum of nothing being 0).
+/// (0: a scaling of the row by beta, the sum of nothing being 0). Operands that stay
+/// along the row (stride 0) are one factor, folded into alpha ("bi,ij,bj->bij":
+/// x[b, i] scales a product of two rows); three walking rows at unit stride are
+/// one vectorised loop, more go through row_products' chunks.
 template <class T>
 void product_row_n(T* o, index_t so, const T* const* a, const index_t* s, int count, index_t n, T alpha, T beta) {
   if (count == 0) {
@@ -155,7 +158,32 @@ void product_row_n(T* o, index_t so, const T* const* a, const index_t* s, int co
   }
   if (count == 1) return copy_row(o, so, a[0], s[0], n, alpha, beta);
   if (count == 2) return product_row(o, so, a[0], s[0], a[1], s[1], n, alpha, beta);
-  row_products(a, s, count, n, [&](index_t c0, const T* buf, index_t len) { copy_row(o + c0 * so, so, buf, 1, len, alpha, beta); });
+  const T* walk[max_operands];
+  index_t ws[max_operands];
+  int w = 0;
+  T scale = alpha;
+  for (int k = 0; k < count; ++k) {
+    if (s[k] == 0) {
+      scale *= a[k][0];
+    } else {
+      walk[w] = a[k];
+      ws[w++] = s[k];
+    }
+  }
+  const T one = T(1);
+  if (w == 0) return copy_row(o, so, &one, 0, n, scale, beta);
+  if (w == 1) return copy_row(o, so, walk[0], ws[0], n, scale, beta);
+  if (w == 2) return product_row(o, so, walk[0], ws[0], walk[1], ws[1], n, scale, beta);
+  if (w == 3 && so == 1 && ws[0] == 1 && ws[1] == 1 && ws[2] == 1) {
+    const T *x = walk[0], *y = walk[1], *z = walk[2];
+    if (beta == T(0))
+      for (index_t i = 0; i < n; ++i) o[i] = scale * x[i] * y[i] * z[i];
+    else
+      for (index_t i = 0; i < n; ++i) o[i] = scale * x[i] * y[i] * z[i] + beta * o[i];
+    return;
+  }
+  row_products(walk, ws, w, n,
+               [&](index_t c0, const T* buf, index_t len) { copy_row(o + c0 * so, so, buf, 1, len, scale, beta); });
 }
 
 /// sum_i prod_k a_k[i * s_k] for any operand count (0: 0).
