@@ -1,7 +1,7 @@
-// HostBackend: the CPU backend of the lowering in pairwise.hpp: direct loops,
-// the GEMM dispatcher, and this thread's scratch pool for temporaries. One
-// object lives for one evaluation; its temporaries go back to the pool when it
-// ends. Layer: backend.
+// HostBackend: the CPU backend of the lowering in pairwise.hpp: the loop nest
+// (lower/loop_nest.hpp), the GEMM dispatcher, and this thread's scratch pool for
+// temporaries. One object lives for one evaluation; its temporaries go back to
+// the pool when it ends. Layer: backend.
 #pragma once
 
 #include "ein/backend/gemm.hpp"

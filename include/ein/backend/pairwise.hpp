@@ -1,18 +1,20 @@
-// Runs one step of a plan. Cases, in the order they are tried:
-//   1. one operand                -> direct loops (reduce, diagonal, permute, copy)
-//   2. no contracted label (K={}) -> direct loops (outer, Hadamard, batched scaling)
-//   3. K non-empty                -> GEMM per batch index on strided matrices:
-//      a. labels summed within one operand are reduced first (a loop);
-//      b. each group (M, N, K, batch) is walked as one axis when the strides allow;
-//         the K order is taken from A or B, whichever lets both collapse;
-//      c. an operand that still does not fit a GEMM operand is copied, permuted to
-//         [batch, M, K] or [batch, K, N] (the only copies made);
-//      d. a destination that does not fit receives the result through a dense
-//         temporary.
+// Runs one pairwise step of a plan, lowered as the plan chose by cost
+// (lower/cost.hpp): StepKind::loop -> the backend's loop (lower/loop_nest.hpp:
+// outer and Hadamard products, dots, GEMVs, partial reductions); a GEMM kind ->
+// gemm_step, one GEMM per batch index on strided matrices:
+//   a. labels summed within one operand are reduced first (a loop);
+//   b. each group (M, N, K, batch) is walked as one axis when the strides allow;
+//      the K order is taken from A or B, whichever lets both collapse;
+//   c'. an M or N group that does not fold may leave its outer labels to the batch
+//      loop instead of being copied (split_group: when the model prefers it);
+//   c. an operand that still does not fit a GEMM operand is copied, permuted to
+//      [batch, M, K] or [batch, K, N] (the only copies made);
+//   d. a destination that does not fit receives the result through a dense
+//      temporary.
 // The lowering is written once for every backend. A Backend (host.hpp for the
 // CPU) provides, for its element type T:
 //   Strided<T> dense(labels, rank, label_extent)   a row-major temporary for this evaluation
-//   void loop(a, b_or_null, out, alpha, beta)      the direct loops (lower/loop_nest.hpp semantics)
+//   void loop(a, b_or_null, out, alpha, beta)      the loop lowering (lower/loop_nest.hpp semantics)
 //   void gemm(alpha, a, la, b, lb, beta, c, lc, batch)   one GEMM per batch index
 // Layer: backend.
 #pragma once
