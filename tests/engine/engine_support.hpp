@@ -40,4 +40,14 @@ void check_against_reference(std::string_view spec, const Actual& actual, const 
   }
 }
 
+/// What `call` throws (its what()), or "(no exception)".
+inline std::string message_of(const auto& call) {
+  try {
+    call();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no exception)";
+}
+
 }  // namespace ein::test

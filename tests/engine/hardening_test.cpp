@@ -15,18 +15,10 @@ using ein::Extents;
 using ein::Tensor;
 using ein::TensorView;
 using ein::index_t;
+using ein::test::message_of;
 
 namespace {
 constexpr index_t two_32 = index_t{1} << 32;
-
-std::string message_of(const auto& call) {
-  try {
-    call();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
 }  // namespace
 
 // ---- item 1: element and byte counts never wrap ----

@@ -11,6 +11,7 @@ using ein::Tensor;
 using ein::TensorView;
 using ein::index_t;
 using ein::test::check_against_reference;
+using ein::test::message_of;
 using ein::test::random_tensor;
 
 namespace {
@@ -19,16 +20,6 @@ template <class T, std::size_t R>
 void check_same(const Tensor<T, R>& got, const Tensor<T, R>& want) {
   REQUIRE(got.extents() == want.extents());
   for (index_t k = 0; k < got.size(); ++k) CHECK(got.data()[k] == doctest::Approx(want.data()[k]).epsilon(1e-5));
-}
-
-template <class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no exception)";
 }
 
 bool same_group(const ein::StaticPair::Group& x, const ein::StaticPair::Group& y) {

@@ -89,10 +89,12 @@ bool split_group(const Strided<const T>& x, const Strided<U>& out, const LabelOr
   const Collapsed xk = collapse(x, k, label_extent);
   const bool x_fits = rows ? fits(collapse(x, free, label_extent), xk) : fits(xk, collapse(x, free, label_extent));
   if (x_fits && collapse(out, free, label_extent).ok) return false;
-  double batch = 1;
-  g.batch.for_each([&](int l) { batch *= double(label_extent[l]); });
-  double m = 1, n = 1;
-  (rows ? g.n : g.m).for_each([&](int l) { (rows ? n : m) *= double(label_extent[l]); });
+  const auto size = [&](LabelSet s) {
+    double v = 1;
+    s.for_each([&](int l) { v *= double(label_extent[l]); });
+    return v;
+  };
+  const double batch = size(g.batch), other = size(rows ? g.n : g.m);  // other: the free group x lacks
   const double depth = size_of(k, 0, k.count, label_extent), whole = size_of(free, 0, free.count, label_extent);
   for (int p = 1; p < free.count; ++p) {
     LabelOrder rest;
@@ -100,13 +102,12 @@ bool split_group(const Strided<const T>& x, const Strided<U>& out, const LabelOr
     const Collapsed xr = collapse(x, rest, label_extent);
     if (!(rows ? fits(xr, xk) : fits(xk, xr)) || !collapse(out, rest, label_extent).ok) continue;
     const double outer = size_of(free, 0, p, label_extent), inner = whole / outer;
-    const double x_size = batch * whole * depth, out_size = batch * m * n * whole;
+    const double x_size = batch * whole * depth, out_size = batch * other * whole;
     const double io = x_size + out_size;
-    const double looped = rows ? gemm_cost(batch * outer, inner, n, depth, io, sizeof(T))
-                               : gemm_cost(batch * outer, m, inner, depth, io, sizeof(T));
-    const double copied = (rows ? gemm_cost(batch, whole, n, depth, io, sizeof(T))
-                                : gemm_cost(batch, m, whole, depth, io, sizeof(T))) +
-                          2 * (x_size + out_size) * double(sizeof(T)) / cost_model::bytes_per_ns;
+    // (M and N enter the model symmetrically: x's free group as M, the other as N)
+    const double looped = gemm_cost(batch * outer, inner, other, depth, io, sizeof(T));
+    const double copied = gemm_cost(batch, whole, other, depth, io, sizeof(T)) +
+                          2 * io * double(sizeof(T)) / cost_model::bytes_per_ns;
     if (looped >= copied) return false;
     for (int i = 0; i < p; ++i) {
       (rows ? g.m : g.n).remove(free.labels[ix(i)]);

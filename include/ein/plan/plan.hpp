@@ -219,7 +219,6 @@ constexpr Plan make_plan(const PlanInput& in) {
     if (fused <= plan.cost) {
       Plan one;
       one.naive_flops = one.optimized_flops = plan.naive_flops;
-      one.largest_intermediate = 0;
       one.cost = fused;
       PlanStep& step = one.steps[0];
       one.num_steps = 1;
