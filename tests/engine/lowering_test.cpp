@@ -1,4 +1,4 @@
-// Each lowering path of backend/pairwise.hpp, in float and double, against the reference.
+// Each lowering path of lower/pairwise.hpp, in float and double, against the reference.
 #include "engine_support.hpp"
 
 using ein::Extents;

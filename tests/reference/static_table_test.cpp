@@ -1,5 +1,5 @@
 // Random two-operand specs with literal text, so that ein's compile-time entry
-// point (and its GEMM fast path, plan/static_pair.hpp) meets the oracle too.
+// point (and its GEMM fast path, lower/static_pair.hpp) meets the oracle too.
 // The rows were drawn by ein_test::random_pair_case; the skipped test case at
 // the end prints a fresh table (--no-skip -tc="*prints*").
 #include <doctest/doctest.h>

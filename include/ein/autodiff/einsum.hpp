@@ -14,8 +14,8 @@
 #include "ein/autodiff/gradient_step.hpp"
 #include "ein/autodiff/var.hpp"
 #include "ein/expr/einsum.hpp"
-#include "ein/backend/fast_pair.hpp"
-#include "ein/plan/static_pair.hpp"
+#include "ein/lower/fast_pair.hpp"
+#include "ein/lower/static_pair.hpp"
 #include "ein/spec/derive.hpp"
 
 namespace ein {
@@ -62,7 +62,7 @@ struct GradientSpecs<Source, std::index_sequence<K...>> {
   static constexpr std::array<BoundSpec, sizeof...(K)> of = {derive_gradient(forward, static_cast<int>(K))...};
 };
 
-/// The gradient of operand K as a two-operand fast path (plan/static_pair.hpp), when it
+/// The gradient of operand K as a two-operand fast path (lower/static_pair.hpp), when it
 /// qualifies: two forward operands, no broadcast seed axes, no diagonal in operand K.
 template <class Source, std::size_t K>
 struct GradientPair {

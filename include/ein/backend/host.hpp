@@ -1,4 +1,4 @@
-// HostBackend: the CPU backend of the lowering in pairwise.hpp: the loop nest
+// HostBackend: the CPU backend of the lowering in lower/pairwise.hpp: the loop nest
 // (lower/loop_nest.hpp), the GEMM dispatcher, and this thread's scratch pool for
 // temporaries. One object lives for one evaluation; its temporaries go back to
 // the pool when it ends. Layer: backend.

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "ein/lower/row_kernels.hpp"
-#include "ein/backend/matrix.hpp"
+#include "ein/lower/matrix.hpp"
 
 namespace ein::detail {
 

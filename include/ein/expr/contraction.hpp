@@ -9,7 +9,7 @@
 #include <string_view>
 #include <tuple>
 
-#include "ein/backend/fast_pair.hpp"
+#include "ein/lower/fast_pair.hpp"
 #include "ein/expr/execute.hpp"
 #include "ein/expr/operand.hpp"
 #include "ein/expr/runtime_spec.hpp"
@@ -105,7 +105,7 @@ class ContractionCore {
   // and single flag are constants (the checks on them fold away), a run-time spec's
   // come from its cache entry (runtime_spec.hpp).
 
-  /// Whether the two-operand fast path (plan/static_pair.hpp) may apply: known at compile time for a static spec.
+  /// Whether the two-operand fast path (lower/static_pair.hpp) may apply: known at compile time for a static spec.
   static constexpr bool may_take_pair() {
     if constexpr (sizeof...(Holders) != 2) return false;
     else if constexpr (Source::compile_time) return Source::pair().fast;

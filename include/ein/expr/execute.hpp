@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "ein/backend/host.hpp"
-#include "ein/backend/pairwise.hpp"
+#include "ein/lower/pairwise.hpp"
 #include "ein/plan/plan_cache.hpp"
 #include "ein/spec/bind.hpp"
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "ein/plan/static_pair.hpp"
+#include "ein/lower/static_pair.hpp"
 #include "ein/spec/bind.hpp"
 #include "ein/spec/error.hpp"
 

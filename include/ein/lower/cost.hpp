@@ -19,7 +19,7 @@
 // choices. Pure and constexpr: the planner calls it. Layer: lower.
 #pragma once
 
-#include "ein/plan/classify.hpp"
+#include "ein/lower/classify.hpp"
 #include "ein/spec/limits.hpp"
 #include "ein/tensor/shape.hpp"
 
@@ -79,7 +79,7 @@ constexpr Lowering choose_pair_lowering(const LabelGroups& g, const StepSizes& s
 }
 
 /// Whether `batch` GEMMs of M x N x K (no other labels) beat the loop lowering: the
-/// compile-time fast path (backend/fast_pair.hpp) asks, and leaves a dot, a GEMV
+/// compile-time fast path (lower/fast_pair.hpp) asks, and leaves a dot, a GEMV
 /// or a batch of tiny products to the loops.
 constexpr bool prefer_gemm(double batch, double m, double n, double k, double element_size) {
   LabelGroups g;

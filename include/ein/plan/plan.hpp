@@ -7,7 +7,7 @@
 #include <array>
 
 #include "ein/lower/cost.hpp"
-#include "ein/plan/classify.hpp"
+#include "ein/lower/classify.hpp"
 #include "ein/spec/limits.hpp"
 #include "ein/tensor/shape.hpp"
 

@@ -10,7 +10,7 @@
 #include <limits>
 #include <type_traits>
 
-#include "ein/backend/matrix.hpp"
+#include "ein/lower/matrix.hpp"
 
 namespace ein::detail {
 

@@ -1,4 +1,4 @@
-// DeviceBackend: the Backend of the lowering (pairwise.hpp) for memory the host
+// DeviceBackend: the Backend of the lowering (lower/pairwise.hpp) for memory the host
 // does not read. It turns each step into POD work (LoopKernel, GemmCall) and
 // hands it to a Device policy:
 //   T*   allocate(std::size_t bytes)            a stream-ordered temporary

@@ -1,4 +1,4 @@
-// One gemm() of the lowering (pairwise.hpp) as cuBLAS column-major calls:
+// One gemm() of the lowering (lower/pairwise.hpp) as cuBLAS column-major calls:
 // operand order, transposes, m/n/k, leading dimensions and batch strides.
 // Pure arithmetic on layouts, no CUDA: the emulated-device test checks it on
 // the CPU. Layer: backend (cuda).
@@ -17,7 +17,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "ein/backend/matrix.hpp"
+#include "ein/lower/matrix.hpp"
 
 namespace ein::cuda::detail {
 
@@ -52,7 +52,7 @@ struct ColMajorRead {
 
 inline ColMajorRead col_major_read(const MatrixLayout& x, bool allow_trans) {
   const index_t rows = std::max<index_t>(x.rows, 1), cols = std::max<index_t>(x.cols, 1);
-  // As storage_of (matrix.hpp) decides; zero extents (k == 0) take any leading dimension.
+  // As storage_of (lower/matrix.hpp) decides; zero extents (k == 0) take any leading dimension.
   if ((x.rows <= 1 || x.row_stride == 1) && (x.cols <= 1 || x.col_stride >= x.rows))
     return {true, false, x.cols <= 1 ? rows : x.col_stride};
   if (allow_trans && (x.cols <= 1 || x.col_stride == 1) && (x.rows <= 1 || x.row_stride >= x.cols))

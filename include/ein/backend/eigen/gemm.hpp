@@ -16,7 +16,7 @@
 
 #include <Eigen/Core>
 
-#include "ein/backend/matrix.hpp"
+#include "ein/lower/matrix.hpp"
 
 namespace ein::detail {
 

@@ -1,6 +1,6 @@
 // Label groups as a GEMM walks them: a group's labels ordered by stride, and
 // whether an operand's strides let the group be walked as one matrix axis.
-// Backend-neutral (pointers are never read). Layer: backend.
+// Backend-neutral (pointers are never read). Layer: lower.
 #pragma once
 
 #include <array>

@@ -16,15 +16,15 @@
 //   Strided<T> dense(labels, rank, label_extent)   a row-major temporary for this evaluation
 //   void loop(a, b_or_null, out, alpha, beta)      the loop lowering (lower/loop_nest.hpp semantics)
 //   void gemm(alpha, a, la, b, lb, beta, c, lc, batch)   one GEMM per batch index
-// Layer: backend.
+// Layer: lower.
 #pragma once
 
 #include <cstdlib>
 
-#include "ein/backend/label_order.hpp"
-#include "ein/backend/matrix.hpp"
+#include "ein/lower/label_order.hpp"
+#include "ein/lower/matrix.hpp"
 #include "ein/lower/cost.hpp"
-#include "ein/plan/classify.hpp"
+#include "ein/lower/classify.hpp"
 
 namespace ein::detail {
 

@@ -1,14 +1,14 @@
-// The fast path of a two-operand GEMM-shaped spec (see plan/static_pair.hpp):
+// The fast path of a two-operand GEMM-shaped spec (see lower/static_pair.hpp):
 // no planning, no scratch, straight to the GEMM on the operands' strides.
 // Returns false, having done nothing, whenever the general path is needed.
 // One code for both entry points: a compile-time spec passes its constexpr
 // StaticPair (inlined, the group loops unroll), a run-time spec the one its
-// cache entry holds (expr/runtime_spec.hpp). Layer: backend.
+// cache entry holds (expr/runtime_spec.hpp). Layer: lower.
 #pragma once
 
 #include "ein/backend/gemm.hpp"
 #include "ein/lower/cost.hpp"
-#include "ein/plan/static_pair.hpp"
+#include "ein/lower/static_pair.hpp"
 #include "ein/tensor/view.hpp"
 
 namespace ein::detail {

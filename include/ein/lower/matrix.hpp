@@ -1,6 +1,6 @@
 // MatrixLayout: a strided matrix as a GEMM sees it, and which storage order
 // (row- or column-major with a leading dimension) can read it in place.
-// Layer: backend.
+// Layer: lower.
 #pragma once
 
 #include <array>

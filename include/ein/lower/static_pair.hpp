@@ -6,7 +6,7 @@
 // checked; anything else takes the general path.
 //   "ij,jk->ik":       M {i}, N {k}, K {j}
 //   "bhqd,bhkd->bhqk": batch {b,h}, M {q}, N {k}, K {d}
-// Layer: plan.
+// Layer: lower.
 #pragma once
 
 #include <array>
