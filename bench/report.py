@@ -50,6 +50,8 @@ with open(os.path.join(raw, "cases.tsv")) as f:
 # ---- medians ----
 runs, medians, allocs = {}, {}, {}
 for path in sorted(glob.glob(os.path.join(raw, "*.json"))):
+    if os.path.getsize(path) == 0:  # a run whose --filter matched none of its benchmarks
+        continue
     data = json.load(open(path))
     for b in data.get("benchmarks", []):
         if b.get("error_occurred"):
