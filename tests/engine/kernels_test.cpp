@@ -1,7 +1,8 @@
 // The direct kernels of backend/ (small_gemm, the strided sums and row loops)
 // against plain loops in double, over every dispatch branch: the register-row
 // widths (1, 2, 3, 4, 8, 16, with K unrolled when square), packed column-major
-// B, the dot-product and streaming fallbacks, and beta 0, 1 and other.
+// B, the dot-product and streaming fallbacks, and beta 0, 1 and other; the
+// lowering's merge rule (merge_axes) and the GEMM groups and batches it merges.
 #include <doctest/doctest.h>
 
 #include <array>
@@ -10,7 +11,9 @@
 #include <vector>
 
 #include "ein/backend/gemm.hpp"
+#include "ein/lower/label_order.hpp"
 #include "ein/lower/loop_nest.hpp"
+#include "ein/lower/matrix.hpp"
 #include "ein/backend/small_gemm.hpp"
 
 using ein::index_t;
@@ -228,4 +231,75 @@ TEST_CASE_TEMPLATE("batched_gemm: a batch of GEMMs in parallel over the batch gi
         for (index_t p = 0; p < k; ++p) sum += double(a[q * m * k + i * k + p]) * double(b[q * k * n + p + j * k]);
         REQUIRE(double(c[q * m * n + i * n + j]) == doctest::Approx(sum).epsilon(1e-4));
       }
+}
+
+// The lowering's one merge rule (merge_axes, lower/loop_space.hpp) and its users:
+// a GEMM group (collapse), the compile-time fast path's groups (collapse_axes) and
+// a GEMM's batch loop (merge_batch).
+TEST_CASE("merge_axes: contiguous axes merge in every operand at once; size-1 axes drop; overflow stays apart") {
+  using ein::detail::LoopAxis;
+  std::array<LoopAxis, 4> axes;
+  // (operand 0 row-major 3x4x5; operand 1 broadcast along the middle axis)
+  axes[0].extent = 3, axes[0].stride = {20, 5};
+  axes[1].extent = 4, axes[1].stride = {5, 0};
+  axes[2].extent = 5, axes[2].stride = {1, 1};
+  CHECK(ein::detail::merge_axes(axes.data(), 3, 1) == 1);  // one operand: all three merge
+  CHECK(axes[0].extent == 60);
+  CHECK(axes[0].stride[0] == 1);
+
+  axes[0].extent = 3, axes[0].stride = {20, 5};
+  axes[1].extent = 4, axes[1].stride = {5, 0};
+  axes[2].extent = 5, axes[2].stride = {1, 1};
+  CHECK(ein::detail::merge_axes(axes.data(), 3, 2) == 3);  // the broadcast keeps them apart
+
+  // A size-1 axis between two mergeable ones, with a stride that fits nothing; negative strides.
+  axes[0].extent = 3, axes[0].stride = {-8, 0};
+  axes[1].extent = 1, axes[1].stride = {999, 0};
+  axes[2].extent = 4, axes[2].stride = {-2, 0};
+  axes[3].extent = 2, axes[3].stride = {-1, 0};
+  CHECK(ein::detail::merge_axes(axes.data(), 4, 1) == 1);
+  CHECK(axes[0].extent == 24);
+  CHECK(axes[0].stride[0] == -1);
+
+  // Extents whose product overflows index_t are not merged (a huge broadcast view).
+  const index_t big = index_t(1) << 40;
+  axes[0].extent = big, axes[0].stride = {0, 0};
+  axes[1].extent = big, axes[1].stride = {0, 0};
+  CHECK(ein::detail::merge_axes(axes.data(), 2, 1) == 2);
+}
+
+TEST_CASE("collapse: a GEMM group with a size-1 axis of any stride is one axis (no copy)") {
+  // x: labels a (extent 1, stride 999: a sliced view), b (4, stride 3), c (3, stride 1).
+  ein::detail::Strided<const float> x;
+  x.rank = 3;
+  x.labels[0] = 0, x.labels[1] = 1, x.labels[2] = 2;
+  x.extents[0] = 1, x.extents[1] = 4, x.extents[2] = 3;
+  x.strides[0] = 999, x.strides[1] = 3, x.strides[2] = 1;
+  std::array<index_t, 3> label_extent{1, 4, 3};
+  ein::detail::LabelOrder group;
+  group.push(0), group.push(1), group.push(2);
+  const auto c = ein::detail::collapse(x, group, label_extent.data());
+  CHECK(c.ok);  // (failed before the one merge rule: the size-1 axis's stride broke the chain)
+  CHECK(c.extent == 12);
+  CHECK(c.stride == 1);
+  x.strides[1] = 4;  // a gap between rows: no longer one axis
+  CHECK_FALSE(ein::detail::collapse(x, group, label_extent.data()).ok);
+}
+
+TEST_CASE("merge_batch: batch labels contiguous in A, B and C become one loop axis") {
+  ein::detail::BatchLoop loop;
+  loop.push(2, 3 * 24, 3 * 10, 3 * 8);  // outer: a stride of 3 inner batches in each
+  loop.push(3, 24, 10, 8);
+  loop.push(1, 12345, 0, 7);  // size 1: any strides
+  ein::detail::merge_batch(loop);
+  CHECK(loop.count == 1);
+  CHECK(loop.extent[0] == 6);
+  CHECK(loop.sa[0] == 24);
+  CHECK(loop.sb[0] == 10);
+  CHECK(loop.sc[0] == 8);
+  ein::detail::BatchLoop apart;
+  apart.push(2, 3 * 24, 3 * 10, 100);  // C's outer stride leaves a gap
+  apart.push(3, 24, 10, 8);
+  ein::detail::merge_batch(apart);
+  CHECK(apart.count == 2);
 }

@@ -8,12 +8,14 @@
 
 #include "ein/backend/gemm.hpp"
 #include "ein/lower/cost.hpp"
+#include "ein/lower/loop_space.hpp"
 #include "ein/lower/static_pair.hpp"
 #include "ein/tensor/view.hpp"
 
 namespace ein::detail {
 
-/// A group of axes walked as one: extent and stride, if the strides allow (size-1 axes are ignored).
+/// A group of axes walked as one: extent and stride, if the strides allow
+/// (merge_axes: size-1 axes are ignored).
 template <class View>
 [[gnu::always_inline]] inline bool collapse_axes(const View& v, const unsigned char* axes, int count, index_t& extent,
                                                  index_t& stride) {
@@ -22,27 +24,17 @@ template <class View>
     stride = extent == 1 ? 0 : v.stride(axes[0]);
     return true;
   }
-  extent = 1;
-  stride = 0;
-  bool first = true;
-  index_t expected = 0;  // stride the next (outer) axis must have
-  for (int i = count; i-- > 0;) {
-    const index_t e = v.extent(axes[i]);
-    if (e == 1) continue;
-    const index_t s = v.stride(axes[i]);
-    if (first) stride = s;
-    else if (s != expected) return false;
-    first = false;
-    if (i == 0) {  // the outermost axis: nothing follows that needs its reach
-      extent = extent == 1 ? e : product_or_overflow(extent, e);
-      return extent >= 0;
-    }
-    extent = product_or_overflow(extent, e);
-    const index_t reach = product_or_overflow(s < 0 ? -s : s, e);
-    if (extent < 0 || reach < 0) return false;  // (a broadcast view this large: the general path throws)
-    expected = s < 0 ? -reach : reach;
+  std::array<LoopAxis, max_rank> group;  // (one operand: only stride[0] is used)
+  group[0].extent = 1;  // (written below for count > 1; set so GCC can see it is)
+  group[0].stride[0] = 0;
+  for (int i = 0; i < count; ++i) {
+    group[ix(i)].extent = v.extent(axes[i]);
+    group[ix(i)].stride[0] = v.stride(axes[i]);
   }
-  return true;
+  const int rank = merge_axes(group.data(), count, 1);
+  extent = rank == 0 ? 1 : group[0].extent;
+  stride = rank == 0 ? 0 : group[0].stride[0];
+  return rank <= 1;
 }
 
 /// Whether the axes of A and B that carry one label have one extent (else: broadcast or error).
@@ -92,12 +84,9 @@ template <class T, std::size_t RA, std::size_t RB, std::size_t RC>
     return true;
   }
   BatchLoop loop;
-  for (std::size_t i = 0; i < ix(p.batch.count); ++i) {
-    loop.extent[ix(loop.count)] = a.extent(p.batch.a[i]);
-    loop.sa[ix(loop.count)] = a.stride(p.batch.a[i]);
-    loop.sb[ix(loop.count)] = b.stride(p.batch.b[i]);
-    loop.sc[ix(loop.count++)] = c.stride(p.batch.c[i]);
-  }
+  for (std::size_t i = 0; i < ix(p.batch.count); ++i)
+    loop.push(a.extent(p.batch.a[i]), a.stride(p.batch.a[i]), b.stride(p.batch.b[i]), c.stride(p.batch.c[i]));
+  merge_batch(loop);
   batched_gemm<T>(alpha, a.data(), la, b.data(), lb, beta, c.data(), lc, loop);
   return true;
 }

@@ -6,6 +6,7 @@
 #include <array>
 #include <utility>
 
+#include "ein/lower/loop_space.hpp"
 #include "ein/plan/label_set.hpp"
 #include "ein/tensor/strided.hpp"
 
@@ -41,16 +42,21 @@ struct Collapsed {
   bool ok = true;
 };
 
+/// The group `order` of x as one axis, by the lowering's merge rule (merge_axes):
+/// it collapses when its axes other than size-1 ones merge into one.
 template <class T>
 Collapsed collapse(const Strided<T>& x, const LabelOrder& order, const index_t* label_extent) {
   Collapsed c;
-  if (order.count == 0) return c;
-  for (int i = 0; i < order.count; ++i) c.extent *= label_extent[order.labels[ix(i)]];
-  c.stride = x.stride_of(order.labels[ix(order.count - 1)]);
-  for (int i = 0; i + 1 < order.count; ++i) {
-    const int next = order.labels[ix(i + 1)];
-    if (x.stride_of(order.labels[ix(i)]) != x.stride_of(next) * label_extent[next]) c.ok = false;
+  std::array<LoopAxis, max_rank> axes;  // (one operand: only stride[0] is used)
+  for (int i = 0; i < order.count; ++i) {
+    const int label = order.labels[ix(i)];
+    axes[ix(i)].extent = label_extent[label];
+    axes[ix(i)].stride[0] = x.stride_of(label);
+    c.extent *= label_extent[label];  // (the step's volume was checked to fit index_t)
   }
+  const int rank = merge_axes(axes.data(), order.count, 1);
+  c.ok = rank <= 1;
+  if (rank == 1) c.stride = axes[0].stride[0];
   return c;
 }
 

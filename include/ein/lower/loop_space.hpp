@@ -5,9 +5,12 @@
 // whatever its operand count (a copy, a permutation, a reduction, a Hadamard or
 // broadcast product of N operands, a dot), is this one description.
 //
-// fold() merges axes across all operands at once (the idea of tblis's `fold` and
-// CuTe's `coalesce`): two axes merge when, for every operand, the outer one's
-// stride is the inner one's stride times the inner extent. Layer: lower.
+// merge_axes() is the lowering's one axis-merging rule (the idea of tblis's `fold`
+// and CuTe's `coalesce`): two neighbouring axes merge when, for every operand, the
+// outer one's stride is the inner one's stride times the inner extent. fold() sorts
+// a loop step's axes and merges them; a GEMM's label groups (collapse(),
+// label_order.hpp; the compile-time fast path's collapse_axes) and its batch loop
+// (merge_batch, matrix.hpp) merge through the same function. Layer: lower.
 #pragma once
 
 #include <algorithm>
@@ -15,6 +18,7 @@
 #include <cstdlib>
 
 #include "ein/plan/label_set.hpp"
+#include "ein/tensor/shape.hpp"
 #include "ein/tensor/strided.hpp"
 
 namespace ein::detail {
@@ -74,15 +78,44 @@ inline index_t stride_weight(const LoopSpace& s, const LoopAxis& a) {
   return w;
 }
 
-/// Sorts s's axes by decreasing stride_weight, drops size-1 axes and merges
-/// neighbours. Requires no axis of extent 0 (an empty space is the caller's).
+/// Merges axes[0, rank) (outermost first) in place, in their order: drops axes of
+/// extent 1 (their strides are never used) and merges each axis into its outer
+/// neighbour when, for each of the `operands` strides, outer == inner * inner
+/// extent. Returns the new rank. Requires no axis of extent 0.
+/// Postcondition: every operand visits the same offsets in the same order as
+/// before; no axis has extent 1; no two neighbours could merge further. Axes whose
+/// merged extent or reach would overflow index_t stay apart (a broadcast view may
+/// be that large: the caller's own checks report it).
+inline int merge_axes(LoopAxis* axes, int rank, int operands) {
+  int r = 0;
+  for (int a = 0; a < rank; ++a) {
+    const LoopAxis& inner = axes[a];
+    if (inner.extent == 1) continue;
+    if (r > 0) {
+      LoopAxis& outer = axes[r - 1];
+      bool merges = true;
+      for (int k = 0; k < operands && merges; ++k) {
+        const index_t s = inner.stride[ix(k)], reach = product_or_overflow(s < 0 ? -s : s, inner.extent);
+        merges = reach >= 0 && outer.stride[ix(k)] == (s < 0 ? -reach : reach);
+      }
+      const index_t extent = merges ? product_or_overflow(outer.extent, inner.extent) : -1;
+      if (extent >= 0) {
+        outer.extent = extent;
+        for (int k = 0; k < operands; ++k) outer.stride[ix(k)] = inner.stride[ix(k)];
+        continue;
+      }
+    }
+    if (r != a) axes[r] = inner;
+    ++r;
+  }
+  return r;
+}
+
+/// Sorts s's axes by decreasing stride_weight and merges them (merge_axes).
+/// Requires no axis of extent 0 (an empty space is the caller's).
 /// Postcondition: every operand visits the same offsets as before, in the order of
 /// the sorted axes; no axis has extent 1; no two neighbours could merge further.
 inline void fold(LoopSpace& s) {
-  int r = 0;
-  for (int a = 0; a < s.rank; ++a)
-    if (s.axes[ix(a)].extent != 1) s.axes[ix(r++)] = s.axes[ix(a)];
-  s.rank = r;
   // Insertion sort, stable (ties keep the output's order): ranks are short.
   for (int i = 1; i < s.rank; ++i) {
     const LoopAxis moving = s.axes[ix(i)];
@@ -91,23 +124,7 @@ inline void fold(LoopSpace& s) {
     for (; j > 0 && stride_weight(s, s.axes[ix(j - 1)]) < w; --j) s.axes[ix(j)] = s.axes[ix(j - 1)];
     s.axes[ix(j)] = moving;
   }
-  r = 0;
-  for (int a = 0; a < s.rank; ++a) {
-    const LoopAxis& inner = s.axes[ix(a)];
-    if (r > 0) {
-      LoopAxis& outer = s.axes[ix(r - 1)];
-      bool merges = true;
-      for (int k = 0; k < s.operands && merges; ++k)
-        merges = outer.stride[ix(k)] == inner.stride[ix(k)] * inner.extent;
-      if (merges) {  // (the step's volume was checked to fit index_t: this product does)
-        outer.extent *= inner.extent;
-        for (int k = 0; k < s.operands; ++k) outer.stride[ix(k)] = inner.stride[ix(k)];
-        continue;
-      }
-    }
-    s.axes[ix(r++)] = inner;
-  }
-  s.rank = r;
+  s.rank = merge_axes(s.axes.data(), s.rank, s.operands);
 }
 
 }  // namespace ein::detail

@@ -5,6 +5,7 @@
 
 #include <array>
 
+#include "ein/lower/loop_space.hpp"
 #include "ein/spec/limits.hpp"
 #include "ein/tensor/shape.hpp"
 
@@ -39,10 +40,40 @@ inline Storage storage_of(MatrixLayout& m) {
   return Storage::unsupported;
 }
 
-/// The batch labels of a batched GEMM: extent and stride in A, B and C of each.
+/// The batch labels of a batched GEMM, outermost first: extent and stride in A, B
+/// and C of each.
 struct BatchLoop {
   std::array<index_t, max_rank> extent{}, sa{}, sb{}, sc{};
   int count = 0;
+
+  void push(index_t n, index_t stride_a, index_t stride_b, index_t stride_c) {
+    extent[ix(count)] = n;
+    sa[ix(count)] = stride_a;
+    sb[ix(count)] = stride_b;
+    sc[ix(count++)] = stride_c;
+  }
 };
+
+/// Merges a batch loop's axes across A, B and C at once (merge_axes): batch labels
+/// that lie contiguous in all three become one loop axis, which a strided-batched
+/// GEMM (cuBLAS) takes whole and a host loop walks without an odometer digit.
+/// A batch of extent 0 is left as it is (nothing runs).
+inline void merge_batch(BatchLoop& b) {
+  std::array<LoopAxis, max_rank> axes;
+  for (int i = 0; i < b.count; ++i) {
+    if (b.extent[ix(i)] == 0) return;
+    axes[ix(i)].extent = b.extent[ix(i)];
+    axes[ix(i)].stride[0] = b.sa[ix(i)];
+    axes[ix(i)].stride[1] = b.sb[ix(i)];
+    axes[ix(i)].stride[2] = b.sc[ix(i)];
+  }
+  b.count = merge_axes(axes.data(), b.count, 3);
+  for (int i = 0; i < b.count; ++i) {
+    b.extent[ix(i)] = axes[ix(i)].extent;
+    b.sa[ix(i)] = axes[ix(i)].stride[0];
+    b.sb[ix(i)] = axes[ix(i)].stride[1];
+    b.sc[ix(i)] = axes[ix(i)].stride[2];
+  }
+}
 
 }  // namespace ein::detail

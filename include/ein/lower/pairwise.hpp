@@ -201,11 +201,9 @@ void gemm_step(Strided<const T> a, Strided<const T> b, const LabelGroups& g, con
   BatchLoop loop;
   for (int i = 0; i < batch.count; ++i) {
     const int l = batch.labels[ix(i)];
-    loop.extent[ix(loop.count)] = label_extent[l];
-    loop.sa[ix(loop.count)] = a.stride_of(l);
-    loop.sb[ix(loop.count)] = b.stride_of(l);
-    loop.sc[ix(loop.count++)] = out.stride_of(l);
+    loop.push(label_extent[l], a.stride_of(l), b.stride_of(l), out.stride_of(l));
   }
+  merge_batch(loop);
   be.gemm(alpha, a.data, la, b.data, lb, beta, out.data, lc, loop);
 }
 

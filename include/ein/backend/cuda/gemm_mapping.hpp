@@ -85,31 +85,28 @@ inline GemmLaunch map_gemm(MatrixLayout la, MatrixLayout lb, MatrixLayout lc, co
   c.ld_second = std::max(rb.ld, std::max<index_t>(rb.trans ? c.n : c.k, 1));
   c.ldc = std::max(rc.ld, std::max<index_t>(c.m, 1));
 
-  // Batch labels: collapse the innermost run, loop the rest.
-  int first = batch.count;
+  // Batch labels: merged (merge_batch, the lowering's one merge rule), the
+  // innermost axis is the strided batch, the rest loop.
+  BatchLoop merged = batch;
+  merge_batch(merged);
+  int first = merged.count;
   index_t count = 1, sa = 0, sb = 0, sc = 0;
-  if (batch.count > 0) {
-    first = batch.count - 1;
-    count = batch.extent[first];
-    sa = batch.sa[first];
-    sb = batch.sb[first];
-    sc = batch.sc[first];
-    while (first > 0) {
-      const int d = first - 1;
-      if (batch.sa[d] != sa * count || batch.sb[d] != sb * count || batch.sc[d] != sc * count) break;
-      count *= batch.extent[d];
-      first = d;
-    }
+  if (merged.count > 0) {
+    first = merged.count - 1;
+    count = merged.extent[first];
+    sa = merged.sa[first];
+    sb = merged.sb[first];
+    sc = merged.sc[first];
   }
   c.batch = count;
   c.stride_first = c.swapped ? sb : sa;
   c.stride_second = c.swapped ? sa : sb;
   c.stride_c = sc;
   for (int d = 0; d < first; ++d) {
-    g.outer_extent[g.n_outer] = batch.extent[d];
-    g.outer_sa[g.n_outer] = batch.sa[d];
-    g.outer_sb[g.n_outer] = batch.sb[d];
-    g.outer_sc[g.n_outer++] = batch.sc[d];
+    g.outer_extent[g.n_outer] = merged.extent[d];
+    g.outer_sa[g.n_outer] = merged.sa[d];
+    g.outer_sb[g.n_outer] = merged.sb[d];
+    g.outer_sc[g.n_outer++] = merged.sc[d];
   }
   return g;
 }
