@@ -102,6 +102,14 @@ TEST_CASE("einsum_path prints the plan like numpy.einsum_path and picks the chea
   CHECK(ein::einsum_path<"bij,bjk->bik">(x, y).steps[0].kind == ein::StepKind::batched_gemm);
   CHECK(ein::einsum_path<"bij,bik->bijk">(x, Tensor<float, 3>(4, 5, 2)).steps[0].kind == ein::StepKind::loop);
   CHECK(ein::einsum_path<"bij->b">(x).steps[0].kind == ein::StepKind::single);
+  // A loop-lowered step shows its axes as they run: merged, outermost first, summed in [].
+  CHECK(ein::einsum_path<"bij->b">(x).steps[0].loop_shape == "(4,[30])");
+  const Tensor<float, 3> t(4, 5, 6);
+  const auto fused = ein::einsum_path<"bij,bij,bij->bj">(t, t, t);
+  CHECK(fused.steps[0].kind == ein::StepKind::fused);
+  CHECK(fused.steps[0].loop_shape == "(4,[5],6)");
+  CHECK(fused.to_string().find("(4,[5],6)") != std::string::npos);
+  CHECK(path.steps[0].loop_shape.empty());  // (a GEMM step shows (batch,M,N,K))
 }
 
 TEST_CASE("the exhaustive search is never worse than the best chain order") {

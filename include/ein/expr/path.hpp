@@ -10,6 +10,7 @@
 
 #include "ein/backend/gemm.hpp"
 #include "ein/expr/execute.hpp"
+#include "ein/lower/loop_space.hpp"
 
 namespace ein {
 
@@ -24,6 +25,7 @@ struct PathStep {
   double flops = 0;
   double cost = 0;        // the cost model's estimate, ns (lower/cost.hpp): what chose `kind`
   index_t batch = 1, m = 1, n = 1, k = 1;  // the GEMM's sizes as it runs (GEMM calls, rows, columns, depth)
+  std::string loop_shape;  // a loop-lowered step: its axes as they run, merged, outermost first, summed in []
 };
 
 /// The plan einsum runs for given operands.
@@ -52,13 +54,16 @@ struct Path {
     std::snprintf(line, sizeof line, "        Estimated time:  %.3g us (the cost model that chose each kind)\n", cost / 1e3);
     out += line;
     out += std::string(108, '-') + "\n";
-    std::snprintf(line, sizeof line, "%-8s %-22s %-26s %-11s %-20s %s\n", "scaling", "kind", "shape (batch,M,N,K)",
-                  "est. us", "current", "remaining");
+    // shape: a GEMM's (batch,M,N,K) as it runs; a loop's axes after merging (merge_axes),
+    // outermost first, the summed ones in brackets ("(64,[128],256)").
+    std::snprintf(line, sizeof line, "%-8s %-22s %-26s %-11s %-20s %s\n", "scaling", "kind", "shape", "est. us",
+                  "current", "remaining");
     out += line;
     out += std::string(108, '-') + "\n";
     for (const PathStep& s : steps) {
       char shape[64];
-      std::snprintf(shape, sizeof shape, "(%td,%td,%td,%td)", s.batch, s.m, s.n, s.k);
+      if (!s.loop_shape.empty()) std::snprintf(shape, sizeof shape, "%s", s.loop_shape.c_str());
+      else std::snprintf(shape, sizeof shape, "(%td,%td,%td,%td)", s.batch, s.m, s.n, s.k);
       std::string kind = ein::to_string(s.kind);
       if (s.kind == StepKind::gemm || s.kind == StepKind::batched_gemm) {
         kind += std::string(" (") + ein::to_string(s.kernel) + ")";
@@ -86,6 +91,7 @@ class RecordingBackend {
     int loops = 0;        // loop-lowered calls: the step itself, or copies around a GEMM
     bool gemm = false;
     index_t batch = 1, m = 1, n = 1, k = 1;
+    std::string loop_shape;  // the first loop call's merged space (see PathStep)
   };
   std::vector<Step> steps{Step{}};
 
@@ -104,8 +110,24 @@ class RecordingBackend {
     }
     return x;
   }
-  void loop(const Strided<const T>&, const Strided<const T>*, const Strided<T>&, T, T) { ++steps.back().loops; }
-  void loop_n(const Strided<const T>*, int, const Strided<T>&, T, T) { ++steps.back().loops; }
+  void loop(const Strided<const T>& a, const Strided<const T>* b, const Strided<T>& out, T, T) {
+    const std::array<Strided<const T>, 2> ins{a, b ? *b : a};
+    loop_n(ins.data(), b ? 2 : 1, out, T(1), T(0));
+  }
+  void loop_n(const Strided<const T>* ins, int n, const Strided<T>& out, T, T) {
+    Step& s = steps.back();
+    if (s.loops++ > 0) return;
+    LoopSpace space = loop_space(ins, n, out);
+    for (int a = 0; a < space.rank; ++a)
+      if (space.axes[ix(a)].extent == 0) return;  // (an empty step: no shape to show)
+    fold(space);
+    s.loop_shape = "(";
+    for (int a = 0; a < space.rank; ++a) {
+      const std::string extent = std::to_string(space.axes[ix(a)].extent);
+      s.loop_shape += (a ? "," : "") + (space.summed(a) ? "[" + extent + "]" : extent);
+    }
+    s.loop_shape += ")";
+  }
   void gemm(T, const T*, const MatrixLayout& la, const T*, const MatrixLayout&, T, T*, const MatrixLayout& lc,
             const BatchLoop& batch) {
     Step& s = steps.back();
@@ -199,6 +221,8 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
       p.n = r.n;
       p.k = r.k;
       p.copies = r.loops;
+    } else if (ix(s) < recorded.steps.size()) {
+      p.loop_shape = recorded.steps[ix(s)].loop_shape;
     }
     p.kernel = choose_gemm_kernel(double(p.m), double(p.n), double(p.k));
     const bool last = s + 1 == plan.num_steps;
