@@ -4,6 +4,7 @@
 // and by central differences.
 #include <random>
 #include <string>
+#include <thread>
 
 #include <doctest/doctest.h>
 
@@ -86,11 +87,28 @@ TEST_CASE("run-time einsum on Vars: bad specs and the wrong result rank throw; t
   CHECK_THROWS_AS((void)ein::einsum("ijk->i", a), ein::spec_error);
   CHECK_THROWS_WITH_AS((void)ein::einsum("ij->i", a).var<2>(), doctest::Contains("the output has rank 1, not 2"),
                        ein::spec_error);
-  const auto first = ein::detail::runtime_gradient_specs("ij->i", std::array<int, 1>{2}.data(), 1);
-  const auto again = ein::detail::runtime_gradient_specs("ij->i", std::array<int, 1>{2}.data(), 1);
-  const auto other_rank = ein::detail::runtime_gradient_specs("...->", std::array<int, 1>{3}.data(), 1);
-  CHECK(first == again);
-  CHECK(first != other_rank);
+  // One cache for the run-time specs of plain and Var einsums (expr/runtime_spec.hpp),
+  // seen from a new thread (an empty cache): the Var einsum binds its spec there, and
+  // a Tensor einsum of the same spec and ranks finds that entry.
+  int after_var = -1, after_plain = -1;
+  bool same_entry = false, derived_once = false;
+  float value = 0;
+  std::thread([&] {
+    const Var<float, 1> rows = ein::einsum("ij->i", a);
+    after_var = ein::detail::runtime_spec_cache_size();  // (0 before: Var einsums had a cache of their own)
+    const Tensor<float, 1> plain = ein::einsum("ij->i", a.value());
+    after_plain = ein::detail::runtime_spec_cache_size();
+    const auto first = ein::detail::runtime_spec("ij->i", std::array<int, 1>{2}.data(), 1).data;
+    same_entry = first == ein::detail::runtime_spec("ij->i", std::array<int, 1>{2}.data(), 1).data &&
+                 first != ein::detail::runtime_spec("...->", std::array<int, 1>{3}.data(), 1).data;
+    derived_once = first->gradient(0).output.rank == 2;  // dA: the operand's labels
+    value = rows.value()(1) + plain(1);
+  }).join();
+  CHECK(after_var == 1);
+  CHECK(after_plain == 1);
+  CHECK(same_entry);
+  CHECK(derived_once);
+  CHECK(value == 14.0f);
   {
     ein::no_grad off;  // recording off: a constant
     const Var<float, 1> c = ein::einsum("ij->i", a);

@@ -8,7 +8,6 @@
 #include <string>
 #include <string_view>
 #include <tuple>
-#include <unordered_map>
 #include <utility>
 
 #include "ein/autodiff/gradient_step.hpp"
@@ -138,32 +137,6 @@ auto einsum(Ops&&... ops) {
 
 namespace detail {
 
-/// A run-time spec bound to its operands' ranks, and every operand's gradient spec,
-/// derived by the same constexpr code as for a compile-time spec.
-struct RuntimeGradientSpecs {
-  std::shared_ptr<const RuntimeSpec::Data> forward;
-  std::array<BoundSpec, max_operands> gradient{};
-};
-
-/// The gradient specs of `text` for these ranks, bound and derived once per thread
-/// (a training loop calls the same few specs every step). Throws spec_error.
-inline std::shared_ptr<const RuntimeGradientSpecs> runtime_gradient_specs(std::string_view text, const int* ranks,
-                                                                          int n) {
-  thread_local std::unordered_map<std::string, std::shared_ptr<const RuntimeGradientSpecs>> cache;
-  std::string key(text);
-  key += '\0';  // (a spec holds no NUL that binds: the ranks after it cannot be mistaken for spec text)
-  for (int k = 0; k < n; ++k) key += static_cast<char>(ranks[k]);
-  if (const auto hit = cache.find(key); hit != cache.end()) return hit->second;
-  const BoundSpec bound = bind(text, ranks, n);
-  if (bound.error.failed()) throw spec_error(describe(bound.error, text));
-  auto specs = std::make_shared<RuntimeGradientSpecs>();
-  specs->forward = std::make_shared<const RuntimeSpec::Data>(RuntimeSpec::Data{bound, std::string(text)});
-  for (int k = 0; k < n; ++k) specs->gradient[static_cast<std::size_t>(k)] = derive_gradient(bound, k);
-  if (cache.size() >= 256) cache.clear();  // bounded: specs built from data should not grow it forever
-  cache.emplace(std::move(key), specs);
-  return specs;
-}
-
 /// The rank of a tape node's value.
 template <class Node>
 constexpr std::size_t node_rank = std::remove_cvref_t<decltype(std::declval<const Node&>().value())>::rank;
@@ -177,28 +150,27 @@ constexpr std::size_t node_rank = std::remove_cvref_t<decltype(std::declval<cons
 template <class T, class... Nodes>
 class RuntimeVarEinsum {
  public:
-  RuntimeVarEinsum(std::shared_ptr<const detail::RuntimeGradientSpecs> specs, std::shared_ptr<Nodes>... nodes)
-      : specs_(std::move(specs)), nodes_(std::move(nodes)...) {}
+  RuntimeVarEinsum(detail::RuntimeSpec spec, std::shared_ptr<Nodes>... nodes)
+      : spec_(std::move(spec)), nodes_(std::move(nodes)...) {}
 
   /// The output's rank.
-  [[nodiscard]] int rank() const { return specs_->forward->bound.output.rank; }
+  [[nodiscard]] int rank() const { return spec_.bound().output.rank; }
 
   template <std::size_t R>
   [[nodiscard]] Var<T, R> var() const {
-    const auto specs = specs_;
-    const detail::RuntimeSpec::Data& forward = *specs->forward;
+    const detail::RuntimeSpec spec = spec_;
     if (static_cast<int>(R) != rank())
-      throw spec_error(error_prefix(forward.text) + "the output has rank " + std::to_string(rank()) + ", not " +
+      throw spec_error(error_prefix(spec.text()) + "the output has rank " + std::to_string(rank()) + ", not " +
                        std::to_string(R));
     Tensor<T, R> value = std::apply(
         [&](const auto&... n) {
           return RuntimeContraction<T, detail::BorrowedOperand<T, detail::node_rank<Nodes>>...>(
-                     detail::RuntimeSpec{specs->forward}, detail::BorrowedOperand<T, detail::node_rank<Nodes>>{n->value().view()}...)
+                     spec, detail::BorrowedOperand<T, detail::node_rank<Nodes>>{n->value().view()}...)
               .template eval<R>();
         },
         nodes_);
-    auto rule = [specs](detail::TensorNode<T, R>& self, auto&... in) {
-      const BoundSpec& bound = specs->forward->bound;
+    auto rule = [spec](detail::TensorNode<T, R>& self, auto&... in) {
+      const BoundSpec& bound = spec.bound();
       const std::array<detail::Strided<const T>, sizeof...(Nodes)> values = [&] {
         int k = 0;
         return std::array<detail::Strided<const T>, sizeof...(Nodes)>{
@@ -211,8 +183,8 @@ class RuntimeVarEinsum {
         const auto K = static_cast<std::size_t>(k++);
         if (!node.requires_grad()) return;
         const auto grad_k = detail::labelled_destination(node.grad().view(), bound.inputs[K]);
-        detail::accumulate_gradient<T>(bound, specs->gradient[K], specs->forward->text, static_cast<int>(K),
-                                       values.data(), seed, grad_k);
+        detail::accumulate_gradient<T>(bound, spec.data->gradient(static_cast<int>(K)), spec.text(),
+                                       static_cast<int>(K), values.data(), seed, grad_k);
       };
       (one(in), ...);
     };
@@ -225,12 +197,13 @@ class RuntimeVarEinsum {
   }
 
  private:
-  std::shared_ptr<const detail::RuntimeGradientSpecs> specs_;
+  detail::RuntimeSpec spec_;
   std::tuple<std::shared_ptr<Nodes>...> nodes_;
 };
 
 /// einsum with a spec known at run time and at least one Var operand. Throws
-/// ein::spec_error for a bad spec; its gradient specs are derived once and cached.
+/// ein::spec_error for a bad spec. The spec is bound once per thread (the run-time
+/// spec cache, expr/runtime_spec.hpp) and its gradient specs derived once.
 template <detail::VarOperand... Ops>
   requires(VarType<Ops> || ...)
 auto einsum(std::string_view spec, Ops&&... ops) {
@@ -238,9 +211,9 @@ auto einsum(std::string_view spec, Ops&&... ops) {
   static_assert((std::is_same_v<T, typename detail::var_operand_info<Ops>::value_type> && ...),
                 "einsum: all operands must have the same element type");
   const int ranks[] = {static_cast<int>(detail::var_operand_info<Ops>::rank)..., 0};
-  auto specs = detail::runtime_gradient_specs(spec, ranks, static_cast<int>(sizeof...(Ops)));
+  detail::RuntimeSpec bound = detail::runtime_spec(spec, ranks, static_cast<int>(sizeof...(Ops)));
   return RuntimeVarEinsum<T, typename std::remove_cvref_t<decltype(*detail::node_of(std::forward<Ops>(ops)))>...>(
-      std::move(specs), detail::node_of(std::forward<Ops>(ops))...);
+      std::move(bound), detail::node_of(std::forward<Ops>(ops))...);
 }
 
 }  // namespace ein

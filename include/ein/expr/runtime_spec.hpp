@@ -2,18 +2,22 @@
 // per spec text and operand ranks and kept in a small per-thread cache, with
 // what its fast paths need (the StaticPair and the single-path flag), so a
 // repeated call pays a hash and a compare, not a parse, a bind and an
-// allocation. Layer: expr.
+// allocation. The autodiff einsum's run-time specs, and the gradient specs derived
+// from them, come from the same cache. Layer: expr.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ein/lower/static_pair.hpp"
 #include "ein/spec/bind.hpp"
+#include "ein/spec/derive.hpp"
 #include "ein/spec/error.hpp"
 
 namespace ein::detail {
@@ -36,6 +40,20 @@ struct RuntimeSpec {
     std::string text;
     StaticPair pair;  // the two-operand fast path, as the compile-time spec has it
     bool single;      // the single path applies
+
+    /// Operand k's gradient spec (autodiff/einsum.hpp), derived by the same constexpr
+    /// code as a compile-time spec's, for every operand on the first call from any thread.
+    [[nodiscard]] const BoundSpec& gradient(int k) const {
+      std::call_once(gradients_derived_, [this] {
+        gradients_.resize(ix(bound.num_inputs));
+        for (int i = 0; i < bound.num_inputs; ++i) gradients_[ix(i)] = derive_gradient(bound, i);
+      });
+      return gradients_[ix(k)];
+    }
+
+   private:
+    mutable std::once_flag gradients_derived_;
+    mutable std::vector<BoundSpec> gradients_;  // (only specs differentiated pay for these)
   };
   std::shared_ptr<const Data> data;
   static constexpr bool compile_time = false;
