@@ -303,3 +303,23 @@ TEST_CASE("merge_batch: batch labels contiguous in A, B and C become one loop ax
   ein::detail::merge_batch(apart);
   CHECK(apart.count == 2);
 }
+
+TEST_CASE("storage_of is a query; normalized makes the strides of an axis of extent 1 explicit") {
+  using ein::detail::normalized;
+  using ein::detail::Storage;
+  using ein::detail::storage_of;
+  const MatrixLayout row{1, 5, 0, 1};  // one row: its row stride is never stepped along
+  CHECK(storage_of(row) == Storage::row_major);  // (a const layout: storage_of used to rewrite it)
+  const MatrixLayout row_n = normalized(row);
+  CHECK(row_n.row_stride == 5);  // a leading dimension BLAS accepts
+  CHECK(row_n.col_stride == 1);
+  const MatrixLayout col{3, 1, 1, 0};  // one column, unit stride
+  CHECK(storage_of(col) == Storage::row_major);
+  CHECK(normalized(col).col_stride == 1);
+  const MatrixLayout cm{3, 4, 1, 3};
+  CHECK(storage_of(cm) == Storage::col_major);
+  CHECK(normalized(cm).col_stride == 3);
+  const MatrixLayout neither{3, 4, 4, 2};
+  CHECK(storage_of(neither) == Storage::unsupported);
+  CHECK(normalized(neither).row_stride == 4);  // left as it is
+}

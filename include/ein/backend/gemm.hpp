@@ -83,17 +83,18 @@ void fallback_gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, cons
     small_gemm(alpha, a, la, b, lb, beta, c, lc);
 }
 
-/// Orients a product so that C is row-major: a column-major C is computed as
-/// C^T = B^T A^T. Returns whether A and B were swapped.
+/// Orients a product so that C is row-major (and normalized: its leading
+/// dimension explicit): a column-major C is computed as C^T = B^T A^T. Returns
+/// whether A and B were swapped.
 template <class T>
 bool orient_row_major(const T*& a, MatrixLayout& la, const T*& b, MatrixLayout& lb, MatrixLayout& lc) {
+  lc = normalized(lc);
   if (storage_of(lc) != Storage::col_major) return false;
   std::swap(a, b);
   const MatrixLayout t = la.transposed();
   la = lb.transposed();
   lb = t;
-  lc = lc.transposed();
-  storage_of(lc);
+  lc = normalized(lc.transposed());
   return true;
 }
 

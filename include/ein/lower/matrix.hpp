@@ -21,23 +21,33 @@ struct MatrixLayout {
 
 enum class Storage : unsigned char { row_major, col_major, unsupported };
 
-/// Which Eigen Map can read this layout directly: unit stride along one axis and
-/// a non-negative leading dimension no shorter than that axis. Degenerate axes
-/// (extent 1) take whatever stride makes the layout fit.
-inline Storage storage_of(MatrixLayout& m) {
+/// Which storage (an Eigen Map, a BLAS operand) reads this layout in place: unit
+/// stride along one axis and a non-negative leading dimension no shorter than that
+/// axis. An axis of extent 1 is never stepped along: any stride fits it. Pure.
+inline Storage storage_of(const MatrixLayout& m) {
   const bool unit_cols = m.cols <= 1 || m.col_stride == 1;
   const bool unit_rows = m.rows <= 1 || m.row_stride == 1;
-  if (unit_cols && (m.rows <= 1 || m.row_stride >= m.cols)) {
-    m.col_stride = 1;
-    if (m.rows <= 1) m.row_stride = m.cols > 1 ? m.cols : 1;
-    return Storage::row_major;
-  }
-  if (unit_rows && (m.cols <= 1 || m.col_stride >= m.rows)) {
-    m.row_stride = 1;
-    if (m.cols <= 1) m.col_stride = m.rows > 1 ? m.rows : 1;
-    return Storage::col_major;
-  }
+  if (unit_cols && (m.rows <= 1 || m.row_stride >= m.cols)) return Storage::row_major;
+  if (unit_rows && (m.cols <= 1 || m.col_stride >= m.rows)) return Storage::col_major;
   return Storage::unsupported;
+}
+
+/// m with the strides of its degenerate axes (extent 1) replaced by ones that make
+/// its storage_of explicit (a unit stride, a leading dimension BLAS accepts), so a
+/// kernel can read the storage from the strides alone. Unsupported: m as it is.
+inline MatrixLayout normalized(MatrixLayout m) {
+  switch (storage_of(m)) {
+    case Storage::row_major:
+      m.col_stride = 1;
+      if (m.rows <= 1) m.row_stride = m.cols > 1 ? m.cols : 1;
+      break;
+    case Storage::col_major:
+      m.row_stride = 1;
+      if (m.cols <= 1) m.col_stride = m.rows > 1 ? m.rows : 1;
+      break;
+    case Storage::unsupported: break;
+  }
+  return m;
 }
 
 /// The batch labels of a batched GEMM, outermost first: extent and stride in A, B

@@ -36,6 +36,8 @@ inline bool blas_in_team_ok() {
 template <class T>
 bool blas_gemm(T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T beta, T* c, MatrixLayout lc) {
   if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    la = normalized(la);
+    lb = normalized(lb);
     const Storage sa = storage_of(la), sb = storage_of(lb);
     const auto ta = sa == Storage::row_major ? CblasNoTrans : CblasTrans;
     const auto tb = sb == Storage::row_major ? CblasNoTrans : CblasTrans;

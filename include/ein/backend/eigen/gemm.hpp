@@ -68,6 +68,7 @@ void eigen_gemv(index_t rows, index_t cols, const T* l, index_t ld, const T* x, 
 /// y += alpha * L x, L of either storage (storage_of).
 template <class T>
 void eigen_gemv(const T* l, MatrixLayout ll, const T* x, index_t incx, T* y, index_t incy, T alpha) {
+  ll = normalized(ll);
   if (storage_of(ll) == Storage::row_major)
     eigen_gemv<T, Eigen::RowMajor>(ll.rows, ll.cols, l, ll.row_stride, x, incx, y, incy, alpha);
   else
@@ -120,6 +121,8 @@ struct EigenGemmTask {
 /// storage other than `unsupported` (storage_of).
 template <class T>
 void eigen_gemm(T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T beta, T* c, MatrixLayout lc) {
+  la = normalized(la);
+  lb = normalized(lb);
   const Storage sa = storage_of(la);
   const Storage sb = storage_of(lb);
   if (beta != T(1)) scale_rows(beta, c, lc);
