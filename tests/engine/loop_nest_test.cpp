@@ -1,7 +1,9 @@
 // The loop lowering (lower/): fold's postcondition on random spaces, loop_nest
 // against the reference over every nest shape (rows, reductions, tiles, N
-// operands, empty sums, threads), and the lowering the cost model picks for
-// each class of einsum, as einsum_path reports it.
+// operands, empty sums, threads), the permutation kernel (transpose_plane) at
+// every edge length, loop_nest on random strided spaces (reversed and broadcast
+// axes, padded rows) against a direct sum, and the lowering the cost model picks
+// for each class of einsum, as einsum_path reports it.
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -17,6 +19,7 @@ using ein::StepKind;
 using ein::Tensor;
 using ein::index_t;
 using ein::detail::LoopSpace;
+using ein::detail::Strided;
 using ein::test::check_against_reference;
 using ein::test::random_tensor;
 
@@ -61,6 +64,120 @@ void check_spec(std::string_view spec, T alpha, T beta, const Ops&... ops) {
   }
   for (index_t i = 0; i < got.size(); ++i)
     REQUIRE(double(got.data()[i]) == doctest::Approx(double(alpha * c.data()[i])).epsilon(1e-5).scale(1));
+}
+
+// An operand of loop_nest carrying `labels` (extents from `extent`), laid out in a
+// random axis order, each axis reversed (a negative stride) or not, rows padded.
+template <class T>
+struct RandomOperand {
+  std::vector<T> buffer;
+  Strided<T> view;
+};
+
+template <class T>
+RandomOperand<T> random_operand(const std::vector<int>& labels, const std::vector<index_t>& extent, std::mt19937& gen,
+                                bool reversible) {
+  RandomOperand<T> op;
+  const int rank = static_cast<int>(labels.size());
+  std::vector<int> order(labels.size());  // order[0]: the operand's innermost axis
+  for (int d = 0; d < rank; ++d) order[static_cast<std::size_t>(d)] = d;
+  std::shuffle(order.begin(), order.end(), gen);
+  op.view.rank = rank;
+  index_t step = 1, offset = 0;
+  for (int d : order) {
+    const auto ud = static_cast<std::size_t>(d);
+    const index_t e = extent[static_cast<std::size_t>(labels[ud])];
+    op.view.labels[ud] = static_cast<unsigned char>(labels[ud]);
+    op.view.extents[ud] = e;
+    const bool reversed = reversible && gen() % 4 == 0;
+    op.view.strides[ud] = reversed ? -step : step;
+    if (reversed) offset += (e - 1) * step;  // data points at the axis's last element
+    step *= e + (d == order.front() ? static_cast<index_t>(gen() % 3) : 0);
+  }
+  op.buffer.resize(static_cast<std::size_t>(std::max<index_t>(step, 1)));
+  std::uniform_real_distribution<double> dist(-1.0, 1.0);
+  for (T& x : op.buffer) x = static_cast<T>(dist(gen));
+  op.view.data = op.buffer.data() + offset;
+  return op;
+}
+
+// Element of a view at the label positions `at`.
+template <class T>
+T& element(const Strided<T>& v, const std::vector<index_t>& at) {
+  index_t off = 0;
+  for (int d = 0; d < v.rank; ++d) off += at[v.labels[static_cast<std::size_t>(d)]] * v.strides[static_cast<std::size_t>(d)];
+  return v.data[off];
+}
+
+// loop_nest(ins, out, alpha, beta) against a direct sum over every label, for
+// random spaces: `labels` labels of extents drawn from `extents`, n_in inputs
+// carrying random subsets, the output the first `kept` labels (all of them:
+// a permutation). Returns the largest error relative to 1 + |value|.
+template <class T>
+double random_nest_error(std::mt19937& gen, int labels, int kept, int n_in, const std::vector<index_t>& extents) {
+  std::vector<index_t> extent(static_cast<std::size_t>(labels));
+  for (auto& e : extent) e = extents[gen() % extents.size()];
+  std::vector<int> all(static_cast<std::size_t>(labels));
+  for (int l = 0; l < labels; ++l) all[static_cast<std::size_t>(l)] = l;
+  std::vector<RandomOperand<T>> ins;
+  for (int k = 0; k < n_in; ++k) {
+    std::vector<int> carried;  // the first input carries every label: each summed label is someone's
+    for (int l : all)
+      if (k == 0 || gen() % 3 != 0) carried.push_back(l);
+    ins.push_back(random_operand<T>(carried, extent, gen, true));
+  }
+  RandomOperand<T> out = random_operand<T>(std::vector<int>(all.begin(), all.begin() + kept), extent, gen, true);
+  const std::vector<T> start = out.buffer;
+  const T alpha = T(gen() % 2 == 0 ? 1.0 : -1.5), beta = T(gen() % 3 == 0 ? 0.0 : 0.5);
+  std::vector<Strided<const T>> views;
+  for (const auto& in : ins) {
+    Strided<const T> v;
+    v.data = in.view.data;
+    v.rank = in.view.rank;
+    v.labels = in.view.labels;
+    v.extents = in.view.extents;
+    v.strides = in.view.strides;
+    views.push_back(v);
+  }
+  // The direct sum, in double, into a copy of the output's buffer.
+  std::vector<double> sum(out.buffer.size(), 0.0);
+  Strided<double> sum_view;
+  sum_view.data = sum.data() + (out.view.data - out.buffer.data());
+  sum_view.rank = out.view.rank;
+  sum_view.labels = out.view.labels;
+  sum_view.extents = out.view.extents;
+  sum_view.strides = out.view.strides;
+  std::vector<index_t> at(static_cast<std::size_t>(labels), 0);
+  bool empty = false;
+  for (index_t e : extent) empty = empty || e == 0;
+  while (!empty) {
+    double product = 1;
+    for (const auto& v : views) product *= double(element(v, at));
+    element(sum_view, at) += product;
+    int l = labels;
+    while (--l >= 0 && ++at[static_cast<std::size_t>(l)] == extent[static_cast<std::size_t>(l)]) at[static_cast<std::size_t>(l)] = 0;
+    if (l < 0) break;
+  }
+  ein::detail::loop_nest<T>(views.data(), n_in, out.view, alpha, beta);
+  double worst = 0;
+  std::fill(at.begin(), at.end(), 0);
+  const Strided<T>& got = out.view;
+  Strided<const T> before;
+  before.data = start.data() + (out.view.data - out.buffer.data());
+  before.rank = got.rank;
+  before.labels = got.labels;
+  before.extents = got.extents;
+  before.strides = got.strides;
+  bool kept_empty = false;
+  for (int l = 0; l < kept; ++l) kept_empty = kept_empty || extent[static_cast<std::size_t>(l)] == 0;
+  while (!kept_empty) {
+    const double want = double(alpha) * element(sum_view, at) + double(beta) * double(element(before, at));
+    worst = std::max(worst, std::abs(double(element(got, at)) - want) / (1.0 + std::abs(want)));
+    int l = kept;
+    while (--l >= 0 && ++at[static_cast<std::size_t>(l)] == extent[static_cast<std::size_t>(l)]) at[static_cast<std::size_t>(l)] = 0;
+    if (l < 0) break;
+  }
+  return worst;
 }
 
 template <class... Ops>
@@ -145,6 +262,54 @@ TEST_CASE_TEMPLATE("loop nests: permutations, reductions, products, any operand 
   check_spec<T, 1>("ij,ij->i", T(1), T(1), e, e);
 }
 
+TEST_CASE_TEMPLATE("transpose_plane: every edge length, alpha and beta", T, float, double) {
+  std::mt19937 gen(5);
+  // Squares of 16 and 8, the strips past them along u and along v, planes too small for squares.
+  for (index_t eu : {1, 7, 8, 9, 16, 17, 33})
+    for (index_t ev : {1, 8, 15, 16, 40})
+      for (int ab = 0; ab < 3; ++ab) {
+        const T alpha = ab == 0 ? T(1) : T(2), beta = ab == 2 ? T(0.5) : T(0);
+        const index_t au = ev + 3, ov = eu + 5;  // padded rows
+        std::vector<T> a(static_cast<std::size_t>(eu * au)), o(static_cast<std::size_t>(ev * ov));
+        for (T& x : a) x = T(gen() % 100);
+        for (T& x : o) x = T(gen() % 100);
+        std::vector<T> want = o;
+        for (index_t u = 0; u < eu; ++u)
+          for (index_t v = 0; v < ev; ++v)
+            want[static_cast<std::size_t>(v * ov + u)] = alpha * a[static_cast<std::size_t>(u * au + v)] +
+                                                         beta * want[static_cast<std::size_t>(v * ov + u)];
+        ein::detail::transpose_plane(o.data(), ov, a.data(), au, eu, ev, alpha, beta);
+        CAPTURE(eu);
+        CAPTURE(ev);
+        CHECK(o == want);  // (small integers: exact)
+      }
+}
+
+TEST_CASE_TEMPLATE("loop_nest on random strided spaces: permutations and reductions, reversed and broadcast axes", T,
+                   float, double) {
+  std::mt19937 gen(11);
+  const double tolerance = sizeof(T) == 4 ? 1e-4 : 1e-10;
+  // Permutations of rank 3-5: squares of 16 and 8, the strips they leave, reversed axes (other nests).
+  for (int trial = 0; trial < 90; ++trial) {
+    const int rank = 3 + trial % 3;
+    const std::vector<index_t> extents = rank == 3   ? std::vector<index_t>{1, 8, 9, 16, 17, 40}
+                                         : rank == 4 ? std::vector<index_t>{2, 8, 16, 19}
+                                                     : std::vector<index_t>{2, 3, 8, 9};
+    CAPTURE(trial);
+    REQUIRE(random_nest_error<T>(gen, rank, rank, 1, extents) < tolerance);
+  }
+  // Reductions and products, some labels summed: summed rows beside kept axes, short and long
+  // rows (sum_lanes' tree past 32 floats), broadcast inputs (stride 0 along kept axes).
+  for (int trial = 0; trial < 300; ++trial) {
+    const int labels = 2 + trial % 3, kept = 1 + static_cast<int>(gen() % static_cast<unsigned>(labels - 1));
+    const int n_in = 1 + trial % 3;
+    const std::vector<index_t> extents =
+        labels < 4 ? std::vector<index_t>{1, 3, 4, 5, 9, 33, 70} : std::vector<index_t>{1, 3, 5, 9, 17};
+    CAPTURE(trial);
+    REQUIRE(random_nest_error<T>(gen, labels, kept, n_in, extents) < tolerance);
+  }
+}
+
 TEST_CASE_TEMPLATE("loop nests split across threads give the serial answer", T, float, double) {
 #ifdef _OPENMP
   const int threads = omp_get_max_threads();
@@ -156,9 +321,42 @@ TEST_CASE_TEMPLATE("loop nests split across threads give the serial answer", T, 
   check_spec<T, 2>("ijk,ijk->ik", T(1), T(1), a, b);
   check_spec<T, 1>("ijk,ijk->i", T(1), T(1), a, b);
   check_spec<T, 3>("ijk,ijk,ijk->ijk", T(1), T(1), a, b, a);
+  // Permutations whose u or v is shorter than 16 (squares of 8), a batched GEMV.
+  check_spec<T, 4>("ijkl->ljki", T(1), T(0.5), random_tensor<T>(Extents<4>{12, 33, 32, 70}, 23));
+  check_spec<T, 5>("abcde->edcba", T(2), T(1), random_tensor<T>(Extents<5>{8, 17, 16, 9, 33}, 24));
+  check_spec<T, 2>("bij,bj->bi", T(1), T(1), a, random_tensor<T>(Extents<2>{64, 129}, 25));
+  // Full reductions: no kept axis, so the threads add partial sums.
+  check_spec<T, 0>("ijk,ijk->", T(1), T(0.5), a, b);
+  check_spec<T, 0>("ijk->", T(2), T(1), a);
+  check_spec<T, 0>("i,i->", T(1), T(1), random_tensor<T>(Extents<1>{1 << 20}, 26), random_tensor<T>(Extents<1>{1 << 20}, 27));
 #ifdef _OPENMP
   omp_set_num_threads(threads);
 #endif
+}
+
+TEST_CASE("a nest's split across threads leaves work for every thread, its row untiled or not") {
+  // (Before split_grain, an untiled axis was cut in steps of its whole extent: a
+  // contiguous Hadamard product, folded to one row, or a row sum "ij->i", whose kept
+  // axis is untiled, ran on one thread.)
+  LoopSpace hadamard;
+  hadamard.operands = 3;
+  hadamard.rank = 1;
+  hadamard.axes[0].extent = index_t(1) << 20;
+  hadamard.axes[0].stride = {};
+  hadamard.axes[0].stride[0] = hadamard.axes[0].stride[1] = hadamard.axes[0].stride[2] = 1;
+  auto nest = ein::detail::order_nest(hadamard, 4);
+  CHECK(hadamard.axes[0].extent / ein::detail::split_grain(hadamard, nest, 0) >= 2);
+  LoopSpace row_sum;
+  row_sum.operands = 2;
+  row_sum.rank = 2;
+  row_sum.axes[0].extent = row_sum.axes[1].extent = 1024;
+  row_sum.axes[0].stride = row_sum.axes[1].stride = {};
+  row_sum.axes[0].stride[0] = 1, row_sum.axes[0].stride[1] = 1024;  // i: kept
+  row_sum.axes[1].stride[1] = 1;                                     // j: summed
+  nest = ein::detail::order_nest(row_sum, 4);
+  REQUIRE(row_sum.axes[0].stride[0] == 1);  // i outside, j the row
+  CHECK(ein::detail::split_grain(row_sum, nest, 0) == 1);
+  CHECK(ein::detail::split_grain(row_sum, nest, 1) == 64);  // (a row cut in whole cache lines)
 }
 
 TEST_CASE("the cost model: loops for dots, GEMVs and Hadamard products, GEMMs where they reuse data") {

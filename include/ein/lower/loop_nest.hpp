@@ -7,9 +7,11 @@
 //   - the innermost axis u is the one whose elements lie closest in memory across
 //     the operands (unit or zero strides; the output weighs double when written);
 //     a row kernel (row_kernels.hpp) walks it;
-//   - when an operand is strided along u but unit-stride along another axis v (a
-//     permutation, "ijk->kji"), u and v are walked in square tiles that stay in
-//     L1, so both the reads and the writes use whole cache lines;
+//   - when an operand is strided along u but unit-stride along another axis v,
+//     u and v are walked together: a permutation ("ijk->kji": the output
+//     unit-stride along u, the input along v) as squares transposed in registers
+//     (transpose_block.hpp), anything else in square tiles that stay in L1, so
+//     both the reads and the writes use whole cache lines;
 //   - the other axes run outside, largest strides outermost.
 // Each output element is first written with beta and then accumulated into; the
 // first visit is the one where every summed axis is at 0. Large nests split their
@@ -19,6 +21,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -26,6 +29,7 @@
 
 #include "ein/lower/loop_space.hpp"
 #include "ein/lower/row_kernels.hpp"
+#include "ein/lower/transpose_block.hpp"
 
 namespace ein::detail {
 
@@ -33,25 +37,28 @@ namespace ein::detail {
 /// the hand-written `omp parallel for` it competes with does).
 inline constexpr double parallel_loop_elements = 1 << 20;
 
-/// A tile when u and v are tiled (a permutation): loop_tile elements along u (the
-/// rows the strided operand jumps between) by loop_tile_bytes along v (a run the
-/// strided operand reads contiguously). 32 x 32 floats: the tile's lines stay in L1
-/// while it is walked (128^3 "ijk->kji": 512 and 2048 bytes were no faster).
+/// A tile when u and v are tiled (not a permutation: several operands, or a summed
+/// axis): loop_tile elements along u (the rows the strided operand jumps between)
+/// by loop_tile_bytes along v (a run the strided operand reads contiguously).
+/// 32 x 32 floats: the tile's lines stay in L1 while it is walked.
 inline constexpr index_t loop_tile = 32;
 inline constexpr index_t loop_tile_bytes = 128;
 
-/// Side of the square a permutation's tile moves through at once: a transpose_block
-/// x transpose_block block is read along its rows (the input's unit stride) into a
-/// local array and written along its columns (the output's), so every cache line
-/// touched is used whole while it is in L1.
-inline constexpr index_t transpose_block = 8;
+/// A permutation's plane moves in squares (transpose_block.hpp) of one cache line
+/// a side (8 where u or v is shorter): its u and v need 8 elements each.
+inline constexpr index_t transpose_min_extent = 8;
+
+/// Rows this many bytes apart or more fall in the same L1 set (the way size of a
+/// 32 KiB 8-way or 48 KiB 12-way L1D), and, a power of two apart, in the same L2 set.
+inline constexpr index_t cache_set_period = 4096;
 
 /// How a folded space, put in loop order, is walked: axes[rank - 1] is u (the
 /// row), axes[rank - 2] is v; tile_u and tile_v are their tile sides (the full
 /// extent when untiled). (Apart from the space: a LoopSpace is ~10 KB, not copied.)
 struct LoopNest {
   index_t tile_u = 1, tile_v = 1;
-  bool tiled = false;  // tile_u and tile_v are multiples of transpose_block
+  bool transpose = false;  // one input, unit-stride along v; the output, along u: transpose_plane
+  bool by_square = false;  // a permutation walked one square at every outer position (run_nest)
 };
 
 /// What walking axis `a` as the row costs per element: 0 for an operand that stays
@@ -64,7 +71,6 @@ inline double row_cost(const LoopSpace& s, const LoopAxis& a) {
   return c + 8.0 / double(a.extent);
 }
 
-/// Orders a folded space into a nest (see the header comment).
 /// Orders a folded space into loop order, in place (see the header comment).
 inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
   LoopNest nest;
@@ -77,14 +83,18 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
   nest.tile_u = row.extent;
   if (s.rank == 1) return nest;
   // A tile partner: an axis along which an operand that jumps along u walks unit-stride.
+  // A permutation (the output unit-stride along u) pairs shorter axes: its squares
+  // are 8 a side, where a tile is worth its bookkeeping from 32.
+  const bool permutes = s.operands == 2 && row.stride[0] == 1;
+  const index_t min_extent = permutes ? transpose_min_extent : loop_tile;
   int v = -1;
-  if (row.extent >= loop_tile)
+  if (row.extent >= min_extent)
     for (int k = 0; k < s.operands && v < 0; ++k) {
       const index_t su = row.stride[ix(k)];
       if (su == 0 || su == 1 || su == -1) continue;
       for (int a = s.rank - 1; a-- > 0;) {
         const index_t sv = s.axes[ix(a)].stride[ix(k)];
-        if ((sv == 1 || sv == -1) && s.axes[ix(a)].extent >= loop_tile) {
+        if ((sv == 1 || sv == -1) && s.axes[ix(a)].extent >= min_extent) {
           v = a;
           break;
         }
@@ -92,23 +102,20 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
     }
   if (v >= 0) {
     std::rotate(s.axes.begin() + v, s.axes.begin() + v + 1, s.axes.begin() + s.rank - 1);
-    nest.tile_u = loop_tile;
-    nest.tile_v = std::max(transpose_block, loop_tile_bytes / element_size / transpose_block * transpose_block);
-    nest.tiled = true;
+    const LoopAxis& partner = s.axes[ix(s.rank - 2)];
+    nest.transpose = permutes && partner.stride[1] == 1 && partner.stride[0] != 0;
+    if (nest.transpose) {
+      nest.tile_u = nest.tile_v = std::max(transpose_min_extent, 64 / element_size);  // a square's side
+      nest.by_square = std::abs(row.stride[1]) * element_size >= cache_set_period ||
+                       std::abs(partner.stride[0]) * element_size >= cache_set_period;
+    } else {
+      nest.tile_u = loop_tile;
+      nest.tile_v = std::max(index_t(8), loop_tile_bytes / element_size / 8 * 8);
+    }
   } else {
     nest.tile_v = s.axes[ix(s.rank - 2)].extent;
   }
   return nest;
-}
-
-/// o[v * ov + u] = alpha * a[u * au + v] + beta * o[v * ov + u] for u, v < transpose_block.
-template <class T>
-void transpose_tile(T* o, index_t ov, const T* a, index_t au, T alpha, T beta) {
-  constexpr index_t n = transpose_block;
-  T block[n][n];
-  for (index_t u = 0; u < n; ++u)
-    for (index_t v = 0; v < n; ++v) block[v][u] = a[u * au + v];
-  for (index_t v = 0; v < n; ++v) copy_row(o + v * ov, 1, block[v], 1, n, alpha, beta);
 }
 
 /// Runs a nest on one thread. base[k] is operand k's pointer (base[0] the output's).
@@ -134,25 +141,11 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
   std::array<const T*, max_loop_operands> p;
   // The tile (or whole plane) of u and v at the current outer position; `first`:
   // every outer summed axis is at 0, so beta applies.
-  // A permutation's tile (one input, unit-stride along v; the output unit-stride
-  // along u, both kept) moves in transpose_block squares.
-  const bool blocked = n_in == 1 && has_v && !u_summed && !v_summed && su[0] == 1 && v.stride[1] == 1 &&
-                       nest.tiled;
   const auto plane = [&](bool first) {
     for (index_t u0 = 0; u0 < u.extent; u0 += nest.tile_u) {
       const index_t len = std::min(nest.tile_u, u.extent - u0);
-      for (index_t tile_v0 = 0; tile_v0 < ev; tile_v0 += nest.tile_v) {
-        index_t v0 = tile_v0;
+      for (index_t v0 = 0; v0 < ev; v0 += nest.tile_v) {
         const index_t v1 = std::min(ev, v0 + nest.tile_v);
-        if (blocked && len == nest.tile_u) {
-          const index_t whole = v0 + (v1 - v0) / transpose_block * transpose_block;
-          for (index_t ub = u0; ub < u0 + len; ub += transpose_block)
-            for (index_t vb = v0; vb < whole; vb += transpose_block)
-              transpose_tile(out + off[0] + vb * v.stride[0] + ub, v.stride[0], in[0] + off[1] + ub * su[1] + vb, su[1],
-                             alpha, first ? beta : T(1));
-          v0 = whole;  // the rest of the tile's rows, if any, by rows
-          if (v0 == v1) continue;
-        }
         for (index_t j = v0; j < v1; ++j) {
           const T b = first && !(v_summed && j > 0) ? beta : T(1);
           for (int k = 1; k < s.operands; ++k)
@@ -170,27 +163,98 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
       }
     }
   };
-  if (n_outer == 0) return plane(true);
-  std::array<index_t, max_labels> at;  // (only the n_outer used are zeroed: this runs per call)
-  for (int d = 0; d < n_outer; ++d) at[ix(d)] = 0;
-  int nonzero_summed = 0;  // outer summed axes away from 0
-  while (true) {
-    plane(nonzero_summed == 0);
-    int d = n_outer;
+  // Calls visit(first) at every outer position in order, with off[] at it (and back at 0 after).
+  const auto walk_outer = [&](auto&& visit) {
+    if (n_outer == 0) return visit(true);
+    std::array<index_t, max_labels> at;  // (only the n_outer used are zeroed: this runs per call)
+    for (int d = 0; d < n_outer; ++d) at[ix(d)] = 0;
+    int nonzero_summed = 0;  // outer summed axes away from 0
     while (true) {
-      if (--d < 0) return;
-      const LoopAxis& a = s.axes[ix(d)];
-      for (int k = 0; k < s.operands; ++k) off[ix(k)] += a.stride[ix(k)];
-      if (++at[ix(d)] < a.extent) {
-        if (at[ix(d)] == 1 && a.stride[0] == 0) ++nonzero_summed;
-        break;
+      visit(nonzero_summed == 0);
+      int d = n_outer;
+      while (true) {
+        if (--d < 0) return;
+        const LoopAxis& a = s.axes[ix(d)];
+        for (int k = 0; k < s.operands; ++k) off[ix(k)] += a.stride[ix(k)];
+        if (++at[ix(d)] < a.extent) {
+          if (at[ix(d)] == 1 && a.stride[0] == 0) ++nonzero_summed;
+          break;
+        }
+        for (int k = 0; k < s.operands; ++k) off[ix(k)] -= a.stride[ix(k)] * a.extent;
+        if (a.stride[0] == 0) --nonzero_summed;
+        at[ix(d)] = 0;
       }
-      for (int k = 0; k < s.operands; ++k) off[ix(k)] -= a.stride[ix(k)] * a.extent;
-      if (a.stride[0] == 0) --nonzero_summed;
-      at[ix(d)] = 0;
+    }
+  };
+  if (!nest.transpose) return walk_outer(plane);
+  const auto whole_plane = [&](bool first) {
+    transpose_plane(out + off[0], v.stride[0], in[0] + off[1], su[1], u.extent, ev, alpha, first ? beta : T(1));
+  };
+  // A permutation whose square's rows lie cache_set_period apart or more walks one
+  // square at every outer position, then the next square. A whole plane at a time
+  // puts such rows (a power of two apart: 128^3 "ijk->kji", 64 KiB) through the
+  // same few cache sets square after square: 1.7-2x slower there (1 thread, float
+  // and double). Closer rows read the plane along its rows, streams the prefetcher
+  // follows ("ijk->ikj" 64 x 128 x 256: 1.3-1.6x faster than by squares).
+  if (!nest.by_square) return walk_outer(whole_plane);
+  const index_t side = nest.tile_u;
+  for (index_t u0 = 0; u0 < u.extent; u0 += side)
+    for (index_t v0 = 0; v0 < ev; v0 += side) {
+      const index_t lu = std::min(side, u.extent - u0), lv = std::min(side, ev - v0);
+      walk_outer([&](bool first) {
+        transpose_plane(out + off[0] + v0 * v.stride[0] + u0, v.stride[0], in[0] + off[1] + u0 * su[1] + v0, su[1], lu,
+                        lv, alpha, first ? beta : T(1));
+      });
+    }
+}
+
+/// The step in which the threads' shares of axis `split` are cut: a tile side where
+/// the axis is tiled (no tile straddles two threads); 64 elements of an untiled row
+/// (whole cache lines of a unit-stride row per thread); else 1. (An untiled axis's
+/// "tile" is its whole extent: cut by it, the whole nest went to one thread.)
+inline index_t split_grain(const LoopSpace& s, const LoopNest& nest, int split) {
+  const index_t extent = s.axes[ix(split)].extent;
+  if (split == s.rank - 1) return nest.tile_u < extent ? nest.tile_u : std::min<index_t>(extent, 64);
+  if (split == s.rank - 2) return nest.tile_v < extent ? nest.tile_v : 1;
+  return 1;
+}
+
+#ifdef _OPENMP
+/// A full reduction (every axis summed, one output element) across the OpenMP
+/// threads: no kept axis to split, so each thread sums a block of the longest
+/// axis into its own partial sum, and the partial sums add in thread order.
+template <class T>
+void reduce_in_parallel(const LoopSpace& space, const LoopNest& nest, T* out, const T* const* in, T alpha, T beta) {
+  int split = 0;
+  for (int a = 1; a < space.rank; ++a)
+    if (space.axes[ix(a)].extent > space.axes[ix(split)].extent) split = a;
+  constexpr int most_threads = 64;
+  struct alignas(64) Partial {  // a cache line each: the threads write them at once
+    T value = T(0);
+  };
+  std::array<Partial, most_threads> partial{};
+#pragma omp parallel num_threads(std::min(omp_get_max_threads(), most_threads))
+  {
+    const index_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const index_t extent = space.axes[ix(split)].extent;
+    const index_t grain = split_grain(space, nest, split);
+    const index_t chunks = (extent + grain - 1) / grain;
+    const index_t begin = std::min(extent, chunks * t / threads * grain);
+    const index_t end = std::min(extent, chunks * (t + 1) / threads * grain);
+    if (begin < end) {
+      LoopSpace part = space;
+      LoopAxis& axis = part.axes[ix(split)];
+      axis.extent = end - begin;
+      std::array<const T*, max_operands> shifted{};
+      for (int k = 1; k < space.operands; ++k) shifted[ix(k - 1)] = in[k - 1] + begin * axis.stride[ix(k)];
+      run_nest<T>(part, nest, &partial[ix(t)].value, shifted.data(), T(1), T(0));
     }
   }
+  T total = T(0);
+  for (const Partial& p : partial) total += p.value;
+  out[0] = beta == T(0) ? alpha * total : alpha * total + beta * out[0];
 }
+#endif
 
 /// out = alpha * contract(ins[0], ..., ins[n - 1]) + beta * out by loops.
 /// Operands carry one axis per label; `out` carries exactly the kept labels (every
@@ -222,15 +286,15 @@ void loop_nest(const Strided<const T>* ins, int n, const Strided<T>& out, T alph
   int split = -1;
   for (int a = 0; a < space.rank && split < 0; ++a)
     if (!space.summed(a) && space.axes[ix(a)].extent > 1) split = a;
-  if (split >= 0 && space.volume() * double(space.operands) >= parallel_loop_elements &&
-      omp_get_max_threads() > 1 && !omp_in_parallel()) {
+  const bool parallel = space.rank > 0 && space.volume() * double(space.operands) >= parallel_loop_elements &&
+                        omp_get_max_threads() > 1 && !omp_in_parallel();
+  if (parallel && split < 0) return reduce_in_parallel(space, nest, out.data, in.data(), alpha, beta);
+  if (parallel) {
     const index_t extent = space.axes[ix(split)].extent;
 #pragma omp parallel
     {
       const index_t threads = omp_get_num_threads(), t = omp_get_thread_num();
-      // Tiled axes split on tile boundaries, so no tile straddles two threads.
-      const int rank = space.rank;
-      const index_t grain = split == rank - 1 ? nest.tile_u : split == rank - 2 ? nest.tile_v : 1;
+      const index_t grain = split_grain(space, nest, split);
       const index_t chunks = (extent + grain - 1) / grain;
       const index_t begin = std::min(extent, chunks * t / threads * grain);
       const index_t end = std::min(extent, chunks * (t + 1) / threads * grain);

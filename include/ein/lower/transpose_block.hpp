@@ -1,0 +1,109 @@
+// The permutation kernel of the loop lowering: one plane of a permutation, where
+// the output is unit-stride along u and the input unit-stride along v,
+//   o[v * ov + u] = alpha * a[u * au + v] + beta * o[v * ov + u],
+// moved in S x S squares transposed in vector registers (S = 16 floats or 8
+// doubles: one cache line a side; 8 where an extent is shorter).
+//
+// Why squares of a whole line: every input line and every output line of a square
+// is touched once, completely, while the square is moved. Nothing has to stay in
+// L1 between squares, so power-of-two strides (a 128^3 "ijk->kji": every row 64 KiB
+// apart, every line of a tile in the same L1 set) no longer evict half-used lines.
+// Layer: lower.
+#pragma once
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include "ein/lower/row_kernels.hpp"
+
+namespace ein::detail {
+
+/// S consecutive elements of T as one GCC/Clang vector.
+template <class T, int S>
+struct Lanes {
+  typedef T type __attribute__((vector_size(S * sizeof(T))));  // (an alias-declaration drops the attribute)
+};
+
+/// The first and the second halves of x and y interleaved: x0 y0 x1 y1 ... .
+template <int S, class V>
+[[gnu::always_inline]] inline void zip(const V& x, const V& y, V& low, V& high) {
+  static_assert(S == 8 || S == 16, "zip: 8 or 16 lanes");
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)  // Clang, GCC 12 and later
+#define EIN_ZIP_SHUFFLES
+#endif
+#endif
+#ifdef EIN_ZIP_SHUFFLES
+  if constexpr (S == 8) {
+    low = __builtin_shufflevector(x, y, 0, 8, 1, 9, 2, 10, 3, 11);
+    high = __builtin_shufflevector(x, y, 4, 12, 5, 13, 6, 14, 7, 15);
+  } else {
+    low = __builtin_shufflevector(x, y, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    high = __builtin_shufflevector(x, y, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  }
+#undef EIN_ZIP_SHUFFLES
+#else
+  for (int i = 0; i < S / 2; ++i) {  // (the same, lane by lane)
+    low[2 * i] = x[i], low[2 * i + 1] = y[i];
+    high[2 * i] = x[S / 2 + i], high[2 * i + 1] = y[S / 2 + i];
+  }
+#endif
+}
+
+/// One S x S square: o[v * ov + u] = alpha * a[u * au + v] + beta * o[v * ov + u].
+/// The transpose is log2(S) rounds of zip: row i of a round's output is row i / 2
+/// zipped with row i / 2 + S / 2 of its input, which rotates an element's index
+/// bits (row, column) by one; log2(S) rotations swap row and column.
+template <class T, int S>
+void transpose_square(T* o, index_t ov, const T* a, index_t au, T alpha, T beta) {
+  using V = typename Lanes<T, S>::type;
+  V r[S], t[S];
+  for (int i = 0; i < S; ++i) std::memcpy(&r[i], a + i * au, sizeof(V));
+  for (int round = 1; round < S; round *= 2) {
+    for (int i = 0; i < S / 2; ++i) zip<S>(r[i], r[i + S / 2], t[2 * i], t[2 * i + 1]);
+    for (int i = 0; i < S; ++i) r[i] = t[i];
+  }
+  for (int i = 0; i < S; ++i) {
+    V row = r[i];
+    if (alpha != T(1)) row *= alpha;
+    if (beta != T(0)) {
+      V old;
+      std::memcpy(&old, o + i * ov, sizeof(V));
+      row += beta * old;
+    }
+    std::memcpy(o + i * ov, &row, sizeof(V));
+  }
+}
+
+/// The side of the squares a plane of eu x ev moves in: one cache line of T where
+/// both extents have it, else 8, else 0 (too small: rows alone).
+template <class T>
+constexpr int square_side(index_t eu, index_t ev) {
+  constexpr int line = 64 / int(sizeof(T));
+  if (line == 16 && eu >= 16 && ev >= 16) return 16;
+  return eu >= 8 && ev >= 8 ? 8 : 0;
+}
+
+/// A whole eu x ev plane (see the header): squares, then the strips the squares
+/// leave at the far edges of u and v, by rows.
+template <class T>
+void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index_t ev, T alpha, T beta) {
+  const auto squares = [&](auto side) {
+    constexpr int S = decltype(side)::value;
+    const index_t whole_u = eu / S * S, whole_v = ev / S * S;
+    for (index_t u = 0; u < whole_u; u += S)
+      for (index_t v = 0; v < whole_v; v += S) transpose_square<T, S>(o + v * ov + u, ov, a + u * au + v, au, alpha, beta);
+    // The strip past whole_v: output rows v, over the squares' u (the input read across rows).
+    for (index_t v = whole_v; v < ev; ++v) copy_row(o + v * ov, 1, a + v, au, whole_u, alpha, beta);
+    return whole_u;
+  };
+  const int side = square_side<T>(eu, ev);
+  const index_t done_u = side == 16 ? squares(std::integral_constant<int, 16>{})
+                         : side == 8 ? squares(std::integral_constant<int, 8>{})
+                                     : index_t(0);
+  // The strip past the squares' u: input rows u, read along v, written across output rows.
+  for (index_t u = done_u; u < eu; ++u) copy_row(o + u, ov, a + u * au, 1, ev, alpha, beta);
+}
+
+}  // namespace ein::detail
