@@ -247,7 +247,7 @@ void reduce_in_parallel(const LoopSpace& space, const LoopNest& nest, T* out, co
       axis.extent = end - begin;
       std::array<const T*, max_operands> shifted{};
       for (int k = 1; k < space.operands; ++k) shifted[ix(k - 1)] = in[k - 1] + begin * axis.stride[ix(k)];
-      run_nest<T>(part, nest, &partial[ix(t)].value, shifted.data(), T(1), T(0));
+      run_nest<T>(part, nest, &partial[static_cast<std::size_t>(t)].value, shifted.data(), T(1), T(0));
     }
   }
   T total = T(0);

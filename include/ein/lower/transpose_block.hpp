@@ -58,7 +58,8 @@ template <int S, class V>
 template <class T, int S>
 void transpose_square(T* o, index_t ov, const T* a, index_t au, T alpha, T beta) {
   using V = typename Lanes<T, S>::type;
-  V r[S], t[S];
+  constexpr std::size_t rows = S;
+  V r[rows], t[rows];
   for (int i = 0; i < S; ++i) std::memcpy(&r[i], a + i * au, sizeof(V));
   for (int round = 1; round < S; round *= 2) {
     for (int i = 0; i < S / 2; ++i) zip<S>(r[i], r[i + S / 2], t[2 * i], t[2 * i + 1]);
