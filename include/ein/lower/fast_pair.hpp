@@ -6,6 +6,8 @@
 // cache entry holds (expr/runtime_spec.hpp). Layer: lower.
 #pragma once
 
+#include <utility>
+
 #include "ein/backend/gemm.hpp"
 #include "ein/lower/cost.hpp"
 #include "ein/lower/loop_space.hpp"
@@ -15,7 +17,7 @@
 namespace ein::detail {
 
 /// A group of axes walked as one: extent and stride, if the strides allow
-/// (merge_axes: size-1 axes are ignored).
+/// (collapse_group: size-1 axes are ignored).
 template <class View>
 [[gnu::always_inline]] inline bool collapse_axes(const View& v, const unsigned char* axes, int count, index_t& extent,
                                                  index_t& stride) {
@@ -24,17 +26,10 @@ template <class View>
     stride = extent == 1 ? 0 : v.stride(axes[0]);
     return true;
   }
-  std::array<LoopAxis, max_rank> group;  // (one operand: only stride[0] is used)
-  group[0].extent = 1;  // (written below for count > 1; set so GCC can see it is)
-  group[0].stride[0] = 0;
-  for (int i = 0; i < count; ++i) {
-    group[ix(i)].extent = v.extent(axes[i]);
-    group[ix(i)].stride[0] = v.stride(axes[i]);
-  }
-  const int rank = merge_axes(group.data(), count, 1);
-  extent = rank == 0 ? 1 : group[0].extent;
-  stride = rank == 0 ? 0 : group[0].stride[0];
-  return rank <= 1;
+  const Collapsed c = collapse_group(count, [&](int i) { return std::pair{v.extent(axes[i]), v.stride(axes[i])}; });
+  extent = c.extent;
+  stride = c.stride;
+  return c.ok;
 }
 
 /// Whether the axes of A and B that carry one label have one extent (else: broadcast or error).

@@ -35,29 +35,14 @@ LabelOrder order_by_stride(const Strided<T>& x, LabelSet set) {
   return order;
 }
 
-/// A group walked as one axis: its extent and stride, if x's strides allow it.
-struct Collapsed {
-  index_t extent = 1;
-  index_t stride = 0;
-  bool ok = true;
-};
-
-/// The group `order` of x as one axis, by the lowering's merge rule (merge_axes):
-/// it collapses when its axes other than size-1 ones merge into one.
+/// The group `order` of x as one axis (collapse_group): ok when its axes other
+/// than size-1 ones merge into one.
 template <class T>
 Collapsed collapse(const Strided<T>& x, const LabelOrder& order, const index_t* label_extent) {
-  Collapsed c;
-  std::array<LoopAxis, max_rank> axes;  // (one operand: only stride[0] is used)
-  for (int i = 0; i < order.count; ++i) {
+  return collapse_group(order.count, [&](int i) {
     const int label = order.labels[ix(i)];
-    axes[ix(i)].extent = label_extent[label];
-    axes[ix(i)].stride[0] = x.stride_of(label);
-    c.extent *= label_extent[label];  // (the step's volume was checked to fit index_t)
-  }
-  const int rank = merge_axes(axes.data(), order.count, 1);
-  c.ok = rank <= 1;
-  if (rank == 1) c.stride = axes[0].stride[0];
-  return c;
+    return std::pair{label_extent[label], x.stride_of(label)};
+  });
 }
 
 }  // namespace ein::detail

@@ -220,6 +220,25 @@ inline index_t split_grain(const LoopSpace& s, const LoopNest& nest, int split) 
 }
 
 #ifdef _OPENMP
+/// Runs thread t's share (of `threads`) of the nest: a block of axis `split`, cut
+/// in split_grain steps. Along a summed axis the output does not move (stride 0),
+/// so `out` is the thread's own partial sum there.
+template <class T>
+void run_share(const LoopSpace& space, const LoopNest& nest, int split, index_t t, index_t threads, T* out,
+               const T* const* in, T alpha, T beta) {
+  const index_t extent = space.axes[ix(split)].extent, grain = split_grain(space, nest, split);
+  const index_t chunks = (extent + grain - 1) / grain;
+  const index_t begin = std::min(extent, chunks * t / threads * grain);
+  const index_t end = std::min(extent, chunks * (t + 1) / threads * grain);
+  if (begin >= end) return;
+  LoopSpace part = space;  // (a large nest: the copy is nothing beside it)
+  LoopAxis& axis = part.axes[ix(split)];
+  axis.extent = end - begin;
+  std::array<const T*, max_operands> shifted{};
+  for (int k = 1; k < space.operands; ++k) shifted[ix(k - 1)] = in[k - 1] + begin * axis.stride[ix(k)];
+  run_nest<T>(part, nest, out + begin * axis.stride[0], shifted.data(), alpha, beta);
+}
+
 /// A full reduction (every axis summed, one output element) across the OpenMP
 /// threads: no kept axis to split, so each thread sums a block of the longest
 /// axis into its own partial sum, and the partial sums add in thread order.
@@ -235,20 +254,9 @@ void reduce_in_parallel(const LoopSpace& space, const LoopNest& nest, T* out, co
   std::array<Partial, most_threads> partial{};
 #pragma omp parallel num_threads(std::min(omp_get_max_threads(), most_threads))
   {
-    const index_t threads = omp_get_num_threads(), t = omp_get_thread_num();
-    const index_t extent = space.axes[ix(split)].extent;
-    const index_t grain = split_grain(space, nest, split);
-    const index_t chunks = (extent + grain - 1) / grain;
-    const index_t begin = std::min(extent, chunks * t / threads * grain);
-    const index_t end = std::min(extent, chunks * (t + 1) / threads * grain);
-    if (begin < end) {
-      LoopSpace part = space;
-      LoopAxis& axis = part.axes[ix(split)];
-      axis.extent = end - begin;
-      std::array<const T*, max_operands> shifted{};
-      for (int k = 1; k < space.operands; ++k) shifted[ix(k - 1)] = in[k - 1] + begin * axis.stride[ix(k)];
-      run_nest<T>(part, nest, &partial[static_cast<std::size_t>(t)].value, shifted.data(), T(1), T(0));
-    }
+    const index_t t = omp_get_thread_num();
+    run_share<T>(space, nest, split, t, omp_get_num_threads(), &partial[static_cast<std::size_t>(t)].value, in, T(1),
+                 T(0));
   }
   T total = T(0);
   for (const Partial& p : partial) total += p.value;
@@ -290,23 +298,8 @@ void loop_nest(const Strided<const T>* ins, int n, const Strided<T>& out, T alph
                         omp_get_max_threads() > 1 && !omp_in_parallel();
   if (parallel && split < 0) return reduce_in_parallel(space, nest, out.data, in.data(), alpha, beta);
   if (parallel) {
-    const index_t extent = space.axes[ix(split)].extent;
 #pragma omp parallel
-    {
-      const index_t threads = omp_get_num_threads(), t = omp_get_thread_num();
-      const index_t grain = split_grain(space, nest, split);
-      const index_t chunks = (extent + grain - 1) / grain;
-      const index_t begin = std::min(extent, chunks * t / threads * grain);
-      const index_t end = std::min(extent, chunks * (t + 1) / threads * grain);
-      if (begin < end) {
-        LoopSpace part = space;  // (a large nest: the copy is nothing beside it)
-        LoopAxis& axis = part.axes[ix(split)];
-        axis.extent = end - begin;
-        std::array<const T*, max_operands> shifted{};
-        for (int k = 0; k < n; ++k) shifted[ix(k)] = in[ix(k)] + begin * axis.stride[ix(k + 1)];
-        run_nest<T>(part, nest, out.data + begin * axis.stride[0], shifted.data(), alpha, beta);
-      }
-    }
+    run_share<T>(space, nest, split, omp_get_thread_num(), omp_get_num_threads(), out.data, in.data(), alpha, beta);
     return;
   }
 #endif

@@ -8,8 +8,8 @@
 // merge_axes() is the lowering's one axis-merging rule (the idea of tblis's `fold`
 // and CuTe's `coalesce`): two neighbouring axes merge when, for every operand, the
 // outer one's stride is the inner one's stride times the inner extent. fold() sorts
-// a loop step's axes and merges them; a GEMM's label groups (collapse(),
-// label_order.hpp; the compile-time fast path's collapse_axes) and its batch loop
+// a loop step's axes and merges them; a GEMM's label groups (collapse_group: the
+// planner's collapse and the fast path's collapse_axes) and its batch loop
 // (merge_batch, matrix.hpp) merge through the same function. Layer: lower.
 #pragma once
 
@@ -109,6 +109,37 @@ inline int merge_axes(LoopAxis* axes, int rank, int operands) {
     ++r;
   }
   return r;
+}
+
+/// A group of one operand's axes walked as one axis: its extent and stride, when
+/// `ok` (they merge into one).
+struct Collapsed {
+  index_t extent = 1;
+  index_t stride = 0;
+  bool ok = true;
+};
+
+/// The `count` axes axis_at(0), ..., axis_at(count - 1) of one operand (outermost
+/// first; each an {extent, stride} pair) as one axis, by merge_axes: a GEMM's label
+/// group (collapse, label_order.hpp) or the fast path's (collapse_axes).
+template <class AxisAt>
+Collapsed collapse_group(int count, AxisAt axis_at) {
+  std::array<LoopAxis, max_rank> axes;  // (one operand: only stride[0] is used)
+  axes[0].extent = 1;  // (written below when count > 0; set so GCC can see it is)
+  axes[0].stride[0] = 0;
+  for (int i = 0; i < count; ++i) {
+    const auto [extent, stride] = axis_at(i);
+    axes[ix(i)].extent = extent;
+    axes[ix(i)].stride[0] = stride;
+  }
+  const int rank = merge_axes(axes.data(), count, 1);
+  Collapsed c;
+  c.ok = rank <= 1;
+  if (rank == 1) {
+    c.extent = axes[0].extent;
+    c.stride = axes[0].stride[0];
+  }
+  return c;
 }
 
 /// Sorts s's axes by decreasing stride_weight and merges them (merge_axes).

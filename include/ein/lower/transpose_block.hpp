@@ -100,9 +100,11 @@ void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index
     return whole_u;
   };
   const int side = square_side<T>(eu, ev);
-  const index_t done_u = side == 16 ? squares(std::integral_constant<int, 16>{})
-                         : side == 8 ? squares(std::integral_constant<int, 8>{})
-                                     : index_t(0);
+  index_t done_u = 0;
+  if constexpr (64 / sizeof(T) >= 16) {  // (squares of 16 only where a line holds 16: not compiled for double)
+    if (side == 16) done_u = squares(std::integral_constant<int, 16>{});
+  }
+  if (side == 8) done_u = squares(std::integral_constant<int, 8>{});
   // The strip past the squares' u: input rows u, read along v, written across output rows.
   for (index_t u = done_u; u < eu; ++u) copy_row(o + u, ov, a + u * au, 1, ev, alpha, beta);
 }

@@ -9,9 +9,9 @@
 //      the operands swap (first = B, second = A) and m, n swap.
 //   An operand readable column-major needs no op (N), one readable row-major is
 //   its transpose in column-major (T); the leading dimension is the other stride.
-//   Batch labels: the innermost ones whose strides in A, B and C each collapse to
-//   one stride become one strided batch; the rest are looped on the host, one
-//   strided-batched call per outer index.
+//   Batch labels: the lowering merges those whose strides in A, B and C each
+//   collapse to one (merge_batch); the innermost becomes one strided batch, the
+//   rest are looped on the host, one strided-batched call per outer index.
 #pragma once
 
 #include <algorithm>
@@ -85,28 +85,26 @@ inline GemmLaunch map_gemm(MatrixLayout la, MatrixLayout lb, MatrixLayout lc, co
   c.ld_second = std::max(rb.ld, std::max<index_t>(rb.trans ? c.n : c.k, 1));
   c.ldc = std::max(rc.ld, std::max<index_t>(c.m, 1));
 
-  // Batch labels: merged (merge_batch, the lowering's one merge rule), the
-  // innermost axis is the strided batch, the rest loop.
-  BatchLoop merged = batch;
-  merge_batch(merged);
-  int first = merged.count;
+  // Batch labels arrive merged (merge_batch, in the lowering): the innermost axis
+  // is the strided batch, the rest loop.
+  int first = batch.count;
   index_t count = 1, sa = 0, sb = 0, sc = 0;
-  if (merged.count > 0) {
-    first = merged.count - 1;
-    count = merged.extent[first];
-    sa = merged.sa[first];
-    sb = merged.sb[first];
-    sc = merged.sc[first];
+  if (batch.count > 0) {
+    first = batch.count - 1;
+    count = batch.extent[first];
+    sa = batch.sa[first];
+    sb = batch.sb[first];
+    sc = batch.sc[first];
   }
   c.batch = count;
   c.stride_first = c.swapped ? sb : sa;
   c.stride_second = c.swapped ? sa : sb;
   c.stride_c = sc;
   for (int d = 0; d < first; ++d) {
-    g.outer_extent[g.n_outer] = merged.extent[d];
-    g.outer_sa[g.n_outer] = merged.sa[d];
-    g.outer_sb[g.n_outer] = merged.sb[d];
-    g.outer_sc[g.n_outer++] = merged.sc[d];
+    g.outer_extent[g.n_outer] = batch.extent[d];
+    g.outer_sa[g.n_outer] = batch.sa[d];
+    g.outer_sb[g.n_outer] = batch.sb[d];
+    g.outer_sc[g.n_outer++] = batch.sc[d];
   }
   return g;
 }
