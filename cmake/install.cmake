@@ -1,4 +1,4 @@
-# Install rules and package config for ein::ein (and ein::data where zlib was
+# Install rules and package config for ein::ein and ein::engine (and ein::data where zlib was
 # found): the headers, the exported targets and einConfig.cmake +
 # einConfigVersion.cmake, found by
 # find_package(ein CONFIG). Included from the top-level CMakeLists.txt.
@@ -10,7 +10,8 @@ set(EIN_INSTALL_CMAKEDIR ${CMAKE_INSTALL_DATADIR}/cmake/ein
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/ein
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.hpp" PATTERN "*.cuh")
-install(TARGETS ein EXPORT ein-targets)
+install(TARGETS ein ein_engine EXPORT ein-targets)
+install(FILES ${PROJECT_SOURCE_DIR}/src/engine.cpp DESTINATION ${CMAKE_INSTALL_DATADIR}/ein)
 if(TARGET ein_data)
   install(TARGETS ein_data EXPORT ein-targets)
   set(EIN_EXPORTS_DATA ON)

@@ -13,3 +13,5 @@
 #if __has_include("ein/expr/elementwise.hpp")
 #include "ein/expr/elementwise.hpp"
 #endif
+// Last: with EIN_EXTERN_ENGINE, the engine's float and double instances are extern.
+#include "ein/engine.hpp"

@@ -1,0 +1,30 @@
+# cmake -DNM=<nm> -DOBJECT=<extern_probe object> -P extern_symbols.cmake
+# Fails unless the object (compiled with EIN_EXTERN_ENGINE) refers to each of the
+# engine's float and double entry points (include/ein/engine.hpp) and defines
+# none of them: a missing extern declaration compiles the engine into every file.
+execute_process(COMMAND ${NM} -C ${OBJECT} OUTPUT_VARIABLE symbols RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${NM} -C ${OBJECT} failed (${rc})")
+endif()
+string(REPLACE "\n" ";" lines "${symbols}")
+foreach(type float double)
+  foreach(entry "execute<${type}>" "execute_on<${type}, ein::detail::HostBackend<${type}> >" "loop_nest<${type}>"
+                "batched_gemm<${type}>" "gemm_any<${type}>")
+    set(referenced OFF)
+    foreach(line IN LISTS lines)
+      string(FIND "${line}" "ein::detail::${entry}(" at)
+      if(at EQUAL -1)
+        continue()
+      endif()
+      if(line MATCHES "^ +U ")
+        set(referenced ON)
+      elseif(NOT line MATCHES "^[0-9a-f]+ [a-z] .*(lambda|_omp_fn)")  # (local pieces of an inlined caller)
+        message(FATAL_ERROR "the extern-engine object defines ${entry}:\n${line}")
+      endif()
+    endforeach()
+    if(NOT entry MATCHES "^execute_on" AND NOT referenced)
+      message(FATAL_ERROR "the extern-engine object does not refer to ${entry}: compiled in (inlined), or the probe no longer reaches it")
+    endif()
+  endforeach()
+endforeach()
+message(STATUS "extern engine: every entry point is referenced, none defined")
