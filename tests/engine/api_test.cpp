@@ -112,6 +112,22 @@ TEST_CASE("einsum_path prints the plan like numpy.einsum_path and picks the chea
   CHECK(path.steps[0].loop_shape.empty());  // (a GEMM step shows (batch,M,N,K))
 }
 
+TEST_CASE("an intermediate is laid out in the destination's label order, so the next GEMM needs no copy") {
+  // Tucker mode products: "bj,jka" gives "kab" ([N][M]), not "bka" ([M][N]), and
+  // "ck,kab->abc" then reads (a,b) as one axis.
+  const auto x = random_tensor<double, 3>({8, 9, 10}, 1);
+  const auto a = random_tensor<double, 2>({4, 8}, 2), b = random_tensor<double, 2>({5, 9}, 3),
+             c = random_tensor<double, 2>({6, 10}, 4);
+  const auto path = ein::einsum_path<"ijk,ai,bj,ck->abc">(x, a, b, c);
+  REQUIRE(path.steps.size() == 3);
+  for (const ein::PathStep& s : path.steps) {
+    CHECK(s.kind == ein::StepKind::gemm);
+    CHECK(s.copies == 0);
+  }
+  const Tensor<double, 3> out = ein::einsum<"ijk,ai,bj,ck->abc">(x, a, b, c);
+  check_against_reference<double>("ijk,ai,bj,ck->abc", out, x, a, b, c);
+}
+
 TEST_CASE("the exhaustive search is never worse than the best chain order") {
   // Four operands with random extents: the plan's FLOPs must equal the minimum over all 18 orders.
   std::mt19937 gen(11);

@@ -215,13 +215,34 @@ void pairwise_step(const Strided<const T>& a, const Strided<const T>& b, StepKin
   else gemm_step<T>(a, b, g, out, alpha, beta, label_extent, be);
 }
 
-/// The layout chosen for an intermediate result: [batch, M in A's order, N in B's order], dense.
+/// Pairs of labels that `order` and the destination `dest` both carry, in opposite orders.
+template <class T>
+int inversions(const LabelOrder& order, const Strided<T>& dest) {
+  int count = 0;
+  for (int i = 0; i < order.count; ++i)
+    for (int j = i + 1; j < order.count; ++j) {
+      const int first = dest.axis_of(order.labels[ix(i)]), second = dest.axis_of(order.labels[ix(j)]);
+      if (first >= 0 && second >= 0 && first > second) ++count;
+    }
+  return count;
+}
+
+/// The layout chosen for an intermediate result, dense: the batch, then M in A's
+/// order and N in B's order, either group first (the GEMM writes both without a
+/// copy: C row- or column-major). The one whose labels come in the final
+/// destination's order is chosen, so the steps after it can keep them merged:
+/// in "ijk,ai,bj,ck->abc", "bj,jka" gives "kab", not "bka", and the last GEMM
+/// ("ck,kab->abc") needs no copy.
 template <class T, class Backend>
 Strided<T> intermediate_for(const Strided<const T>& a, const Strided<const T>& b, const LabelGroups& g,
-                            const index_t* label_extent, Backend& be) {
-  LabelOrder order = order_by_stride(a, g.batch);
-  order.append(order_by_stride(a, g.m));
-  order.append(order_by_stride(b, g.n));
+                            const Strided<T>& dest, const index_t* label_extent, Backend& be) {
+  const LabelOrder m = order_by_stride(a, g.m), n = order_by_stride(b, g.n);
+  LabelOrder order = order_by_stride(a, g.batch), swapped = order;
+  order.append(m);
+  order.append(n);
+  swapped.append(n);
+  swapped.append(m);
+  if (inversions(swapped, dest) < inversions(order, dest)) order = swapped;
   return be.dense(order.labels.data(), order.count, label_extent);
 }
 
