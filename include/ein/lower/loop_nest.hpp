@@ -6,7 +6,9 @@
 // The nest (order_nest):
 //   - the innermost axis u is the one whose elements lie closest in memory across
 //     the operands (unit or zero strides; the output weighs double when written);
-//     a row kernel (row_kernels.hpp) walks it;
+//     a row kernel (row_kernels.hpp) walks it; kept rows that are each a dot of
+//     two unit-stride rows go through row_dots (row_dots.hpp) a block at a time,
+//     and a kept row summed over rows of a matrix scaled by a vector, row_axpys;
 //   - when an operand is strided along u but unit-stride along another axis v,
 //     u and v are walked together: a permutation ("ijk->kji": the output
 //     unit-stride along u, the input along v) as squares transposed in registers
@@ -28,6 +30,7 @@
 #endif
 
 #include "ein/lower/loop_space.hpp"
+#include "ein/lower/row_dots.hpp"
 #include "ein/lower/row_kernels.hpp"
 #include "ein/lower/transpose_block.hpp"
 
@@ -139,6 +142,14 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
   for (int k = 0; k < s.operands; ++k) su[ix(k)] = u.stride[ix(k)];
   std::array<index_t, max_loop_operands> off{};  // every operand's offset at the outer position
   std::array<const T*, max_loop_operands> p;
+  // Kept rows along v, each a dot of two unit-stride rows along u: row_dots takes
+  // them a block at a time (the vector operand, if one stays along v, second).
+  const bool dots = u_summed && n_in == 2 && has_v && !v_summed && su[1] == 1 && su[2] == 1 && nest.tile_u >= u.extent;
+  // A kept unit-stride row summed over the rows along v, one operand walking the
+  // row (a matrix) and one staying (a vector): row_axpys takes the rows four at a time.
+  const bool axpys = !u_summed && n_in == 2 && has_v && v_summed && su[0] == 1 && nest.tile_u >= u.extent &&
+                     ((su[1] == 1 && su[2] == 0) || (su[1] == 0 && su[2] == 1));
+  const int vec = (dots && v.stride[1] == 0) || (axpys && su[1] == 0) ? 1 : 2, mat = 3 - vec;
   // The tile (or whole plane) of u and v at the current outer position; `first`:
   // every outer summed axis is at 0, so beta applies.
   const auto plane = [&](bool first) {
@@ -146,6 +157,18 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
       const index_t len = std::min(nest.tile_u, u.extent - u0);
       for (index_t v0 = 0; v0 < ev; v0 += nest.tile_v) {
         const index_t v1 = std::min(ev, v0 + nest.tile_v);
+        if (dots) {
+          row_dots(out + off[0] + v0 * v.stride[0], v.stride[0], in[mat - 1] + off[ix(mat)] + v0 * v.stride[ix(mat)],
+                   v.stride[ix(mat)], in[vec - 1] + off[ix(vec)] + v0 * v.stride[ix(vec)], v.stride[ix(vec)], v1 - v0,
+                   len, alpha, first ? beta : T(1));
+          continue;
+        }
+        if (axpys) {
+          row_axpys(out + off[0] + u0, in[mat - 1] + off[ix(mat)] + v0 * v.stride[ix(mat)] + u0, v.stride[ix(mat)],
+                    in[vec - 1] + off[ix(vec)] + v0 * v.stride[ix(vec)], v.stride[ix(vec)], v1 - v0, len, alpha,
+                    first && v0 == 0 ? beta : T(1));
+          continue;
+        }
         for (index_t j = v0; j < v1; ++j) {
           const T b = first && !(v_summed && j > 0) ? beta : T(1);
           for (int k = 1; k < s.operands; ++k)

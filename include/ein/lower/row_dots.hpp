@@ -1,0 +1,223 @@
+// The multi-row dot of the loop lowering: a block of unit-stride rows of one
+// operand, each dotted with a unit-stride row of another (one vector shared by
+// every row, stride 0 across rows, or a row each), every output written once:
+//   o[r * so] = alpha * sum_i a[r * ra + i] * b[r * rb + i] + beta * o[r * so]
+// for r < rows, i < n ("ij,j->i", "bij,bj->bi", "ijk,ik->ij", "ijk,ijk->ij").
+// Rows go four at a time (row_dot_rows): the shared vector is loaded once per
+// four rows, the four partial-sum vectors are added across in one tree of
+// shuffles (fold_rows) instead of a tree per row, and the nest's per-row work
+// (pointers, the kernel's dispatch) is paid once per block.
+// Its transpose, row_axpys, keeps the row and sums over the rows ("ji,j->i"):
+//   o[i] = alpha * sum_r x[r * rx] * a[r * ra + i] + beta * o[i]
+// four rows of a per pass over o, so o is loaded and stored once per four rows
+// where a row at a time (product_row) loads and stores it once per row.
+// Layer: lower.
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+#include "ein/lower/transpose_block.hpp"
+#include "ein/spec/limits.hpp"
+
+namespace ein::detail {
+
+/// Rows a dot block carries (row_dots): with two partial-sum vectors per row,
+/// eight FMA chains in flight, enough to hide the FMA latency.
+inline constexpr int row_dot_rows = 4;
+
+/// Bytes of the widest vector register the target has (the vectors a dot block
+/// adds in; wider generic vectors than the target's spill through memory).
+#if defined(__AVX512F__)
+inline constexpr int row_dot_vector_bytes = 64;
+#elif defined(__AVX__)
+inline constexpr int row_dot_vector_bytes = 32;
+#else
+inline constexpr int row_dot_vector_bytes = 16;
+#endif
+
+/// f(std::integral_constant<int, r>{}) for r < N, as N statements: an array of
+/// vectors indexed only by constants is split into registers early (g++ 12's
+/// scalar replacement runs before loops are unrolled; a loop index left the
+/// partial sums on the stack, stored and reloaded every block).
+template <int N, class F>
+[[gnu::always_inline]] inline void unrolled(F&& f) {
+  [&]<int... r>(std::integer_sequence<int, r...>) { (f(std::integral_constant<int, r>{}), ...); }(
+      std::make_integer_sequence<int, N>{});
+}
+
+/// Lane `l` of fold_rows's `half` (0 or 1) input, as an index of x's lanes then y's.
+constexpr int fold_source(int w, int k, int half, int l) {
+  const int block = w / k, h = block / 2, q = l / h, at = l % h;
+  return q < k ? q * block + half * h + at : w + (q - k) * block + half * h + at;
+}
+
+/// x and y hold k rows' partial sums each, row q in lanes [q * w / k, (q + 1) * w / k);
+/// out holds x's k rows then y's, each in half as many lanes (the two halves of a
+/// row's lanes added). Folding 1 row per vector up to w rows per vector leaves
+/// row q's whole sum in lane q. (out may be x or y.)
+template <int W, int K, class V, std::size_t... L>
+[[gnu::always_inline]] inline void fold_rows(const V& x, const V& y, V& out, std::index_sequence<L...>) {
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)  // Clang, GCC 12 and later
+#define EIN_FOLD_SHUFFLES
+#endif
+#endif
+#ifdef EIN_FOLD_SHUFFLES
+  out = __builtin_shufflevector(x, y, fold_source(W, K, 0, int(L))...) +
+        __builtin_shufflevector(x, y, fold_source(W, K, 1, int(L))...);
+#undef EIN_FOLD_SHUFFLES
+#else
+  V sum;
+  for (int l = 0; l < W; ++l) {  // (the same, lane by lane)
+    const int s0 = fold_source(W, K, 0, l), s1 = fold_source(W, K, 1, l);
+    sum[l] = (s0 < W ? x[s0] : y[s0 - W]) + (s1 < W ? x[s1] : y[s1 - W]);
+  }
+  out = sum;
+#endif
+}
+
+/// Folds acc[0..R) (one row's partial sums each) until row r's sum is lane r % W
+/// of acc[r / W].
+template <int W, int K, std::size_t R, class V>
+[[gnu::always_inline]] inline void fold_all(V (&acc)[R]) {
+  if constexpr (K < W) {
+    constexpr int vectors = int(R) / K > 1 ? int(R) / K : 1;  // vectors still holding rows
+    constexpr auto lanes = std::make_index_sequence<std::size_t(W)>{};
+    if constexpr (vectors > 1)
+      unrolled<vectors / 2>([&](auto j) { fold_rows<W, K>(acc[ix(2 * j)], acc[ix(2 * j + 1)], acc[ix(j)], lanes); });
+    else
+      fold_rows<W, K>(acc[0], acc[0], acc[0], lanes);
+    fold_all<W, 2 * K>(acc);
+  }
+}
+
+/// Blocks of R rows (see the header), `blocks` of them, block k at o + k * R * so,
+/// a + k * R * ra, b + k * R * rb; Shared: b is one vector for every row (rb unused).
+/// (The block loop is in here: the rows' pointers, the vector loop's bounds and
+/// the partial sums' registers are set up once per call, not once per block.)
+template <class T, int R, bool Shared>
+void dot_blocks(T* o, index_t so, const T* a, index_t ra, const T* b, index_t rb, index_t blocks, index_t n, T alpha,
+                T beta) {
+  constexpr int W = row_dot_vector_bytes / int(sizeof(T));
+  using V = typename Lanes<T, W>::type;
+  const index_t whole = n / W * W;  // elements the vectors take; the rest, the tail, by scalars
+  for (index_t k = 0; k < blocks; ++k, o += R * so, a += R * ra, b += Shared ? 0 : R * rb) {
+    T sum[ix(R)] = {};
+    if (whole > 0) {
+      V lo[ix(R)] = {}, hi[ix(R)] = {};  // two per row: 2R independent chains of FMAs
+      V y0, y1;
+      index_t i = 0;
+      for (; i + 2 * W <= n; i += 2 * W) {
+        if constexpr (Shared) {
+          std::memcpy(&y0, b + i, sizeof(V));
+          std::memcpy(&y1, b + i + W, sizeof(V));
+        }
+        unrolled<R>([&](auto r) {
+          V x0, x1;
+          std::memcpy(&x0, a + r * ra + i, sizeof(V));
+          std::memcpy(&x1, a + r * ra + i + W, sizeof(V));
+          if constexpr (!Shared) {
+            std::memcpy(&y0, b + r * rb + i, sizeof(V));
+            std::memcpy(&y1, b + r * rb + i + W, sizeof(V));
+          }
+          lo[ix(r)] += x0 * y0;
+          hi[ix(r)] += x1 * y1;
+        });
+      }
+      if (i < whole) {
+        if constexpr (Shared) std::memcpy(&y0, b + i, sizeof(V));
+        unrolled<R>([&](auto r) {
+          V x0;
+          std::memcpy(&x0, a + r * ra + i, sizeof(V));
+          if constexpr (!Shared) std::memcpy(&y0, b + r * rb + i, sizeof(V));
+          lo[ix(r)] += x0 * y0;
+        });
+      }
+      unrolled<R>([&](auto r) { lo[ix(r)] += hi[ix(r)]; });
+      fold_all<W, 1>(lo);
+      unrolled<R>([&](auto r) { sum[ix(r)] = lo[ix(r / W)][r % W]; });
+    }
+    if (whole < n)
+      for (int r = 0; r < R; ++r) {
+        const T* ar = a + r * ra;
+        const T* br = b + (Shared ? 0 : r * rb);
+        for (index_t i = whole; i < n; ++i) sum[ix(r)] += ar[i] * br[i];
+      }
+    if (beta == T(0))
+      unrolled<R>([&](auto r) { o[r * so] = alpha * sum[ix(r)]; });
+    else
+      unrolled<R>([&](auto r) { o[r * so] = alpha * sum[ix(r)] + beta * o[r * so]; });
+  }
+}
+
+/// o[r * so] = alpha * sum_i a[r * ra + i] * b[r * rb + i] + beta * o[r * so] for
+/// r < rows, i < n (rb 0: one vector b for every row). Both rows unit-stride.
+template <class T>
+void row_dots(T* o, index_t so, const T* a, index_t ra, const T* b, index_t rb, index_t rows, index_t n, T alpha,
+              T beta) {
+  const auto run = [&](auto shared) {
+    constexpr bool s = decltype(shared)::value;
+    constexpr index_t R = row_dot_rows;
+    const index_t blocks = rows / R, done = blocks * R;
+    if (blocks > 0) dot_blocks<T, R, s>(o, so, a, ra, b, rb, blocks, n, alpha, beta);
+    if (done < rows)
+      dot_blocks<T, 1, s>(o + done * so, so, a + done * ra, ra, b + done * rb, rb, rows - done, n, alpha, beta);
+  };
+  return rb == 0 ? run(std::true_type{}) : run(std::false_type{});
+}
+
+/// o[i] = alpha * sum_r x[r * rx] * a[r * ra + i] + beta * o[i] for i < n, r < rows:
+/// rows of a, unit-stride, scaled by the elements of x and summed into one row o
+/// (see the header). beta applies once: in the first pass over o.
+template <class T>
+void row_axpys(T* o, const T* a, index_t ra, const T* x, index_t rx, index_t rows, index_t n, T alpha, T beta) {
+  constexpr int W = row_dot_vector_bytes / int(sizeof(T)), R = row_dot_rows;
+  using V = typename Lanes<T, W>::type;
+  if (rows == 0) {
+    for (index_t i = 0; i < n; ++i) o[i] = beta == T(0) ? T(0) : beta * o[i];
+    return;
+  }
+  const index_t whole = n / W * W;
+  for (index_t r0 = 0; r0 < rows; r0 += R, beta = T(1)) {
+    const int m = rows - r0 >= R ? R : int(rows - r0);  // rows in this pass
+    T c[ix(R)] = {};
+    for (int r = 0; r < m; ++r) c[ix(r)] = alpha * x[(r0 + r) * rx];
+    const T* p = a + r0 * ra;
+    const auto pass = [&](auto full) {  // full: m == R, the rows unrolled
+      constexpr bool all = decltype(full)::value;
+      const auto row_sum = [&](index_t i, auto load) {
+        auto acc = c[0] * load(p + i);
+        if constexpr (all) {
+          unrolled<R - 1>([&](auto r) { acc += c[ix(r + 1)] * load(p + (r + 1) * ra + i); });
+        } else {
+          for (int r = 1; r < m; ++r) acc += c[ix(r)] * load(p + r * ra + i);
+        }
+        return acc;
+      };
+      const auto vector = [](const T* at) {
+        V v;
+        std::memcpy(&v, at, sizeof(V));
+        return v;
+      };
+      const auto scalar = [](const T* at) { return *at; };
+      for (index_t i = 0; i < whole; i += W) {
+        V sum = row_sum(i, vector);
+        if (beta != T(0)) sum += beta * vector(o + i);
+        std::memcpy(o + i, &sum, sizeof(V));
+      }
+      for (index_t i = whole; i < n; ++i) {
+        const T sum = row_sum(i, scalar);
+        o[i] = beta == T(0) ? sum : sum + beta * o[i];
+      }
+    };
+    if (m == R)
+      pass(std::true_type{});
+    else
+      pass(std::false_type{});
+  }
+}
+
+}  // namespace ein::detail
