@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <cstdlib>
 #include <limits>
 #include <random>
 #include <vector>
@@ -231,6 +232,38 @@ TEST_CASE_TEMPLATE("batched_gemm: a batch of GEMMs in parallel over the batch gi
         for (index_t p = 0; p < k; ++p) sum += double(a[q * m * k + i * k + p]) * double(b[q * k * n + p + j * k]);
         REQUIRE(double(c[q * m * n + i * n + j]) == doctest::Approx(sum).epsilon(1e-4));
       }
+}
+
+TEST_CASE_TEMPLATE("split_thin_gemm: a thin BLAS product split along C's longer side gives the serial answer", T, float,
+                   double) {
+  // Taken only where more than one thread may run and BLAS runs single-threaded inside
+  // a team (OpenBLAS's OpenMP build): the test engine_kernels_openmp_blas runs this file
+  // so, and says it expects it (EIN_EXPECT_BLAS_IN_TEAM). Every storage of A and B, beta 0 and not.
+  const bool expect_split = std::getenv("EIN_EXPECT_BLAS_IN_TEAM") != nullptr;
+#ifdef EIN_USE_CBLAS
+  if (expect_split) REQUIRE(ein::detail::blas_in_team_ok());
+#endif
+  struct Shape {
+    index_t m, n, k;
+    bool thin;
+  };
+  for (const Shape s : {Shape{2000, 20, 20, true}, Shape{20, 2000, 20, true}, Shape{999, 33, 17, true},
+                        Shape{37, 1500, 10, true}, Shape{64, 64, 200, true}, Shape{100, 100, 60, false}})
+    for (const bool a_row : {true, false})
+      for (const bool b_row : {true, false})
+        for (const T beta : {T(0), T(0.5)}) {
+          CAPTURE(s.m);
+          CAPTURE(s.n);
+          bool split = false;
+          check_gemm<T>(
+              [&](T alpha, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb, T b2, T* c,
+                  const MatrixLayout& lc) {
+                split = ein::detail::split_thin_gemm(alpha, a, la, b, lb, b2, c, lc);
+                if (!split) ein::detail::gemm_any(alpha, a, la, b, lb, b2, c, lc, true);
+              },
+              s.m, s.n, s.k, a_row, b_row, beta);
+          CHECK(split == (expect_split && s.thin));
+        }
 }
 
 // The lowering's one merge rule (merge_axes, lower/loop_space.hpp) and its users:
