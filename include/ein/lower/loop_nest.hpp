@@ -157,16 +157,15 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
       const index_t len = std::min(nest.tile_u, u.extent - u0);
       for (index_t v0 = 0; v0 < ev; v0 += nest.tile_v) {
         const index_t v1 = std::min(ev, v0 + nest.tile_v);
-        if (dots) {
-          row_dots(out + off[0] + v0 * v.stride[0], v.stride[0], in[mat - 1] + off[ix(mat)] + v0 * v.stride[ix(mat)],
-                   v.stride[ix(mat)], in[vec - 1] + off[ix(vec)] + v0 * v.stride[ix(vec)], v.stride[ix(vec)], v1 - v0,
-                   len, alpha, first ? beta : T(1));
-          continue;
-        }
-        if (axpys) {
-          row_axpys(out + off[0] + u0, in[mat - 1] + off[ix(mat)] + v0 * v.stride[ix(mat)] + u0, v.stride[ix(mat)],
-                    in[vec - 1] + off[ix(vec)] + v0 * v.stride[ix(vec)], v.stride[ix(vec)], v1 - v0, len, alpha,
-                    first && v0 == 0 ? beta : T(1));
+        if (dots || axpys) {  // the matrix's and the vector's first rows of this block
+          const T* m_at = in[mat - 1] + off[ix(mat)] + v0 * v.stride[ix(mat)];
+          const T* x_at = in[vec - 1] + off[ix(vec)] + v0 * v.stride[ix(vec)];
+          if (dots)
+            row_dots(out + off[0] + v0 * v.stride[0], v.stride[0], m_at, v.stride[ix(mat)], x_at, v.stride[ix(vec)],
+                     v1 - v0, len, alpha, first ? beta : T(1));
+          else
+            row_axpys(out + off[0] + u0, m_at + u0, v.stride[ix(mat)], x_at, v.stride[ix(vec)], v1 - v0, len, alpha,
+                      first && v0 == 0 ? beta : T(1));
           continue;
         }
         for (index_t j = v0; j < v1; ++j) {

@@ -60,15 +60,9 @@ constexpr int fold_source(int w, int k, int half, int l) {
 /// row q's whole sum in lane q. (out may be x or y.)
 template <int W, int K, class V, std::size_t... L>
 [[gnu::always_inline]] inline void fold_rows(const V& x, const V& y, V& out, std::index_sequence<L...>) {
-#if defined(__has_builtin)
-#if __has_builtin(__builtin_shufflevector)  // Clang, GCC 12 and later
-#define EIN_FOLD_SHUFFLES
-#endif
-#endif
-#ifdef EIN_FOLD_SHUFFLES
+#ifdef EIN_HAS_SHUFFLEVECTOR
   out = __builtin_shufflevector(x, y, fold_source(W, K, 0, int(L))...) +
         __builtin_shufflevector(x, y, fold_source(W, K, 1, int(L))...);
-#undef EIN_FOLD_SHUFFLES
 #else
   V sum;
   for (int l = 0; l < W; ++l) {  // (the same, lane by lane)

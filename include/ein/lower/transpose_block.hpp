@@ -19,6 +19,14 @@
 
 namespace ein::detail {
 
+// Whether vectors can be shuffled by constant lane lists (Clang, GCC 12 and later);
+// zip and row_dots's fold_rows fall back to lane-by-lane loops without it.
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define EIN_HAS_SHUFFLEVECTOR
+#endif
+#endif
+
 /// S consecutive elements of T as one GCC/Clang vector.
 template <class T, int S>
 struct Lanes {
@@ -29,12 +37,7 @@ struct Lanes {
 template <int S, class V>
 [[gnu::always_inline]] inline void zip(const V& x, const V& y, V& low, V& high) {
   static_assert(S == 8 || S == 16, "zip: 8 or 16 lanes");
-#if defined(__has_builtin)
-#if __has_builtin(__builtin_shufflevector)  // Clang, GCC 12 and later
-#define EIN_ZIP_SHUFFLES
-#endif
-#endif
-#ifdef EIN_ZIP_SHUFFLES
+#ifdef EIN_HAS_SHUFFLEVECTOR
   if constexpr (S == 8) {
     low = __builtin_shufflevector(x, y, 0, 8, 1, 9, 2, 10, 3, 11);
     high = __builtin_shufflevector(x, y, 4, 12, 5, 13, 6, 14, 7, 15);
@@ -42,7 +45,6 @@ template <int S, class V>
     low = __builtin_shufflevector(x, y, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     high = __builtin_shufflevector(x, y, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
   }
-#undef EIN_ZIP_SHUFFLES
 #else
   for (int i = 0; i < S / 2; ++i) {  // (the same, lane by lane)
     low[2 * i] = x[i], low[2 * i + 1] = y[i];
