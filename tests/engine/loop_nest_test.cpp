@@ -285,6 +285,62 @@ TEST_CASE_TEMPLATE("transpose_plane: every edge length, alpha and beta", T, floa
       }
 }
 
+TEST_CASE_TEMPLATE("transpose_plane streaming its output: the same answer, aligned lines streamed, others stored", T,
+                   float, double) {
+  std::mt19937 gen(6);
+  constexpr index_t line = 64 / index_t(sizeof(T));
+  // Rows padded to whole lines (so every square's row is one aligned line) or by one
+  // element more (none is: cached stores), at an aligned start or one element in.
+  for (index_t eu : {7, 16, 33, 40})
+    for (index_t ev : {8, 17, 48})
+      for (index_t pad : {index_t(0), index_t(1)})
+        for (index_t shift : {index_t(0), index_t(1)}) {
+          const index_t au = ev + 2, ov = (eu + line - 1) / line * line + pad;
+          std::vector<T> a(static_cast<std::size_t>(eu * au));
+          for (T& x : a) x = T(gen() % 100);
+          ein::Tensor<T, 1> o(ev * ov + shift);  // (64-byte aligned)
+          for (index_t i = 0; i < o.size(); ++i) o.data()[i] = T(gen() % 100);
+          ein::Tensor<T, 1> want = o;
+          for (index_t u = 0; u < eu; ++u)
+            for (index_t v = 0; v < ev; ++v)
+              want.data()[shift + v * ov + u] = T(3) * a[static_cast<std::size_t>(u * au + v)];
+          ein::detail::transpose_plane(o.data() + shift, ov, a.data(), au, eu, ev, T(3), T(0), true);
+          ein::detail::stream_fence();
+          CAPTURE(eu);
+          CAPTURE(ev);
+          CAPTURE(pad);
+          CAPTURE(shift);
+          for (index_t i = 0; i < o.size(); ++i) REQUIRE(o.data()[i] == want.data()[i]);
+        }
+}
+
+TEST_CASE_TEMPLATE("a permutation past stream_output_bytes (its output streamed): the reference's answer", T, float,
+                   double) {
+#ifdef _OPENMP
+  const int threads = omp_get_max_threads();
+#endif
+  // 67 x 130 x 65: 2.2 MB of floats, past stream_output_bytes; u (67, 65) leaves a
+  // strip past the squares. alpha 2, beta 0 (streamed) and beta 0.5 (cached: it reads out).
+  const auto a = random_tensor<T>(Extents<3>{67, 130, 65}, 31);
+  REQUIRE(double(a.size()) * double(sizeof(T)) >= ein::detail::stream_output_bytes);
+  for (int t : {1, 2}) {
+#ifdef _OPENMP
+    omp_set_num_threads(t);
+#endif
+    CAPTURE(t);
+    check_spec<T, 3>("ijk->kji", T(2), T(0.5), a);
+    check_spec<T, 3>("ijk->jki", T(1), T(0), a);
+    // Into a view one element past an aligned start: no output line is aligned, none streamed.
+    ein::Tensor<T, 1> storage(a.size() + 1);
+    const ein::TensorView<T, 3> shifted(storage.data() + 1, Extents<3>{65, 130, 67});
+    ein::einsum("ijk->kji", a).evaluate_into(shifted, T(1), T(0));
+    check_against_reference<T>("ijk->kji", shifted, a);
+  }
+#ifdef _OPENMP
+  omp_set_num_threads(threads);
+#endif
+}
+
 TEST_CASE_TEMPLATE("loop_nest on random strided spaces: permutations and reductions, reversed and broadcast axes", T,
                    float, double) {
   std::mt19937 gen(11);

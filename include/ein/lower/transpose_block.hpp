@@ -12,10 +12,15 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <type_traits>
 
 #include "ein/lower/row_kernels.hpp"
+
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 namespace ein::detail {
 
@@ -53,15 +58,60 @@ template <int S, class V>
 #endif
 }
 
-/// One S x S square: o[v * ov + u] = alpha * a[u * au + v] + beta * o[v * ov + u].
+/// Whether a whole cache line can be stored past the caches (x86's non-temporal
+/// stores): a large permutation's output is written once and not read back by it,
+/// so fetching each output line before writing it (a cached store's read for
+/// ownership) and evicting it later is a third of the traffic for nothing.
+#if defined(__SSE2__)
+inline constexpr bool can_stream_lines = true;
+#else
+inline constexpr bool can_stream_lines = false;
+#endif
+
+/// Stores one 64-byte line at o (64-byte aligned) past the caches. Streamed stores
+/// are weakly ordered: stream_fence() before anyone else may read them.
+template <class V>
+inline void stream_line(void* o, const V& line) {
+  static_assert(sizeof(V) == 64, "a whole cache line");
+#if defined(__AVX512F__)
+  __m512i w;
+  std::memcpy(&w, &line, 64);
+  _mm512_stream_si512(static_cast<__m512i*>(o), w);
+#elif defined(__AVX__)
+  __m256i w[2];
+  std::memcpy(w, &line, 64);
+  for (int i = 0; i < 2; ++i) _mm256_stream_si256(static_cast<__m256i*>(o) + i, w[i]);
+#elif defined(__SSE2__)
+  __m128i w[4];
+  std::memcpy(w, &line, 64);
+  for (int i = 0; i < 4; ++i) _mm_stream_si128(static_cast<__m128i*>(o) + i, w[i]);
+#else
+  std::memcpy(o, &line, 64);
+#endif
+}
+
+/// Orders the streamed stores before what follows (another thread's reads included).
+inline void stream_fence() {
+#if defined(__SSE2__)
+  _mm_sfence();
+#endif
+}
+
+/// One S x S square: o[v * ov + u] = alpha * a[u * au + v] + beta * o[v * ov + u];
+/// Stream: each output row is one whole, aligned line, stored past the caches.
 /// The transpose is log2(S) rounds of zip: row i of a round's output is row i / 2
 /// zipped with row i / 2 + S / 2 of its input, which rotates an element's index
 /// bits (row, column) by one; log2(S) rotations swap row and column.
-template <class T, int S>
-void transpose_square(T* o, index_t ov, const T* a, index_t au, T alpha, T beta) {
+/// ahead (Stream only): the square's input lines this many elements on are fetched
+/// into the cache meanwhile (0: not).
+template <class T, int S, bool Stream = false>
+void transpose_square(T* o, index_t ov, const T* a, index_t au, T alpha, T beta, index_t ahead = 0) {
   using V = typename Lanes<T, S>::type;
   constexpr std::size_t rows = S;
   V r[rows], t[rows];
+  if constexpr (Stream)
+    if (ahead != 0)
+      for (int i = 0; i < S; ++i) __builtin_prefetch(a + i * au + ahead);
   for (int i = 0; i < S; ++i) std::memcpy(&r[i], a + i * au, sizeof(V));
   for (int round = 1; round < S; round *= 2) {
     for (int i = 0; i < S / 2; ++i) zip<S>(r[i], r[i + S / 2], t[2 * i], t[2 * i + 1]);
@@ -75,7 +125,10 @@ void transpose_square(T* o, index_t ov, const T* a, index_t au, T alpha, T beta)
       std::memcpy(&old, o + i * ov, sizeof(V));
       row += beta * old;
     }
-    std::memcpy(o + i * ov, &row, sizeof(V));
+    if constexpr (Stream)
+      stream_line(o + i * ov, row);
+    else
+      std::memcpy(o + i * ov, &row, sizeof(V));
   }
 }
 
@@ -89,14 +142,27 @@ constexpr int square_side(index_t eu, index_t ev) {
 }
 
 /// A whole eu x ev plane (see the header): squares, then the strips the squares
-/// leave at the far edges of u and v, by rows.
+/// leave at the far edges of u and v, by rows. stream: the squares' output rows are
+/// stored past the caches where each is one aligned line (else cached, as without),
+/// and the input `ahead` elements on (the next plane's, 0: none) is prefetched.
 template <class T>
-void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index_t ev, T alpha, T beta) {
+void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index_t ev, T alpha, T beta,
+                     bool stream = false, index_t ahead = 0) {
   const auto squares = [&](auto side) {
     constexpr int S = decltype(side)::value;
     const index_t whole_u = eu / S * S, whole_v = ev / S * S;
-    for (index_t u = 0; u < whole_u; u += S)
-      for (index_t v = 0; v < whole_v; v += S) transpose_square<T, S>(o + v * ov + u, ov, a + u * au + v, au, alpha, beta);
+    const auto move = [&](auto streamed) {
+      for (index_t u = 0; u < whole_u; u += S)
+        for (index_t v = 0; v < whole_v; v += S)
+          transpose_square<T, S, decltype(streamed)::value>(o + v * ov + u, ov, a + u * au + v, au, alpha, beta, ahead);
+    };
+    bool streamed = false;
+    if constexpr (can_stream_lines && S * sizeof(T) == 64)
+      if (stream && reinterpret_cast<std::uintptr_t>(o) % 64 == 0 && (ov * index_t(sizeof(T))) % 64 == 0) {
+        move(std::true_type{});
+        streamed = true;
+      }
+    if (!streamed) move(std::false_type{});
     // The strip past whole_v: output rows v, over the squares' u (the input read across rows).
     for (index_t v = whole_v; v < ev; ++v) copy_row(o + v * ov, 1, a + v, au, whole_u, alpha, beta);
     return whole_u;
