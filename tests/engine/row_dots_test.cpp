@@ -3,7 +3,8 @@
 // per-row vector, strided outputs, alpha and beta, against a direct sum in
 // double; and the einsums the loop nest sends through it ("ij,j->i",
 // "bij,bj->bi", "bij,j->bi", "ijk,ik->ij", "ijk,ijk->ij", "ji,j->i", "bji,bj->bi",
-// the vector first),
+// the vector first; one operand's sums: "ij->i", "bij->bi", "ji->i", "bji->bi";
+// two rows' products summed: "bji,bji->bi", "ji,ji->i"),
 // on padded and broadcast operands, against the naive reference.
 #include <algorithm>
 #include <random>
@@ -43,30 +44,32 @@ double tolerance_for(index_t n) {
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("row_dots: every length, block remainder, pad, shared or per-row vector, alpha and beta", T, float,
-                   double) {
+TEST_CASE_TEMPLATE("row_dots: every length, block remainder, pad, shared, per-row or no vector, alpha and beta", T,
+                   float, double) {
   std::mt19937 gen(7);
   for (const index_t n : row_lengths())
     for (const index_t rows : {index_t(1), index_t(3), index_t(4), index_t(7), index_t(9)})
       for (const index_t pad : {index_t(0), index_t(3)})
-        for (const bool shared : {true, false}) {
+        for (const int with : {0, 1, 2}) {  // a row of b each, one shared, none (the rows' sums)
+          const bool shared = with == 1, none = with == 2;
           const index_t ra = n + pad, rb = shared ? 0 : n + 2 * pad, so = pad + 1;
           const auto a = random_values<T>(static_cast<std::size_t>(rows * ra), gen);
           const auto b = random_values<T>(static_cast<std::size_t>(shared ? n : rows * rb), gen);
           for (const T beta : {T(0), T(-0.5)}) {
             std::vector<T> o(static_cast<std::size_t>(rows * so), T(0.75));
             const T alpha = T(1.5);
-            ein::detail::row_dots(o.data(), so, a.data(), ra, b.data(), rb, rows, n, alpha, beta);
+            ein::detail::row_dots(o.data(), so, a.data(), ra, none ? nullptr : b.data(), rb, rows, n, alpha, beta);
             for (index_t r = 0; r < rows; ++r) {
               double want = 0;
               double magnitude = 0;
               for (index_t i = 0; i < n; ++i) {
-                const double p = double(a[static_cast<std::size_t>(r * ra + i)]) * double(b[static_cast<std::size_t>(r * rb + i)]);
+                const double p = double(a[static_cast<std::size_t>(r * ra + i)]) *
+                                 (none ? 1.0 : double(b[static_cast<std::size_t>(r * rb + i)]));
                 want += p;
                 magnitude += std::abs(p);
               }
               want = double(alpha) * want + double(beta) * 0.75;
-              INFO("n " << n << " rows " << rows << " pad " << pad << " shared " << shared << " row " << r);
+              INFO("n " << n << " rows " << rows << " pad " << pad << " with " << with << " row " << r);
               REQUIRE(std::abs(double(o[static_cast<std::size_t>(r * so)]) - want) <=
                       tolerance_for<T>(n) * (1.0 + magnitude));
               for (index_t k = 1; k < so; ++k) REQUIRE(o[static_cast<std::size_t>(r * so + k)] == T(0.75));  // gaps untouched
@@ -75,32 +78,41 @@ TEST_CASE_TEMPLATE("row_dots: every length, block remainder, pad, shared or per-
         }
 }
 
-TEST_CASE_TEMPLATE("row_axpys: every length, row remainder, pad, strided vector, alpha and beta", T, float, double) {
+TEST_CASE_TEMPLATE("row_axpys: every length, row remainder, pad, strided or no vector, alpha and beta", T, float,
+                   double) {
   std::mt19937 gen(9);
   for (const index_t n : row_lengths())
     for (const index_t rows : {index_t(0), index_t(1), index_t(3), index_t(4), index_t(7), index_t(9)})
-      for (const index_t pad : {index_t(0), index_t(3)}) {
-        const index_t ra = n + pad, rx = pad + 1;
-        const auto a = random_values<T>(static_cast<std::size_t>(std::max<index_t>(rows * ra, 1)), gen);
-        const auto x = random_values<T>(static_cast<std::size_t>(std::max<index_t>(rows * rx, 1)), gen);
-        for (const T beta : {T(0), T(-0.5)}) {
-          std::vector<T> o(static_cast<std::size_t>(n + 1), T(0.75));
-          const T alpha = T(1.5);
-          ein::detail::row_axpys(o.data(), a.data(), ra, x.data(), rx, rows, n, alpha, beta);
-          for (index_t i = 0; i < n; ++i) {
-            double want = 0, magnitude = 0;
-            for (index_t r = 0; r < rows; ++r) {
-              const double p = double(x[static_cast<std::size_t>(r * rx)]) * double(a[static_cast<std::size_t>(r * ra + i)]);
-              want += p;
-              magnitude += std::abs(p);
+      for (const index_t pad : {index_t(0), index_t(3)})
+        for (const int with : {0, 1, 2}) {  // x a strided vector; none (the rows summed); rows of x
+          const bool none = with == 1, rows_of_x = with == 2;
+          const index_t ra = n + pad, rx = rows_of_x ? n + 2 * pad : pad + 1;
+          const auto a = random_values<T>(static_cast<std::size_t>(std::max<index_t>(rows * ra, 1)), gen);
+          const auto x = random_values<T>(static_cast<std::size_t>(std::max<index_t>(rows * rx, 1)), gen);
+          for (const T beta : {T(0), T(-0.5)}) {
+            std::vector<T> o(static_cast<std::size_t>(n + 1), T(0.75));
+            const T alpha = T(1.5);
+            if (rows_of_x)
+              ein::detail::row_axpys<T, true>(o.data(), a.data(), ra, x.data(), rx, rows, n, alpha, beta);
+            else
+              ein::detail::row_axpys(o.data(), a.data(), ra, none ? nullptr : x.data(), rx, rows, n, alpha, beta);
+            for (index_t i = 0; i < n; ++i) {
+              double want = 0, magnitude = 0;
+              for (index_t r = 0; r < rows; ++r) {
+                const double xr = none        ? 1.0
+                                  : rows_of_x ? double(x[static_cast<std::size_t>(r * rx + i)])
+                                              : double(x[static_cast<std::size_t>(r * rx)]);
+                const double p = xr * double(a[static_cast<std::size_t>(r * ra + i)]);
+                want += p;
+                magnitude += std::abs(p);
+              }
+              want = double(alpha) * want + double(beta) * 0.75;
+              INFO("n " << n << " rows " << rows << " pad " << pad << " with " << with << " i " << i);
+              REQUIRE(std::abs(double(o[static_cast<std::size_t>(i)]) - want) <= tolerance_for<T>(rows) * (1.0 + magnitude));
             }
-            want = double(alpha) * want + double(beta) * 0.75;
-            INFO("n " << n << " rows " << rows << " pad " << pad << " i " << i);
-            REQUIRE(std::abs(double(o[static_cast<std::size_t>(i)]) - want) <= tolerance_for<T>(rows) * (1.0 + magnitude));
+            REQUIRE(o[static_cast<std::size_t>(n)] == T(0.75));  // past the row: untouched
           }
-          REQUIRE(o[static_cast<std::size_t>(n)] == T(0.75));  // past the row: untouched
         }
-      }
 }
 
 TEST_CASE_TEMPLATE("einsums of kept rows dotted with a vector: the naive reference at every row length", T, float,
@@ -127,6 +139,15 @@ TEST_CASE_TEMPLATE("einsums of kept rows dotted with a vector: the naive referen
     check_against_reference<T>("j,ji->i", ein::Tensor<T, 1>(ein::einsum("j,ji->i", xr, t2)).view(), xr, t2);
     check_against_reference<T>("bji,bj->bi", ein::Tensor<T, 2>(ein::einsum("bji,bj->bi", t3, xb)).view(), t3, xb);
     check_against_reference<T>("bij,bij->bi", ein::Tensor<T, 2>(ein::einsum("bij,bij->bi", a3, b3)).view(), a3, b3);
+    // One operand: its rows summed (row_dots without b), or summed into one (row_axpys without x).
+    check_against_reference<T>("ij->i", ein::Tensor<T, 1>(ein::einsum("ij->i", a2)).view(), a2);
+    check_against_reference<T>("bij->bi", ein::Tensor<T, 2>(ein::einsum("bij->bi", a3)).view(), a3);
+    check_against_reference<T>("ji->i", ein::Tensor<T, 1>(ein::einsum("ji->i", t2)).view(), t2);
+    check_against_reference<T>("bji->bi", ein::Tensor<T, 2>(ein::einsum("bji->bi", t3)).view(), t3);
+    // Two operands walking the kept row, their products summed over the rows (row_axpys, rows of x).
+    const auto u3 = random_tensor<T>(Extents<3>{3, rows, n}, ++seed);
+    check_against_reference<T>("bji,bji->bi", ein::Tensor<T, 2>(ein::einsum("bji,bji->bi", t3, u3)).view(), t3, u3);
+    check_against_reference<T>("ji,ji->i", ein::Tensor<T, 1>(ein::einsum("ji,ji->i", t2, t2)).view(), t2, t2);
   }
 }
 

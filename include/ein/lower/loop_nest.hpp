@@ -155,14 +155,20 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
   for (int k = 0; k < s.operands; ++k) su[ix(k)] = u.stride[ix(k)];
   std::array<index_t, max_loop_operands> off{};  // every operand's offset at the outer position
   std::array<const T*, max_loop_operands> p;
-  // Kept rows along v, each a dot of two unit-stride rows along u: row_dots takes
-  // them a block at a time (the vector operand, if one stays along v, second).
-  const bool dots = u_summed && n_in == 2 && has_v && !v_summed && su[1] == 1 && su[2] == 1 && nest.tile_u >= u.extent;
+  // Kept rows along v, each a dot of two unit-stride rows along u, or the sum of
+  // one ("ij->i"): row_dots takes them a block at a time (the vector operand, if
+  // one stays along v, second).
+  const bool dots = u_summed && has_v && !v_summed && nest.tile_u >= u.extent && su[1] == 1 &&
+                    (n_in == 1 || (n_in == 2 && su[2] == 1));
   // A kept unit-stride row summed over the rows along v, one operand walking the
-  // row (a matrix) and one staying (a vector): row_axpys takes the rows four at a time.
-  const bool axpys = !u_summed && n_in == 2 && has_v && v_summed && su[0] == 1 && nest.tile_u >= u.extent &&
-                     ((su[1] == 1 && su[2] == 0) || (su[1] == 0 && su[2] == 1));
-  const int vec = (dots && v.stride[1] == 0) || (axpys && su[1] == 0) ? 1 : 2, mat = 3 - vec;
+  // row (a matrix) and one staying (a vector), the matrix alone ("ij->j"), or two
+  // walking it ("ijk,ijk->ik", axpy_rows): row_axpys takes the rows four at a time.
+  const bool axpys = !u_summed && has_v && v_summed && su[0] == 1 && nest.tile_u >= u.extent &&
+                     ((n_in == 1 && su[1] == 1) ||
+                      (n_in == 2 && ((su[1] == 1 && su[2] == 0) || (su[1] == 0 && su[2] == 1) ||
+                                     (su[1] == 1 && su[2] == 1))));
+  const bool axpy_rows = axpys && n_in == 2 && su[1] == 1 && su[2] == 1;
+  const int vec = n_in == 2 && ((dots && v.stride[1] == 0) || (axpys && su[1] == 0)) ? 1 : 2, mat = 3 - vec;
   // The tile (or whole plane) of u and v at the current outer position; `first`:
   // every outer summed axis is at 0, so beta applies.
   const auto plane = [&](bool first) {
@@ -172,12 +178,17 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
         const index_t v1 = std::min(ev, v0 + nest.tile_v);
         if (dots || axpys) {  // the matrix's and the vector's first rows of this block
           const T* m_at = in[mat - 1] + off[ix(mat)] + v0 * v.stride[ix(mat)];
-          const T* x_at = in[vec - 1] + off[ix(vec)] + v0 * v.stride[ix(vec)];
+          // (One operand: no vector, x_at null, and its stride unused.)
+          const T* x_at = n_in == 2 ? in[vec - 1] + off[ix(vec)] + v0 * v.stride[ix(vec)] : nullptr;
+          const index_t x_stride = n_in == 2 ? v.stride[ix(vec)] : 0;
           if (dots)
-            row_dots(out + off[0] + v0 * v.stride[0], v.stride[0], m_at, v.stride[ix(mat)], x_at, v.stride[ix(vec)],
-                     v1 - v0, len, alpha, first ? beta : T(1));
+            row_dots(out + off[0] + v0 * v.stride[0], v.stride[0], m_at, v.stride[ix(mat)], x_at, x_stride, v1 - v0,
+                     len, alpha, first ? beta : T(1));
+          else if (axpy_rows)
+            row_axpys<T, true>(out + off[0] + u0, m_at + u0, v.stride[ix(mat)], x_at + u0, x_stride, v1 - v0, len,
+                               alpha, first && v0 == 0 ? beta : T(1));
           else
-            row_axpys(out + off[0] + u0, m_at + u0, v.stride[ix(mat)], x_at, v.stride[ix(vec)], v1 - v0, len, alpha,
+            row_axpys(out + off[0] + u0, m_at + u0, v.stride[ix(mat)], x_at, x_stride, v1 - v0, len, alpha,
                       first && v0 == 0 ? beta : T(1));
           continue;
         }

@@ -11,6 +11,8 @@
 //   o[i] = alpha * sum_r x[r * rx] * a[r * ra + i] + beta * o[i]
 // four rows of a per pass over o, so o is loaded and stored once per four rows
 // where a row at a time (product_row) loads and stores it once per row.
+// Without the second operand (b or x null) the same kernels sum one operand's rows
+// ("ij->i") or sum its rows into one ("ij->j").
 // Layer: lower.
 #pragma once
 
@@ -88,17 +90,22 @@ template <int W, int K, std::size_t R, class V>
   }
 }
 
+/// What a dot block multiplies a's rows by: a row of b each, one row of b shared
+/// by every row (stride 0 across rows), or nothing (a's rows summed).
+enum class DotWith { rows, shared, none };
+
 /// Blocks of R rows (see the header), `blocks` of them, block k at o + k * R * so,
-/// a + k * R * ra, b + k * R * rb; Shared: b is one vector for every row (rb unused).
+/// a + k * R * ra, b + k * R * rb (as With says; rb unused unless rows).
 /// (The block loop is in here: the rows' pointers, the vector loop's bounds and
 /// the partial sums' registers are set up once per call, not once per block.)
-template <class T, int R, bool Shared>
+template <class T, int R, DotWith With>
 void dot_blocks(T* o, index_t so, const T* a, index_t ra, const T* b, index_t rb, index_t blocks, index_t n, T alpha,
                 T beta) {
+  constexpr bool Shared = With == DotWith::shared, Sum = With == DotWith::none;
   constexpr int W = row_dot_vector_bytes / int(sizeof(T));
   using V = typename Lanes<T, W>::type;
   const index_t whole = n / W * W;  // elements the vectors take; the rest, the tail, by scalars
-  for (index_t k = 0; k < blocks; ++k, o += R * so, a += R * ra, b += Shared ? 0 : R * rb) {
+  for (index_t k = 0; k < blocks; ++k, o += R * so, a += R * ra, b += With == DotWith::rows ? R * rb : 0) {
     T sum[ix(R)] = {};
     if (whole > 0) {
       V lo[ix(R)] = {}, hi[ix(R)] = {};  // two per row: 2R independent chains of FMAs
@@ -113,12 +120,17 @@ void dot_blocks(T* o, index_t so, const T* a, index_t ra, const T* b, index_t rb
           V x0, x1;
           std::memcpy(&x0, a + r * ra + i, sizeof(V));
           std::memcpy(&x1, a + r * ra + i + W, sizeof(V));
-          if constexpr (!Shared) {
-            std::memcpy(&y0, b + r * rb + i, sizeof(V));
-            std::memcpy(&y1, b + r * rb + i + W, sizeof(V));
+          if constexpr (Sum) {
+            lo[ix(r)] += x0;
+            hi[ix(r)] += x1;
+          } else {
+            if constexpr (!Shared) {
+              std::memcpy(&y0, b + r * rb + i, sizeof(V));
+              std::memcpy(&y1, b + r * rb + i + W, sizeof(V));
+            }
+            lo[ix(r)] += x0 * y0;
+            hi[ix(r)] += x1 * y1;
           }
-          lo[ix(r)] += x0 * y0;
-          hi[ix(r)] += x1 * y1;
         });
       }
       if (i < whole) {
@@ -126,8 +138,12 @@ void dot_blocks(T* o, index_t so, const T* a, index_t ra, const T* b, index_t rb
         unrolled<R>([&](auto r) {
           V x0;
           std::memcpy(&x0, a + r * ra + i, sizeof(V));
-          if constexpr (!Shared) std::memcpy(&y0, b + r * rb + i, sizeof(V));
-          lo[ix(r)] += x0 * y0;
+          if constexpr (Sum) {
+            lo[ix(r)] += x0;
+          } else {
+            if constexpr (!Shared) std::memcpy(&y0, b + r * rb + i, sizeof(V));
+            lo[ix(r)] += x0 * y0;
+          }
         });
       }
       unrolled<R>([&](auto r) { lo[ix(r)] += hi[ix(r)]; });
@@ -137,8 +153,12 @@ void dot_blocks(T* o, index_t so, const T* a, index_t ra, const T* b, index_t rb
     if (whole < n)
       for (int r = 0; r < R; ++r) {
         const T* ar = a + r * ra;
-        const T* br = b + (Shared ? 0 : r * rb);
-        for (index_t i = whole; i < n; ++i) sum[ix(r)] += ar[i] * br[i];
+        if constexpr (Sum) {
+          for (index_t i = whole; i < n; ++i) sum[ix(r)] += ar[i];
+        } else {
+          const T* br = b + (Shared ? 0 : r * rb);
+          for (index_t i = whole; i < n; ++i) sum[ix(r)] += ar[i] * br[i];
+        }
       }
     if (beta == T(0))
       unrolled<R>([&](auto r) { o[r * so] = alpha * sum[ix(r)]; });
@@ -148,25 +168,31 @@ void dot_blocks(T* o, index_t so, const T* a, index_t ra, const T* b, index_t rb
 }
 
 /// o[r * so] = alpha * sum_i a[r * ra + i] * b[r * rb + i] + beta * o[r * so] for
-/// r < rows, i < n (rb 0: one vector b for every row). Both rows unit-stride.
+/// r < rows, i < n (rb 0: one vector b for every row; b null: the sum of a's row
+/// alone). Both rows unit-stride.
 template <class T>
 void row_dots(T* o, index_t so, const T* a, index_t ra, const T* b, index_t rb, index_t rows, index_t n, T alpha,
               T beta) {
-  const auto run = [&](auto shared) {
-    constexpr bool s = decltype(shared)::value;
+  const auto run = [&](auto with) {
+    constexpr DotWith w = decltype(with)::value;
     constexpr index_t R = row_dot_rows;
     const index_t blocks = rows / R, done = blocks * R;
-    if (blocks > 0) dot_blocks<T, R, s>(o, so, a, ra, b, rb, blocks, n, alpha, beta);
+    if (blocks > 0) dot_blocks<T, R, w>(o, so, a, ra, b, rb, blocks, n, alpha, beta);
     if (done < rows)
-      dot_blocks<T, 1, s>(o + done * so, so, a + done * ra, ra, b + done * rb, rb, rows - done, n, alpha, beta);
+      dot_blocks<T, 1, w>(o + done * so, so, a + done * ra, ra, w == DotWith::rows ? b + done * rb : b, rb,
+                          rows - done, n, alpha, beta);
   };
-  return rb == 0 ? run(std::true_type{}) : run(std::false_type{});
+  if (b == nullptr) return run(std::integral_constant<DotWith, DotWith::none>{});
+  if (rb == 0) return run(std::integral_constant<DotWith, DotWith::shared>{});
+  return run(std::integral_constant<DotWith, DotWith::rows>{});
 }
 
 /// o[i] = alpha * sum_r x[r * rx] * a[r * ra + i] + beta * o[i] for i < n, r < rows:
-/// rows of a, unit-stride, scaled by the elements of x and summed into one row o
-/// (see the header). beta applies once: in the first pass over o.
-template <class T>
+/// rows of a, unit-stride, scaled by the elements of x (x null: by 1) and summed into
+/// one row o (see the header). beta applies once: in the first pass over o.
+/// XRows: x is rows too, unit-stride, rx apart: o[i] = alpha * sum_r x[r * rx + i] *
+/// a[r * ra + i] + beta * o[i] ("ijk,ijk->ik": the products of two rows summed).
+template <class T, bool XRows = false>
 void row_axpys(T* o, const T* a, index_t ra, const T* x, index_t rx, index_t rows, index_t n, T alpha, T beta) {
   constexpr int W = row_dot_vector_bytes / int(sizeof(T)), R = row_dot_rows;
   using V = typename Lanes<T, W>::type;
@@ -178,16 +204,24 @@ void row_axpys(T* o, const T* a, index_t ra, const T* x, index_t rx, index_t row
   for (index_t r0 = 0; r0 < rows; r0 += R, beta = T(1)) {
     const int m = rows - r0 >= R ? R : int(rows - r0);  // rows in this pass
     T c[ix(R)] = {};
-    for (int r = 0; r < m; ++r) c[ix(r)] = alpha * x[(r0 + r) * rx];
+    for (int r = 0; r < m; ++r) c[ix(r)] = XRows || x == nullptr ? alpha : alpha * x[(r0 + r) * rx];
     const T* p = a + r0 * ra;
+    const T* q = XRows ? x + r0 * rx : nullptr;
     const auto pass = [&](auto full) {  // full: m == R, the rows unrolled
       constexpr bool all = decltype(full)::value;
       const auto row_sum = [&](index_t i, auto load) {
-        auto acc = c[0] * load(p + i);
+        // Row r's term at i: its scale times a's element (times x's, XRows).
+        const auto term = [&](int r) {
+          if constexpr (XRows)
+            return c[ix(r)] * load(p + r * ra + i) * load(q + r * rx + i);
+          else
+            return c[ix(r)] * load(p + r * ra + i);
+        };
+        auto acc = term(0);
         if constexpr (all) {
-          unrolled<R - 1>([&](auto r) { acc += c[ix(r + 1)] * load(p + (r + 1) * ra + i); });
+          unrolled<R - 1>([&](auto r) { acc += term(r + 1); });
         } else {
-          for (int r = 1; r < m; ++r) acc += c[ix(r)] * load(p + r * ra + i);
+          for (int r = 1; r < m; ++r) acc += term(r);
         }
         return acc;
       };
