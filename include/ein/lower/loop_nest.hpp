@@ -169,6 +169,22 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
                                      (su[1] == 1 && su[2] == 1))));
   const bool axpy_rows = axpys && n_in == 2 && su[1] == 1 && su[2] == 1;
   const int vec = n_in == 2 && ((dots && v.stride[1] == 0) || (axpys && su[1] == 0)) ? 1 : 2, mat = 3 - vec;
+  // Kept, untiled, unit-stride rows whose operands each walk the row (stride 1) or
+  // stay along it (stride 0): which do which is the same for every row, so it is
+  // sorted out here once, not per row in product_row_n (a 256-element row of
+  // "bi,ij,bj->bij" spent a third of its instructions on that and on the pointers).
+  std::array<int, max_loop_operands> walking{}, staying{};
+  int n_walk = 0, n_stay = 0;
+  bool unit_rows = !u_summed && su[0] == 1 && nest.tile_u >= u.extent && !dots && !axpys;
+  for (int k = 1; k < s.operands && unit_rows; ++k) {
+    if (su[ix(k)] == 1)
+      walking[ix(n_walk++)] = k;
+    else if (su[ix(k)] == 0)
+      staying[ix(n_stay++)] = k;
+    else
+      unit_rows = false;
+  }
+  unit_rows = unit_rows && (n_walk == 1 || n_walk == 2);  // (three or more: product_row_n's fused loops)
   // The tile (or whole plane) of u and v at the current outer position; `first`:
   // every outer summed axis is at 0, so beta applies.
   const auto plane = [&](bool first) {
@@ -190,6 +206,20 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
           else
             row_axpys(out + off[0] + u0, m_at + u0, v.stride[ix(mat)], x_at, x_stride, v1 - v0, len, alpha,
                       first && v0 == 0 ? beta : T(1));
+          continue;
+        }
+        if (unit_rows) {  // (u untiled: u0 is 0)
+          for (index_t j = v0; j < v1; ++j) {
+            const T b = first && !(v_summed && j > 0) ? beta : T(1);
+            const auto at = [&](int k) { return in[k - 1] + off[ix(k)] + (has_v ? j * v.stride[ix(k)] : 0); };
+            T scale = alpha;
+            for (int q = 0; q < n_stay; ++q) scale *= *at(staying[ix(q)]);
+            T* o = out + off[0] + (has_v ? j * v.stride[0] : 0);
+            if (n_walk == 1)
+              copy_row(o, 1, at(walking[0]), 1, len, scale, b);
+            else
+              product_row(o, 1, at(walking[0]), 1, at(walking[1]), 1, len, scale, b);
+          }
           continue;
         }
         for (index_t j = v0; j < v1; ++j) {
