@@ -30,16 +30,6 @@ namespace ein::detail {
 /// eight FMA chains in flight, enough to hide the FMA latency.
 inline constexpr int row_dot_rows = 4;
 
-/// Bytes of the widest vector register the target has (the vectors a dot block
-/// adds in; wider generic vectors than the target's spill through memory).
-#if defined(__AVX512F__)
-inline constexpr int row_dot_vector_bytes = 64;
-#elif defined(__AVX__)
-inline constexpr int row_dot_vector_bytes = 32;
-#else
-inline constexpr int row_dot_vector_bytes = 16;
-#endif
-
 /// f(std::integral_constant<int, r>{}) for r < N, as N statements: an array of
 /// vectors indexed only by constants is split into registers early (g++ 12's
 /// scalar replacement runs before loops are unrolled; a loop index left the
@@ -102,7 +92,7 @@ template <class T, int R, DotWith With>
 void dot_blocks(T* o, index_t so, const T* a, index_t ra, const T* b, index_t rb, index_t blocks, index_t n, T alpha,
                 T beta) {
   constexpr bool Shared = With == DotWith::shared, Sum = With == DotWith::none;
-  constexpr int W = row_dot_vector_bytes / int(sizeof(T));
+  constexpr int W = native_vector_bytes / int(sizeof(T));
   using V = typename Lanes<T, W>::type;
   const index_t whole = n / W * W;  // elements the vectors take; the rest, the tail, by scalars
   for (index_t k = 0; k < blocks; ++k, o += R * so, a += R * ra, b += With == DotWith::rows ? R * rb : 0) {
@@ -194,7 +184,7 @@ void row_dots(T* o, index_t so, const T* a, index_t ra, const T* b, index_t rb, 
 /// a[r * ra + i] + beta * o[i] ("ijk,ijk->ik": the products of two rows summed).
 template <class T, bool XRows = false>
 void row_axpys(T* o, const T* a, index_t ra, const T* x, index_t rx, index_t rows, index_t n, T alpha, T beta) {
-  constexpr int W = row_dot_vector_bytes / int(sizeof(T)), R = row_dot_rows;
+  constexpr int W = native_vector_bytes / int(sizeof(T)), R = row_dot_rows;
   using V = typename Lanes<T, W>::type;
   if (rows == 0) {
     for (index_t i = 0; i < n; ++i) o[i] = beta == T(0) ? T(0) : beta * o[i];

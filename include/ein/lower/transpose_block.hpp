@@ -32,12 +32,6 @@ namespace ein::detail {
 #endif
 #endif
 
-/// S consecutive elements of T as one GCC/Clang vector.
-template <class T, int S>
-struct Lanes {
-  typedef T type __attribute__((vector_size(S * sizeof(T))));  // (an alias-declaration drops the attribute)
-};
-
 /// The first and the second halves of x and y interleaved: x0 y0 x1 y1 ... .
 template <int S, class V>
 [[gnu::always_inline]] inline void zip(const V& x, const V& y, V& low, V& high) {
