@@ -163,11 +163,11 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
   // A kept unit-stride row summed over the rows along v, one operand walking the
   // row (a matrix) and one staying (a vector), the matrix alone ("ij->j"), or two
   // walking it ("ijk,ijk->ik", axpy_rows): row_axpys takes the rows four at a time.
+  const auto unit_or_zero = [&](int k) { return su[ix(k)] == 0 || su[ix(k)] == 1; };
   const bool axpys = !u_summed && has_v && v_summed && su[0] == 1 && nest.tile_u >= u.extent &&
                      ((n_in == 1 && su[1] == 1) ||
-                      (n_in == 2 && ((su[1] == 1 && su[2] == 0) || (su[1] == 0 && su[2] == 1) ||
-                                     (su[1] == 1 && su[2] == 1))));
-  const bool axpy_rows = axpys && n_in == 2 && su[1] == 1 && su[2] == 1;
+                      (n_in == 2 && unit_or_zero(1) && unit_or_zero(2) && su[1] + su[2] > 0));
+  const bool axpy_rows = axpys && n_in == 2 && su[1] + su[2] == 2;
   const int vec = n_in == 2 && ((dots && v.stride[1] == 0) || (axpys && su[1] == 0)) ? 1 : 2, mat = 3 - vec;
   // Kept, untiled, unit-stride rows whose operands each walk the row (stride 1) or
   // stay along it (stride 0): which do which is the same for every row, so it is

@@ -1,7 +1,7 @@
 // The row kernels of the loop lowering: one loop over the innermost axis of a
 // loop nest, for every operand count. Each reads its operands once and writes
-// (or accumulates into) its output row once, in forms the compiler vectorises
-// at unit and zero strides:
+// (or accumulates into) its output row once; at unit and zero strides in explicit
+// vectors of the target's widest register (over_row), elsewhere in plain loops:
 //   copy_row / product_row / product_row_n   out[i] = alpha * prod_k a_k[i] + beta * out[i]
 //   strided_sum / strided_dot / dot_n        sum_i prod_k a_k[i]
 // Layer: lower.
@@ -47,10 +47,8 @@ struct RowVector {
   static void store(T* p, const V& v) { std::memcpy(p, &v, sizeof(V)); }
 };
 
-/// step(i, RowVector<T>{}) at every whole vector of a row of n (two a turn), then
-/// step(i, Scalar{}) at each element left: one body written once for both, its
-/// loads and stores through the tag's load and store.
-struct Scalar {
+/// One element of T, with RowVector's load and store (over_row's tail).
+struct RowScalar {
   template <class T>
   static T load(const T* p) {
     return *p;
@@ -60,6 +58,9 @@ struct Scalar {
     *p = v;
   }
 };
+/// step(i, RowVector<T>{}) at every whole vector of a row of n (two a turn), then
+/// step(i, RowScalar{}) at each element left: one body written once for both, its
+/// loads and stores through the tag's load and store.
 template <class T, class Step>
 [[gnu::always_inline]] inline void over_row(index_t n, Step&& step) {
   using R = RowVector<T>;
@@ -69,7 +70,7 @@ template <class T, class Step>
     step(i + R::W, R{});
   }
   for (; i + R::W <= n; i += R::W) step(i, R{});
-  for (; i < n; ++i) step(i, Scalar{});
+  for (; i < n; ++i) step(i, RowScalar{});
 }
 
 /// acc[0] + ... + acc[lanes - 1] (lanes a power of two) as a tree of halves: the
@@ -129,7 +130,7 @@ T strided_dot(const T* a, index_t sa, const T* b, index_t sb, index_t n) {
 
 /// o[i * so] = alpha * a[i * sa] + beta * o[i * so] for i < n (copies, diagonals,
 /// permutations, scaling, accumulation), with a unit-stride row and a unit- or
-/// zero-stride operand as plain loops the compiler vectorises.
+/// zero-stride operand as whole vectors (over_row).
 template <class T>
 void copy_row(T* o, index_t so, const T* a, index_t sa, index_t n, T alpha, T beta) {
   if (so == 1 && sa == 1) {
@@ -160,7 +161,7 @@ void copy_row(T* o, index_t so, const T* a, index_t sa, index_t n, T alpha, T be
 
 /// o[i * so] = alpha * a[i * sa] * b[i * sb] + beta * o[i * so] for i < n (outer and
 /// Hadamard products, accumulated products); a unit-stride row where each operand
-/// walks (stride 1) or stays (stride 0) is the common case, and vectorises.
+/// walks (stride 1) or stays (stride 0) is the common case, in whole vectors (over_row).
 template <class T>
 void product_row(T* o, index_t so, const T* a, index_t sa, const T* b, index_t sb, index_t n, T alpha, T beta) {
   if (so == 1 && (sa == 1 || sa == 0) && (sb == 1 || sb == 0) && sa + sb > 0) {
