@@ -5,10 +5,12 @@
 // lowering's merge rule (merge_axes) and the GEMM groups and batches it merges.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <limits>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 #include "ein/backend/gemm.hpp"
@@ -16,6 +18,7 @@
 #include "ein/lower/loop_nest.hpp"
 #include "ein/lower/matrix.hpp"
 #include "ein/backend/small_gemm.hpp"
+#include "ein/tensor/tensor.hpp"
 
 using ein::index_t;
 using ein::detail::MatrixLayout;
@@ -157,6 +160,43 @@ TEST_CASE_TEMPLATE("copy_row and product_row: strides 0, 1 and more, alpha and b
                 REQUIRE(double(p[i]) == doctest::Approx(prod));
               }
             }
+}
+
+TEST_CASE_TEMPLATE("row kernels storing past the caches: the cached kernels' answer at every alignment and length", T,
+                   float, double) {
+  // Streamed rows peel the elements before the first whole vector and after the
+  // last: every start within a vector and lengths around one and two vectors.
+  constexpr index_t w = ein::detail::native_vector_bytes / index_t(sizeof(T));
+  const auto a = random_values<T>(200, 11), b = random_values<T>(200, 12), c = random_values<T>(200, 13);
+  const auto d = random_values<T>(200, 14), o0 = random_values<T>(200, 15);
+  for (index_t shift = 0; shift <= w; ++shift)
+    for (index_t n : {index_t(0), index_t(1), w - 1, w, w + 1, 2 * w + 3, index_t(150)})
+      for (index_t sa : {0, 1})
+        for (T alpha : {T(1), T(2)}) {
+          CAPTURE(shift);
+          CAPTURE(n);
+          CAPTURE(sa);
+          ein::Tensor<T, 1> cached(200), streamed(200);  // (64-byte aligned: shift sets the row's alignment)
+          const auto run = [&](auto stream, ein::Tensor<T, 1>& out, int kernel) {
+            constexpr bool S = decltype(stream)::value;
+            std::copy(o0.begin(), o0.end(), out.data());
+            T* o = out.data() + shift;
+            const T* ops[4] = {a.data(), b.data(), c.data(), d.data()};
+            const index_t strides[4] = {sa, 1, 1, 1};
+            if (kernel == 0) ein::detail::copy_row<T, S>(o, 1, a.data(), sa, n, alpha, T(0));
+            if (kernel == 1) ein::detail::product_row<T, S>(o, 1, a.data(), sa, b.data(), 1, n, alpha, T(0));
+            if (kernel >= 2) ein::detail::product_row_n<T, S>(o, 1, ops, strides, kernel + 1, n, alpha, T(0));
+            ein::detail::stream_fence();
+          };
+          for (int kernel = 0; kernel < 4; ++kernel) {  // copy_row, product_row, product_row_n of 3 and 4
+            CAPTURE(kernel);
+            run(std::false_type{}, cached, kernel);
+            run(std::true_type{}, streamed, kernel);
+            for (index_t i = 0; i < 200; ++i) REQUIRE(streamed.data()[i] == cached.data()[i]);
+            for (index_t i = 0; i < 200; ++i)  // (the kernels write the row and nothing else)
+              if (i < shift || i >= shift + n) REQUIRE(cached.data()[i] == o0[static_cast<std::size_t>(i)]);
+          }
+        }
 }
 
 TEST_CASE("loops large enough to run on several threads give the serial answer") {

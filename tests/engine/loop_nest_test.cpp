@@ -341,6 +341,36 @@ TEST_CASE_TEMPLATE("a permutation past stream_output_bytes (its output streamed)
 #endif
 }
 
+TEST_CASE_TEMPLATE("products past stream_rows_bytes (their rows streamed): the reference's answer", T, float, double) {
+#ifdef _OPENMP
+  const int threads = omp_get_max_threads();
+#endif
+  // Outputs of 4 MiB and more in float: an outer product, a broadcast product of
+  // three, a Hadamard product of three (one folded row); rows of 1031, so no row
+  // after the first starts on a vector boundary. beta 0.5 (the output read: cached)
+  // and a view one element in (no aligned start) as well.
+  const auto x = random_tensor<T>(Extents<1>{1031}, 41), y = random_tensor<T>(Extents<1>{1031}, 42);
+  const auto bi = random_tensor<T>(Extents<2>{4, 1031}, 43), ij = random_tensor<T>(Extents<2>{1031, 1031}, 44);
+  const auto bj = random_tensor<T>(Extents<2>{4, 1031}, 45), ij2 = random_tensor<T>(Extents<2>{1031, 1031}, 46);
+  REQUIRE(double(ij.size()) * double(sizeof(T)) >= ein::detail::stream_rows_bytes);
+  for (int t : {1, 2}) {
+#ifdef _OPENMP
+    omp_set_num_threads(t);
+#endif
+    CAPTURE(t);
+    check_spec<T, 2>("i,j->ij", T(2), T(0.5), x, y);
+    check_spec<T, 3>("bi,ij,bj->bij", T(1), T(0.5), bi, ij, bj);
+    check_spec<T, 2>("ij,ij,ij->ij", T(1), T(0), ij, ij2, ij);
+    ein::Tensor<T, 1> storage(ij.size() + 1);
+    const ein::TensorView<T, 2> shifted(storage.data() + 1, Extents<2>{1031, 1031});
+    ein::einsum("i,j->ij", x, y).evaluate_into(shifted, T(1), T(0));
+    check_against_reference<T>("i,j->ij", shifted, x, y);
+  }
+#ifdef _OPENMP
+  omp_set_num_threads(threads);
+#endif
+}
+
 TEST_CASE_TEMPLATE("loop_nest on random strided spaces: permutations and reductions, reversed and broadcast axes", T,
                    float, double) {
   std::mt19937 gen(11);

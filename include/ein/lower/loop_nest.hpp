@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <type_traits>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -63,6 +64,15 @@ inline constexpr index_t cache_set_period = 4096;
 /// the same run; at 1 MiB (L2-resident) streamed squares were up to 2.7x slower.
 inline constexpr double stream_output_bytes = 2 << 20;
 
+/// An output of unit-stride rows at least this large, that no summed axis reads
+/// back, stores its rows past the caches (row_kernels.hpp's over_streamed_row):
+/// twice the L2 of a core here. Rows of 1024, streamed ÷ cached time, same process,
+/// interleaved, 4 to 16 MiB out, float and double: 0.44-0.69 for an outer product
+/// (no large operand read), 0.63-0.75 reading one, 0.73-0.80 two, 0.75-0.83 three
+/// (1 thread); 0.51-1.05, 0.65-0.75, 0.65-0.80, 0.70-0.84 (2 threads). Below 2 MiB
+/// (L2-resident) cached rows were up to 5x faster.
+inline constexpr double stream_rows_bytes = 4 << 20;
+
 /// How a folded space, put in loop order, is walked: axes[rank - 1] is u (the
 /// row), axes[rank - 2] is v; tile_u and tile_v are their tile sides (the full
 /// extent when untiled). (Apart from the space: a LoopSpace is ~10 KB, not copied.)
@@ -70,7 +80,8 @@ struct LoopNest {
   index_t tile_u = 1, tile_v = 1;
   bool transpose = false;  // one input, unit-stride along v; the output, along u: transpose_plane
   bool by_square = false;  // a permutation walked one square at every outer position (run_nest)
-  bool stream = false;     // a large permutation: strips along u, the output stored past the caches
+  bool stream = false;     // the output stored past the caches: a large permutation's in strips along
+                           // u, or large unit-stride rows (no summed axis)
 };
 
 /// What walking axis `a` as the row costs per element: 0 for an operand that stays
@@ -93,6 +104,10 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
   std::rotate(s.axes.begin() + u, s.axes.begin() + u + 1, s.axes.begin() + s.rank);
   const LoopAxis& row = s.axes[ix(s.rank - 1)];
   nest.tile_u = row.extent;
+  bool summed = false;
+  for (int a = 0; a < s.rank; ++a) summed = summed || s.summed(a);
+  nest.stream = can_stream_stores && row.stride[0] == 1 && !summed &&
+                s.volume() * double(element_size) >= stream_rows_bytes;  // (rows: untiled, below)
   if (s.rank == 1) return nest;
   // A tile partner: an axis along which an operand that jumps along u walks unit-stride.
   // A permutation (the output unit-stride along u) pairs shorter axes: its squares
@@ -122,11 +137,12 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
                        std::abs(partner.stride[0]) * element_size >= cache_set_period;
       // (Squares of a whole line only: a half-line row is not worth streaming.)
       const index_t line = 64 / element_size;
-      nest.stream = can_stream_lines && row.extent >= line && partner.extent >= line &&
+      nest.stream = can_stream_stores && row.extent >= line && partner.extent >= line &&
                     s.volume() * double(element_size) >= stream_output_bytes;
     } else {
       nest.tile_u = loop_tile;
       nest.tile_v = std::max(index_t(8), loop_tile_bytes / element_size / 8 * 8);
+      nest.stream = false;  // (tiles' rows are short: a line or two)
     }
   } else {
     nest.tile_v = s.axes[ix(s.rank - 2)].extent;
@@ -187,7 +203,8 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
   unit_rows = unit_rows && (n_walk == 1 || n_walk == 2);  // (three or more: product_row_n's fused loops)
   // The tile (or whole plane) of u and v at the current outer position; `first`:
   // every outer summed axis is at 0, so beta applies.
-  const auto plane = [&](bool first) {
+  const auto plane = [&](bool first, auto streamed) {
+    constexpr bool Stream = decltype(streamed)::value;
     for (index_t u0 = 0; u0 < u.extent; u0 += nest.tile_u) {
       const index_t len = std::min(nest.tile_u, u.extent - u0);
       for (index_t v0 = 0; v0 < ev; v0 += nest.tile_v) {
@@ -216,9 +233,9 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
             for (int q = 0; q < n_stay; ++q) scale *= *at(staying[ix(q)]);
             T* o = out + off[0] + (has_v ? j * v.stride[0] : 0);
             if (n_walk == 1)
-              copy_row(o, 1, at(walking[0]), 1, len, scale, b);
+              copy_row<T, Stream>(o, 1, at(walking[0]), 1, len, scale, b);
             else
-              product_row(o, 1, at(walking[0]), 1, at(walking[1]), 1, len, scale, b);
+              product_row<T, Stream>(o, 1, at(walking[0]), 1, at(walking[1]), 1, len, scale, b);
           }
           continue;
         }
@@ -233,7 +250,7 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
             const T bt = u0 > 0 ? T(1) : b;
             *o = bt == T(0) ? alpha * value : alpha * value + bt * *o;
           } else {
-            product_row_n(o, su[0], p.data() + 1, su.data() + 1, n_in, len, alpha, b);
+            product_row_n<T, Stream>(o, su[0], p.data() + 1, su.data() + 1, n_in, len, alpha, b);
           }
         }
       }
@@ -262,7 +279,13 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
       }
     }
   };
-  if (!nest.transpose) return walk_outer(plane);
+  if (!nest.transpose) {
+    if (nest.stream && beta == T(0)) {
+      walk_outer([&](bool first) { plane(first, std::true_type{}); });
+      return stream_fence();
+    }
+    return walk_outer([&](bool first) { plane(first, std::false_type{}); });
+  }
   const auto whole_plane = [&](bool first) {
     transpose_plane(out + off[0], v.stride[0], in[0] + off[1], su[1], u.extent, ev, alpha, first ? beta : T(1));
   };
@@ -379,7 +402,7 @@ void loop_nest(const Strided<const T>* ins, int n, const Strided<T>& out, T alph
     alpha = T(0);
   }
   fold(s);
-  const LoopNest nest = order_nest(s, index_t(sizeof(T)));
+  LoopNest nest = order_nest(s, index_t(sizeof(T)));
   const LoopSpace& space = s;
 #ifdef _OPENMP
   // The first kept axis in loop order splits across threads.
@@ -388,6 +411,15 @@ void loop_nest(const Strided<const T>* ins, int n, const Strided<T>& out, T alph
     if (!space.summed(a) && space.axes[ix(a)].extent > 1) split = a;
   const bool parallel = space.rank > 0 && space.volume() * double(space.operands) >= parallel_loop_elements &&
                         omp_get_max_threads() > 1 && !omp_in_parallel();
+  // Rows streamed on several threads only where each thread's share is twice
+  // stream_rows_bytes: at a share of 4 MiB (2 threads, 8 MiB out, a loop over the
+  // same call) neither won everywhere. bench/run, Eigen's time / ein's, 3 alternating
+  // runs, streamed against cached:
+  // bi,ij,bj->bij float 0.83-1.02 streamed, 1.12-1.17 cached; i,j->ij double
+  // 0.89-0.98 and 0.83-0.86; ij,ij->ij double 1.17-1.27 and 0.96-1.01.
+  if (parallel && nest.stream && !nest.transpose &&
+      space.volume() * double(sizeof(T)) / omp_get_max_threads() < 2 * stream_rows_bytes)
+    nest.stream = false;
   if (parallel && split < 0) return reduce_in_parallel(space, nest, out.data, in.data(), alpha, beta);
   if (parallel) {
 #pragma omp parallel

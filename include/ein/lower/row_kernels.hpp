@@ -8,8 +8,13 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <type_traits>
+
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 #include "ein/spec/limits.hpp"
 #include "ein/tensor/shape.hpp"
@@ -47,6 +52,67 @@ struct RowVector {
   static void store(T* p, const V& v) { std::memcpy(p, &v, sizeof(V)); }
 };
 
+/// Whether stores can go past the caches (x86's non-temporal stores). An output
+/// larger than the caches is written once and not read back by the step that
+/// writes it: a cached store first fetches each line (a read for ownership) and
+/// later evicts it, a third of the traffic or more for nothing.
+#if defined(__SSE2__)
+inline constexpr bool can_stream_stores = true;
+#else
+inline constexpr bool can_stream_stores = false;
+#endif
+
+/// Stores v at o past the caches, in the widest stores the target has; o is aligned
+/// to those (sizeof(V) or native_vector_bytes, the smaller). Streamed stores are
+/// weakly ordered: stream_fence() before anyone else may read them.
+template <class V>
+[[gnu::always_inline]] inline void stream_store(void* o, const V& v) {
+  static_assert(sizeof(V) % 16 == 0, "whole 16-byte stores");
+#if defined(__AVX512F__)
+  if constexpr (sizeof(V) % 64 == 0) {
+    for (std::size_t b = 0; b < sizeof(V); b += 64) {
+      __m512i w;
+      std::memcpy(&w, reinterpret_cast<const char*>(&v) + b, 64);
+      _mm512_stream_si512(reinterpret_cast<__m512i*>(static_cast<char*>(o) + b), w);
+    }
+    return;
+  }
+#endif
+#if defined(__AVX__)
+  if constexpr (sizeof(V) % 32 == 0) {
+    for (std::size_t b = 0; b < sizeof(V); b += 32) {
+      __m256i w;
+      std::memcpy(&w, reinterpret_cast<const char*>(&v) + b, 32);
+      _mm256_stream_si256(reinterpret_cast<__m256i*>(static_cast<char*>(o) + b), w);
+    }
+    return;
+  }
+#endif
+#if defined(__SSE2__)
+  for (std::size_t b = 0; b < sizeof(V); b += 16) {
+    __m128i w;
+    std::memcpy(&w, reinterpret_cast<const char*>(&v) + b, 16);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(static_cast<char*>(o) + b), w);
+  }
+#else
+  std::memcpy(o, &v, sizeof(V));
+#endif
+}
+
+/// Orders the streamed stores before what follows (another thread's reads included).
+inline void stream_fence() {
+#if defined(__SSE2__)
+  _mm_sfence();
+#endif
+}
+
+/// RowVector whose stores go past the caches (stream_store): at addresses aligned
+/// to a whole vector (over_streamed_row peels up to one).
+template <class T>
+struct StreamedRowVector : RowVector<T> {
+  static void store(T* p, const typename RowVector<T>::V& v) { stream_store(p, v); }
+};
+
 /// One element of T, with RowVector's load and store (over_row's tail).
 struct RowScalar {
   template <class T>
@@ -71,6 +137,32 @@ template <class T, class Step>
   }
   for (; i + R::W <= n; i += R::W) step(i, R{});
   for (; i < n; ++i) step(i, RowScalar{});
+}
+
+/// over_row for an output row o of n that is stored past the caches: the elements
+/// before o's first whole-vector boundary and after its last one are stored
+/// singly, the vectors between streamed (StreamedRowVector). Every operand of the
+/// step is loaded at the same i; the caller fences (stream_fence) after its rows.
+template <class T, class Step>
+[[gnu::always_inline]] inline void over_streamed_row(const T* o, index_t n, Step&& step) {
+  using R = StreamedRowVector<T>;
+  const auto address = reinterpret_cast<std::uintptr_t>(o);
+  if (!can_stream_stores || address % sizeof(T) != 0) return over_row<T>(n, step);
+  const index_t misaligned = index_t(address % native_vector_bytes / sizeof(T));
+  index_t i = 0;
+  if (misaligned != 0)
+    for (const index_t head = std::min(n, R::W - misaligned); i < head; ++i) step(i, RowScalar{});
+  for (; i + R::W <= n; i += R::W) step(i, R{});
+  for (; i < n; ++i) step(i, RowScalar{});
+}
+
+/// over_streamed_row where Stream, else over_row: the row kernels' one switch.
+template <class T, bool Stream, class Step>
+[[gnu::always_inline]] inline void over_output_row(const T* o, index_t n, Step&& step) {
+  if constexpr (Stream)
+    over_streamed_row<T>(o, n, step);
+  else
+    over_row<T>(n, step);
 }
 
 /// acc[0] + ... + acc[lanes - 1] (lanes a power of two) as a tree of halves: the
@@ -130,16 +222,18 @@ T strided_dot(const T* a, index_t sa, const T* b, index_t sb, index_t n) {
 
 /// o[i * so] = alpha * a[i * sa] + beta * o[i * so] for i < n (copies, diagonals,
 /// permutations, scaling, accumulation), with a unit-stride row and a unit- or
-/// zero-stride operand as whole vectors (over_row).
-template <class T>
+/// zero-stride operand as whole vectors (over_row). Stream: a unit-stride row is
+/// stored past the caches (over_streamed_row; the caller fences).
+template <class T, bool Stream = false>
 void copy_row(T* o, index_t so, const T* a, index_t sa, index_t n, T alpha, T beta) {
   if (so == 1 && sa == 1) {
     if (beta != T(0))
-      over_row<T>(n, [&](index_t i, auto v) { v.store(o + i, alpha * v.load(a + i) + beta * v.load(o + i)); });
-    else if (alpha == T(1))
+      over_output_row<T, Stream>(
+          o, n, [&](index_t i, auto v) { v.store(o + i, alpha * v.load(a + i) + beta * v.load(o + i)); });
+    else if (alpha == T(1) && !Stream)
       std::copy_n(a, n, o);
     else
-      over_row<T>(n, [&](index_t i, auto v) { v.store(o + i, alpha * v.load(a + i)); });
+      over_output_row<T, Stream>(o, n, [&](index_t i, auto v) { v.store(o + i, alpha * v.load(a + i)); });
     return;
   }
   // (Rows never overlap their operands, so a is read once and whole vectors are
@@ -149,6 +243,11 @@ void copy_row(T* o, index_t so, const T* a, index_t sa, index_t n, T alpha, T be
     const T value = alpha * a[0];
     if (beta != T(0))
       for (index_t i = 0; i < n; ++i) o[i] = value + beta * o[i];
+    else if (Stream)
+      over_output_row<T, Stream>(o, n, [&](index_t i, auto v) {
+        using Value = decltype(v.load(o + i));  // (T or a vector of it: the value broadcast, o not read)
+        v.store(o + i, Value{} + value);
+      });
     else
       std::fill_n(o, n, value);
     return;
@@ -161,16 +260,18 @@ void copy_row(T* o, index_t so, const T* a, index_t sa, index_t n, T alpha, T be
 
 /// o[i * so] = alpha * a[i * sa] * b[i * sb] + beta * o[i * so] for i < n (outer and
 /// Hadamard products, accumulated products); a unit-stride row where each operand
-/// walks (stride 1) or stays (stride 0) is the common case, in whole vectors (over_row).
-template <class T>
+/// walks (stride 1) or stays (stride 0) is the common case, in whole vectors
+/// (over_row; Stream: as copy_row's).
+template <class T, bool Stream = false>
 void product_row(T* o, index_t so, const T* a, index_t sa, const T* b, index_t sb, index_t n, T alpha, T beta) {
   if (so == 1 && (sa == 1 || sa == 0) && (sb == 1 || sb == 0) && sa + sb > 0) {
-    if (sa == 0) return copy_row(o, 1, b, 1, n, alpha * a[0], beta);  // (alpha * a[0] * b[i], as before)
-    if (sb == 0) return copy_row(o, 1, a, 1, n, alpha * b[0], beta);
+    if (sa == 0) return copy_row<T, Stream>(o, 1, b, 1, n, alpha * a[0], beta);  // (alpha * a[0] * b[i], as before)
+    if (sb == 0) return copy_row<T, Stream>(o, 1, a, 1, n, alpha * b[0], beta);
     if (beta == T(0))
-      over_row<T>(n, [&](index_t i, auto v) { v.store(o + i, alpha * v.load(a + i) * v.load(b + i)); });
+      over_output_row<T, Stream>(o, n,
+                                 [&](index_t i, auto v) { v.store(o + i, alpha * v.load(a + i) * v.load(b + i)); });
     else
-      over_row<T>(n, [&](index_t i, auto v) {
+      over_output_row<T, Stream>(o, n, [&](index_t i, auto v) {
         v.store(o + i, alpha * v.load(a + i) * v.load(b + i) + beta * v.load(o + i));
       });
     return;
@@ -223,15 +324,15 @@ void row_products(const T* const* a, const index_t* s, int count, index_t n, Chu
 /// (0: a scaling of the row by beta, the sum of nothing being 0). Operands that stay
 /// along the row (stride 0) are one factor, folded into alpha ("bi,ij,bj->bij":
 /// x[b, i] scales a product of two rows); three walking rows at unit stride are
-/// one vectorised loop, more go through row_products' chunks.
-template <class T>
+/// one vectorised loop, more go through row_products' chunks. Stream: as copy_row's.
+template <class T, bool Stream = false>
 void product_row_n(T* o, index_t so, const T* const* a, const index_t* s, int count, index_t n, T alpha, T beta) {
   if (count == 0) {
     for (index_t i = 0; i < n; ++i) o[i * so] = beta == T(0) ? T(0) : beta * o[i * so];
     return;
   }
-  if (count == 1) return copy_row(o, so, a[0], s[0], n, alpha, beta);
-  if (count == 2) return product_row(o, so, a[0], s[0], a[1], s[1], n, alpha, beta);
+  if (count == 1) return copy_row<T, Stream>(o, so, a[0], s[0], n, alpha, beta);
+  if (count == 2) return product_row<T, Stream>(o, so, a[0], s[0], a[1], s[1], n, alpha, beta);
   const T* walk[max_operands];
   index_t ws[max_operands];
   int w = 0;
@@ -245,21 +346,23 @@ void product_row_n(T* o, index_t so, const T* const* a, const index_t* s, int co
     }
   }
   const T one = T(1);
-  if (w == 0) return copy_row(o, so, &one, 0, n, scale, beta);
-  if (w == 1) return copy_row(o, so, walk[0], ws[0], n, scale, beta);
-  if (w == 2) return product_row(o, so, walk[0], ws[0], walk[1], ws[1], n, scale, beta);
+  if (w == 0) return copy_row<T, Stream>(o, so, &one, 0, n, scale, beta);
+  if (w == 1) return copy_row<T, Stream>(o, so, walk[0], ws[0], n, scale, beta);
+  if (w == 2) return product_row<T, Stream>(o, so, walk[0], ws[0], walk[1], ws[1], n, scale, beta);
   if (w == 3 && so == 1 && ws[0] == 1 && ws[1] == 1 && ws[2] == 1) {
     const T *x = walk[0], *y = walk[1], *z = walk[2];
     if (beta == T(0))
-      over_row<T>(n, [&](index_t i, auto v) { v.store(o + i, scale * v.load(x + i) * v.load(y + i) * v.load(z + i)); });
+      over_output_row<T, Stream>(
+          o, n, [&](index_t i, auto v) { v.store(o + i, scale * v.load(x + i) * v.load(y + i) * v.load(z + i)); });
     else
-      over_row<T>(n, [&](index_t i, auto v) {
+      over_output_row<T, Stream>(o, n, [&](index_t i, auto v) {
         v.store(o + i, scale * v.load(x + i) * v.load(y + i) * v.load(z + i) + beta * v.load(o + i));
       });
     return;
   }
-  row_products(walk, ws, w, n,
-               [&](index_t c0, const T* buf, index_t len) { copy_row(o + c0 * so, so, buf, 1, len, scale, beta); });
+  row_products(walk, ws, w, n, [&](index_t c0, const T* buf, index_t len) {
+    copy_row<T, Stream>(o + c0 * so, so, buf, 1, len, scale, beta);
+  });
 }
 
 /// sum_i prod_k a_k[i * s_k] for any operand count (0: 0).

@@ -18,10 +18,6 @@
 
 #include "ein/lower/row_kernels.hpp"
 
-#if defined(__SSE2__)
-#include <immintrin.h>
-#endif
-
 namespace ein::detail {
 
 // Whether vectors can be shuffled by constant lane lists (Clang, GCC 12 and later);
@@ -49,45 +45,6 @@ template <int S, class V>
     low[2 * i] = x[i], low[2 * i + 1] = y[i];
     high[2 * i] = x[S / 2 + i], high[2 * i + 1] = y[S / 2 + i];
   }
-#endif
-}
-
-/// Whether a whole cache line can be stored past the caches (x86's non-temporal
-/// stores): a large permutation's output is written once and not read back by it,
-/// so fetching each output line before writing it (a cached store's read for
-/// ownership) and evicting it later is a third of the traffic for nothing.
-#if defined(__SSE2__)
-inline constexpr bool can_stream_lines = true;
-#else
-inline constexpr bool can_stream_lines = false;
-#endif
-
-/// Stores one 64-byte line at o (64-byte aligned) past the caches. Streamed stores
-/// are weakly ordered: stream_fence() before anyone else may read them.
-template <class V>
-inline void stream_line(void* o, const V& line) {
-  static_assert(sizeof(V) == 64, "a whole cache line");
-#if defined(__AVX512F__)
-  __m512i w;
-  std::memcpy(&w, &line, 64);
-  _mm512_stream_si512(static_cast<__m512i*>(o), w);
-#elif defined(__AVX__)
-  __m256i w[2];
-  std::memcpy(w, &line, 64);
-  for (int i = 0; i < 2; ++i) _mm256_stream_si256(static_cast<__m256i*>(o) + i, w[i]);
-#elif defined(__SSE2__)
-  __m128i w[4];
-  std::memcpy(w, &line, 64);
-  for (int i = 0; i < 4; ++i) _mm_stream_si128(static_cast<__m128i*>(o) + i, w[i]);
-#else
-  std::memcpy(o, &line, 64);
-#endif
-}
-
-/// Orders the streamed stores before what follows (another thread's reads included).
-inline void stream_fence() {
-#if defined(__SSE2__)
-  _mm_sfence();
 #endif
 }
 
@@ -120,7 +77,7 @@ void transpose_square(T* o, index_t ov, const T* a, index_t au, T alpha, T beta,
       row += beta * old;
     }
     if constexpr (Stream)
-      stream_line(o + i * ov, row);
+      stream_store(o + i * ov, row);
     else
       std::memcpy(o + i * ov, &row, sizeof(V));
   }
@@ -151,7 +108,7 @@ void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index
           transpose_square<T, S, decltype(streamed)::value>(o + v * ov + u, ov, a + u * au + v, au, alpha, beta, ahead);
     };
     bool streamed = false;
-    if constexpr (can_stream_lines && S * sizeof(T) == 64)
+    if constexpr (can_stream_stores && S * sizeof(T) == 64)
       if (stream && reinterpret_cast<std::uintptr_t>(o) % 64 == 0 && (ov * index_t(sizeof(T))) % 64 == 0) {
         move(std::true_type{});
         streamed = true;
