@@ -197,3 +197,36 @@ TEST_CASE("the per-thread plan cache: alternating shapes each get their own plan
       }
     }
 }
+
+TEST_CASE("a loop step's intermediate is laid out along its operands' strides, a GEMM step's batch first") {
+  // The Khatri-Rao product of an MTTKRP, "jr,kr->jkr" (labels j 0, k 1, r 2): the
+  // loop writes rows along r, where both operands are unit-stride. Batch first (r,
+  // j, k) its rows ran along k, reading "kr" 32 apart.
+  std::vector<float> jr(128 * 32), kr(128 * 32), ir(64 * 32);
+  const auto matrix = [](const float* data, unsigned char row, unsigned char col, index_t rows, index_t cols) {
+    ein::detail::Strided<const float> x;
+    x.data = data;
+    x.rank = 2;
+    x.labels = {row, col};
+    x.extents = {rows, cols};
+    x.strides = {cols, 1};
+    return x;
+  };
+  const auto a = matrix(jr.data(), 0, 2, 128, 32), b = matrix(kr.data(), 1, 2, 128, 32);
+  ein::detail::Strided<float> dest;  // "ir" (i: label 3)
+  dest.data = ir.data();
+  dest.rank = 2;
+  dest.labels = {3, 2};
+  dest.extents = {64, 32};
+  dest.strides = {32, 1};
+  const std::array<index_t, 4> extent{128, 128, 32, 64};
+  const auto groups = ein::classify(ein::detail::labels_of(a), ein::detail::labels_of(b),
+                                            ein::detail::labels_of(dest) | ein::detail::labels_of(a) | ein::detail::labels_of(b));
+  ein::detail::HostBackend<float> be;
+  const auto loop = ein::detail::intermediate_for<float>(a, b, ein::StepKind::loop, groups, dest, extent.data(), be);
+  CHECK(std::vector<int>(loop.labels.begin(), loop.labels.begin() + loop.rank) == std::vector<int>{0, 1, 2});
+  CHECK(loop.strides[2] == 1);
+  // (A GEMM writes the batch outermost: its C is one matrix per batch element.)
+  const auto gemm = ein::detail::intermediate_for<float>(a, b, ein::StepKind::batched_gemm, groups, dest, extent.data(), be);
+  CHECK(gemm.labels[0] == 2);
+}

@@ -190,7 +190,7 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
     if (s + 1 == plan.num_steps) {
       pairwise_step<T>(a, b, step.kind, step.groups, dest, alpha, beta, label_extent.data(), be);
     } else {
-      const Strided<T> result = intermediate_for<T>(a, b, step.groups, dest, label_extent.data(), be);
+      const Strided<T> result = intermediate_for<T>(a, b, step.kind, step.groups, dest, label_extent.data(), be);
       pairwise_step<T>(a, b, step.kind, step.groups, result, T(1), T(0), label_extent.data(), be);
       live[ix(count++)] = as_const(result);
     }

@@ -19,7 +19,9 @@
 // Layer: lower.
 #pragma once
 
+#include <algorithm>
 #include <cstdlib>
+#include <limits>
 
 #include "ein/lower/label_order.hpp"
 #include "ein/lower/matrix.hpp"
@@ -232,9 +234,13 @@ int inversions(const LabelOrder& order, const Strided<T>& dest) {
 /// copy: C row- or column-major). The one whose labels come in the final
 /// destination's order is chosen, so the steps after it can keep them merged:
 /// in "ijk,ai,bj,ck->abc", "bj,jka" gives "kab", not "bka", and the last GEMM
-/// ("ck,kab->abc") needs no copy.
+/// ("ck,kab->abc") needs no copy. A loop step's result then puts its labels in the
+/// order of their operands' strides (a label's smallest stride in A or B, largest
+/// outermost; ties as above): the loop's rows are unit-stride in the operands
+/// too. The Khatri-Rao product "jr,kr->jkr" of an MTTKRP is written j, k, r (its
+/// rows along r); batch first, r, j, k, its rows along k read "kr" 32 apart.
 template <class T, class Backend>
-Strided<T> intermediate_for(const Strided<const T>& a, const Strided<const T>& b, const LabelGroups& g,
+Strided<T> intermediate_for(const Strided<const T>& a, const Strided<const T>& b, StepKind kind, const LabelGroups& g,
                             const Strided<T>& dest, const index_t* label_extent, Backend& be) {
   const LabelOrder m = order_by_stride(a, g.m), n = order_by_stride(b, g.n);
   LabelOrder order = order_by_stride(a, g.batch), swapped = order;
@@ -243,6 +249,17 @@ Strided<T> intermediate_for(const Strided<const T>& a, const Strided<const T>& b
   swapped.append(n);
   swapped.append(m);
   if (inversions(swapped, dest) < inversions(order, dest)) order = swapped;
+  if (kind == StepKind::loop) {
+    const auto smallest_stride = [&](int label) {
+      index_t least = std::numeric_limits<index_t>::max();
+      for (const Strided<const T>* x : {&a, &b})
+        if (const int axis = x->axis_of(label); axis >= 0 && x->extents[ix(axis)] > 1)
+          least = std::min(least, x->strides[ix(axis)] < 0 ? -x->strides[ix(axis)] : x->strides[ix(axis)]);
+      return least;
+    };
+    std::stable_sort(order.labels.begin(), order.labels.begin() + order.count,
+                     [&](int x, int y) { return smallest_stride(x) > smallest_stride(y); });
+  }
   return be.dense(order.labels.data(), order.count, label_extent);
 }
 
