@@ -341,6 +341,68 @@ TEST_CASE_TEMPLATE("a permutation past stream_output_bytes (its output streamed)
 #endif
 }
 
+TEST_CASE_TEMPLATE("permutations whose output row is shorter than a line: grouped squares, the reference's answer", T,
+                   float, double) {
+#ifdef _OPENMP
+  const int threads = omp_get_max_threads();
+#endif
+  // The output's unit axis (a) is 2, 4 or 8 long; the axis after it in the output (b)
+  // fills the line in groups, with some left over (b = 5, 9); e is the input's unit
+  // axis, with part of a square left over (20, 37). The largest (8 x 16 x 16 x 16 x 32,
+  // 4 MiB of floats) streams; alpha and beta as check_spec sets them.
+  for (const auto& e : {Extents<5>{8, 16, 16, 16, 32}, Extents<5>{4, 9, 3, 5, 20}, Extents<5>{2, 16, 2, 3, 37},
+                        Extents<5>{8, 5, 4, 3, 16}, Extents<5>{4, 4, 4, 4, 64}})
+    for (int t : {1, 2}) {
+#ifdef _OPENMP
+      omp_set_num_threads(t);
+#endif
+      CAPTURE(t);
+      CAPTURE(e[0]);
+      CAPTURE(e[1]);
+      const auto a = random_tensor<T>(e, 51);
+      check_spec<T, 5>("abcde->edcba", T(2), T(0.5), a);
+      check_spec<T, 5>("abcde->ecdba", T(1), T(0), a);
+      check_spec<T, 5>("abcde->dceba", T(1), T(0), a);
+    }
+#ifdef _OPENMP
+  omp_set_num_threads(threads);
+#endif
+  // The grouped walk itself: a = 8 floats or 4 doubles (half a line), into a view
+  // one element in (no line aligned: cached stores).
+  const index_t half = 32 / index_t(sizeof(T));
+  const auto a = random_tensor<T>(Extents<4>{half, 6, 7, 24}, 52);
+  ein::Tensor<T, 1> storage(a.size() + 1);
+  const ein::TensorView<T, 4> shifted(storage.data() + 1, Extents<4>{24, 7, 6, half});
+  ein::einsum("abcd->dcba", a).evaluate_into(shifted, T(1), T(0));
+  check_against_reference<T>("abcd->dcba", shifted, a);
+}
+
+TEST_CASE_TEMPLATE("transpose_grouped_plane: every edge, alpha and beta", T, float, double) {
+  std::mt19937 gen(7);
+  constexpr index_t line = 64 / index_t(sizeof(T));
+  for (index_t eu : {index_t(2), line / 2})
+    for (index_t ew : {line / eu, line / eu + 1, 3 * line / eu - 1})
+      for (index_t ev : {line, line + 3, 2 * line})
+        for (T beta : {T(0), T(2)}) {
+          const index_t au = ew * (ev + 1), aw = ev + 1, ov = eu * ew + 5;
+          std::vector<T> a(static_cast<std::size_t>(eu * au)), o(static_cast<std::size_t>(ev * ov));
+          for (T& x : a) x = T(gen() % 100);
+          for (T& x : o) x = T(gen() % 100);
+          std::vector<T> want = o;
+          for (index_t u = 0; u < eu; ++u)
+            for (index_t w = 0; w < ew; ++w)
+              for (index_t v = 0; v < ev; ++v) {
+                T& x = want[static_cast<std::size_t>(v * ov + w * eu + u)];
+                x = T(3) * a[static_cast<std::size_t>(u * au + w * aw + v)] + beta * x;
+              }
+          ein::detail::transpose_grouped_plane(o.data(), ov, a.data(), au, aw, eu, line / eu, ew, ev, T(3), beta);
+          CAPTURE(eu);
+          CAPTURE(ew);
+          CAPTURE(ev);
+          CHECK(o == want);  // (small integers: exact)
+        }
+}
+
 TEST_CASE_TEMPLATE("products past stream_rows_bytes (their rows streamed): the reference's answer", T, float, double) {
 #ifdef _OPENMP
   const int threads = omp_get_max_threads();
@@ -445,6 +507,28 @@ TEST_CASE("a nest's split across threads leaves work for every thread, its row u
   REQUIRE(row_sum.axes[0].stride[0] == 1);  // i outside, j the row
   CHECK(ein::detail::split_grain(row_sum, nest, 0) == 1);
   CHECK(ein::detail::split_grain(row_sum, nest, 1) == 64);  // (a row cut in whole cache lines)
+}
+
+TEST_CASE("a permutation with a half-line output row groups it with the next output axis") {
+  // "abcd->dcba", a = 8 floats (half a line), 16 x 16 x 32: u = a, grouped in pairs
+  // of b (the output's next axis, stride 8), v = d (the input's unit axis).
+  LoopSpace s;
+  s.operands = 2;
+  s.rank = 4;
+  const index_t extent[4] = {8, 16, 16, 32};
+  const index_t in_stride[4] = {16 * 16 * 32, 16 * 32, 32, 1}, out_stride[4] = {1, 8, 8 * 16, 8 * 16 * 16};
+  for (std::size_t a = 0; a < 4; ++a) {
+    s.axes[a].extent = extent[a];
+    s.axes[a].stride = {};
+    s.axes[a].stride[0] = out_stride[a], s.axes[a].stride[1] = in_stride[a];
+  }
+  const auto nest = ein::detail::order_nest(s, 4);
+  CHECK(nest.transpose);
+  CHECK(nest.group == 2);
+  CHECK(s.axes[3].extent == 8);   // u: a
+  CHECK(s.axes[2].stride[1] == 1);  // v: d
+  CHECK(s.axes[1].stride[0] == 8);  // w: b
+  CHECK(ein::detail::split_grain(s, nest, 1) == 2);
 }
 
 TEST_CASE("the cost model: loops for dots, GEMVs and Hadamard products, GEMMs where they reuse data") {

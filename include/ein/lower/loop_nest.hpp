@@ -80,6 +80,8 @@ struct LoopNest {
   index_t tile_u = 1, tile_v = 1;
   bool transpose = false;  // one input, unit-stride along v; the output, along u: transpose_plane
   bool by_square = false;  // a permutation walked one square at every outer position (run_nest)
+  index_t group = 1;       // > 1: a short u and `group` positions of the axis before v fill a line
+                           // (transpose_grouped_plane; that axis is axes[rank - 3])
   bool stream = false;     // the output stored past the caches: a large permutation's in strips along
                            // u, or large unit-stride rows (no summed axis)
 };
@@ -113,20 +115,42 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
   // A permutation (the output unit-stride along u) pairs shorter axes: its squares
   // are 8 a side, where a tile is worth its bookkeeping from 32.
   const bool permutes = s.operands == 2 && row.stride[0] == 1;
-  const index_t min_extent = permutes ? transpose_min_extent : loop_tile;
+  const index_t line = 64 / element_size;
+  // A permutation's row shorter than a line, followed in the output by an axis w
+  // that fills whole lines with it: u and `group` positions of w move as one line
+  // (transpose_grouped_plane), paired with a v of a line or more.
+  int w = -1;
+  if (permutes && row.extent < line && line % row.extent == 0 && row.stride[1] != 0)
+    for (int a = s.rank - 1; a-- > 0 && w < 0;)
+      if (s.axes[ix(a)].stride[0] == row.extent && s.axes[ix(a)].extent >= line / row.extent) w = a;
+  const index_t min_extent = permutes ? transpose_min_extent : loop_tile, v_extent = w >= 0 ? line : min_extent;
   int v = -1;
-  if (row.extent >= min_extent)
+  if (row.extent >= min_extent || w >= 0)
     for (int k = 0; k < s.operands && v < 0; ++k) {
       const index_t su = row.stride[ix(k)];
       if (su == 0 || su == 1 || su == -1) continue;
       for (int a = s.rank - 1; a-- > 0;) {
         const index_t sv = s.axes[ix(a)].stride[ix(k)];
-        if ((sv == 1 || sv == -1) && s.axes[ix(a)].extent >= min_extent) {
+        if (a != w && (sv == 1 || sv == -1) && s.axes[ix(a)].extent >= v_extent) {
           v = a;
           break;
         }
       }
     }
+  if (v >= 0 && w >= 0) {
+    const LoopAxis& partner = s.axes[ix(v)];
+    if (partner.stride[1] == 1 && partner.stride[0] != 0) {  // w, v, u innermost
+      std::rotate(s.axes.begin() + v, s.axes.begin() + v + 1, s.axes.begin() + s.rank - 1);
+      if (w > v) --w;  // (moved down one by the rotation)
+      std::rotate(s.axes.begin() + w, s.axes.begin() + w + 1, s.axes.begin() + s.rank - 2);
+      nest.transpose = true;
+      nest.group = line / row.extent;
+      nest.tile_v = line;  // (a square's side: split_grain cuts v in whole squares)
+      nest.stream = can_stream_stores && !summed && s.volume() * double(element_size) >= stream_output_bytes;
+      return nest;
+    }
+    if (row.extent < min_extent) v = -1;  // (no square: a short row's nest, as without w)
+  }
   if (v >= 0) {
     std::rotate(s.axes.begin() + v, s.axes.begin() + v + 1, s.axes.begin() + s.rank - 1);
     const LoopAxis& partner = s.axes[ix(s.rank - 2)];
@@ -136,7 +160,6 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
       nest.by_square = std::abs(row.stride[1]) * element_size >= cache_set_period ||
                        std::abs(partner.stride[0]) * element_size >= cache_set_period;
       // (Squares of a whole line only: a half-line row is not worth streaming.)
-      const index_t line = 64 / element_size;
       nest.stream = can_stream_stores && row.extent >= line && partner.extent >= line &&
                     s.volume() * double(element_size) >= stream_output_bytes;
     } else {
@@ -165,7 +188,7 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
   const LoopAxis& v = s.axes[ix(has_v ? s.rank - 2 : s.rank - 1)];
   const index_t ev = has_v ? v.extent : 1;
   const bool u_summed = u.stride[0] == 0, v_summed = has_v && v.stride[0] == 0;
-  const int n_outer = s.rank - (has_v ? 2 : 1);
+  const int n_outer = s.rank - (has_v ? 2 : 1) - (nest.group > 1 ? 1 : 0);  // (a grouped plane walks w too)
 
   std::array<index_t, max_loop_operands> su;
   for (int k = 0; k < s.operands; ++k) su[ix(k)] = u.stride[ix(k)];
@@ -279,6 +302,16 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
       }
     }
   };
+  if (nest.group > 1) {
+    const LoopAxis& w = s.axes[ix(s.rank - 3)];
+    const bool stream = nest.stream && beta == T(0);
+    walk_outer([&](bool first) {
+      transpose_grouped_plane(out + off[0], v.stride[0], in[0] + off[1], su[1], w.stride[1], u.extent, nest.group,
+                              w.extent, ev, alpha, first ? beta : T(1), stream);
+    });
+    if (stream) stream_fence();
+    return;
+  }
   if (!nest.transpose) {
     if (nest.stream && beta == T(0)) {
       walk_outer([&](bool first) { plane(first, std::true_type{}); });
@@ -331,6 +364,7 @@ inline index_t split_grain(const LoopSpace& s, const LoopNest& nest, int split) 
   const index_t extent = s.axes[ix(split)].extent;
   if (split == s.rank - 1) return nest.tile_u < extent ? nest.tile_u : std::min<index_t>(extent, 64);
   if (split == s.rank - 2) return nest.tile_v < extent ? nest.tile_v : 1;
+  if (split == s.rank - 3 && nest.group > 1) return nest.group;  // (whole lines of a grouped plane)
   return 1;
 }
 

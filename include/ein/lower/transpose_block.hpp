@@ -55,15 +55,18 @@ template <int S, class V>
 /// bits (row, column) by one; log2(S) rotations swap row and column.
 /// ahead (Stream only): the square's input lines this many elements on are fetched
 /// into the cache meanwhile (0: not).
-template <class T, int S, bool Stream = false>
-void transpose_square(T* o, index_t ov, const T* a, index_t au, T alpha, T beta, index_t ahead = 0) {
+/// row_at(i): where the square's input row i starts (a + i * au in a plane; rows
+/// from two axes in a grouped plane, transpose_grouped_plane).
+template <class T, int S, bool Stream = false, class RowAt>
+[[gnu::always_inline]] inline void transpose_square(T* o, index_t ov, RowAt&& row_at, T alpha, T beta,
+                                                    index_t ahead = 0) {
   using V = typename Lanes<T, S>::type;
   constexpr std::size_t rows = S;
   V r[rows], t[rows];
   if constexpr (Stream)
     if (ahead != 0)
-      for (int i = 0; i < S; ++i) __builtin_prefetch(a + i * au + ahead);
-  for (int i = 0; i < S; ++i) std::memcpy(&r[i], a + i * au, sizeof(V));
+      for (int i = 0; i < S; ++i) __builtin_prefetch(row_at(i) + ahead);
+  for (int i = 0; i < S; ++i) std::memcpy(&r[i], row_at(i), sizeof(V));
   for (int round = 1; round < S; round *= 2) {
     for (int i = 0; i < S / 2; ++i) zip<S>(r[i], r[i + S / 2], t[2 * i], t[2 * i + 1]);
     for (int i = 0; i < S; ++i) r[i] = t[i];
@@ -105,7 +108,8 @@ void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index
     const auto move = [&](auto streamed) {
       for (index_t u = 0; u < whole_u; u += S)
         for (index_t v = 0; v < whole_v; v += S)
-          transpose_square<T, S, decltype(streamed)::value>(o + v * ov + u, ov, a + u * au + v, au, alpha, beta, ahead);
+          transpose_square<T, S, decltype(streamed)::value>(
+              o + v * ov + u, ov, [&](int i) { return a + (u + i) * au + v; }, alpha, beta, ahead);
     };
     bool streamed = false;
     if constexpr (can_stream_stores && S * sizeof(T) == 64)
@@ -126,6 +130,43 @@ void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index
   if (side == 8) done_u = squares(std::integral_constant<int, 8>{});
   // The strip past the squares' u: input rows u, read along v, written across output rows.
   for (index_t u = done_u; u < eu; ++u) copy_row(o + u, ov, a + u * au, 1, ev, alpha, beta);
+}
+
+/// A grouped plane: u shorter than a line, followed in the output by an axis w
+/// (output stride eu) whose `group` positions fill the line: eu * group elements,
+/// one line. o[v * ov + w * eu + u] = alpha * a[u * au + w * aw + v] + beta * (...)
+/// for u < eu, w < ew, v < ev. A square's output rows are whole lines (u and group
+/// positions of w), its input rows, eu * group rows from two axes, read a line each
+/// ("abcde->edcba" with a = 8 floats: squares of 8 were half-line rows, a fifth
+/// of a memcpy's speed). The w and v left past whole groups and squares go by elements.
+template <class T>
+void transpose_grouped_plane(T* o, index_t ov, const T* a, index_t au, index_t aw, index_t eu, index_t group,
+                             index_t ew, index_t ev, T alpha, T beta, bool stream = false) {
+  constexpr int S = 64 / int(sizeof(T));
+  const index_t whole_w = ew / group * group, whole_v = ev / S * S;
+  index_t row_offset[std::size_t(S)];  // input row i of a square: u = i % eu, w = i / eu past the square's
+  for (int i = 0; i < S; ++i) row_offset[ix(i)] = (i % eu) * au + (i / eu) * aw;
+  const auto move = [&](auto streamed) {
+    for (index_t w = 0; w < whole_w; w += group)
+      for (index_t v = 0; v < whole_v; v += S) {
+        const T* at = a + w * aw + v;
+        transpose_square<T, S, decltype(streamed)::value>(
+            o + v * ov + w * eu, ov, [&](int i) { return at + row_offset[ix(i)]; }, alpha, beta);
+      }
+  };
+  if (can_stream_stores && stream && reinterpret_cast<std::uintptr_t>(o) % 64 == 0 &&
+      (ov * index_t(sizeof(T))) % 64 == 0)
+    move(std::true_type{});
+  else
+    move(std::false_type{});
+  const auto element = [&](index_t u, index_t w, index_t v) {
+    T& out = o[v * ov + w * eu + u];
+    const T value = alpha * a[u * au + w * aw + v];
+    out = beta == T(0) ? value : value + beta * out;
+  };
+  for (index_t w = 0; w < ew; ++w)  // the v past whole squares, then the w past whole groups
+    for (index_t u = 0; u < eu; ++u)
+      for (index_t v = w < whole_w ? whole_v : 0; v < ev; ++v) element(u, w, v);
 }
 
 }  // namespace ein::detail
