@@ -60,6 +60,7 @@ struct EinResult {
   Array<T> value;
   std::string what;
   std::vector<ein::StepKind> lowerings;  // of each step, as einsum_path reports the plan
+  std::vector<std::string> nests;        // and each loop-lowered step's nest kernel
 };
 
 /// Runs ein::einsum(spec, ...) for signature I; catches what it throws.
@@ -76,15 +77,17 @@ EinResult<T> run_ein(const std::string& spec, const std::vector<Array<T>>& ops, 
       // The conversion to Tensor<T, R> calls eval<R>() too; one of them keeps the compile time down.
       r.value = ein::reference::to_array(
           ein::einsum(spec, std::get<K>(views)...).template eval<static_cast<std::size_t>(sig.output)>());
-      for (const ein::PathStep& step : ein::einsum_path(spec, std::get<K>(views)...).steps)
+      for (const ein::PathStep& step : ein::einsum_path(spec, std::get<K>(views)...).steps) {
         r.lowerings.push_back(step.kind);
+        if (!step.nest.empty()) r.nests.push_back(step.nest);
+      }
     }(std::make_index_sequence<static_cast<std::size_t>(sig.operands)>{});
   } catch (const ein::spec_error& e) {
-    r = {Outcome::spec_error, {}, e.what(), {}};
+    r = {Outcome::spec_error, {}, e.what(), {}, {}};
   } catch (const ein::shape_error& e) {
-    r = {Outcome::shape_error, {}, e.what(), {}};
+    r = {Outcome::shape_error, {}, e.what(), {}, {}};
   } catch (const std::exception& e) {
-    r = {Outcome::other_error, {}, e.what(), {}};
+    r = {Outcome::other_error, {}, e.what(), {}, {}};
   }
   return r;
 }
@@ -117,6 +120,7 @@ struct Tally {
   int valid = 0, spec_errors = 0, shape_errors = 0, failures = 0, new_kinds = 0;
   std::map<std::string, int> known;  // mismatches of an already reported kind, by kind
   std::map<std::string, int> lowerings;  // steps of agreeing results, by the lowering that ran them
+  std::map<std::string, int> nests;      // loop-lowered steps of agreeing results, by nest kernel
   double worst = 0;                  // largest error / tolerance seen
 };
 
@@ -179,6 +183,7 @@ void check_case(std::size_t signature, const Case& c, Outcome expected_error, Rn
   tally.worst = std::max(tally.worst, cmp.worst);
   if (cmp.agree)
     for (ein::StepKind k : got.lowerings) ++tally.lowerings[ein::to_string(k)];
+    for (const std::string& kernel : got.nests) ++tally.nests[kernel];
   if (!cmp.agree) {
     EIN_DIFF_MISMATCH(tally, kind, "MISMATCH " << where << ": " << cmp.why);
     return;
@@ -250,6 +255,39 @@ Case reshape(const Case& c, Rng& rng) {
   return out;
 }
 
+/// A permutation of rank 2 or 3 with extents from 1 to 33, some a cache line's worth
+/// of elements or a fraction of one: the loop nest's squares and line groups
+/// (lower/transpose_block.hpp), which the small random cases never reach.
+/// `signature` is set to the table's {1, {r}, r} entry.
+Case random_permutation(Rng& rng, std::size_t& signature) {
+  const int rank = 2 + rng.below(2);
+  signature = rank == 2 ? 5 : 8;
+  static constexpr index_t sizes[] = {1, 2, 3, 4, 8, 16, 16, 17, 24, 33};
+  Case c;
+  std::vector<index_t> extents;
+  std::string in, out;
+  for (int d = 0; d < rank; ++d) {
+    in += static_cast<char>('a' + d);
+    extents.push_back(sizes[rng.below(10)]);
+  }
+  do {
+    out = in;
+    for (std::size_t i = out.size(); i > 1; --i)
+      std::swap(out[i - 1], out[static_cast<std::size_t>(rng.below(static_cast<int>(i)))]);
+  } while (out == in);
+  if (rng.chance(0.3)) {  // the output's row a fraction of a line, the others a line or more: line groups
+    for (int d = 0; d < rank; ++d) extents[static_cast<std::size_t>(d)] = sizes[6 + rng.below(4)];
+    extents[static_cast<std::size_t>(out.back() - 'a')] = 2 + 2 * rng.below(2);
+  }
+  c.spec = in + "->" + out;
+  c.extents.push_back(extents);
+  for (index_t e : extents) c.loop_size *= e;
+  std::vector<double> v(static_cast<std::size_t>(c.loop_size));
+  for (double& x : v) x = rng.uniform(-1.0, 1.0);
+  c.values.push_back(std::move(v));
+  return c;
+}
+
 }  // namespace
 
 TEST_CASE_TEMPLATE("differential: ein::einsum(spec, ...) agrees with the oracle on random cases", T, float, double) {
@@ -278,6 +316,11 @@ TEST_CASE_TEMPLATE("differential: ein::einsum(spec, ...) agrees with the oracle 
     }
     if (i % 4 == 2)  // one extent changed: the oracle rejects it (ein::shape_error) or computes it
       check_case<T>(signature, reshape(c, rng), Outcome::shape_error, rng, tally);
+    if (i % 8 == 5) {  // a permutation large enough for the nest's squares
+      std::size_t unary = 0;
+      const Case p = random_permutation(rng, unary);
+      check_case<T>(unary, p, Outcome::ok, rng, tally);
+    }
   }
   std::string known;
   for (const auto& [kind, count] : tally.known) known += ", " + std::to_string(count) + " of them: " + kind;
@@ -293,4 +336,13 @@ TEST_CASE_TEMPLATE("differential: ein::einsum(spec, ...) agrees with the oracle 
   for (ein::StepKind k : {ein::StepKind::gemm, ein::StepKind::batched_gemm, ein::StepKind::loop, ein::StepKind::single,
                           ein::StepKind::fused})
     CHECK_MESSAGE(tally.lowerings[ein::to_string(k)] > 0, "no random case was lowered to " << ein::to_string(k));
+  // And the loop nests' kernels (lower/loop_nest.hpp's NestKernel).
+  std::string nests;
+  for (const auto& [kernel, count] : tally.nests) nests += " " + kernel + ": " + std::to_string(count) + ";";
+  std::printf("differential<%s>: loop steps by nest kernel:%s\n", sizeof(T) == 4 ? "float" : "double", nests.c_str());
+  using ein::detail::NestKernel;
+  for (NestKernel k : {NestKernel::element, NestKernel::row_dots, NestKernel::row_axpys, NestKernel::unit_rows,
+                       NestKernel::rows, NestKernel::squares, NestKernel::grouped_squares})
+    CHECK_MESSAGE(tally.nests[ein::detail::nest_kernel_name(k)] > 0,
+                  "no random case ran the nest kernel " << std::string(ein::detail::nest_kernel_name(k)));
 }

@@ -10,6 +10,7 @@
 
 #include "ein/backend/gemm.hpp"
 #include "ein/expr/execute.hpp"
+#include "ein/lower/loop_nest.hpp"
 #include "ein/lower/loop_space.hpp"
 
 namespace ein {
@@ -26,6 +27,7 @@ struct PathStep {
   double cost = 0;        // the cost model's estimate, ns (lower/cost.hpp): what chose `kind`
   index_t batch = 1, m = 1, n = 1, k = 1;  // the GEMM's sizes as it runs (GEMM calls, rows, columns, depth)
   std::string loop_shape;  // a loop-lowered step: its axes as they run, merged, outermost first, summed in []
+  std::string nest;        // a loop-lowered step: the kernel its rows go through (detail::NestKernel)
 };
 
 /// The plan einsum runs for given operands.
@@ -68,6 +70,8 @@ struct Path {
       if (s.kind == StepKind::gemm || s.kind == StepKind::batched_gemm) {
         kind += std::string(" (") + ein::to_string(s.kernel) + ")";
         if (s.copies > 0) kind += " +" + std::to_string(s.copies) + (s.copies == 1 ? " copy" : " copies");
+      } else if (!s.nest.empty()) {
+        kind += " (" + s.nest + ")";
       }
       std::snprintf(line, sizeof line, "%4d     %-22s %-26s %-11.3g %-20s %s\n", s.scaling, kind.c_str(), shape,
                     s.cost / 1e3, s.spec.c_str(), s.remaining.c_str());
@@ -92,6 +96,7 @@ class RecordingBackend {
     bool gemm = false;
     index_t batch = 1, m = 1, n = 1, k = 1;
     std::string loop_shape;  // the first loop call's merged space (see PathStep)
+    std::string nest;        // and the kernel its nest runs (see PathStep)
   };
   std::vector<Step> steps{Step{}};
 
@@ -127,6 +132,7 @@ class RecordingBackend {
       s.loop_shape += (a ? "," : "") + (space.summed(a) ? "[" + extent + "]" : extent);
     }
     s.loop_shape += ")";
+    s.nest = detail::nest_kernel_name(nest_kernel(space, order_nest(space, index_t(sizeof(T)))));
   }
   void gemm(T, const T*, const MatrixLayout& la, const T*, const MatrixLayout&, T, T*, const MatrixLayout& lc,
             const BatchLoop& batch) {
@@ -223,6 +229,7 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
       p.copies = r.loops;
     } else if (ix(s) < recorded.steps.size()) {
       p.loop_shape = recorded.steps[ix(s)].loop_shape;
+      p.nest = recorded.steps[ix(s)].nest;
     }
     p.kernel = choose_gemm_kernel(double(p.m), double(p.n), double(p.k));
     const bool last = s + 1 == plan.num_steps;

@@ -173,6 +173,63 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
   return nest;
 }
 
+/// The kernel a nest's rows go through in run_nest: the one place its paths are
+/// told apart. einsum_path shows it for each loop-lowered step, and the
+/// differential test counts them, so a path no random case reaches shows.
+enum class NestKernel : unsigned char {
+  element,          // rank 0: one output element
+  row_dots,         // kept rows along v, each a dot of two unit-stride rows along u, or the sum of
+                    // one ("ij->i"): row_dots, a block of rows at a time
+  row_axpys,        // a kept unit-stride row summed over the rows along v: a matrix's rows scaled by
+                    // a vector ("ji,j->i"), summed alone ("ij->j"), or times another's ("ijk,ijk->ik")
+  unit_rows,        // kept, untiled, unit-stride rows of one or two operands walking the row and any
+                    // staying along it (copy_row, product_row)
+  rows,             // any other row, tiled or not (product_row_n, dot_n)
+  squares,          // a permutation in squares (transpose_plane)
+  grouped_squares,  // a permutation whose short rows are grouped into lines (transpose_grouped_plane)
+};
+
+constexpr const char* nest_kernel_name(NestKernel kernel) {
+  switch (kernel) {
+    case NestKernel::element: return "element";
+    case NestKernel::row_dots: return "row dots";
+    case NestKernel::row_axpys: return "row axpys";
+    case NestKernel::unit_rows: return "unit rows";
+    case NestKernel::rows: return "rows";
+    case NestKernel::squares: return "squares";
+    case NestKernel::grouped_squares: return "line groups";
+  }
+  return "?";
+}
+
+/// Which kernel run_nest gives an ordered nest (see NestKernel).
+inline NestKernel nest_kernel(const LoopSpace& s, const LoopNest& nest) {
+  if (s.rank == 0) return NestKernel::element;
+  if (nest.group > 1) return NestKernel::grouped_squares;
+  if (nest.transpose) return NestKernel::squares;
+  const LoopAxis& u = s.axes[ix(s.rank - 1)];
+  const bool has_v = s.rank >= 2, whole_row = nest.tile_u >= u.extent;
+  const bool u_summed = u.stride[0] == 0, v_summed = has_v && s.axes[ix(s.rank - 2)].stride[0] == 0;
+  const int n_in = s.operands - 1;
+  const auto su = [&](int k) { return u.stride[ix(k)]; };
+  const auto unit_or_zero = [&](int k) { return su(k) == 0 || su(k) == 1; };
+  if (u_summed && has_v && !v_summed && whole_row && su(1) == 1 && (n_in == 1 || (n_in == 2 && su(2) == 1)))
+    return NestKernel::row_dots;
+  if (!u_summed && has_v && v_summed && su(0) == 1 && whole_row &&
+      ((n_in == 1 && su(1) == 1) || (n_in == 2 && unit_or_zero(1) && unit_or_zero(2) && su(1) + su(2) > 0)))
+    return NestKernel::row_axpys;
+  if (!u_summed && su(0) == 1 && whole_row) {
+    int walking = 0;
+    bool unit = true;
+    for (int k = 1; k < s.operands; ++k) {
+      walking += su(k) == 1;
+      unit = unit && unit_or_zero(k);
+    }
+    if (unit && (walking == 1 || walking == 2)) return NestKernel::unit_rows;  // (three: product_row_n's loops)
+  }
+  return NestKernel::rows;
+}
+
 /// Runs a nest on one thread. base[k] is operand k's pointer (base[0] the output's).
 template <class T>
 void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* in, T alpha, T beta) {
@@ -194,36 +251,23 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
   for (int k = 0; k < s.operands; ++k) su[ix(k)] = u.stride[ix(k)];
   std::array<index_t, max_loop_operands> off{};  // every operand's offset at the outer position
   std::array<const T*, max_loop_operands> p;
-  // Kept rows along v, each a dot of two unit-stride rows along u, or the sum of
-  // one ("ij->i"): row_dots takes them a block at a time (the vector operand, if
-  // one stays along v, second).
-  const bool dots = u_summed && has_v && !v_summed && nest.tile_u >= u.extent && su[1] == 1 &&
-                    (n_in == 1 || (n_in == 2 && su[2] == 1));
-  // A kept unit-stride row summed over the rows along v, one operand walking the
-  // row (a matrix) and one staying (a vector), the matrix alone ("ij->j"), or two
-  // walking it ("ijk,ijk->ik", axpy_rows): row_axpys takes the rows four at a time.
-  const auto unit_or_zero = [&](int k) { return su[ix(k)] == 0 || su[ix(k)] == 1; };
-  const bool axpys = !u_summed && has_v && v_summed && su[0] == 1 && nest.tile_u >= u.extent &&
-                     ((n_in == 1 && su[1] == 1) ||
-                      (n_in == 2 && unit_or_zero(1) && unit_or_zero(2) && su[1] + su[2] > 0));
+  const NestKernel kernel = nest_kernel(s, nest);
+  const bool dots = kernel == NestKernel::row_dots, axpys = kernel == NestKernel::row_axpys;
   const bool axpy_rows = axpys && n_in == 2 && su[1] + su[2] == 2;
   const int vec = n_in == 2 && ((dots && v.stride[1] == 0) || (axpys && su[1] == 0)) ? 1 : 2, mat = 3 - vec;
-  // Kept, untiled, unit-stride rows whose operands each walk the row (stride 1) or
-  // stay along it (stride 0): which do which is the same for every row, so it is
-  // sorted out here once, not per row in product_row_n (a 256-element row of
-  // "bi,ij,bj->bij" spent a third of its instructions on that and on the pointers).
+  // Unit rows: which operands walk the row (stride 1) and which stay along it
+  // (stride 0) is the same for every row, so it is sorted out here once, not per
+  // row in product_row_n (a 256-element row of "bi,ij,bj->bij" spent a third of
+  // its instructions on that and on the pointers).
+  const bool unit_rows = kernel == NestKernel::unit_rows;
   std::array<int, max_loop_operands> walking{}, staying{};
   int n_walk = 0, n_stay = 0;
-  bool unit_rows = !u_summed && su[0] == 1 && nest.tile_u >= u.extent && !dots && !axpys;
   for (int k = 1; k < s.operands && unit_rows; ++k) {
     if (su[ix(k)] == 1)
       walking[ix(n_walk++)] = k;
-    else if (su[ix(k)] == 0)
-      staying[ix(n_stay++)] = k;
     else
-      unit_rows = false;
+      staying[ix(n_stay++)] = k;
   }
-  unit_rows = unit_rows && (n_walk == 1 || n_walk == 2);  // (three or more: product_row_n's fused loops)
   // The tile (or whole plane) of u and v at the current outer position; `first`:
   // every outer summed axis is at 0, so beta applies.
   const auto plane = [&](bool first, auto streamed) {
@@ -438,6 +482,7 @@ void loop_nest(const Strided<const T>* ins, int n, const Strided<T>& out, T alph
   fold(s);
   LoopNest nest = order_nest(s, index_t(sizeof(T)));
   const LoopSpace& space = s;
+
 #ifdef _OPENMP
   // The first kept axis in loop order splits across threads.
   int split = -1;
