@@ -52,6 +52,12 @@ TEST_CASE("a repeated einsum of the same shapes allocates nothing after the firs
   CHECK(allocations_of([&] { chain = ein::einsum<"ij,jk,kl->il">(a, b, c); }) == 0);      // an intermediate
   CHECK(allocations_of([&] { permuted = ein::einsum<"abcd,dbef->acfe">(x, y); }) == 0);  // permuted copies
   CHECK(allocations_of([&] { sums = ein::einsum<"ij->i">(a); }) == 0);
+  // A loop step's intermediate (the Khatri-Rao product "jr,kr->jkr"), laid out by
+  // strides (lower/pairwise.hpp's intermediate_for: a std::stable_sort there allocated).
+  const auto t = random_tensor<float>(Extents<3>{8, 12, 10}, 6);
+  const auto jr = random_tensor<float>(Extents<2>{12, 16}, 7), kr = random_tensor<float>(Extents<2>{10, 16}, 8);
+  Tensor<float, 2> mttkrp(8, 16);
+  CHECK(allocations_of([&] { mttkrp = ein::einsum<"ijk,jr,kr->ir">(t, jr, kr); }) == 0);
   MESSAGE("evaluating into a new tensor allocates its storage only: "
           << allocations_of([&] { const Tensor<float, 2> fresh = ein::einsum<"ij,jk->ik">(a, b); }));
   CHECK(allocations_of([&] { const Tensor<float, 2> fresh = ein::einsum<"ij,jk->ik">(a, b); }) == 1);

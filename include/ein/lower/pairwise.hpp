@@ -257,8 +257,9 @@ Strided<T> intermediate_for(const Strided<const T>& a, const Strided<const T>& b
           least = std::min(least, x->strides[ix(axis)] < 0 ? -x->strides[ix(axis)] : x->strides[ix(axis)]);
       return least;
     };
-    std::stable_sort(order.labels.begin(), order.labels.begin() + order.count,
-                     [&](int x, int y) { return smallest_stride(x) > smallest_stride(y); });
+    for (int i = 1; i < order.count; ++i)  // (insertion sort, stable: std::stable_sort allocates a buffer)
+      for (int j = i; j > 0 && smallest_stride(order.labels[ix(j - 1)]) < smallest_stride(order.labels[ix(j)]); --j)
+        std::swap(order.labels[ix(j - 1)], order.labels[ix(j)]);
   }
   return be.dense(order.labels.data(), order.count, label_extent);
 }
