@@ -58,8 +58,7 @@ template <int S, class V>
 /// row_at(i): where the square's input row i starts (a + i * au in a plane; rows
 /// from two axes in a grouped plane, transpose_grouped_plane).
 template <class T, int S, bool Stream = false, class RowAt>
-[[gnu::always_inline]] inline void transpose_square(T* o, index_t ov, RowAt&& row_at, T alpha, T beta,
-                                                    index_t ahead = 0) {
+void transpose_square(T* o, index_t ov, RowAt&& row_at, T alpha, T beta, index_t ahead = 0) {
   using V = typename Lanes<T, S>::type;
   constexpr std::size_t rows = S;
   V r[rows], t[rows];
@@ -107,9 +106,11 @@ void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index
     const index_t whole_u = eu / S * S, whole_v = ev / S * S;
     const auto move = [&](auto streamed) {
       for (index_t u = 0; u < whole_u; u += S)
-        for (index_t v = 0; v < whole_v; v += S)
+        for (index_t v = 0; v < whole_v; v += S) {
+          const T* at = a + u * au + v;
           transpose_square<T, S, decltype(streamed)::value>(
-              o + v * ov + u, ov, [&](int i) { return a + (u + i) * au + v; }, alpha, beta, ahead);
+              o + v * ov + u, ov, [&](int i) { return at + i * au; }, alpha, beta, ahead);
+        }
     };
     bool streamed = false;
     if constexpr (can_stream_stores && S * sizeof(T) == 64)
