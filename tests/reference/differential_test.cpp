@@ -181,9 +181,10 @@ void check_case(std::size_t signature, const Case& c, Outcome expected_error, Rn
   }
   const ein_test::Comparison cmp = ein_test::compare(got.value, want, c.extents.size());
   tally.worst = std::max(tally.worst, cmp.worst);
-  if (cmp.agree)
+  if (cmp.agree) {
     for (ein::StepKind k : got.lowerings) ++tally.lowerings[ein::to_string(k)];
     for (const std::string& kernel : got.nests) ++tally.nests[kernel];
+  }
   if (!cmp.agree) {
     EIN_DIFF_MISMATCH(tally, kind, "MISMATCH " << where << ": " << cmp.why);
     return;
