@@ -47,23 +47,66 @@ std::vector<std::vector<index_t>> visit(const LoopSpace& s) {
   }
 }
 
+// The first element where `got` and `want` differ by more than `epsilon` relative to
+// 1 + |want| (got.size() when none does), its values in the log: one assertion per
+// tensor, as one per element made the 4 MiB cases take minutes under the sanitizers.
+template <class T, std::size_t R>
+index_t first_apart(const Tensor<T, R>& got, const Tensor<T, R>& want, double epsilon) {
+  const T* const g = got.data();
+  const T* const w = want.data();
+  for (index_t i = 0, n = got.size(); i < n; ++i)
+    if (!(std::abs(double(g[i]) - double(w[i])) <= epsilon * (1.0 + std::abs(double(w[i]))))) {
+      MESSAGE("element " << i << ": got " << g[i] << ", want " << w[i]);
+      return i;
+    }
+  return got.size();
+}
+
+// Runs `check` with OpenMP at each of `threads` threads (as it is when `threads` is
+// empty or there is no OpenMP), restoring the count after.
+template <class Check>
+void on_threads(std::initializer_list<int> threads, const Check& check) {
+#ifdef _OPENMP
+  const int before = omp_get_max_threads();
+  for (int t : threads) {
+    omp_set_num_threads(t);
+    CAPTURE(t);
+    check();
+  }
+  omp_set_num_threads(before);
+  if (threads.size() != 0) return;
+#endif
+  check();
+}
+
+// einsum(spec, ops...) against the reference (computed once), and evaluate_into with
+// alpha (beta 0) and with alpha and beta against the einsum, on each of `threads`.
+template <class T, std::size_t RC, class... Ops>
+void check_spec_on(std::initializer_list<int> threads, std::string_view spec, T alpha, T beta, const Ops&... ops) {
+  const auto ref = ein::test::reference_of<T>(spec, ops...);
+  on_threads(threads, [&] {
+    Tensor<T, RC> c = ein::einsum(spec, ops...);
+    ein::test::check_against<T>(ref, spec, c.view());
+    Tensor<T, RC> start = c;
+    T* const s = start.data();
+    for (index_t i = 0, n = start.size(); i < n; ++i) s[i] = T(0.25) * T(i % 7);
+    Tensor<T, RC> got = start;
+    ein::einsum(spec, ops...).evaluate_into(got.view(), alpha, T(0));
+    T* const v = c.data();
+    if (beta != T(0)) {  // out = alpha * einsum + beta * out: each output element takes beta once
+      Tensor<T, RC> acc = start;
+      ein::einsum(spec, ops...).evaluate_into(acc.view(), alpha, beta);
+      for (index_t i = 0, n = acc.size(); i < n; ++i) s[i] = beta * s[i] + alpha * v[i];
+      REQUIRE(first_apart(acc, start, 1e-4) == acc.size());
+    }
+    for (index_t i = 0, n = c.size(); i < n; ++i) v[i] *= alpha;
+    REQUIRE(first_apart(got, c, 1e-5) == got.size());
+  });
+}
+
 template <class T, std::size_t RC, class... Ops>
 void check_spec(std::string_view spec, T alpha, T beta, const Ops&... ops) {
-  Tensor<T, RC> c = ein::einsum(spec, ops...);
-  Tensor<T, RC> start = c;
-  for (index_t i = 0; i < start.size(); ++i) start.data()[i] = T(0.25) * T(i % 7);
-  Tensor<T, RC> got = start;
-  ein::einsum(spec, ops...).evaluate_into(got.view(), alpha, T(0));
-  check_against_reference<T>(spec, c.view(), ops...);
-  if (beta != T(0)) {  // out = alpha * einsum + beta * out: each output element takes beta once
-    Tensor<T, RC> acc = start;
-    ein::einsum(spec, ops...).evaluate_into(acc.view(), alpha, beta);
-    for (index_t i = 0; i < acc.size(); ++i)
-      REQUIRE(double(acc.data()[i]) ==
-              doctest::Approx(double(beta * start.data()[i] + alpha * c.data()[i])).epsilon(1e-4).scale(1));
-  }
-  for (index_t i = 0; i < got.size(); ++i)
-    REQUIRE(double(got.data()[i]) == doctest::Approx(double(alpha * c.data()[i])).epsilon(1e-5).scale(1));
+  check_spec_on<T, RC>({}, spec, alpha, beta, ops...);
 }
 
 // An operand of loop_nest carrying `labels` (extents from `extent`), laid out in a
@@ -310,63 +353,43 @@ TEST_CASE_TEMPLATE("transpose_plane streaming its output: the same answer, align
           CAPTURE(ev);
           CAPTURE(pad);
           CAPTURE(shift);
-          for (index_t i = 0; i < o.size(); ++i) REQUIRE(o.data()[i] == want.data()[i]);
+          REQUIRE(std::equal(o.data(), o.data() + o.size(), want.data()));
         }
 }
 
 TEST_CASE_TEMPLATE("a permutation past stream_output_bytes (its output streamed): the reference's answer", T, float,
                    double) {
-#ifdef _OPENMP
-  const int threads = omp_get_max_threads();
-#endif
   // 67 x 130 x 65: 2.2 MB of floats, past stream_output_bytes; u (67, 65) leaves a
   // strip past the squares. alpha 2, beta 0 (streamed) and beta 0.5 (cached: it reads out).
   const auto a = random_tensor<T>(Extents<3>{67, 130, 65}, 31);
   REQUIRE(double(a.size()) * double(sizeof(T)) >= ein::detail::stream_output_bytes);
-  for (int t : {1, 2}) {
-#ifdef _OPENMP
-    omp_set_num_threads(t);
-#endif
-    CAPTURE(t);
-    check_spec<T, 3>("ijk->kji", T(2), T(0.5), a);
-    check_spec<T, 3>("ijk->jki", T(1), T(0), a);
-    // Into a view one element past an aligned start: no output line is aligned, none streamed.
-    ein::Tensor<T, 1> storage(a.size() + 1);
-    const ein::TensorView<T, 3> shifted(storage.data() + 1, Extents<3>{65, 130, 67});
+  check_spec_on<T, 3>({1, 2}, "ijk->kji", T(2), T(0.5), a);
+  check_spec_on<T, 3>({1, 2}, "ijk->jki", T(1), T(0), a);
+  // Into a view one element past an aligned start: no output line is aligned, none streamed.
+  const auto want = ein::test::reference_of<T>("ijk->kji", a);
+  ein::Tensor<T, 1> storage(a.size() + 1);
+  const ein::TensorView<T, 3> shifted(storage.data() + 1, Extents<3>{65, 130, 67});
+  on_threads({1, 2}, [&] {
     ein::einsum("ijk->kji", a).evaluate_into(shifted, T(1), T(0));
-    check_against_reference<T>("ijk->kji", shifted, a);
-  }
-#ifdef _OPENMP
-  omp_set_num_threads(threads);
-#endif
+    ein::test::check_against<T>(want, "ijk->kji", shifted);
+  });
 }
 
 TEST_CASE_TEMPLATE("permutations whose output row is shorter than a line: grouped squares, the reference's answer", T,
                    float, double) {
-#ifdef _OPENMP
-  const int threads = omp_get_max_threads();
-#endif
   // The output's unit axis (a) is 2, 4 or 8 long; the axis after it in the output (b)
   // fills the line in groups, with some left over (b = 5, 9); e is the input's unit
   // axis, with part of a square left over (20, 37). The largest (8 x 16 x 16 x 16 x 32,
   // 4 MiB of floats) streams; alpha and beta as check_spec sets them.
   for (const auto& e : {Extents<5>{8, 16, 16, 16, 32}, Extents<5>{4, 9, 3, 5, 20}, Extents<5>{2, 16, 2, 3, 37},
-                        Extents<5>{8, 5, 4, 3, 16}, Extents<5>{4, 4, 4, 4, 64}})
-    for (int t : {1, 2}) {
-#ifdef _OPENMP
-      omp_set_num_threads(t);
-#endif
-      CAPTURE(t);
-      CAPTURE(e[0]);
-      CAPTURE(e[1]);
-      const auto a = random_tensor<T>(e, 51);
-      check_spec<T, 5>("abcde->edcba", T(2), T(0.5), a);
-      check_spec<T, 5>("abcde->ecdba", T(1), T(0), a);
-      check_spec<T, 5>("abcde->dceba", T(1), T(0), a);
-    }
-#ifdef _OPENMP
-  omp_set_num_threads(threads);
-#endif
+                        Extents<5>{8, 5, 4, 3, 16}, Extents<5>{4, 4, 4, 4, 64}}) {
+    CAPTURE(e[0]);
+    CAPTURE(e[1]);
+    const auto a = random_tensor<T>(e, 51);
+    check_spec_on<T, 5>({1, 2}, "abcde->edcba", T(2), T(0.5), a);
+    check_spec_on<T, 5>({1, 2}, "abcde->ecdba", T(1), T(0), a);
+    check_spec_on<T, 5>({1, 2}, "abcde->dceba", T(1), T(0), a);
+  }
   // The grouped walk itself: a = 8 floats or 4 doubles (half a line), into a view
   // one element in (no line aligned: cached stores).
   const index_t half = 32 / index_t(sizeof(T));
@@ -404,9 +427,6 @@ TEST_CASE_TEMPLATE("transpose_grouped_plane: every edge, alpha and beta", T, flo
 }
 
 TEST_CASE_TEMPLATE("products past stream_rows_bytes (their rows streamed): the reference's answer", T, float, double) {
-#ifdef _OPENMP
-  const int threads = omp_get_max_threads();
-#endif
   // Outputs of 4 MiB and more in float: an outer product, a broadcast product of
   // three, a Hadamard product of three (one folded row); rows of 1031, so no row
   // after the first starts on a vector boundary. beta 0.5 (the output read: cached)
@@ -415,22 +435,16 @@ TEST_CASE_TEMPLATE("products past stream_rows_bytes (their rows streamed): the r
   const auto bi = random_tensor<T>(Extents<2>{4, 1031}, 43), ij = random_tensor<T>(Extents<2>{1031, 1031}, 44);
   const auto bj = random_tensor<T>(Extents<2>{4, 1031}, 45), ij2 = random_tensor<T>(Extents<2>{1031, 1031}, 46);
   REQUIRE(double(ij.size()) * double(sizeof(T)) >= ein::detail::stream_rows_bytes);
-  for (int t : {1, 2}) {
-#ifdef _OPENMP
-    omp_set_num_threads(t);
-#endif
-    CAPTURE(t);
-    check_spec<T, 2>("i,j->ij", T(2), T(0.5), x, y);
-    check_spec<T, 3>("bi,ij,bj->bij", T(1), T(0.5), bi, ij, bj);
-    check_spec<T, 2>("ij,ij,ij->ij", T(1), T(0), ij, ij2, ij);
-    ein::Tensor<T, 1> storage(ij.size() + 1);
-    const ein::TensorView<T, 2> shifted(storage.data() + 1, Extents<2>{1031, 1031});
+  check_spec_on<T, 2>({1, 2}, "i,j->ij", T(2), T(0.5), x, y);
+  check_spec_on<T, 3>({1, 2}, "bi,ij,bj->bij", T(1), T(0.5), bi, ij, bj);
+  check_spec_on<T, 2>({1, 2}, "ij,ij,ij->ij", T(1), T(0), ij, ij2, ij);
+  const auto want = ein::test::reference_of<T>("i,j->ij", x, y);
+  ein::Tensor<T, 1> storage(ij.size() + 1);
+  const ein::TensorView<T, 2> shifted(storage.data() + 1, Extents<2>{1031, 1031});
+  on_threads({1, 2}, [&] {
     ein::einsum("i,j->ij", x, y).evaluate_into(shifted, T(1), T(0));
-    check_against_reference<T>("i,j->ij", shifted, x, y);
-  }
-#ifdef _OPENMP
-  omp_set_num_threads(threads);
-#endif
+    ein::test::check_against<T>(want, "i,j->ij", shifted);
+  });
 }
 
 TEST_CASE_TEMPLATE("loop_nest on random strided spaces: permutations and reductions, reversed and broadcast axes", T,
