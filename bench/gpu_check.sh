@@ -67,7 +67,7 @@ tests=ON
 [[ -f /usr/include/doctest/doctest.h || -f $inc/doctest/doctest.h ]] || tests=OFF
 cuda_args=()
 [[ -n $nvcc_bin ]] && cuda_args+=(-DCMAKE_CUDA_COMPILER="$nvcc_bin")
-if cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DEIN_ENABLE_CUDA=ON -DEIN_BUILD_GPU_BENCHMARKS=ON \
+if cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DEIN_ENABLE_CUDA=ON -DEIN_GPU_TESTS=ON -DEIN_BUILD_GPU_BENCHMARKS=ON \
      -DEIN_BUILD_TESTS=$tests -DEIN_BUILD_EXAMPLES=ON -DEIN_INSTALL=OFF -DEIN_NATIVE_TESTS=OFF "${cuda_args[@]}" \
      "${prefix_args[@]}" &&
    cmake --build "$build" -j "$jobs" --target ein_gpu_check; then
