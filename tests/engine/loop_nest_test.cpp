@@ -67,14 +67,18 @@ index_t first_apart(const Tensor<T, R>& got, const Tensor<T, R>& want, double ep
 template <class Check>
 void on_threads(std::initializer_list<int> threads, const Check& check) {
 #ifdef _OPENMP
-  const int before = omp_get_max_threads();
-  for (int t : threads) {
-    omp_set_num_threads(t);
-    CAPTURE(t);
-    check();
+  if (threads.size() != 0) {
+    struct Restore {  // (also when a check throws: later test cases see the count they started with)
+      int count = omp_get_max_threads();
+      ~Restore() { omp_set_num_threads(count); }
+    } restore;
+    for (int t : threads) {
+      omp_set_num_threads(t);
+      CAPTURE(t);
+      check();
+    }
+    return;
   }
-  omp_set_num_threads(before);
-  if (threads.size() != 0) return;
 #endif
   check();
 }
@@ -473,29 +477,23 @@ TEST_CASE_TEMPLATE("loop_nest on random strided spaces: permutations and reducti
 }
 
 TEST_CASE_TEMPLATE("loop nests split across threads give the serial answer", T, float, double) {
-#ifdef _OPENMP
-  const int threads = omp_get_max_threads();
-  omp_set_num_threads(2);
-#endif
   // (Each nest just past parallel_loop_elements, volume x operands: the reference
   // that checks it is the test's cost under the sanitizers.)
   const auto a = random_tensor<T>(Extents<3>{32, 130, 129}, 21), b = random_tensor<T>(Extents<3>{32, 130, 129}, 22);
-  check_spec<T, 3>("ijk->kji", T(1), T(1), a);
-  check_spec<T, 2>("ijk,ijk->jk", T(1), T(-0.5), a, b);
-  check_spec<T, 2>("ijk,ijk->ik", T(1), T(1), a, b);
-  check_spec<T, 1>("ijk,ijk->i", T(1), T(1), a, b);
-  check_spec<T, 3>("ijk,ijk,ijk->ijk", T(1), T(1), a, b, a);
+  check_spec_on<T, 3>({2}, "ijk->kji", T(1), T(1), a);
+  check_spec_on<T, 2>({2}, "ijk,ijk->jk", T(1), T(-0.5), a, b);
+  check_spec_on<T, 2>({2}, "ijk,ijk->ik", T(1), T(1), a, b);
+  check_spec_on<T, 1>({2}, "ijk,ijk->i", T(1), T(1), a, b);
+  check_spec_on<T, 3>({2}, "ijk,ijk,ijk->ijk", T(1), T(1), a, b, a);
   // Permutations whose u or v is shorter than 16 (squares of 8), a batched GEMV.
-  check_spec<T, 4>("ijkl->ljki", T(1), T(0.5), random_tensor<T>(Extents<4>{12, 33, 32, 70}, 23));
-  check_spec<T, 5>("abcde->edcba", T(2), T(1), random_tensor<T>(Extents<5>{8, 17, 16, 9, 33}, 24));
-  check_spec<T, 2>("bij,bj->bi", T(1), T(1), a, random_tensor<T>(Extents<2>{32, 129}, 25));
+  check_spec_on<T, 4>({2}, "ijkl->ljki", T(1), T(0.5), random_tensor<T>(Extents<4>{12, 33, 32, 70}, 23));
+  check_spec_on<T, 5>({2}, "abcde->edcba", T(2), T(1), random_tensor<T>(Extents<5>{8, 17, 16, 9, 33}, 24));
+  check_spec_on<T, 2>({2}, "bij,bj->bi", T(1), T(1), a, random_tensor<T>(Extents<2>{32, 129}, 25));
   // Full reductions: no kept axis, so the threads add partial sums.
-  check_spec<T, 0>("ijk,ijk->", T(1), T(0.5), a, b);
-  check_spec<T, 0>("ijk->", T(2), T(1), a);
-  check_spec<T, 0>("i,i->", T(1), T(1), random_tensor<T>(Extents<1>{1 << 19}, 26), random_tensor<T>(Extents<1>{1 << 19}, 27));
-#ifdef _OPENMP
-  omp_set_num_threads(threads);
-#endif
+  check_spec_on<T, 0>({2}, "ijk,ijk->", T(1), T(0.5), a, b);
+  check_spec_on<T, 0>({2}, "ijk->", T(2), T(1), a);
+  check_spec_on<T, 0>({2}, "i,i->", T(1), T(1), random_tensor<T>(Extents<1>{1 << 19}, 26),
+                      random_tensor<T>(Extents<1>{1 << 19}, 27));
 }
 
 TEST_CASE("a nest's split across threads leaves work for every thread, its row untiled or not") {
