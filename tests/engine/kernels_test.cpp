@@ -94,11 +94,13 @@ TEST_CASE_TEMPLATE("small_gemm: every branch against plain loops", T, float, dou
 TEST_CASE_TEMPLATE("eigen_gemm: storage orders, GEMV rows and columns, threads, beta", T, float, double) {
   const auto eigen = [](T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T beta, T* c,
                         MatrixLayout lc) { ein::detail::eigen_gemm<T>(alpha, a, la, b, lb, beta, c, lc); };
-  for (const auto& [m, n, k] : {std::array<index_t, 3>{1, 40, 33}, {37, 1, 65}, {1, 1, 50}, {13, 29, 41},
-                                 {64, 48, 70}, {150, 130, 90}})
+  // (no structured binding: CAPTURE is a lambda, and Clang 14 cannot capture one)
+  for (const auto& mnk : {std::array<index_t, 3>{1, 40, 33}, {37, 1, 65}, {1, 1, 50}, {13, 29, 41},
+                          {64, 48, 70}, {150, 130, 90}})
     for (bool a_row : {true, false})
       for (bool b_row : {true, false})
         for (T beta : {T(0), T(1), T(-0.5)}) {
+          const index_t m = mnk[0], n = mnk[1], k = mnk[2];
           CAPTURE(m);
           CAPTURE(n);
           CAPTURE(k);

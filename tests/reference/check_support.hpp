@@ -32,7 +32,7 @@ ein::TensorView<const T, R> lay_out(const ein::reference::Array<T>& a, int layou
     // 4 the middle axes fastest (a permuted storage order), 5 padded with zero
     // strides on size-1 axes (as a broadcast view has).
     std::size_t d = layout == 1 ? i : R - 1 - i;
-    if (layout == 4) d = (i + R / 2) % R;
+    if (layout == 4) d = (i + R / 2) % (R > 0 ? R : 1);  // (R = 0 never enters the loop; Clang warns of % 0)
     strides[d] = layout == 5 && extents[d] == 1 ? 0 : step;
     step *= std::max<index_t>(extents[d], 1) + (layout >= 2 && layout != 4 ? 1 : 0);
   }
