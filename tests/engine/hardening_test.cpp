@@ -43,7 +43,7 @@ TEST_CASE("einsum on huge broadcast views throws instead of writing past its res
   const TensorView<const float, 2> huge(&one, Extents<2>{two_32, two_32}, {0, 0});  // a legal view
   CHECK_THROWS_AS((void)huge.size(), ein::shape_error);
   CHECK_THROWS_AS((Tensor<float, 2>(ein::einsum<"ij->ji">(huge))), ein::shape_error);
-  CHECK_THROWS_AS((void)Tensor<float, 2>(ein::einsum("ij->ji", huge)), ein::shape_error);
+  CHECK_THROWS_AS((void)(Tensor<float, 2>(ein::einsum("ij->ji", huge))), ein::shape_error);
 
   const TensorView<const float, 1> v(&one, Extents<1>{two_32}, {0});
   CHECK_THROWS_AS((Tensor<float, 2>(ein::einsum<"i,j->ij">(v, v))), ein::shape_error);
