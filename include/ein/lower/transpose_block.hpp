@@ -139,7 +139,10 @@ void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index
 /// for u < eu, w < ew, v < ev. A square's output rows are whole lines (u and group
 /// positions of w), its input rows, eu * group rows from two axes, read a line each
 /// ("abcde->edcba" with a = 8 floats: squares of 8 were half-line rows, a fifth
-/// of a memcpy's speed). The w and v left past whole groups and squares go by elements.
+/// of a memcpy's speed). Streamed, each square fetches the next one's input lines
+/// (along v; past the plane's end, the next plane's, where outer_in_input_order
+/// puts it): its rows come from as many pages, more streams than the prefetcher
+/// follows. The w and v left past whole groups and squares go by elements.
 template <class T>
 void transpose_grouped_plane(T* o, index_t ov, const T* a, index_t au, index_t aw, index_t eu, index_t group,
                              index_t ew, index_t ev, T alpha, T beta, bool stream = false) {
@@ -152,7 +155,7 @@ void transpose_grouped_plane(T* o, index_t ov, const T* a, index_t au, index_t a
       for (index_t v = 0; v < whole_v; v += S) {
         const T* at = a + w * aw + v;
         transpose_square<T, S, decltype(streamed)::value>(
-            o + v * ov + w * eu, ov, [&](int i) { return at + row_offset[ix(i)]; }, alpha, beta);
+            o + v * ov + w * eu, ov, [&](int i) { return at + row_offset[ix(i)]; }, alpha, beta, S);
       }
   };
   if (can_stream_stores && stream && reinterpret_cast<std::uintptr_t>(o) % 64 == 0 &&
