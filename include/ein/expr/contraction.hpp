@@ -136,7 +136,7 @@ class ContractionCore {
   [[gnu::always_inline]] void evaluate(const TensorView<T, R>& dst, T alpha, T beta) const {
     if constexpr (may_take_pair())
       if (source_.pair().fast && try_fast_pair(source_.pair(), std::get<0>(operands_).view(),
-                                               std::get<1>(operands_).view(), dst, alpha_ * alpha, beta))
+                                               std::get<1>(operands_).view(), dst, T(alpha_ * alpha), beta))
         return;
     if constexpr (may_take_single())
       if (try_single(dst, alpha, beta)) return;

@@ -119,9 +119,9 @@ struct RowScalar {
   static T load(const T* p) {
     return *p;
   }
-  template <class T>
-  static void store(T* p, T v) {
-    *p = v;
+  template <class T, class V>
+  static void store(T* p, V v) {  // (V: int where a T shorter than int was promoted)
+    *p = static_cast<T>(v);
   }
 };
 /// step(i, RowVector<T>{}) at every whole vector of a row of n (two a turn), then
