@@ -102,9 +102,11 @@ inline double row_cost(const LoopSpace& s, const LoopAxis& a) {
 /// the caches, in the input's memory order (largest input stride outermost, not
 /// stride_weight's): each plane's input rows then go on where the last plane's ended,
 /// streams the prefetcher follows, and the output, whole lines past the caches,
-/// costs the same in any order. "abcde->edcba" (8,16,16,16,32) float, 1 thread:
-/// 50-60% of a memcpy of the same bytes with the output's order, 74-78% with this
-/// and the grouped plane's prefetch (transpose_grouped_plane), same runs.
+/// costs the same in any order. "abcde->edcba" (8,16,16,16,32), bench/run's copy
+/// line against ein, 2 alternating runs, with this and the grouped plane's prefetch
+/// (transpose_grouped_plane) against the output's order: double 45-50% -> 60% of a
+/// memcpy of the same bytes (1 thread), 47-50% -> 58-60% (2); float 36-39% -> 40-45%
+/// (1), 35-38% -> 41-43% (2).
 inline void outer_in_input_order(LoopSpace& s, int inner) {
   std::stable_sort(s.axes.begin(), s.axes.begin() + inner, [](const LoopAxis& x, const LoopAxis& y) {
     return std::abs(x.stride[1]) > std::abs(y.stride[1]);

@@ -64,7 +64,9 @@ void transpose_square(T* o, index_t ov, RowAt&& row_at, T alpha, T beta, index_t
   V r[rows], t[rows];
   if constexpr (Stream)
     if (ahead != 0)
-      for (int i = 0; i < S; ++i) __builtin_prefetch(row_at(i) + ahead);
+      for (int i = 0; i < S; ++i)  // (an address, not a pointer: it may lie past the operand's end)
+        __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(row_at(i)) +
+                                                         std::uintptr_t(ahead) * sizeof(T)));
   for (int i = 0; i < S; ++i) std::memcpy(&r[i], row_at(i), sizeof(V));
   for (int round = 1; round < S; round *= 2) {
     for (int i = 0; i < S / 2; ++i) zip<S>(r[i], r[i + S / 2], t[2 * i], t[2 * i + 1]);
