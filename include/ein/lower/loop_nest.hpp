@@ -136,8 +136,8 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
   // A permutation's row shorter than a line, followed in the output by an axis w
   // that fills whole lines with it: u and `group` positions of w move as one line
   // (transpose_grouped_plane), paired with a v of a line or more.
-  int w = -1;  // (lines of 8 or 16 elements: squares are zipped in 8 or 16 lanes; not for short or char)
-  if (permutes && line <= 16 && row.extent < line && line % row.extent == 0 && row.stride[1] != 0)
+  int w = -1;
+  if (permutes && line_squares(std::size_t(element_size)) && row.extent < line && line % row.extent == 0 && row.stride[1] != 0)
     for (int a = s.rank - 1; a-- > 0 && w < 0;)
       if (s.axes[ix(a)].stride[0] == row.extent && s.axes[ix(a)].extent >= line / row.extent) w = a;
   const index_t min_extent = permutes ? transpose_min_extent : loop_tile, v_extent = w >= 0 ? line : min_extent;
@@ -365,7 +365,7 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
       }
     }
   };
-  if constexpr (64 / sizeof(T) <= 16) {  // (order_nest groups only such lines)
+  if constexpr (line_squares(sizeof(T))) {  // (order_nest groups no other lines)
     if (nest.group > 1) {
       const LoopAxis& w = s.axes[ix(s.rank - 3)];
       const bool stream = nest.stream && beta == T(0);

@@ -87,6 +87,13 @@ void transpose_square(T* o, index_t ov, RowAt&& row_at, T alpha, T beta, index_t
   }
 }
 
+/// Whether a cache line of elements this large is 8 or 16 of them, the lanes zip
+/// transposes: the squares of a whole line (transpose_grouped_plane) exist only for
+/// such types (float, double, int, long long; not short or char).
+constexpr bool line_squares(std::size_t element_size) {
+  return 64 / element_size == 8 || 64 / element_size == 16;
+}
+
 /// The side of the squares a plane of eu x ev moves in: one cache line of T where
 /// both extents have it, else 8, else 0 (too small: rows alone).
 template <class T>
