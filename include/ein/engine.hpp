@@ -18,6 +18,7 @@
 #include "ein/backend/host.hpp"
 #include "ein/expr/execute.hpp"
 #include "ein/lower/loop_nest.hpp"
+#include "ein/lower/nest_memo.hpp"
 
 // Every instance the engine exports for element type T, after KEYWORD (empty:
 // the definitions; `extern`: the declarations). One list for both.
@@ -28,6 +29,7 @@
                                                       const Strided<const T>*, int, const Strided<T>&, T, T,          \
                                                       const index_t*);                                                 \
   KEYWORD template void loop_nest<T>(const Strided<const T>*, int, const Strided<T>&, T, T);                           \
+  KEYWORD template void memoized_loop_nest<T>(const Strided<const T>*, int, const Strided<T>&, T, T);                  \
   KEYWORD template void batched_gemm<T>(T, const T*, const MatrixLayout&, const T*, const MatrixLayout&, T, T*,       \
                                         const MatrixLayout&, const BatchLoop&);                                       \
   KEYWORD template void gemm_any<T>(T, const T*, MatrixLayout, const T*, MatrixLayout, T, T*, MatrixLayout, bool);

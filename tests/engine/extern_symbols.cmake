@@ -8,7 +8,7 @@ if(NOT rc EQUAL 0)
 endif()
 string(REPLACE "\n" ";" lines "${symbols}")
 foreach(type float double)
-  foreach(entry "execute<${type}>" "execute_on<${type}, ein::detail::HostBackend<${type}> >" "loop_nest<${type}>"
+  foreach(entry "execute<${type}>" "execute_on<${type}, ein::detail::HostBackend<${type}> >" "memoized_loop_nest<${type}>"
                 "batched_gemm<${type}>" "gemm_any<${type}>")
     set(referenced OFF)
     foreach(line IN LISTS lines)

@@ -81,19 +81,22 @@ class ContractionCore {
   /// Every label's extent (checked: throws shape_error).
   [[nodiscard]] std::array<index_t, max_labels> label_extents() const {
     const auto ops = operands();
-    std::array<index_t, max_labels> extent{};
+    std::array<index_t, max_labels> extent;  // (resolve_extents sets every label's)
     resolve_extents(bound(), spec(), ops.data(), static_cast<int>(ops.size()), extent.data());
     return extent;
   }
 
+  /// dest = alpha * (this expression) + beta * dest by the general path. Throws
+  /// shape_error when dest's extents are not the result's.
   void run(const Strided<T>& dest, T alpha, T beta) const {
-    const auto extent = label_extents();
+    const auto ops = operands();
+    std::array<index_t, max_labels> extent;  // (resolve_extents sets every label's)
+    resolve_extents(bound(), spec(), ops.data(), static_cast<int>(ops.size()), extent.data());
     for (std::size_t d = 0; d < ix(dest.rank); ++d)
       if (dest.extents[d] != extent[dest.labels[d]])
         throw shape_error(error_prefix(spec()) + "destination axis " + std::to_string(d) + " is " +
                           std::to_string(dest.extents[d]) + ", the result's is " +
                           std::to_string(extent[dest.labels[d]]));
-    const auto ops = operands();
     execute<T>(bound(), spec(), ops.data(), static_cast<int>(ops.size()), dest, alpha_ * alpha, beta, extent.data());
   }
 
@@ -204,7 +207,7 @@ class ContractionCore {
         source.strides[o] = sa;
         target.strides[o] = dst.stride(o);
       }
-      loop_nest<T>(&source, 1, target, alpha_ * alpha, beta);
+      memoized_loop_nest<T>(&source, 1, target, alpha_ * alpha, beta);
     }
     return true;
   }

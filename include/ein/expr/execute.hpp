@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "ein/backend/host.hpp"
+#include "ein/lower/nest_memo.hpp"
 #include "ein/lower/pairwise.hpp"
 #include "ein/plan/plan_cache.hpp"
 #include "ein/spec/bind.hpp"
@@ -34,7 +35,7 @@ namespace ein::detail {
 template <class T>
 void resolve_extents(const BoundSpec& spec, std::string_view text, const Strided<const T>* ops, int n,
                      index_t* label_extent) {
-  std::array<int, max_labels> source{};  // operand that fixed the extent, -1 while unset
+  std::array<int, max_labels> source;  // operand that fixed the extent, -1 while unset (set below)
   for (int l = 0; l < spec.num_labels; ++l) {
     label_extent[l] = 1;
     source[ix(l)] = -1;
@@ -142,9 +143,24 @@ Plan plan_for(const Strided<const T>* ops, int n, const Strided<T>& dest, const 
 /// Reads no element on the host: the pointers may be a device's.
 /// `resolved`, when given, holds every label's extent as resolve_extents found it
 /// for these operands (the caller checked the destination against it).
+/// On the host, a call whose shapes this thread lowered to one loop nest before
+/// runs that nest at once (lower/nest_memo.hpp): none of the checks and planning
+/// below can come out otherwise for the same shapes.
 template <class T, class Backend>
 void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const Strided<const T>* raw_ops, int n,
                 const Strided<T>& raw_dest, T alpha, T beta, const index_t* resolved = nullptr) {
+  constexpr bool memoized = std::is_same_v<Backend, HostBackend<T>>;
+  CallKey key;
+  bool keyed = false;
+  std::array<const T*, max_operands> in;
+  if constexpr (memoized) {
+    keyed = call_key(key, raw_ops, n, raw_dest);
+    if (keyed)
+      if (const PreparedNest* p = nest_memo().find(key)) {
+        for (int k = 0; k < n; ++k) in[ix(k)] = raw_ops[k].data;
+        return run_prepared<T>(*p, raw_dest.data, in.data(), alpha, beta);
+      }
+  }
   std::array<index_t, max_labels> label_extent;
   if (resolved)
     for (int l = 0; l < spec.num_labels; ++l) label_extent[ix(l)] = resolved[l];
@@ -156,23 +172,36 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
     if (raw_dest.strides[ix(d)] == 0 && raw_dest.extents[ix(d)] > 1)
       throw shape_error(error_prefix(text) + "the destination has a zero stride on axis " +
                         std::to_string(d) + ", so its elements overlap");
+  // A step that is one loop nest over these operands (in the call's order).
+  const auto one_nest = [&](const Strided<const T>* ins, int count) {
+    if constexpr (memoized) {
+      if (keyed) {
+        for (int k = 0; k < count; ++k) in[ix(k)] = ins[k].data;
+        return run_prepared<T>(nest_memo().prepare(key, ins, count, dest), dest.data, in.data(), alpha, beta);
+      }
+    }
+    if (count == 1) return be.loop(ins[0], nullptr, dest, alpha, beta);
+    if constexpr (has_loop_lowering<Backend>) be.loop_n(ins, count, dest, alpha, beta);
+  };
 
   if (n == 1) {  // (before `live`: setting up 16 operand slots costs more than a small diagonal)
     const Strided<const T> a = normalize(raw_ops[0]);
     check_iteration_space(spec, text, labels_of(a) | labels_of(dest), label_extent.data());
-    be.loop(a, nullptr, dest, alpha, beta);
-    return;
+    return one_nest(&a, 1);
   }
   std::array<Strided<const T>, max_operands> live{};
   for (int k = 0; k < n; ++k) live[ix(k)] = normalize(raw_ops[k]);
   const Plan plan = plan_for(live.data(), n, dest, label_extent.data(), spec.num_labels, has_loop_lowering<Backend>);
   if constexpr (has_loop_lowering<Backend>) {
-    if (plan.steps[0].kind == StepKind::fused) {
+    // One loop nest over every operand: N fused, or (to memoize it) a pair's one
+    // loop step, whose operands 0 and 1 are the call's in its order.
+    const PlanStep& first = plan.steps[0];
+    const bool pair_loop = plan.num_steps == 1 && first.kind == StepKind::loop && first.lhs == 0 && first.rhs == 1;
+    if (first.kind == StepKind::fused || (keyed && pair_loop)) {
       LabelSet all = labels_of(dest);
       for (int k = 0; k < n; ++k) all = all | labels_of(live[ix(k)]);
       check_iteration_space(spec, text, all, label_extent.data());
-      be.loop_n(live.data(), n, dest, alpha, beta);
-      return;
+      return one_nest(live.data(), n);
     }
   }
   int count = n;

@@ -75,6 +75,22 @@ inline constexpr double stream_output_bytes = 2 << 20;
 /// (L2-resident) cached rows were up to 5x faster.
 inline constexpr double stream_rows_bytes = 4 << 20;
 
+/// The kernel a nest's rows go through in run_nest: the one place its paths are
+/// told apart. einsum_path shows it for each loop-lowered step, and the
+/// differential test counts them, so a path no random case reaches shows.
+enum class NestKernel : unsigned char {
+  element,          // rank 0: one output element
+  row_dots,         // kept rows along v, each a dot of two unit-stride rows along u, or the sum of
+                    // one ("ij->i"): row_dots, a block of rows at a time
+  row_axpys,        // a kept unit-stride row summed over the rows along v: a matrix's rows scaled by
+                    // a vector ("ji,j->i"), summed alone ("ij->j"), or times another's ("ijk,ijk->ik")
+  unit_rows,        // kept, untiled, unit-stride rows of one or two operands walking the row and any
+                    // staying along it (copy_row, product_row)
+  rows,             // any other row, tiled or not (product_row_n, dot_n)
+  squares,          // a permutation in squares (transpose_plane)
+  grouped_squares,  // a permutation whose short rows are grouped into lines (transpose_grouped_plane)
+};
+
 /// How a folded space, put in loop order, is walked: axes[rank - 1] is u (the
 /// row), axes[rank - 2] is v; tile_u and tile_v are their tile sides (the full
 /// extent when untiled). (Apart from the space: a LoopSpace is ~10 KB, not copied.)
@@ -86,6 +102,7 @@ struct LoopNest {
                            // (transpose_grouped_plane; that axis is axes[rank - 3])
   bool stream = false;     // the output stored past the caches: a large permutation's in strips along
                            // u, or large unit-stride rows (no summed axis)
+  NestKernel kernel = NestKernel::element;  // set by prepare_nest (nest_kernel)
 };
 
 /// What walking axis `a` as the row costs per element: 0 for an operand that stays
@@ -192,22 +209,6 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
   return nest;
 }
 
-/// The kernel a nest's rows go through in run_nest: the one place its paths are
-/// told apart. einsum_path shows it for each loop-lowered step, and the
-/// differential test counts them, so a path no random case reaches shows.
-enum class NestKernel : unsigned char {
-  element,          // rank 0: one output element
-  row_dots,         // kept rows along v, each a dot of two unit-stride rows along u, or the sum of
-                    // one ("ij->i"): row_dots, a block of rows at a time
-  row_axpys,        // a kept unit-stride row summed over the rows along v: a matrix's rows scaled by
-                    // a vector ("ji,j->i"), summed alone ("ij->j"), or times another's ("ijk,ijk->ik")
-  unit_rows,        // kept, untiled, unit-stride rows of one or two operands walking the row and any
-                    // staying along it (copy_row, product_row)
-  rows,             // any other row, tiled or not (product_row_n, dot_n)
-  squares,          // a permutation in squares (transpose_plane)
-  grouped_squares,  // a permutation whose short rows are grouped into lines (transpose_grouped_plane)
-};
-
 constexpr const char* nest_kernel_name(NestKernel kernel) {
   switch (kernel) {
     case NestKernel::element: return "element";
@@ -270,7 +271,7 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
   for (int k = 0; k < s.operands; ++k) su[ix(k)] = u.stride[ix(k)];
   std::array<index_t, max_loop_operands> off{};  // every operand's offset at the outer position
   std::array<const T*, max_loop_operands> p;
-  const NestKernel kernel = nest_kernel(s, nest);
+  const NestKernel kernel = nest.kernel;
   const bool dots = kernel == NestKernel::row_dots, axpys = kernel == NestKernel::row_axpys;
   const bool axpy_rows = axpys && n_in == 2 && su[1] + su[2] == 2;
   const int vec = n_in == 2 && ((dots && v.stride[1] == 0) || (axpys && su[1] == 0)) ? 1 : 2, mat = 3 - vec;
@@ -478,31 +479,52 @@ void reduce_in_parallel(const LoopSpace& space, const LoopNest& nest, T* out, co
 }
 #endif
 
-/// out = alpha * contract(ins[0], ..., ins[n - 1]) + beta * out by loops.
-/// Operands carry one axis per label; `out` carries exactly the kept labels (every
-/// other label is summed) and no two of its elements overlap.
+/// A loop nest ready to run: its space folded and in loop order, and how it is
+/// walked. Everything in it follows from the operands' labels, extents and strides
+/// (not their data), so a call with the same shapes runs it again as it is
+/// (lower/nest_memo.hpp).
+struct PreparedNest {
+  LoopSpace space;
+  LoopNest nest;
+  bool empty = false;      // no output element: nothing to do
+  bool empty_sum = false;  // a sum over nothing: out = beta * out (alpha is taken as 0)
+};
+
+/// Prepares out = contract(ins[0], ..., ins[n - 1]) into `p`. Operands carry one
+/// axis per label; `out` carries exactly the kept labels (every other label is
+/// summed) and no two of its elements overlap.
 template <class T>
-void loop_nest(const Strided<const T>* ins, int n, const Strided<T>& out, T alpha, T beta) {
-  LoopSpace s = loop_space(ins, n, out);
-  std::array<const T*, max_operands> in{};
-  for (int k = 0; k < n; ++k) in[ix(k)] = ins[k].data;
-  bool empty_sum = false;
+void prepare_nest(PreparedNest& p, const Strided<const T>* ins, int n, const Strided<T>& out) {
+  LoopSpace& s = p.space;
+  s = loop_space(ins, n, out);
+  p.empty = p.empty_sum = false;
   for (int a = 0; a < s.rank; ++a)
     if (s.axes[ix(a)].extent == 0) {
-      if (!s.summed(a)) return;  // no output element
-      empty_sum = true;
+      if (!s.summed(a)) {  // no output element
+        p.empty = true;
+        return;
+      }
+      p.empty_sum = true;
     }
-  if (empty_sum) {  // a sum of nothing: out = beta * out, over the kept axes alone
+  if (p.empty_sum) {  // a sum of nothing: out = beta * out, over the kept axes alone
     int r = 0;
     for (int a = 0; a < s.rank; ++a)
       if (!s.summed(a)) s.axes[ix(r++)] = s.axes[ix(a)];
     s.rank = r;
     s.operands = 1;
-    alpha = T(0);
   }
   fold(s);
-  LoopNest nest = order_nest(s, index_t(sizeof(T)));
-  const LoopSpace& space = s;
+  p.nest = order_nest(s, index_t(sizeof(T)));
+  p.nest.kernel = nest_kernel(s, p.nest);
+}
+
+/// out = alpha * (the prepared contraction) + beta * out, where in[k] is input k's
+/// data: on this thread, or split across the OpenMP threads when it is large.
+template <class T>
+void run_prepared(const PreparedNest& p, T* out, const T* const* in, T alpha, T beta) {
+  if (p.empty) return;
+  if (p.empty_sum) alpha = T(0);
+  const LoopSpace& space = p.space;
 
 #ifdef _OPENMP
   // The first kept axis in loop order splits across threads.
@@ -511,23 +533,35 @@ void loop_nest(const Strided<const T>* ins, int n, const Strided<T>& out, T alph
     if (!space.summed(a) && space.axes[ix(a)].extent > 1) split = a;
   const bool parallel = space.rank > 0 && space.volume() * double(space.operands) >= parallel_loop_elements &&
                         omp_get_max_threads() > 1 && !omp_in_parallel();
-  // Rows streamed on several threads only where each thread's share is twice
-  // stream_rows_bytes: at a share of 4 MiB (2 threads, 8 MiB out, a loop over the
-  // same call) neither won everywhere. bench/run, Eigen's time / ein's, 3 alternating
-  // runs, streamed against cached:
-  // bi,ij,bj->bij float 0.83-1.02 streamed, 1.12-1.17 cached; i,j->ij double
-  // 0.89-0.98 and 0.83-0.86; ij,ij->ij double 1.17-1.27 and 0.96-1.01.
-  if (parallel && nest.stream && !nest.transpose &&
-      space.volume() * double(sizeof(T)) / omp_get_max_threads() < 2 * stream_rows_bytes)
-    nest.stream = false;
-  if (parallel && split < 0) return reduce_in_parallel(space, nest, out.data, in.data(), alpha, beta);
   if (parallel) {
+    LoopNest nest = p.nest;
+    // Rows streamed on several threads only where each thread's share is twice
+    // stream_rows_bytes: at a share of 4 MiB (2 threads, 8 MiB out, a loop over the
+    // same call) neither won everywhere. bench/run, Eigen's time / ein's, 3 alternating
+    // runs, streamed against cached:
+    // bi,ij,bj->bij float 0.83-1.02 streamed, 1.12-1.17 cached; i,j->ij double
+    // 0.89-0.98 and 0.83-0.86; ij,ij->ij double 1.17-1.27 and 0.96-1.01.
+    if (nest.stream && !nest.transpose &&
+        space.volume() * double(sizeof(T)) / omp_get_max_threads() < 2 * stream_rows_bytes)
+      nest.stream = false;
+    if (split < 0) return reduce_in_parallel(space, nest, out, in, alpha, beta);
 #pragma omp parallel
-    run_share<T>(space, nest, split, omp_get_thread_num(), omp_get_num_threads(), out.data, in.data(), alpha, beta);
+    run_share<T>(space, nest, split, omp_get_thread_num(), omp_get_num_threads(), out, in, alpha, beta);
     return;
   }
 #endif
-  run_nest<T>(space, nest, out.data, in.data(), alpha, beta);
+  run_nest<T>(space, p.nest, out, in, alpha, beta);
+}
+
+/// out = alpha * contract(ins[0], ..., ins[n - 1]) + beta * out by loops (see
+/// prepare_nest for what the operands carry).
+template <class T>
+void loop_nest(const Strided<const T>* ins, int n, const Strided<T>& out, T alpha, T beta) {
+  PreparedNest p;  // (~10 KB on the stack; its axes are written only as far as used)
+  prepare_nest(p, ins, n, out);
+  std::array<const T*, max_operands> in{};
+  for (int k = 0; k < n; ++k) in[ix(k)] = ins[k].data;
+  run_prepared<T>(p, out.data, in.data(), alpha, beta);
 }
 
 }  // namespace ein::detail

@@ -1,0 +1,195 @@
+// The per-thread memo of prepared loop nests (lower/nest_memo.hpp): a call whose
+// shapes repeat runs the nest prepared for them, with its own data, alpha and beta;
+// a call that differs in any label, extent or stride gets its own nest; calls that
+// throw, and calls with more axes than a key holds, are not kept. Every result is
+// checked against the naive reference. Each case runs on a fresh thread, whose
+// memo starts empty.
+#include <cmath>
+#include <string>
+#include <thread>
+
+#include "engine_support.hpp"
+#include "ein/lower/nest_memo.hpp"
+
+using ein::Extents;
+using ein::index_t;
+using ein::Tensor;
+using ein::TensorView;
+using ein::test::check_against_reference;
+using ein::test::message_of;
+using ein::test::random_tensor;
+
+namespace {
+
+/// Whether this thread's memo holds a nest for the compile-time spec S evaluated
+/// on `ins` into `out` (the key execute_on builds for the call).
+template <ein::fixed_string S, class T, std::size_t RO, std::size_t... R>
+bool memoized(const TensorView<T, RO>& out, const TensorView<const T, R>&... ins) {
+  using Spec = ein::detail::StaticSpec<S, static_cast<int>(R)...>;
+  std::size_t k = 0;
+  const std::array<ein::detail::Strided<const T>, sizeof...(R)> ops{
+      ein::detail::labelled(ins, Spec::bound().inputs[k++])...};
+  const auto dest = ein::detail::labelled_destination(out, Spec::bound().output);
+  ein::detail::CallKey key;
+  return ein::detail::call_key(key, ops.data(), static_cast<int>(ops.size()), dest) &&
+         ein::detail::nest_memo().find(key) != nullptr;
+}
+
+/// Runs `body` on a thread of its own (an empty memo); rethrows nothing, so
+/// `body`'s checks are doctest's own (they are thread-safe).
+template <class Body>
+void on_fresh_thread(Body body) {
+  std::thread t(body);
+  t.join();
+}
+
+template <class T>
+void repeated_calls() {
+  const Tensor<T, 2> a = random_tensor<T>(Extents<2>{7, 13}, 1), b = random_tensor<T>(Extents<2>{7, 13}, 2);
+  const Tensor<T, 2> a2 = random_tensor<T>(Extents<2>{7, 13}, 3), b2 = random_tensor<T>(Extents<2>{7, 13}, 4);
+  const Tensor<T, 1> x = random_tensor<T>(Extents<1>{13}, 5), x2 = random_tensor<T>(Extents<1>{13}, 6);
+  Tensor<T, 2> c(7, 13);
+  CHECK_FALSE(memoized<"ij,ij->ij">(c.view(), a.view(), b.view()));
+  c = ein::einsum<"ij,ij->ij">(a, b);
+  check_against_reference<T>("ij,ij->ij", c, a, b);
+  CHECK(memoized<"ij,ij->ij">(c.view(), a.view(), b.view()));
+  // The same shapes, other data, alpha and beta: the kept nest, this call's operands.
+  const Tensor<T, 2> before = c;
+  c.view().assign(T(2) * ein::einsum<"ij,ij->ij">(a2, b2), T(1), T(-0.5));
+  const auto want = ein::reference::einsum<T>("ij,ij->ij", ein::reference::to_array(a2), ein::reference::to_array(b2));
+  index_t bad = -1;
+  for (index_t i = 0; i < c.size() && bad < 0; ++i) {
+    const double expected = 2.0 * double(want.values[static_cast<std::size_t>(i)]) - 0.5 * double(before.data()[i]);
+    if (std::abs(double(c.data()[i]) - expected) > 1e-5 * (1.0 + std::abs(expected))) bad = i;
+  }
+  CHECK(bad == -1);
+  // A broadcast product, a row sum, a GEMV and a dot, each twice with other data.
+  for (int round = 0; round < 2; ++round) {
+    const Tensor<T, 2>& p = round ? a2 : a;
+    const Tensor<T, 1>& v = round ? x2 : x;
+    Tensor<T, 2> scaled = ein::einsum<"ij,j->ij">(p, v);
+    check_against_reference<T>("ij,j->ij", scaled, p, v);
+    Tensor<T, 1> sums = ein::einsum<"ij->i">(p);
+    check_against_reference<T>("ij->i", sums, p);
+    Tensor<T, 1> product = ein::einsum<"ij,j->i">(p, v);
+    check_against_reference<T>("ij,j->i", product, p, v);
+    Tensor<T, 0> dot = ein::einsum<"ij,ij->">(p, round ? b2 : b);
+    check_against_reference<T>("ij,ij->", dot, p, round ? b2 : b);
+    Tensor<T, 2> flipped = ein::einsum<"ij->ji">(p);  // (the single path)
+    check_against_reference<T>("ij->ji", flipped, p);
+    Tensor<T, 2> fused = ein::einsum<"ij,ij,j->ij">(p, round ? b2 : b, v);  // (three operands, one nest)
+    check_against_reference<T>("ij,ij,j->ij", fused, p, round ? b2 : b, v);
+    Tensor<T, 2> runtime = ein::einsum("ij,ij->ij", p, round ? b2 : b);  // (the run-time spec: the same key)
+    check_against_reference<T>("ij,ij->ij", runtime, p, round ? b2 : b);
+  }
+  CHECK(memoized<"ij->i">(Tensor<T, 1>(7).view(), a.view()));
+}
+
+TEST_CASE("a repeated shape runs its memoized nest with each call's data, alpha and beta") {
+  on_fresh_thread(repeated_calls<float>);
+  on_fresh_thread(repeated_calls<double>);
+}
+
+TEST_CASE("a call that differs in labels or strides alone gets a nest of its own") {
+  on_fresh_thread([] {
+    const Tensor<double, 2> a = random_tensor<double>(Extents<2>{9, 9}, 7), b = random_tensor<double>(Extents<2>{9, 9}, 8);
+    Tensor<double, 2> c(9, 9);
+    // Same extents and strides; "ji" labels b's axes the other way round.
+    c = ein::einsum<"ij,ij->ij">(a, b);
+    check_against_reference<double>("ij,ij->ij", c, a, b);
+    c = ein::einsum<"ij,ji->ij">(a, b);
+    check_against_reference<double>("ij,ji->ij", c, a, b);
+    // Same labels and extents; b read through a transposed view.
+    const TensorView<const double, 2> bt(b.data(), Extents<2>{9, 9}, {1, 9});
+    c = ein::einsum<"ij,ij->ij">(a, bt);
+    check_against_reference<double>("ij,ij->ij", c, a, bt);
+    // A destination with other strides.
+    Tensor<double, 2> wide(9, 18);
+    const TensorView<double, 2> every_other(wide.data(), Extents<2>{9, 9}, {18, 2});
+    every_other = ein::einsum<"ij,ij->ij">(a, b);
+    check_against_reference<double>("ij,ij->ij", every_other, a, b);
+    c = ein::einsum<"ij,ij->ij">(a, b);
+    check_against_reference<double>("ij,ij->ij", c, a, b);
+  });
+}
+
+TEST_CASE("more shapes than the memo holds: each evicted nest is prepared again") {
+  on_fresh_thread([] {
+    for (int round = 0; round < 3; ++round)
+      for (index_t n = 1; n <= 12; ++n) {
+        const Tensor<float, 2> a = random_tensor<float>(Extents<2>{n, n + 2}, unsigned(n));
+        const Tensor<float, 1> x = random_tensor<float>(Extents<1>{n + 2}, unsigned(n + 100));
+        Tensor<float, 1> y = ein::einsum<"ij,j->i">(a, x);
+        check_against_reference<float>("ij,j->i", y, a, x);
+      }
+  });
+}
+
+TEST_CASE("a sum over an empty axis scales the destination by beta, memoized too") {
+  on_fresh_thread([] {
+    const Tensor<double, 2> a(Extents<2>{5, 0});
+    for (double beta : {0.0, 3.0, -1.0}) {
+      Tensor<double, 1> out = random_tensor<double>(Extents<1>{5}, 11);
+      const Tensor<double, 1> before = out;
+      out.view().assign(ein::einsum<"ij->i">(a), 1.0, beta);
+      for (index_t i = 0; i < 5; ++i) CHECK(out(i) == beta * before(i));
+    }
+    CHECK(memoized<"ij->i">(Tensor<double, 1>(5).view(), a.view()));
+  });
+}
+
+TEST_CASE("calls that throw are not memoized: the same call throws again") {
+  on_fresh_thread([] {
+    const Tensor<float, 2> a(3, 4), b(3, 5);
+    Tensor<float, 2> c(3, 4);
+    const std::string first = message_of([&] { c = ein::einsum<"ij,ij->ij">(a, b); });
+    CHECK(first == "einsum \"ij,ij->ij\": label 'j' is 4 in operand 0 and 5 in operand 1");
+    CHECK(message_of([&] { c = ein::einsum<"ij,ij->ij">(a, b); }) == first);
+    // A destination of the wrong extents, through evaluate_into: checked on every call.
+    Tensor<float, 2> wrong(3, 5);
+    const Tensor<float, 2> a2(3, 4);
+    for (int i = 0; i < 2; ++i)
+      CHECK(message_of([&] { ein::einsum<"ij,ij->ij">(a, a2).evaluate_into(wrong.view(), 1.0f, 0.0f); }) ==
+            "einsum \"ij,ij->ij\": destination axis 1 is 5, the result's is 4");
+    // The same destination with overlapping elements (a zero stride).
+    const TensorView<float, 2> overlapping(c.data(), Extents<2>{3, 4}, {0, 1});
+    for (int i = 0; i < 2; ++i)
+      CHECK(message_of([&] { ein::einsum<"ij,ij->ij">(a, a2).evaluate_into(overlapping, 1.0f, 0.0f); }) ==
+            "einsum \"ij,ij->ij\": the destination has a zero stride on axis 0, so its elements overlap");
+  });
+}
+
+TEST_CASE("a call with more axes than a key holds is evaluated without the memo") {
+  on_fresh_thread([] {
+    // Four operands of rank 12 and an output of rank 12: 60 axes, past CallKey::capacity.
+    static_assert(60 > ein::detail::CallKey::capacity);
+    const Extents<12> e{2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 3};
+    const Tensor<double, 12> a = random_tensor<double>(e, 1), b = random_tensor<double>(e, 2),
+                             c = random_tensor<double>(e, 3), d = random_tensor<double>(e, 4);
+    constexpr ein::fixed_string spec = "abcdefghijkl,abcdefghijkl,abcdefghijkl,abcdefghijkl->abcdefghijkl";
+    for (int round = 0; round < 2; ++round) {
+      Tensor<double, 12> out = ein::einsum<spec>(a, b, c, d);
+      check_against_reference<double>(spec.view(), out, a, b, c, d);
+      CHECK_FALSE(memoized<spec>(out.view(), a.view(), b.view(), c.view(), d.view()));
+    }
+  });
+}
+
+TEST_CASE("threads keep memos of their own") {
+  const Tensor<float, 2> a = random_tensor<float>(Extents<2>{64, 48}, 21), b = random_tensor<float>(Extents<2>{64, 48}, 22);
+  const auto work = [&] {
+    for (int i = 0; i < 50; ++i) {
+      Tensor<float, 2> c = ein::einsum<"ij,ij->ij">(a, b);
+      Tensor<float, 1> s = ein::einsum<"ij->j">(a);
+      if (i % 10 == 0) {
+        check_against_reference<float>("ij,ij->ij", c, a, b);
+        check_against_reference<float>("ij->j", s, a);
+      }
+    }
+  };
+  std::thread first(work), second(work);
+  first.join();
+  second.join();
+}
+
+}  // namespace
