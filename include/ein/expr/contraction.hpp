@@ -79,8 +79,10 @@ class ContractionCore {
   }
 
   /// Every label's extent (checked: throws shape_error).
-  [[nodiscard]] std::array<index_t, max_labels> label_extents() const {
-    const auto ops = operands();
+  [[nodiscard]] std::array<index_t, max_labels> label_extents() const { return label_extents(operands()); }
+  /// The same for operands() already built.
+  [[nodiscard]] std::array<index_t, max_labels> label_extents(
+      const std::array<Strided<const T>, sizeof...(Holders)>& ops) const {
     std::array<index_t, max_labels> extent;  // (resolve_extents sets every label's)
     resolve_extents(bound(), spec(), ops.data(), static_cast<int>(ops.size()), extent.data());
     return extent;
@@ -90,8 +92,7 @@ class ContractionCore {
   /// shape_error when dest's extents are not the result's.
   void run(const Strided<T>& dest, T alpha, T beta) const {
     const auto ops = operands();
-    std::array<index_t, max_labels> extent;  // (resolve_extents sets every label's)
-    resolve_extents(bound(), spec(), ops.data(), static_cast<int>(ops.size()), extent.data());
+    const auto extent = label_extents(ops);
     for (std::size_t d = 0; d < ix(dest.rank); ++d)
       if (dest.extents[d] != extent[dest.labels[d]])
         throw shape_error(error_prefix(spec()) + "destination axis " + std::to_string(d) + " is " +

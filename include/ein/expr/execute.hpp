@@ -152,14 +152,11 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
   constexpr bool memoized = std::is_same_v<Backend, HostBackend<T>>;
   CallKey key;
   bool keyed = false;
-  std::array<const T*, max_operands> in;
   if constexpr (memoized) {
     keyed = call_key(key, raw_ops, n, raw_dest);
     if (keyed)
-      if (const PreparedNest* p = nest_memo().find(key)) {
-        for (int k = 0; k < n; ++k) in[ix(k)] = raw_ops[k].data;
-        return run_prepared<T>(*p, raw_dest.data, in.data(), alpha, beta);
-      }
+      if (const PreparedNest* p = nest_memo().find(key))
+        return run_prepared<T>(*p, raw_dest.data, data_of(raw_ops, n).data(), alpha, beta);
   }
   std::array<index_t, max_labels> label_extent;
   if (resolved)
@@ -175,10 +172,9 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
   // A step that is one loop nest over these operands (in the call's order).
   const auto one_nest = [&](const Strided<const T>* ins, int count) {
     if constexpr (memoized) {
-      if (keyed) {
-        for (int k = 0; k < count; ++k) in[ix(k)] = ins[k].data;
-        return run_prepared<T>(nest_memo().prepare(key, ins, count, dest), dest.data, in.data(), alpha, beta);
-      }
+      if (keyed)
+        return run_prepared<T>(nest_memo().prepare(key, ins, count, dest), dest.data, data_of(ins, count).data(), alpha,
+                               beta);
     }
     if (count == 1) return be.loop(ins[0], nullptr, dest, alpha, beta);
     if constexpr (has_loop_lowering<Backend>) be.loop_n(ins, count, dest, alpha, beta);

@@ -518,6 +518,14 @@ void prepare_nest(PreparedNest& p, const Strided<const T>* ins, int n, const Str
   p.nest.kernel = nest_kernel(s, p.nest);
 }
 
+/// The inputs' data pointers, in order (run_prepared's `in`).
+template <class T>
+std::array<const T*, max_operands> data_of(const Strided<const T>* ins, int n) {
+  std::array<const T*, max_operands> in;
+  for (int k = 0; k < n; ++k) in[ix(k)] = ins[k].data;
+  return in;
+}
+
 /// out = alpha * (the prepared contraction) + beta * out, where in[k] is input k's
 /// data: on this thread, or split across the OpenMP threads when it is large.
 template <class T>
@@ -559,9 +567,7 @@ template <class T>
 void loop_nest(const Strided<const T>* ins, int n, const Strided<T>& out, T alpha, T beta) {
   PreparedNest p;  // (~10 KB on the stack; its axes are written only as far as used)
   prepare_nest(p, ins, n, out);
-  std::array<const T*, max_operands> in{};
-  for (int k = 0; k < n; ++k) in[ix(k)] = ins[k].data;
-  run_prepared<T>(p, out.data, in.data(), alpha, beta);
+  run_prepared<T>(p, out.data, data_of(ins, n).data(), alpha, beta);
 }
 
 }  // namespace ein::detail

@@ -76,7 +76,6 @@ class NestMemo {
   const PreparedNest& prepare(const CallKey& key, const Strided<const T>* ins, int n, const Strided<T>& out) {
     Entry& e = entries_[ix(next_)];
     next_ = (next_ + 1) % entries;
-    e.filled = false;
     e.key = key;
     prepare_nest(e.prepared, ins, n, out);
     e.filled = true;
@@ -104,13 +103,11 @@ inline NestMemo& nest_memo() {
 /// loop_nest(ins, n, out, alpha, beta), its nest prepared once per shape on this thread.
 template <class T>
 void memoized_loop_nest(const Strided<const T>* ins, int n, const Strided<T>& out, T alpha, T beta) {
-  std::array<const T*, max_operands> in;
-  for (int k = 0; k < n; ++k) in[ix(k)] = ins[k].data;
   CallKey key;
   if (!call_key(key, ins, n, out)) return loop_nest<T>(ins, n, out, alpha, beta);
   NestMemo& memo = nest_memo();
   const PreparedNest* p = memo.find(key);
-  run_prepared<T>(p ? *p : memo.prepare(key, ins, n, out), out.data, in.data(), alpha, beta);
+  run_prepared<T>(p ? *p : memo.prepare(key, ins, n, out), out.data, data_of(ins, n).data(), alpha, beta);
 }
 
 }  // namespace ein::detail
