@@ -379,6 +379,15 @@ TEST_CASE_TEMPLATE("a permutation past stream_output_bytes (its output streamed)
   });
 }
 
+TEST_CASE("a streamed permutation in strips of stream_strip_rows: a last strip of one square and a remainder") {
+  // Doubles: strips of 16 input rows are two squares of 8; u = 75 leaves a last strip
+  // of 11 (one square, then 3 rows by elements). 75 x 40 x 100 doubles: 2.4 MB, streamed.
+  const auto a = random_tensor<double>(Extents<3>{75, 40, 100}, 33);
+  REQUIRE(double(a.size()) * double(sizeof(double)) >= ein::detail::stream_output_bytes);
+  REQUIRE(ein::detail::stream_strip_rows == 16);
+  check_spec_on<double, 3>({1, 2}, "ijk->kji", 2.0, 0.0, a);
+}
+
 TEST_CASE_TEMPLATE("permutations whose output row is shorter than a line: grouped squares, the reference's answer", T,
                    float, double) {
   // The output's unit axis (a) is 2, 4 or 8 long; the axis after it in the output (b)

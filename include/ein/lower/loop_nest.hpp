@@ -66,6 +66,18 @@ inline constexpr index_t cache_set_period = 4096;
 /// the same run; at 1 MiB (L2-resident) streamed squares were up to 2.7x slower.
 inline constexpr double stream_output_bytes = 2 << 20;
 
+/// A streamed permutation's strips along u are this many input rows wide (at least a
+/// square): 16 doubles are two squares side by side (transpose_plane moves them back
+/// to back), so each output row gets a run of two lines at a time, not one.
+/// Streamed stores scattered one line per row over many rows run at a third of a
+/// sequential streamed copy here (128 rows of 64 KiB, 8 MiB: 8.5 against 25 GB/s;
+/// runs of two lines: 23). Wider strips read more input rows at once than the
+/// prefetcher follows: 32 floats (two squares) gained nothing, 64 lost 10-30%.
+/// bench/run's copy line against ein, 2 alternating runs, double, 1 and 2 threads:
+/// 128^3 "ijk->kji" 79-90% -> 98-128% and 65-73% -> 75-81% of a memcpy of the same
+/// bytes; "ijkl->ljki" 53-63% -> 85-90% and 66-70% -> 70-75%.
+inline constexpr index_t stream_strip_rows = 16;
+
 /// An output of unit-stride rows at least this large, that no summed axis reads
 /// back, stores its rows past the caches (row_kernels.hpp's over_streamed_row):
 /// twice the L2 of a core here. Rows of 1024, streamed ÷ cached time, same process,
@@ -394,13 +406,13 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
   // same few cache sets square after square: 1.7-2x slower there (1 thread, float
   // and double). Closer rows read the plane along its rows, streams the prefetcher
   // follows ("ijk->ikj" 64 x 128 x 256: 1.3-1.6x faster than by squares).
-  // A large one (nest.stream) walks a strip of one square along u at every outer
+  // A large one (nest.stream) walks a strip of stream_strip_rows along u at every outer
   // position, then the next strip: the input's rows are read along their length,
   // a stream the prefetcher follows, and the output goes past the caches.
   if (nest.stream && beta == T(0)) {
     // (The next outer position's input, fetched while this one moves: 10-20% on
     // 112^3 and 128^3 "ijk->kji", where each strip's rows are short streams.)
-    const index_t side = nest.tile_u, ahead = n_outer > 0 ? s.axes[ix(n_outer - 1)].stride[1] : 0;
+    const index_t side = std::max(nest.tile_u, stream_strip_rows), ahead = n_outer > 0 ? s.axes[ix(n_outer - 1)].stride[1] : 0;
     for (index_t u0 = 0; u0 < u.extent; u0 += side) {
       const index_t lu = std::min(side, u.extent - u0);
       walk_outer([&](bool) {

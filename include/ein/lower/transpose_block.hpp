@@ -113,13 +113,22 @@ void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index
   const auto squares = [&](auto side) {
     constexpr int S = decltype(side)::value;
     const index_t whole_u = eu / S * S, whole_v = ev / S * S;
+    const auto square = [&](index_t u, index_t v, auto streamed) {
+      const T* at = a + u * au + v;
+      transpose_square<T, S, decltype(streamed)::value>(
+          o + v * ov + u, ov, [&](int i) { return at + i * au; }, alpha, beta, ahead);
+    };
+    // Cached, along the input's rows (streams the prefetcher follows); streamed, along
+    // the output's: the squares that share output rows go back to back, so each row
+    // gets a run of lines at once, not one line per visit (see loop_nest.hpp's stream_strip_rows).
     const auto move = [&](auto streamed) {
-      for (index_t u = 0; u < whole_u; u += S)
-        for (index_t v = 0; v < whole_v; v += S) {
-          const T* at = a + u * au + v;
-          transpose_square<T, S, decltype(streamed)::value>(
-              o + v * ov + u, ov, [&](int i) { return at + i * au; }, alpha, beta, ahead);
-        }
+      if constexpr (decltype(streamed)::value) {
+        for (index_t v = 0; v < whole_v; v += S)
+          for (index_t u = 0; u < whole_u; u += S) square(u, v, streamed);
+      } else {
+        for (index_t u = 0; u < whole_u; u += S)
+          for (index_t v = 0; v < whole_v; v += S) square(u, v, streamed);
+      }
     };
     bool streamed = false;
     if constexpr (can_stream_stores && S * sizeof(T) == 64)
