@@ -296,12 +296,16 @@ TEST_CASE_TEMPLATE("differential: ein::einsum(spec, ...) agrees with the oracle 
   const int cases = static_cast<int>(env_or("EIN_DIFF_CASES", 2500));
   Rng master{seed};
   Tally tally;
+  ein::detail::product_path_probe.taken = 0;
   for (int i = 0; i < cases; ++i) {
     const std::size_t signature = static_cast<std::size_t>(i) % signatures.size();
     Rng rng{master.next()};
     // One case in 40 is larger, so that GEMM kernels run past their smallest blocks.
     const bool large = i % 40 == 39;
     const Case c = ein_test::random_case(signatures[signature], rng, large ? 200000 : 4096, large ? 40 : 4);
+    // Every other case with the product path (lower/static_product.hpp) off: the
+    // small ones it takes then reach the general path's lowerings too.
+    ein::detail::product_path_probe.off = i % 2 == 1;
     check_case<T>(signature, c, Outcome::ok, rng, tally);
     if (i % 4 == 0) {  // a malformed spec: ein must throw ein::spec_error
       Case bad = c;
@@ -323,6 +327,7 @@ TEST_CASE_TEMPLATE("differential: ein::einsum(spec, ...) agrees with the oracle 
       check_case<T>(unary, p, Outcome::ok, rng, tally);
     }
   }
+  ein::detail::product_path_probe.off = false;
   std::string known;
   for (const auto& [kind, count] : tally.known) known += ", " + std::to_string(count) + " of them: " + kind;
   std::printf("differential<%s>: seed %llu (EIN_DIFF_SEED), %d random specs: %d results agree (worst error %.3g of "
@@ -337,6 +342,10 @@ TEST_CASE_TEMPLATE("differential: ein::einsum(spec, ...) agrees with the oracle 
   for (ein::StepKind k : {ein::StepKind::gemm, ein::StepKind::batched_gemm, ein::StepKind::loop, ein::StepKind::single,
                           ein::StepKind::fused})
     CHECK_MESSAGE(tally.lowerings[ein::to_string(k)] > 0, "no random case was lowered to " << ein::to_string(k));
+  // The product path took some calls (einsum_path shows the general path's plan for them).
+  std::printf("differential<%s>: calls taken by the product path: %llu\n", sizeof(T) == 4 ? "float" : "double",
+              static_cast<unsigned long long>(ein::detail::product_path_probe.taken));
+  CHECK(ein::detail::product_path_probe.taken > 0);
   // And the loop nests' kernels (lower/loop_nest.hpp's NestKernel).
   std::string nests;
   for (const auto& [kernel, count] : tally.nests) nests += " " + kernel + ": " + std::to_string(count) + ";";

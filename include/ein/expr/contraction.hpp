@@ -4,10 +4,12 @@
 // alpha, and `C += expr` into its beta. Layer: expr.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 #include "ein/lower/fast_pair.hpp"
 #include "ein/expr/execute.hpp"
@@ -26,10 +28,12 @@ struct StaticSpec {
   static constexpr int ranks[] = {Ranks..., 0};
   static constexpr BoundSpec value = bind(S.view(), ranks, static_cast<int>(sizeof...(Ranks)));
   static constexpr StaticPair pair_value = static_pair(value);
+  static constexpr StaticProduct product_value = static_product(value);
   static constexpr bool compile_time = true;
   static constexpr const BoundSpec& bound() { return value; }
   static constexpr std::string_view text() { return S.view(); }
   static constexpr const StaticPair& pair() { return pair_value; }
+  static constexpr const StaticProduct& product() { return product_value; }
   static constexpr bool single() { return keeps_every_label(value); }
 };
 
@@ -115,6 +119,11 @@ class ContractionCore {
     else if constexpr (Source::compile_time) return Source::pair().fast;
     else return true;
   }
+  /// Whether the product path (lower/static_product.hpp) may apply.
+  static constexpr bool may_take_product() {
+    if constexpr (Source::compile_time) return Source::product().fast;
+    else return true;
+  }
   /// Whether the single path may apply: one operand whose every label is kept, a copy,
   /// diagonal, permutation or broadcast ("ii->i", "ij->ji"), evaluated by try_single.
   static constexpr bool may_take_single() {
@@ -127,21 +136,40 @@ class ContractionCore {
   template <std::size_t R>
   [[nodiscard, gnu::always_inline]] Extents<R> result_extents() const {
     Extents<R> out{};
+    if constexpr (may_take_product()) {
+      std::array<index_t, max_rank> summed{};
+      if (product_before_pair() && product_extents(out, summed)) return out;
+    }
     if constexpr (may_take_pair())
       if (fast_extents(out)) return out;
+    if constexpr (may_take_product()) {
+      std::array<index_t, max_rank> summed{};
+      if (!product_before_pair() && product_extents(out, summed)) return out;
+    }
     if constexpr (may_take_single())
       if (single_extents(out)) return out;
     const auto extent = label_extents();
     for (std::size_t d = 0; d < R; ++d) out[d] = extent[bound().output.labels[d]];
     return out;
   }
+  /// Whether the product path goes before the pair path: where the pair is no GEMM
+  /// (no M or no N labels: a dot, a GEMV, their batches), the pair path would only
+  /// decline it after collapsing its groups (~370 instructions, "ij,ij->").
+  [[nodiscard]] bool product_before_pair() const {
+    const StaticPair& p = source_.pair();
+    return !p.fast || p.m.count == 0 || p.n.count == 0;
+  }
   /// dst = alpha * (this expression) + beta * dst, by the first path that takes it.
   template <std::size_t R>
   [[gnu::always_inline]] void evaluate(const TensorView<T, R>& dst, T alpha, T beta) const {
+    if constexpr (may_take_product())
+      if (product_before_pair() && try_product(dst, alpha, beta)) return;
     if constexpr (may_take_pair())
       if (source_.pair().fast && try_fast_pair(source_.pair(), std::get<0>(operands_).view(),
                                                std::get<1>(operands_).view(), dst, T(alpha_ * alpha), beta))
         return;
+    if constexpr (may_take_product())
+      if (!product_before_pair() && try_product(dst, alpha, beta)) return;
     if constexpr (may_take_single())
       if (try_single(dst, alpha, beta)) return;
     run(labelled_destination(dst, bound().output), alpha, beta);
@@ -158,6 +186,63 @@ class ContractionCore {
     if (!shared_extents_agree(p, a, b)) return false;
     for (std::size_t d = 0; d < R; ++d) out[d] = p.out_operand[d] == 0 ? a.extent(p.out_axis[d]) : b.extent(p.out_axis[d]);
     return true;
+  }
+  /// The product path's extents, of the output's axes and of the summed labels:
+  /// false when it does not apply or two operands' extents of a label differ
+  /// (size-1 broadcasting or an error: the general path decides).
+  template <std::size_t R>
+  bool product_extents(Extents<R>& out, std::array<index_t, max_rank>& summed) const {
+    const StaticProduct& p = source_.product();
+    if (!p.fast) return false;
+    for (std::size_t o = 0; o != R; ++o) out[o] = -1;  // (!=, here and below: R may be 0)
+    for (std::size_t l = 0; l < ix(p.summed); ++l) summed[l] = -1;
+    bool agree = true;
+    const auto take = [&](index_t& slot, index_t x) {
+      if (slot < 0) slot = x;
+      else agree = agree && slot == x;
+    };
+    for_each_operand([&](std::size_t k, const auto& v) {
+      for (std::size_t o = 0; o != R; ++o)
+        if (p.axis[k][o] >= 0) take(out[o], v.extent(static_cast<std::size_t>(p.axis[k][o])));
+      for (std::size_t l = 0; l < ix(p.summed); ++l)
+        if (p.summed_axis[k][l] >= 0) take(summed[l], v.extent(static_cast<std::size_t>(p.summed_axis[k][l])));
+    });
+    return agree;
+  }
+  /// The product path (lower/static_product.hpp): false where it does not apply
+  /// (dst's extents are not the operands', or run_product declines).
+  template <std::size_t R>
+  bool try_product(const TensorView<T, R>& dst, T alpha, T beta) const {
+    Extents<R> extents{};
+    std::array<index_t, max_rank> summed{};
+    if (!product_extents(extents, summed) || extents != dst.extents()) return false;
+    const StaticProduct& p = source_.product();
+    constexpr std::size_t N = sizeof...(Holders);
+    ProductInput<T> in[N];
+    for_each_operand([&](std::size_t k, const auto& v) {
+      in[k].data = v.data();
+      in[k].size = 1;
+      for (std::size_t d = 0; d < v.extents().size(); ++d) in[k].size *= double(v.extent(d));
+      for (std::size_t o = 0; o != R; ++o) {
+        const int d = p.axis[k][o];
+        in[k].stride[o] = d < 0 ? 0 : v.stride(static_cast<std::size_t>(d));
+      }
+      for (std::size_t l = 0; l < ix(p.summed); ++l) {
+        const int d = p.summed_axis[k][l];
+        in[k].summed_stride[l] = d < 0 ? 0 : v.stride(static_cast<std::size_t>(d));
+      }
+    });
+    std::array<index_t, R + 1> stride{};  // (R + 1: never empty)
+    for (std::size_t o = 0; o != R; ++o) stride[o] = dst.stride(o);
+    return run_product<T, N>(in, dst.data(), stride.data(), extents.data(), static_cast<int>(R), summed.data(),
+                             p.summed, T(alpha_ * alpha), beta);
+  }
+  /// f(k, view) for each operand k.
+  template <class F>
+  void for_each_operand(F&& f) const {
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (f(K, std::get<K>(operands_).view()), ...);
+    }(std::index_sequence_for<Holders...>{});
   }
   /// The single path's extents: false when it does not apply or a repeated label's
   /// extents differ (the general path throws).

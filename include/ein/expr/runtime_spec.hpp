@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ein/lower/static_product.hpp"
 #include "ein/lower/static_pair.hpp"
 #include "ein/spec/bind.hpp"
 #include "ein/spec/derive.hpp"
@@ -35,10 +36,15 @@ constexpr bool keeps_every_label(const BoundSpec& s) {
 struct RuntimeSpec {
   struct Data {
     Data(const BoundSpec& b, std::string t)
-        : bound(b), text(std::move(t)), pair(static_pair(b)), single(keeps_every_label(b)) {}
+        : bound(b),
+          text(std::move(t)),
+          pair(static_pair(b)),
+          product(static_product(b)),
+          single(keeps_every_label(b)) {}
     BoundSpec bound;
     std::string text;
-    StaticPair pair;  // the two-operand fast path, as the compile-time spec has it
+    StaticPair pair;                // the two-operand fast path, as the compile-time spec has it
+    StaticProduct product;          // the product path, likewise
     bool single;      // the single path applies
 
     /// Operand k's gradient spec (autodiff/einsum.hpp), derived by the same constexpr
@@ -60,6 +66,7 @@ struct RuntimeSpec {
   [[nodiscard]] const BoundSpec& bound() const { return data->bound; }
   [[nodiscard]] std::string_view text() const { return data->text; }
   [[nodiscard]] const StaticPair& pair() const { return data->pair; }
+  [[nodiscard]] const StaticProduct& product() const { return data->product; }
   [[nodiscard]] bool single() const { return data->single; }
 };
 

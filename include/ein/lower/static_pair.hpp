@@ -30,20 +30,6 @@ struct StaticPair {
   int num_shared = 0;
 };
 
-namespace detail {
-constexpr int axis_in(const BoundTerm& t, int label) {
-  for (int d = 0; d < t.rank; ++d)
-    if (t.labels[ix(d)] == label) return d;
-  return -1;
-}
-constexpr bool has_repeats(const BoundTerm& t) {
-  for (std::size_t d = 0; d < ix(t.rank); ++d)
-    for (std::size_t e = 0; e < d; ++e)
-      if (t.labels[d] == t.labels[e]) return true;
-  return false;
-}
-}  // namespace detail
-
 /// The fast-path description of a bound two-operand spec (fast == false when it does not qualify).
 constexpr StaticPair static_pair(const BoundSpec& spec) {
   StaticPair p;

@@ -35,6 +35,20 @@ struct BoundSpec {
 
 namespace detail {
 
+/// The axis of `label` in term t (-1: t lacks it).
+constexpr int axis_in(const BoundTerm& t, int label) {
+  for (int d = 0; d < t.rank; ++d)
+    if (t.labels[ix(d)] == label) return d;
+  return -1;
+}
+/// Whether term t repeats a label (a diagonal, "ii").
+constexpr bool has_repeats(const BoundTerm& t) {
+  for (std::size_t d = 0; d < ix(t.rank); ++d)
+    for (std::size_t e = 0; e < d; ++e)
+      if (t.labels[d] == t.labels[e]) return true;
+  return false;
+}
+
 constexpr BoundSpec bind_failure(Error error) {
   BoundSpec bound{};
   bound.error = error;

@@ -1,0 +1,234 @@
+// The product path: the fast path of an einsum whose terms repeat no label, decided
+// once per spec, for calls too small to be worth a plan. Such an einsum is a
+// product of its operands summed over the labels the output lacks:
+//   nothing summed ("ij,ij->ij", "ij,j->ij", "i,j->ij", "bi,ij,bj->bij"): rows of
+//     the output, each one row kernel call (row_kernels.hpp's copy_row,
+//     product_row, product_row_n);
+//   summed labels that fold into one run, unit- or zero-stride in every operand
+//     ("ij,ij->", "i,i->", "ij->i", "bij,bj->bi"): each output element one dot
+//     (row_dots.hpp's row_dots for one or two operands, blocks of output elements
+//     at a time; dot_n for more).
+// At run time the extents are checked (equal: size-1 broadcasting is the general
+// path's), each group's axes folded where every operand runs on across them, and
+// the call declined, untouched, where the folds leave a strided row or run, where
+// operands are reused as in a GEMM (more multiply-adds than elements: blocking
+// wins), or where it is as large as the general path splits across threads or
+// streams. The general path then plans it as before.
+// Layer: lower.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "ein/lower/loop_nest.hpp"
+#include "ein/lower/row_dots.hpp"
+#include "ein/lower/row_kernels.hpp"
+#include "ein/spec/bind.hpp"
+
+namespace ein {
+
+/// Where each input's axes sit: axis[k][o], input k's axis of output axis o, and
+/// summed_axis[k][s], of the s-th summed label (-1 where input k lacks the label).
+struct StaticProduct {
+  bool fast = false;
+  int summed = 0;  // labels summed (in no output axis), in order of first appearance
+  std::array<std::array<signed char, max_rank>, max_operands> axis{}, summed_axis{};
+};
+
+/// The product path's description of a bound spec (fast == false: no term may
+/// repeat a label, and at most max_rank labels are summed).
+constexpr StaticProduct static_product(const BoundSpec& spec) {
+  StaticProduct p;
+  if (spec.error.failed() || spec.num_inputs < 1 || detail::has_repeats(spec.output)) return p;
+  std::array<int, max_rank> summed{};
+  for (std::size_t k = 0; k < detail::ix(spec.num_inputs); ++k) {
+    const BoundTerm& in = spec.inputs[k];
+    if (detail::has_repeats(in)) return p;
+    for (std::size_t d = 0; d < detail::ix(in.rank); ++d) {
+      const int l = in.labels[d];
+      if (spec.in_output(l)) continue;
+      bool known = false;
+      for (std::size_t s = 0; s < detail::ix(p.summed); ++s) known = known || summed[s] == l;
+      if (known) continue;
+      if (p.summed == max_rank) return p;
+      summed[detail::ix(p.summed++)] = l;
+    }
+  }
+  for (std::size_t k = 0; k < detail::ix(spec.num_inputs); ++k) {
+    const BoundTerm& in = spec.inputs[k];
+    for (std::size_t o = 0; o < detail::ix(spec.output.rank); ++o)
+      p.axis[k][o] = static_cast<signed char>(detail::axis_in(in, spec.output.labels[o]));
+    for (std::size_t s = 0; s < detail::ix(p.summed); ++s)
+      p.summed_axis[k][s] = static_cast<signed char>(detail::axis_in(in, summed[s]));
+  }
+  p.fast = true;
+  return p;
+}
+
+namespace detail {
+
+/// One input of a product-path call: its data, its element count, and its strides
+/// along the output's axes and the summed labels (0 where it lacks one; filled for
+/// those in use only).
+template <class T>
+struct ProductInput {
+  const T* data = nullptr;
+  double size = 0;  // (a double: a huge broadcast view's count overflows an index; the call is declined)
+  std::array<index_t, max_rank> stride, summed_stride;
+};
+
+/// A group of axes folded, innermost first: an axis joins the one inside it where
+/// each of the N operands runs on across both (its stride = the inner's stride x
+/// extent; 0 and 0 for an operand without either). Axes of extent 1 drop out.
+template <std::size_t N>
+struct FoldedAxes {
+  int rank = 0;
+  std::array<index_t, max_rank> extent;
+  std::array<std::array<index_t, max_rank>, N> stride;
+
+  FoldedAxes() {  // (the innermost axis only: read where rank is 0 by code g++ cannot see is dead)
+    extent[0] = 1;
+    for (std::size_t k = 0; k < N; ++k) stride[k][0] = 0;
+  }
+
+  void add(index_t e, const std::array<index_t, N>& s) {
+    if (e == 1) return;
+    if (rank > 0) {
+      const std::size_t inner = ix(rank - 1);
+      bool joins = true;
+      for (std::size_t k = 0; k < N && joins; ++k) joins = s[k] == stride[k][inner] * extent[inner];
+      if (joins) {
+        extent[inner] *= e;
+        return;
+      }
+    }
+    extent[ix(rank)] = e;
+    for (std::size_t k = 0; k < N; ++k) stride[k][ix(rank)] = s[k];
+    ++rank;
+  }
+  /// Whether operand k walks (stride 1) or stays (stride 0) along the innermost axis.
+  [[nodiscard]] bool walks_or_stays(std::size_t k) const {
+    return rank == 0 || stride[k][0] == 0 || stride[k][0] == 1;
+  }
+};
+
+/// For the differential test: calls the product path took on this thread, and a
+/// switch that sends every call to the general path instead, so that random cases
+/// reach both (differential_test.cpp).
+struct ProductPathProbe {
+  bool off = false;
+  std::uint64_t taken = 0;
+};
+inline thread_local ProductPathProbe product_path_probe;
+
+/// Operands reused more than this (multiply-adds per element of the operands and
+/// the output) are a GEMM's: blocking them (the general path) beats a dot per output
+/// element. A GEMV or a dot does one per element of its largest operand.
+inline constexpr double product_path_reuse = 2;
+
+/// out = alpha * (sum over the summed labels of prod_k in_k) + beta * out, over
+/// the output's `rank` axes of `extent` (out's strides `out_stride`) and the
+/// `summed` labels' extents (see the header). False, having done nothing, where it
+/// does not apply. A loop of calls assigned into a Tensor, callgrind (-O2
+/// -march=x86-64-v3), instructions a call: 16x16 float "ij,ij->ij" 1,650 by the
+/// general path (with its memo of loop nests), 670 by this one (the row kernel: 190);
+/// "ij,ij->" 2,130 (the pair path declining it, then the general path), 710.
+template <class T, std::size_t N>
+bool run_product(const ProductInput<T> (&in)[N], T* out, const index_t* out_stride, const index_t* extent, int rank,
+                 const index_t* summed_extent, int summed, T alpha, T beta) {
+  if (product_path_probe.off) return false;
+  FoldedAxes<N + 1> rows;  // (operand N: the output)
+  FoldedAxes<N> run;
+  double volume = 1, length = 1;
+  for (int o = rank - 1; o >= 0; --o) {
+    if (extent[o] == 0) return true;  // an empty output: nothing to write
+    if (out_stride[o] == 0 && extent[o] > 1) return false;  // overlapping: the general path throws
+    volume *= double(extent[o]);
+    std::array<index_t, N + 1> s;
+    for (std::size_t k = 0; k < N; ++k) s[k] = in[k].stride[ix(o)];
+    s[N] = out_stride[o];
+    rows.add(extent[o], s);
+  }
+  for (int l = summed - 1; l >= 0; --l) {
+    length *= double(summed_extent[l]);
+    std::array<index_t, N> s;
+    for (std::size_t k = 0; k < N; ++k) s[k] = in[k].summed_stride[ix(l)];
+    run.add(summed_extent[l], s);
+  }
+  if (volume * length >= parallel_loop_elements || volume * double(sizeof(T)) >= stream_rows_bytes) return false;
+  if (summed > 0) {
+    if (run.rank > 1) return false;  // the summed labels do not fold into one run
+    double elements = volume;
+    for (std::size_t k = 0; k < N; ++k) {
+      if (!run.walks_or_stays(k)) return false;
+      elements += in[k].size;
+    }
+    if (volume * length > product_path_reuse * elements) return false;
+  } else {
+    for (std::size_t k = 0; k <= N; ++k)
+      if (!rows.walks_or_stays(k)) return false;
+    if (rows.rank > 0 && rows.stride[N][0] != 1) return false;  // (a zero-stride output row: overlapping)
+  }
+  const T* p[N];
+  for (std::size_t k = 0; k < N; ++k) p[k] = in[k].data;
+  T* po = out;
+  // body() at every position of the folded output axes from `first` on (an odometer).
+  std::array<index_t, max_rank> at;
+  const auto walk = [&](int first, auto&& body) {
+    for (int a = first; a < rows.rank; ++a) at[ix(a)] = 0;
+    for (;;) {
+      body();
+      int a = first;
+      for (; a < rows.rank; ++a) {
+        const std::size_t x = ix(a);
+        po += rows.stride[N][x];
+        for (std::size_t k = 0; k < N; ++k) p[k] += rows.stride[k][x];
+        if (++at[x] < rows.extent[x]) break;
+        at[x] = 0;
+        po -= rows.stride[N][x] * rows.extent[x];
+        for (std::size_t k = 0; k < N; ++k) p[k] -= rows.stride[k][x] * rows.extent[x];
+      }
+      if (a >= rows.rank) return;
+    }
+  };
+  index_t s[N];
+  if (summed == 0) {  // rows: the innermost output axis, the rest walked
+    const index_t n = rows.rank > 0 ? rows.extent[0] : 1;
+    for (std::size_t k = 0; k < N; ++k) s[k] = rows.rank > 0 ? rows.stride[k][0] : 0;
+    walk(1, [&] {
+      if constexpr (N == 1)
+        copy_row(po, 1, p[0], s[0], n, alpha, beta);
+      else if constexpr (N == 2)
+        product_row(po, 1, p[0], s[0], p[1], s[1], n, alpha, beta);
+      else
+        product_row_n(po, 1, p, s, int(N), n, alpha, beta);
+    });
+    ++product_path_probe.taken;
+    return true;
+  }
+  // Dots along the run: one or two operands, unit-stride along it, by row_dots
+  // (row_dots.hpp: a block of output elements along the innermost output axis at a
+  // time); more operands, or one that stays along the run, a dot_n per element.
+  const index_t n = run.rank > 0 ? run.extent[0] : 1;
+  for (std::size_t k = 0; k < N; ++k) s[k] = run.rank > 0 ? run.stride[k][0] : 0;
+  bool unit = N <= 2;
+  for (std::size_t k = 0; k < N && unit; ++k) unit = n <= 1 || s[k] == 1;
+  if (unit) {
+    const index_t count = rows.rank > 0 ? rows.extent[0] : 1;
+    const index_t so = rows.rank > 0 ? rows.stride[N][0] : 0, ra = rows.rank > 0 ? rows.stride[0][0] : 0;
+    const index_t rb = N == 2 && rows.rank > 0 ? rows.stride[N - 1][0] : 0;
+    walk(1, [&] { row_dots(po, so, p[0], ra, N == 2 ? p[N - 1] : nullptr, rb, count, n, alpha, beta); });
+    ++product_path_probe.taken;
+    return true;
+  }
+  walk(0, [&] {
+    const T sum = dot_n(p, s, int(N), n);
+    *po = beta == T(0) ? alpha * sum : alpha * sum + beta * *po;
+  });
+  ++product_path_probe.taken;
+  return true;
+}
+
+}  // namespace detail
+}  // namespace ein
