@@ -132,8 +132,8 @@ inline constexpr double product_path_reuse = 2;
 /// `summed` labels' extents (see the header). False, having done nothing, where it
 /// does not apply. A loop of calls assigned into a Tensor, callgrind (-O2
 /// -march=x86-64-v3), instructions a call: 16x16 float "ij,ij->ij" 1,650 by the
-/// general path (with its memo of loop nests), 670 by this one (the row kernel: 190);
-/// "ij,ij->" 2,130 (the pair path declining it, then the general path), 710.
+/// general path (with its memo of loop nests), 640 by this one (the row kernel: 190);
+/// "ij,ij->" 2,130 (the pair path declining it, then the general path), 690.
 template <class T, std::size_t N>
 bool run_product(const ProductInput<T> (&in)[N], T* out, const index_t* out_stride, const index_t* extent, int rank,
                  const index_t* summed_extent, int summed, T alpha, T beta) {
