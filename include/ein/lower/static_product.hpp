@@ -138,25 +138,28 @@ template <class T, std::size_t N>
 bool run_product(const ProductInput<T> (&in)[N], T* out, const index_t* out_stride, const index_t* extent, int rank,
                  const index_t* summed_extent, int summed, T alpha, T beta) {
   if (product_path_probe.off) return false;
-  FoldedAxes<N + 1> rows;  // (operand N: the output)
-  FoldedAxes<N> run;
   double volume = 1, length = 1;
-  for (int o = rank - 1; o >= 0; --o) {
+  for (int o = 0; o < rank; ++o) {
     if (extent[o] == 0) return true;  // an empty output: nothing to write
     if (out_stride[o] == 0 && extent[o] > 1) return false;  // overlapping: the general path throws
     volume *= double(extent[o]);
+  }
+  for (int l = 0; l < summed; ++l) length *= double(summed_extent[l]);
+  // (Checked before folding: a huge broadcast view's stride x extent overflows an index.)
+  if (volume * length >= parallel_loop_elements || volume * double(sizeof(T)) >= stream_rows_bytes) return false;
+  FoldedAxes<N + 1> rows;  // (operand N: the output)
+  FoldedAxes<N> run;
+  for (int o = rank - 1; o >= 0; --o) {
     std::array<index_t, N + 1> s;
     for (std::size_t k = 0; k < N; ++k) s[k] = in[k].stride[ix(o)];
     s[N] = out_stride[o];
     rows.add(extent[o], s);
   }
   for (int l = summed - 1; l >= 0; --l) {
-    length *= double(summed_extent[l]);
     std::array<index_t, N> s;
     for (std::size_t k = 0; k < N; ++k) s[k] = in[k].summed_stride[ix(l)];
     run.add(summed_extent[l], s);
   }
-  if (volume * length >= parallel_loop_elements || volume * double(sizeof(T)) >= stream_rows_bytes) return false;
   if (summed > 0) {
     if (run.rank > 1) return false;  // the summed labels do not fold into one run
     double elements = volume;
