@@ -104,6 +104,7 @@ TEST_CASE("einsum_path prints the plan like numpy.einsum_path and picks the chea
   CHECK(ein::einsum_path<"bij->b">(x).steps[0].kind == ein::StepKind::single);
   // A loop-lowered step shows its axes as they run: merged, outermost first, summed in [].
   CHECK(ein::einsum_path<"bij->b">(x).steps[0].loop_shape == "(4,[30])");
+  CHECK(ein::einsum_path<"bij->b">(x).to_string().find("product (row dots)") != std::string::npos);  // (README)
   const Tensor<float, 3> t(4, 5, 6);
   const auto fused = ein::einsum_path<"bij,bij,bij->bj">(t, t, t);
   CHECK(fused.steps[0].kind == ein::StepKind::fused);

@@ -4,8 +4,9 @@
 // every layout it folds or declines: contiguous, strided, reversed, broadcast by
 // label or by a size-1 axis, empty, scaled and accumulated, element-wise and
 // summed; with the general path's errors for mismatched extents and an
-// overlapping destination.
+// overlapping destination; and einsum_path naming the path where a call takes it.
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 #include "engine_support.hpp"
@@ -216,6 +217,56 @@ void layouts() {
 }
 
 TEST_CASE_TEMPLATE("element-wise and summed products on every layout: the reference's answer", T, float, double) { layouts<T>(); }
+
+// Whether the call took the product path, and whether einsum_path (both entries)
+// says it does: the two must agree.
+template <ein::fixed_string S, class... Ops>
+void check_path_shows_product(bool expected, const Ops&... ops) {
+  INFO(S.view());
+  const std::uint64_t before = ein::detail::product_path_probe.taken;
+  [[maybe_unused]] const auto result = ein::einsum<S>(ops...).eval();
+  const bool taken = ein::detail::product_path_probe.taken != before;
+  const ein::Path path = ein::einsum_path<S>(ops...);
+  CHECK(taken == expected);
+  CHECK((path.steps.size() == 1 && path.steps[0].product) == taken);
+  CHECK((path.to_string().find("product (") != std::string::npos) == taken);
+  CHECK(ein::einsum_path(S.view(), ops...).to_string() == path.to_string());
+}
+
+TEST_CASE("einsum_path shows the product path exactly where a call takes it, with its kernel and folded axes") {
+  const Tensor<float, 2> a = random_tensor<float>(Extents<2>{16, 16}, 1), b = random_tensor<float>(Extents<2>{16, 16}, 2);
+  const Tensor<float, 1> x = random_tensor<float>(Extents<1>{16}, 3);
+  const Tensor<float, 3> p = random_tensor<float>(Extents<3>{4, 5, 6}, 4), q = random_tensor<float>(Extents<3>{4, 5, 2}, 5);
+  check_path_shows_product<"ij,ij->ij">(true, a, b);
+  check_path_shows_product<"ij,ij->">(true, a, b);
+  check_path_shows_product<"ij,ij,j->i">(true, a, b, x);
+  check_path_shows_product<"ij->i">(true, a);
+  check_path_shows_product<"bij,bik->bijk">(true, p, q);
+  check_path_shows_product<"bi,ij,bj->bij">(true, a, a, b);
+  check_path_shows_product<"ij,ji->ij">(false, a, b);  // (a transposed row)
+  check_path_shows_product<"ij,jk->ik">(false, a, b);  // (a GEMM)
+  check_path_shows_product<"ij->j">(false, a);         // (a strided run)
+  check_path_shows_product<"bij,bij,bij->bj">(false, p, p, p);
+  const Tensor<float, 2> column = random_tensor<float>(Extents<2>{16, 1}, 6);
+  check_path_shows_product<"ij,ij->ij">(false, a, column);  // (size-1 broadcasting)
+  const Tensor<float, 2> large(1024, 1024);
+  check_path_shows_product<"ij,ij->ij">(false, large, large);  // (streamed: the general path's)
+  const Tensor<float, 2> none(Extents<2>{0, 16});
+  check_path_shows_product<"ij,j->ij">(true, none, x);  // (an empty result: nothing to write)
+
+  const ein::PathStep rows = ein::einsum_path<"ij,ij->ij">(a, b).steps[0];
+  CHECK(rows.nest == "product rows");
+  CHECK(rows.loop_shape == "(256)");
+  CHECK(rows.spec == "ij,ij->ij");
+  const ein::PathStep dot = ein::einsum_path<"ij,ij->">(a, b).steps[0];
+  CHECK(dot.nest == "row dots");
+  CHECK(dot.loop_shape == "([256])");
+  const ein::PathStep batched = ein::einsum_path<"bij,bj->bi">(p, Tensor<float, 2>(4, 6)).steps[0];
+  CHECK(batched.nest == "row dots");
+  CHECK(batched.loop_shape == "(4,5,[6])");
+  CHECK(ein::einsum_path<"ij,ij,j->i">(a, b, x).steps[0].nest == "dots");
+  CHECK(ein::einsum_path<"ij->i">(a).steps[0].kind == ein::StepKind::single);
+}
 
 TEST_CASE("products keep the general path's errors") {
   const Tensor<float, 2> a(3, 4), b(3, 5);

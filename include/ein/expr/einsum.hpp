@@ -49,7 +49,19 @@ Path path_of(const BoundSpec& bound, std::string_view text, const std::array<Str
     dest.labels[d] = bound.output.labels[d];
     dest.extents[d] = extent[dest.labels[d]];
   }
-  return describe_path<T>(bound, text, operands.data(), static_cast<int>(N), dest);
+  Path path = describe_path<T>(bound, text, operands.data(), static_cast<int>(N), dest);
+  PathStep product;
+  if (product_path_step<T, N>(bound, operands, extent.data(), path, product)) {
+    const auto names = display_names(bound);
+    const std::string out = term_string(dest, names);
+    for (std::size_t k = 0; k < N; ++k) product.spec += (k ? "," : "") + term_string(operands[k], names);
+    product.spec += "->" + out;
+    product.remaining = out + "->" + out;
+    path.steps.assign(1, product);
+    path.order.assign(1, {0, -1});
+    path.optimized_scaling = product.scaling;
+  }
+  return path;
 }
 
 template <class... Ops>

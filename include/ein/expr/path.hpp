@@ -12,6 +12,8 @@
 #include "ein/expr/execute.hpp"
 #include "ein/lower/loop_nest.hpp"
 #include "ein/lower/loop_space.hpp"
+#include "ein/lower/static_pair.hpp"
+#include "ein/lower/static_product.hpp"
 
 namespace ein {
 
@@ -28,6 +30,7 @@ struct PathStep {
   index_t batch = 1, m = 1, n = 1, k = 1;  // the GEMM's sizes as it runs (GEMM calls, rows, columns, depth)
   std::string loop_shape;  // a loop-lowered step: its axes as they run, merged, outermost first, summed in []
   std::string nest;        // a loop-lowered step: the kernel its rows go through (detail::NestKernel)
+  bool product = false;    // the product path (lower/static_product.hpp) runs the whole call, unplanned
 };
 
 /// The plan einsum runs for given operands.
@@ -66,8 +69,10 @@ struct Path {
       char shape[64];
       if (!s.loop_shape.empty()) std::snprintf(shape, sizeof shape, "%s", s.loop_shape.c_str());
       else std::snprintf(shape, sizeof shape, "(%td,%td,%td,%td)", s.batch, s.m, s.n, s.k);
-      std::string kind = ein::to_string(s.kind);
-      if (s.kind == StepKind::gemm || s.kind == StepKind::batched_gemm) {
+      std::string kind = s.product ? "product" : ein::to_string(s.kind);
+      if (s.product) {
+        kind += " (" + s.nest + ")";
+      } else if (s.kind == StepKind::gemm || s.kind == StepKind::batched_gemm) {
         kind += std::string(" (") + ein::to_string(s.kernel) + ")";
         if (s.copies > 0) kind += " +" + std::to_string(s.copies) + (s.copies == 1 ? " copy" : " copies");
       } else if (!s.nest.empty()) {
@@ -255,6 +260,64 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
     path.steps.push_back(std::move(p));
   }
   return path;
+}
+
+/// The product path's step where it takes the call (Contraction::evaluate's order:
+/// first, unless the spec is a pair with M and N labels, whose GEMM the pair path
+/// runs, the plan's), from the same choose_product that runs it; the cost shown is
+/// the plan's estimate for the same elements.
+template <class T, std::size_t N>
+bool product_path_step(const BoundSpec& spec, const std::array<Strided<const T>, N>& ops, const index_t* extent,
+                       const Path& planned, PathStep& step) {
+  const StaticProduct p = static_product(spec);
+  if (!p.fast) return false;
+  const StaticPair pair = static_pair(spec);
+  const bool before_pair = N != 2 || !pair.fast || pair.m.count == 0 || pair.n.count == 0;
+  bool plan_has_gemm = false;
+  for (const PathStep& s : planned.steps)
+    plan_has_gemm = plan_has_gemm || s.kind == StepKind::gemm || s.kind == StepKind::batched_gemm;
+  if (!before_pair && plan_has_gemm) return false;
+  const int rank = spec.output.rank;
+  std::array<index_t, max_rank> out_extent{}, out_stride{}, summed_extent{};
+  index_t stride = 1;
+  for (int o = rank; o-- > 0;) {
+    out_extent[ix(o)] = extent[spec.output.labels[ix(o)]];
+    out_stride[ix(o)] = stride;
+    stride *= std::max<index_t>(out_extent[ix(o)], 1);
+  }
+  ProductInput<T> in[N];
+  for (std::size_t k = 0; k < N; ++k) {
+    const Strided<const T>& op = ops[k];
+    in[k].data = op.data;
+    in[k].size = 1;
+    for (std::size_t d = 0; d < ix(op.rank); ++d) {
+      if (op.extents[d] != extent[op.labels[d]]) return false;  // size-1 broadcasting: the general path's
+      in[k].size *= double(op.extents[d]);
+    }
+    for (std::size_t o = 0; o < ix(rank); ++o)
+      in[k].stride[o] = p.axis[k][o] < 0 ? 0 : op.strides[ix(p.axis[k][o])];
+    for (std::size_t l = 0; l < ix(p.summed); ++l) {
+      const int d = p.summed_axis[k][l];
+      in[k].summed_stride[l] = d < 0 ? 0 : op.strides[ix(d)];
+      if (d >= 0) summed_extent[l] = op.extents[ix(d)];
+    }
+  }
+  const ProductChoice<N> c =
+      choose_product<T, N>(in, out_stride.data(), out_extent.data(), rank, summed_extent.data(), p.summed);
+  if (c.kernel == ProductKernel::declined) return false;
+  step.product = true;
+  step.kind = planned.steps.size() == 1 ? planned.steps[0].kind : StepKind::fused;  // (the kind of loop it is)
+  step.nest = product_kernel_name(c.kernel);
+  step.cost = planned.cost;
+  step.flops = planned.optimized_flops;
+  step.scaling = planned.naive_scaling;
+  step.loop_shape = "(";
+  for (int a = c.rows.rank; a-- > 0;)
+    step.loop_shape += (step.loop_shape.size() > 1 ? "," : "") + std::to_string(c.rows.extent[ix(a)]);
+  if (c.kernel != ProductKernel::rows && c.run.rank > 0)
+    step.loop_shape += (step.loop_shape.size() > 1 ? ",[" : "[") + std::to_string(c.run.extent[0]) + "]";
+  step.loop_shape += ")";
+  return true;
 }
 
 }  // namespace detail

@@ -127,52 +127,105 @@ inline thread_local ProductPathProbe product_path_probe;
 /// element. A GEMV or a dot does one per element of its largest operand.
 inline constexpr double product_path_reuse = 2;
 
-/// out = alpha * (sum over the summed labels of prod_k in_k) + beta * out, over
-/// the output's `rank` axes of `extent` (out's strides `out_stride`) and the
-/// `summed` labels' extents (see the header). False, having done nothing, where it
-/// does not apply. A loop of calls assigned into a Tensor, callgrind (-O2
-/// -march=x86-64-v3), instructions a call: 16x16 float "ij,ij->ij" 1,650 by the
-/// general path (with its memo of loop nests), 640 by this one (the row kernel: 190);
-/// "ij,ij->" 2,130 (the pair path declining it, then the general path), 690.
+/// The kernel the product path runs a call with (einsum_path names it).
+enum class ProductKernel : unsigned char {
+  declined,  // the general path's: see choose_product
+  empty,     // an empty output: nothing to write
+  rows,      // nothing summed: rows of the output (copy_row, product_row, product_row_n)
+  row_dots,  // one or two operands, unit-stride along the run: row_dots
+  dot_n,     // more operands, or one that stays along the run: a dot_n per output element
+};
+
+constexpr const char* product_kernel_name(ProductKernel kernel) {
+  switch (kernel) {
+    case ProductKernel::declined: return "declined";
+    case ProductKernel::empty: return "empty";
+    case ProductKernel::rows: return "product rows";
+    case ProductKernel::row_dots: return "row dots";
+    case ProductKernel::dot_n: return "dots";
+  }
+  return "?";
+}
+
+/// A product-path call as it runs: its kernel, the output's axes folded (operand N:
+/// the output) and the summed labels folded into one run.
+template <std::size_t N>
+struct ProductChoice {
+  ProductKernel kernel = ProductKernel::declined;
+  FoldedAxes<N + 1> rows;
+  FoldedAxes<N> run;
+};
+
+/// How the product path would run out = alpha * (sum over the summed labels of
+/// prod_k in_k) + beta * out, over the output's `rank` axes of `extent` (out's
+/// strides `out_stride`) and the `summed` labels' extents (see the header); a pure
+/// query: run_product runs what it returns, einsum_path prints it. (Inlined: called
+/// apart, 16x16 "ij,ij->ij" cost 30 more instructions a call.)
 template <class T, std::size_t N>
-bool run_product(const ProductInput<T> (&in)[N], T* out, const index_t* out_stride, const index_t* extent, int rank,
-                 const index_t* summed_extent, int summed, T alpha, T beta) {
-  if (product_path_probe.off) return false;
+[[gnu::always_inline]] inline ProductChoice<N> choose_product(const ProductInput<T> (&in)[N], const index_t* out_stride, const index_t* extent,
+                                int rank, const index_t* summed_extent, int summed) {
+  ProductChoice<N> c;
   double volume = 1, length = 1;
   for (int o = 0; o < rank; ++o) {
-    if (extent[o] == 0) return true;  // an empty output: nothing to write
-    if (out_stride[o] == 0 && extent[o] > 1) return false;  // overlapping: the general path throws
+    if (extent[o] == 0) {
+      c.kernel = ProductKernel::empty;
+      return c;
+    }
+    if (out_stride[o] == 0 && extent[o] > 1) return c;  // overlapping: the general path throws
     volume *= double(extent[o]);
   }
   for (int l = 0; l < summed; ++l) length *= double(summed_extent[l]);
   // (Checked before folding: a huge broadcast view's stride x extent overflows an index.)
-  if (volume * length >= parallel_loop_elements || volume * double(sizeof(T)) >= stream_rows_bytes) return false;
-  FoldedAxes<N + 1> rows;  // (operand N: the output)
-  FoldedAxes<N> run;
+  if (volume * length >= parallel_loop_elements || volume * double(sizeof(T)) >= stream_rows_bytes) return c;
   for (int o = rank - 1; o >= 0; --o) {
     std::array<index_t, N + 1> s;
     for (std::size_t k = 0; k < N; ++k) s[k] = in[k].stride[ix(o)];
     s[N] = out_stride[o];
-    rows.add(extent[o], s);
+    c.rows.add(extent[o], s);
   }
   for (int l = summed - 1; l >= 0; --l) {
     std::array<index_t, N> s;
     for (std::size_t k = 0; k < N; ++k) s[k] = in[k].summed_stride[ix(l)];
-    run.add(summed_extent[l], s);
+    c.run.add(summed_extent[l], s);
   }
-  if (summed > 0) {
-    if (run.rank > 1) return false;  // the summed labels do not fold into one run
-    double elements = volume;
-    for (std::size_t k = 0; k < N; ++k) {
-      if (!run.walks_or_stays(k)) return false;
-      elements += in[k].size;
-    }
-    if (volume * length > product_path_reuse * elements) return false;
-  } else {
+  if (summed == 0) {
     for (std::size_t k = 0; k <= N; ++k)
-      if (!rows.walks_or_stays(k)) return false;
-    if (rows.rank > 0 && rows.stride[N][0] != 1) return false;  // (a zero-stride output row: overlapping)
+      if (!c.rows.walks_or_stays(k)) return c;
+    if (c.rows.rank > 0 && c.rows.stride[N][0] != 1) return c;  // (a zero-stride output row: overlapping)
+    c.kernel = ProductKernel::rows;
+    return c;
   }
+  if (c.run.rank > 1) return c;  // the summed labels do not fold into one run
+  double elements = volume;
+  for (std::size_t k = 0; k < N; ++k) {
+    if (!c.run.walks_or_stays(k)) return c;
+    elements += in[k].size;
+  }
+  if (volume * length > product_path_reuse * elements) return c;
+  const index_t n = c.run.rank > 0 ? c.run.extent[0] : 1;
+  bool unit = N <= 2;
+  for (std::size_t k = 0; k < N && unit; ++k) unit = n <= 1 || c.run.stride[k][0] == 1;
+  c.kernel = unit ? ProductKernel::row_dots : ProductKernel::dot_n;
+  return c;
+}
+
+/// Runs choose_product's choice: false, having done nothing, where it declines. A
+/// loop of 10,000 calls assigned into a Tensor, callgrind (g++ -O2 -march=x86-64-v3,
+/// less a run of none), instructions a call: 16x16 float "ij,ij->ij" 1,580 by the
+/// general path (with its memo of loop nests), 740 by this one; "ij,ij->" 2,270 (the
+/// pair path declining it, then the general path), 760.
+template <class T, std::size_t N>
+bool run_product(const ProductInput<T> (&in)[N], T* out, const index_t* out_stride, const index_t* extent, int rank,
+                 const index_t* summed_extent, int summed, T alpha, T beta) {
+  if (product_path_probe.off) return false;
+  const ProductChoice<N> c = choose_product<T, N>(in, out_stride, extent, rank, summed_extent, summed);
+  if (c.kernel == ProductKernel::declined) return false;
+  if (c.kernel == ProductKernel::empty) {
+    ++product_path_probe.taken;
+    return true;
+  }
+  const FoldedAxes<N + 1>& rows = c.rows;
+  const FoldedAxes<N>& run = c.run;
   const T* p[N];
   for (std::size_t k = 0; k < N; ++k) p[k] = in[k].data;
   T* po = out;
@@ -196,7 +249,7 @@ bool run_product(const ProductInput<T> (&in)[N], T* out, const index_t* out_stri
     }
   };
   index_t s[N];
-  if (summed == 0) {  // rows: the innermost output axis, the rest walked
+  if (c.kernel == ProductKernel::rows) {  // the innermost output axis, the rest walked
     const index_t n = rows.rank > 0 ? rows.extent[0] : 1;
     for (std::size_t k = 0; k < N; ++k) s[k] = rows.rank > 0 ? rows.stride[k][0] : 0;
     walk(1, [&] {
@@ -215,9 +268,7 @@ bool run_product(const ProductInput<T> (&in)[N], T* out, const index_t* out_stri
   // time); more operands, or one that stays along the run, a dot_n per element.
   const index_t n = run.rank > 0 ? run.extent[0] : 1;
   for (std::size_t k = 0; k < N; ++k) s[k] = run.rank > 0 ? run.stride[k][0] : 0;
-  bool unit = N <= 2;
-  for (std::size_t k = 0; k < N && unit; ++k) unit = n <= 1 || s[k] == 1;
-  if (unit) {
+  if (c.kernel == ProductKernel::row_dots) {
     const index_t count = rows.rank > 0 ? rows.extent[0] : 1;
     const index_t so = rows.rank > 0 ? rows.stride[N][0] : 0, ra = rows.rank > 0 ? rows.stride[0][0] : 0;
     const index_t rb = N == 2 && rows.rank > 0 ? rows.stride[N - 1][0] : 0;
