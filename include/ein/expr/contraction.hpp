@@ -119,9 +119,12 @@ class ContractionCore {
     else if constexpr (Source::compile_time) return Source::pair().fast;
     else return true;
   }
-  /// Whether the product path (lower/static_product.hpp) may apply.
+  /// Whether the product path (lower/static_product.hpp) may apply: a spec it
+  /// describes, but no GEMM-shaped pair (gemm_shaped). It goes before the pair path:
+  /// a pair without M or N labels (a dot, a GEMV, their batches) the pair path
+  /// would only decline after collapsing its groups (~370 instructions, "ij,ij->").
   static constexpr bool may_take_product() {
-    if constexpr (Source::compile_time) return Source::product().fast;
+    if constexpr (Source::compile_time) return Source::product().fast && !gemm_shaped(Source::pair());
     else return true;
   }
   /// Whether the single path may apply: one operand whose every label is kept, a copy,
@@ -138,38 +141,25 @@ class ContractionCore {
     Extents<R> out{};
     if constexpr (may_take_product()) {
       std::array<index_t, max_rank> summed{};
-      if (product_before_pair() && product_extents(out, summed)) return out;
+      if (!gemm_shaped(source_.pair()) && product_extents(out, summed)) return out;
     }
     if constexpr (may_take_pair())
       if (fast_extents(out)) return out;
-    if constexpr (may_take_product()) {
-      std::array<index_t, max_rank> summed{};
-      if (!product_before_pair() && product_extents(out, summed)) return out;
-    }
     if constexpr (may_take_single())
       if (single_extents(out)) return out;
     const auto extent = label_extents();
     for (std::size_t d = 0; d < R; ++d) out[d] = extent[bound().output.labels[d]];
     return out;
   }
-  /// Whether the product path goes before the pair path: where the pair is no GEMM
-  /// (no M or no N labels: a dot, a GEMV, their batches), the pair path would only
-  /// decline it after collapsing its groups (~370 instructions, "ij,ij->").
-  [[nodiscard]] bool product_before_pair() const {
-    const StaticPair& p = source_.pair();
-    return !p.fast || p.m.count == 0 || p.n.count == 0;
-  }
   /// dst = alpha * (this expression) + beta * dst, by the first path that takes it.
   template <std::size_t R>
   [[gnu::always_inline]] void evaluate(const TensorView<T, R>& dst, T alpha, T beta) const {
     if constexpr (may_take_product())
-      if (product_before_pair() && try_product(dst, alpha, beta)) return;
+      if (!gemm_shaped(source_.pair()) && try_product(dst, alpha, beta)) return;
     if constexpr (may_take_pair())
       if (source_.pair().fast && try_fast_pair(source_.pair(), std::get<0>(operands_).view(),
                                                std::get<1>(operands_).view(), dst, T(alpha_ * alpha), beta))
         return;
-    if constexpr (may_take_product())
-      if (!product_before_pair() && try_product(dst, alpha, beta)) return;
     if constexpr (may_take_single())
       if (try_single(dst, alpha, beta)) return;
     run(labelled_destination(dst, bound().output), alpha, beta);

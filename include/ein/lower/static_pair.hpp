@@ -73,4 +73,10 @@ constexpr StaticPair static_pair(const BoundSpec& spec) {
   return p;
 }
 
+/// Whether a pair is a GEMM's: K labels (fast), and M and N labels. The product path
+/// (lower/static_product.hpp) leaves such a pair to the pair path: it would decline
+/// its reuse, and its code, one per spec, is then not compiled (35 same-rank
+/// compile-time specs: 1.7 s more to compile, g++ 12 -O2).
+constexpr bool gemm_shaped(const StaticPair& p) { return p.fast && p.m.count > 0 && p.n.count > 0; }
+
 }  // namespace ein
