@@ -210,17 +210,9 @@ class ContractionCore {
     constexpr std::size_t N = sizeof...(Holders);
     ProductInput<T> in[N];
     for_each_operand([&](std::size_t k, const auto& v) {
-      in[k].data = v.data();
-      in[k].size = 1;
-      for (std::size_t d = 0; d < v.extents().size(); ++d) in[k].size *= double(v.extent(d));
-      for (std::size_t o = 0; o != R; ++o) {
-        const int d = p.axis[k][o];
-        in[k].stride[o] = d < 0 ? 0 : v.stride(static_cast<std::size_t>(d));
-      }
-      for (std::size_t l = 0; l < ix(p.summed); ++l) {
-        const int d = p.summed_axis[k][l];
-        in[k].summed_stride[l] = d < 0 ? 0 : v.stride(static_cast<std::size_t>(d));
-      }
+      describe_input<T>(
+          p, k, static_cast<int>(R), v.data(), v.extents().size(), [&](std::size_t d) { return v.extent(d); },
+          [&](std::size_t d) { return v.stride(d); }, in[k]);
     });
     std::array<index_t, R + 1> stride{};  // (R + 1: never empty)
     for (std::size_t o = 0; o != R; ++o) stride[o] = dst.stride(o);

@@ -50,23 +50,7 @@ Path path_of(const BoundSpec& bound, std::string_view text, const std::array<Str
     dest.extents[d] = extent[dest.labels[d]];
   }
   Path path = describe_path<T>(bound, text, operands.data(), static_cast<int>(N), dest);
-  PathStep product;
-  if (product_path_step<T, N>(bound, operands, extent.data(), path, product)) {
-    const auto names = display_names(bound);
-    const std::string out = term_string(dest, names);
-    for (std::size_t k = 0; k < N; ++k) {  // (piece by piece: see product_path_step)
-      if (k > 0) product.spec += ',';
-      product.spec += term_string(operands[k], names);
-    }
-    product.spec += "->";
-    product.spec += out;
-    product.remaining = out;
-    product.remaining += "->";
-    product.remaining += out;
-    path.steps.assign(1, product);
-    path.order.assign(1, {0, -1});
-    path.optimized_scaling = product.scaling;
-  }
+  show_product_path<T, N>(bound, operands, extent.data(), dest, path);
   return path;
 }
 

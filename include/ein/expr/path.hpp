@@ -262,16 +262,15 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
   return path;
 }
 
-/// The product path's step where it takes the call (for a dense destination), from
-/// the same choose_product that runs it: a spec it describes, unless a GEMM-shaped
-/// pair (gemm_shaped); the cost shown is the plan's estimate for the
-/// same elements.
+/// Where the product path takes the call (for a dense destination `dest`), the
+/// path becomes its one step, from the same choose_product that runs it: a spec it
+/// describes, unless a GEMM-shaped pair (gemm_shaped). The cost shown is the plan's
+/// estimate for the same elements.
 template <class T, std::size_t N>
-bool product_path_step(const BoundSpec& spec, const std::array<Strided<const T>, N>& ops, const index_t* extent,
-                       const Path& planned, PathStep& step) {
+void show_product_path(const BoundSpec& spec, const std::array<Strided<const T>, N>& ops, const index_t* extent,
+                       const Strided<T>& dest, Path& path) {
   const StaticProduct p = static_product(spec);
-  const StaticPair pair = static_pair(spec);
-  if (!p.fast || gemm_shaped(pair)) return false;
+  if (!p.fast || gemm_shaped(static_pair(spec))) return;
   const int rank = spec.output.rank;
   std::array<index_t, max_rank> out_extent{}, out_stride{}, summed_extent{};
   index_t stride = 1;
@@ -283,30 +282,36 @@ bool product_path_step(const BoundSpec& spec, const std::array<Strided<const T>,
   ProductInput<T> in[N];
   for (std::size_t k = 0; k < N; ++k) {
     const Strided<const T>& op = ops[k];
-    in[k].data = op.data;
-    in[k].size = 1;
-    for (std::size_t d = 0; d < ix(op.rank); ++d) {
-      if (op.extents[d] != extent[op.labels[d]]) return false;  // size-1 broadcasting: the general path's
-      in[k].size *= double(op.extents[d]);
-    }
-    for (std::size_t o = 0; o < ix(rank); ++o)
-      in[k].stride[o] = p.axis[k][o] < 0 ? 0 : op.strides[ix(p.axis[k][o])];
-    for (std::size_t l = 0; l < ix(p.summed); ++l) {
-      const int d = p.summed_axis[k][l];
-      in[k].summed_stride[l] = d < 0 ? 0 : op.strides[ix(d)];
-      if (d >= 0) summed_extent[l] = op.extents[ix(d)];
-    }
+    for (std::size_t d = 0; d < ix(op.rank); ++d)
+      if (op.extents[d] != extent[op.labels[d]]) return;  // size-1 broadcasting: the general path's
+    describe_input<T>(
+        p, k, rank, op.data, ix(op.rank), [&](std::size_t d) { return op.extents[d]; },
+        [&](std::size_t d) { return op.strides[d]; }, in[k]);
+    for (std::size_t l = 0; l < ix(p.summed); ++l)
+      if (p.summed_axis[k][l] >= 0) summed_extent[l] = op.extents[ix(p.summed_axis[k][l])];
   }
   const ProductChoice<N> c =
       choose_product<T, N>(in, out_stride.data(), out_extent.data(), rank, summed_extent.data(), p.summed);
-  if (c.kernel == ProductKernel::declined) return false;
+  if (c.kernel == ProductKernel::declined) return;
+  PathStep step;
   step.product = true;
-  step.kind = planned.steps.size() == 1 ? planned.steps[0].kind : StepKind::fused;  // (the kind of loop it is)
+  step.kind = path.steps.size() == 1 ? path.steps[0].kind : StepKind::fused;  // (the kind of loop it is)
   step.nest = product_kernel_name(c.kernel);
-  step.cost = planned.cost;
-  step.flops = planned.optimized_flops;
-  step.scaling = planned.naive_scaling;
-  // (Appended piece by piece: g++ 12 -O3 flags `"," + std::string` with a false -Wrestrict.)
+  step.cost = path.cost;
+  step.flops = path.optimized_flops;
+  step.scaling = path.naive_scaling;
+  // Strings appended piece by piece: g++ 12 -O3 flags `"," + std::string` with a false -Wrestrict.
+  const auto names = display_names(spec);
+  for (std::size_t k = 0; k < N; ++k) {
+    if (k > 0) step.spec += ',';
+    step.spec += term_string(ops[k], names);
+  }
+  const std::string out = term_string(dest, names);
+  step.spec += "->";
+  step.spec += out;
+  step.remaining = out;
+  step.remaining += "->";
+  step.remaining += out;
   std::string& shape = step.loop_shape;
   shape = "(";
   for (int a = c.rows.rank; a-- > 0;) {
@@ -320,7 +325,9 @@ bool product_path_step(const BoundSpec& spec, const std::array<Strided<const T>,
     shape += ']';
   }
   shape += ')';
-  return true;
+  path.steps.assign(1, step);
+  path.order.assign(1, {0, -1});
+  path.optimized_scaling = step.scaling;
 }
 
 }  // namespace detail

@@ -78,6 +78,26 @@ struct ProductInput {
   std::array<index_t, max_rank> stride, summed_stride;
 };
 
+/// Input k of a call as p describes it: its element count, and its strides along
+/// the output's `rank` axes and p's summed labels, from its `dims` axes' extent(d)
+/// and stride(d). One code for the call (Contraction::try_product) and for
+/// einsum_path.
+template <class T, class Extent, class Stride>
+void describe_input(const StaticProduct& p, std::size_t k, int rank, const T* data, std::size_t dims,
+                    const Extent& extent, const Stride& stride, ProductInput<T>& in) {
+  in.data = data;
+  in.size = 1;
+  for (std::size_t d = 0; d < dims; ++d) in.size *= double(extent(d));
+  for (std::size_t o = 0; o < ix(rank); ++o) {
+    const int d = p.axis[k][o];
+    in.stride[o] = d < 0 ? 0 : stride(ix(d));
+  }
+  for (std::size_t l = 0; l < ix(p.summed); ++l) {
+    const int d = p.summed_axis[k][l];
+    in.summed_stride[l] = d < 0 ? 0 : stride(ix(d));
+  }
+}
+
 /// A group of axes folded, innermost first: an axis joins the one inside it where
 /// each of the N operands runs on across both (its stride = the inner's stride x
 /// extent; 0 and 0 for an operand without either). Axes of extent 1 drop out.
@@ -162,8 +182,9 @@ struct ProductChoice {
 /// query: run_product runs what it returns, einsum_path prints it. (Inlined: called
 /// apart, 16x16 "ij,ij->ij" cost 30 more instructions a call.)
 template <class T, std::size_t N>
-[[gnu::always_inline]] inline ProductChoice<N> choose_product(const ProductInput<T> (&in)[N], const index_t* out_stride, const index_t* extent,
-                                int rank, const index_t* summed_extent, int summed) {
+[[gnu::always_inline]] inline ProductChoice<N> choose_product(const ProductInput<T> (&in)[N], const index_t* out_stride,
+                                                              const index_t* extent, int rank,
+                                                              const index_t* summed_extent, int summed) {
   ProductChoice<N> c;
   double volume = 1, length = 1;
   for (int o = 0; o < rank; ++o) {
