@@ -97,11 +97,7 @@ class ContractionCore {
   void run(const Strided<T>& dest, T alpha, T beta) const {
     const auto ops = operands();
     const auto extent = label_extents(ops);
-    for (std::size_t d = 0; d < ix(dest.rank); ++d)
-      if (dest.extents[d] != extent[dest.labels[d]])
-        throw shape_error(error_prefix(spec()) + "destination axis " + std::to_string(d) + " is " +
-                          std::to_string(dest.extents[d]) + ", the result's is " +
-                          std::to_string(extent[dest.labels[d]]));
+    check_destination(spec(), dest.rank, dest.extents.data(), dest.labels.data(), extent.data());
     execute<T>(bound(), spec(), ops.data(), static_cast<int>(ops.size()), dest, alpha_ * alpha, beta, extent.data());
   }
 

@@ -73,12 +73,15 @@ constexpr std::array<index_t, R> row_major_strides(const Extents<R>& extents) {
 
 /// The bytes of `count` elements of T. Throws shape_error, naming `extents`, when
 /// they do not fit a signed 64-bit size (what operator new and pointer differences need).
+template <std::size_t R>
+[[noreturn, gnu::cold, gnu::noinline]] void throw_byte_overflow(const Extents<R>& extents, std::size_t element_bytes) {
+  throw shape_error("ein: the byte count of extents " + to_string(extents) + " (" + std::to_string(element_bytes) +
+                    " bytes an element) overflows a 64-bit size");
+}
 template <class T, std::size_t R>
 index_t byte_count(const Extents<R>& extents) {
   const index_t bytes = detail::product_or_overflow(element_count(extents), static_cast<index_t>(sizeof(T)));
-  if (bytes < 0)
-    throw shape_error("ein: the byte count of extents " + to_string(extents) + " (" + std::to_string(sizeof(T)) +
-                      " bytes an element) overflows a 64-bit size");
+  if (bytes < 0) throw_byte_overflow(extents, sizeof(T));
   return bytes;
 }
 

@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -172,19 +173,18 @@ class Tensor {
     for (std::size_t d = 0; d < R; ++d) offset = offset * extents_[d] + at[d];
     return offset;
   }
-  // In place when the extents agree and the expression does not read this tensor;
-  // otherwise through a new tensor, out of line (the in-place case is the hot one).
+  // In place, reallocated first where the extents differ; through a new tensor where
+  // the expression reads this one. One call of evaluate_into, which inlines the
+  // expression's fast paths: a second (the new tensor's) cost each spec's
+  // compile time again.
   template <class E>
   Tensor& assign_expression(const E& expr, const Extents<R>& extents) {
-    if (reads_me(expr) || extents != extents_) return assign_new(expr, extents);
-    expr.evaluate_into(view(), T(1), T(0));
+    std::optional<Tensor> result;
+    if (reads_me(expr)) result.emplace(extents);
+    else if (extents != extents_) *this = Tensor(extents);
+    expr.evaluate_into(result ? result->view() : view(), T(1), T(0));
+    if (result) *this = std::move(*result);
     return *this;
-  }
-  template <class E>
-  [[gnu::noinline]] Tensor& assign_new(const E& expr, const Extents<R>& extents) {
-    Tensor result(extents);
-    expr.evaluate_into(result.view(), T(1), T(0));
-    return *this = std::move(result);
   }
   // A tensor with no elements still hands out a non-null, never-read pointer.
   T* scalar_fallback() { return &empty_; }
@@ -201,30 +201,42 @@ class Tensor {
   T empty_{};
 };
 
+namespace detail {
+
+template <std::size_t R>
+[[noreturn, gnu::cold, gnu::noinline]] void throw_assignment_mismatch(const Extents<R>& extents,
+                                                                     const Extents<R>& destination) {
+  throw shape_error("assignment: expression extents " + to_string(extents) + " differ from destination " +
+                    to_string(destination));
+}
+
+/// dst = alpha * src + beta * dst, element by element (dst and src of equal extents).
+template <class T, std::size_t R>
+[[gnu::noinline]] void scale_add(const TensorView<T, R>& dst, const TensorView<const T, R>& src, T alpha, T beta) {
+  for_each_index(dst.extents(), [&](const std::array<index_t, R>& at) {
+    index_t s = 0, d = 0;
+    for (std::size_t k = 0; k < R; ++k) {
+      s += at[k] * src.stride(k);
+      d += at[k] * dst.stride(k);
+    }
+    dst.data()[d] = beta == T(0) ? alpha * src.data()[s] : alpha * src.data()[s] + beta * dst.data()[d];
+  });
+}
+
+}  // namespace detail
+
 template <class T, std::size_t R>
 template <Expression E>
 void TensorView<T, R>::assign(const E& expr, value_type alpha, value_type beta) const {
   const Extents<R> extents = expr.extents();
-  if (extents != extents_)
-    throw shape_error("assignment: expression extents " + to_string(extents) + " differ from destination " +
-                      to_string(extents_));
+  if (extents != extents_) detail::throw_assignment_mismatch(extents, extents_);
+  // An expression that reads this view goes into a new tensor first. (One call of
+  // evaluate_into, as in Tensor::assign_expression.)
   const auto [begin, end] = span_bytes();
-  if (expr.overlaps(begin, end)) {
-    Tensor<value_type, R> result(extents);
-    expr.evaluate_into(result.view(), value_type(1), value_type(0));
-    // dst = alpha * result + beta * dst, element by element.
-    TensorView<const value_type, R> src = result.view();
-    detail::for_each_index(extents_, [&](const std::array<index_t, R>& at) {
-      index_t s = 0, d = 0;
-      for (std::size_t k = 0; k < R; ++k) {
-        s += at[k] * src.stride(k);
-        d += at[k] * strides_[k];
-      }
-      data_[d] = beta == value_type(0) ? alpha * src.data()[s] : alpha * src.data()[s] + beta * data_[d];
-    });
-  } else {
-    expr.evaluate_into(*this, alpha, beta);
-  }
+  std::optional<Tensor<value_type, R>> result;
+  if (expr.overlaps(begin, end)) result.emplace(extents);
+  expr.evaluate_into(result ? result->view() : *this, result ? value_type(1) : alpha, result ? value_type(0) : beta);
+  if (result) detail::scale_add(*this, TensorView<const value_type, R>(result->view()), alpha, beta);
 }
 
 }  // namespace ein
