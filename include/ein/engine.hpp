@@ -38,8 +38,8 @@
   EIN_DETAIL_PRODUCT_INSTANCE(KEYWORD, T, 2)                                                                           \
   EIN_DETAIL_PRODUCT_INSTANCE(KEYWORD, T, 3)
 
-// The product path's kernels (lower/static_product.hpp) for 1 to 3 operands: about
-// 0.25 s of g++ -O2 each, in every TU with such an einsum.
+// The product path's kernels (lower/static_product.hpp) for 1 to 3 operands: 0.2 to
+// 0.5 s of g++ -O2 each, in every TU with such an einsum.
 #define EIN_DETAIL_PRODUCT_INSTANCE(KEYWORD, T, N)                                                                     \
   KEYWORD template bool run_product<T, N>(const ProductInput<T>(&)[N], T*, const index_t*, const index_t*, int,        \
                                           const index_t*, int, T, T);

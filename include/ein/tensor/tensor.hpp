@@ -173,15 +173,14 @@ class Tensor {
     for (std::size_t d = 0; d < R; ++d) offset = offset * extents_[d] + at[d];
     return offset;
   }
-  // In place, reallocated first where the extents differ; through a new tensor where
-  // the expression reads this one. One call of evaluate_into, which inlines the
-  // expression's fast paths: a second (the new tensor's) cost each spec's
-  // compile time again.
+  // In place when the extents agree and the expression does not read this tensor;
+  // otherwise through a new tensor (this one unchanged if evaluation throws). One
+  // call of evaluate_into, which inlines the expression's fast paths: a second, for
+  // the new tensor, cost each spec's compile time again.
   template <class E>
   Tensor& assign_expression(const E& expr, const Extents<R>& extents) {
     std::optional<Tensor> result;
-    if (reads_me(expr)) result.emplace(extents);
-    else if (extents != extents_) *this = Tensor(extents);
+    if (reads_me(expr) || extents != extents_) result.emplace(extents);
     expr.evaluate_into(result ? result->view() : view(), T(1), T(0));
     if (result) *this = std::move(*result);
     return *this;
