@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstring>
 #include <initializer_list>
+#include <limits>
 #include <memory>
 #include <new>
 #include <optional>
@@ -26,14 +28,33 @@ struct AlignedDelete {
   void operator()(void* p) const { ::operator delete(p, std::align_val_t{tensor_alignment}); }
 };
 
+/// Storage for `count` elements, zero-filled unless `for_writing`: storage its
+/// caller writes whole before any read (an expression evaluated into it with beta
+/// 0, a copy), where a fill would be one more pass over the output, which
+/// Eigen's `MatrixXf c = expr` and torch's results do not pay. Test builds define
+/// EIN_POISON_NEW_TENSORS: that storage is filled with NaN (other types: 0x5A
+/// bytes), so that a path reading it before writing it gives a wrong answer.
 template <class T>
-std::unique_ptr<T[], AlignedDelete> allocate_zeroed(index_t count) {
+std::unique_ptr<T[], AlignedDelete> allocate(index_t count, bool for_writing) {
   static_assert(std::is_trivially_copyable_v<T>, "ein::Tensor holds trivially copyable elements");
   if (count == 0) return nullptr;
   void* raw = ::operator new(static_cast<std::size_t>(count) * sizeof(T), std::align_val_t{tensor_alignment});
-  std::fill_n(static_cast<T*>(raw), count, T{});
+  if (!for_writing) {
+    std::fill_n(static_cast<T*>(raw), count, T{});
+  } else {
+#ifdef EIN_POISON_NEW_TENSORS
+    if constexpr (std::numeric_limits<T>::has_quiet_NaN)
+      std::fill_n(static_cast<T*>(raw), count, std::numeric_limits<T>::quiet_NaN());
+    else
+      std::memset(raw, 0x5A, static_cast<std::size_t>(count) * sizeof(T));
+#endif
+  }
   return std::unique_ptr<T[], AlignedDelete>(static_cast<T*>(raw));
 }
+
+/// Tag of Tensor's constructor for storage its caller writes whole (see allocate).
+struct ForWriting {};
+inline constexpr ForWriting for_writing{};
 template <std::size_t R>
 Extents<R> to_extents(const index_t (&e)[R]) {
   Extents<R> out{};
@@ -52,11 +73,10 @@ class Tensor {
   /// Rank 0: one element, zero. Rank R > 0: all extents zero, no elements.
   Tensor() : Tensor(Extents<R>{}) {}
   /// Zero-filled tensor of the given extents.
-  explicit Tensor(const Extents<R>& extents) : extents_(extents) {
-    detail::check_extents(extents, "Tensor");
-    (void)byte_count<T>(extents);  // throws shape_error when the elements or bytes overflow
-    storage_ = detail::allocate_zeroed<T>(size());
-  }
+  explicit Tensor(const Extents<R>& extents) : Tensor(extents, false) {}
+  /// (Internal) a tensor whose every element the caller writes before reading it:
+  /// not zero-filled (detail::allocate).
+  Tensor(const Extents<R>& extents, detail::ForWriting) : Tensor(extents, true) {}
   template <std::convertible_to<index_t>... E>
     requires(sizeof...(E) == R && R > 0)
   explicit Tensor(E... extents) : Tensor(Extents<R>{static_cast<index_t>(extents)...}) {}
@@ -76,11 +96,13 @@ class Tensor {
   /// Evaluates an expression.
   template <Expression E>
     requires(E::rank == R && std::same_as<typename E::value_type, T>)
-  Tensor(const E& expr) : Tensor(Extents<R>(expr.extents())) {  // NOLINT: implicit, like Eigen
+  Tensor(const E& expr) : Tensor(Extents<R>(expr.extents()), detail::for_writing) {  // NOLINT: implicit, like Eigen
     expr.evaluate_into(view(), T(1), T(0));
   }
 
-  Tensor(const Tensor& other) : Tensor(other.extents_) { std::copy_n(other.data(), size(), data()); }
+  Tensor(const Tensor& other) : Tensor(other.extents_, detail::for_writing) {
+    std::copy_n(other.data(), size(), data());
+  }
   Tensor(Tensor&&) noexcept = default;
   Tensor& operator=(const Tensor& other) {
     if (this != &other) {
@@ -180,7 +202,7 @@ class Tensor {
   template <class E>
   Tensor& assign_expression(const E& expr, const Extents<R>& extents) {
     std::optional<Tensor> result;
-    if (reads_me(expr) || extents != extents_) result.emplace(extents);
+    if (reads_me(expr) || extents != extents_) result.emplace(extents, detail::for_writing);
     expr.evaluate_into(result ? result->view() : view(), T(1), T(0));
     if (result) *this = std::move(*result);
     return *this;
@@ -193,6 +215,12 @@ class Tensor {
     index_t count = 1;
     for (std::size_t d = 0; d < R; ++d) count *= extents_[d];
     return expr.overlaps(data(), data() + count);
+  }
+
+  Tensor(const Extents<R>& extents, bool for_writing) : extents_(extents) {
+    detail::check_extents(extents, "Tensor");
+    (void)byte_count<T>(extents);  // throws shape_error when the elements or bytes overflow
+    storage_ = detail::allocate<T>(size(), for_writing);
   }
 
   Extents<R> extents_{};
@@ -233,7 +261,7 @@ void TensorView<T, R>::assign(const E& expr, value_type alpha, value_type beta) 
   // evaluate_into, as in Tensor::assign_expression.)
   const auto [begin, end] = span_bytes();
   std::optional<Tensor<value_type, R>> result;
-  if (expr.overlaps(begin, end)) result.emplace(extents);
+  if (expr.overlaps(begin, end)) result.emplace(extents, detail::for_writing);
   expr.evaluate_into(result ? result->view() : *this, result ? value_type(1) : alpha, result ? value_type(0) : beta);
   if (result) detail::scale_add(*this, TensorView<const value_type, R>(result->view()), alpha, beta);
 }
