@@ -21,6 +21,12 @@
 #include "ein/lower/nest_memo.hpp"
 #include "ein/lower/static_product.hpp"
 
+// The product path's kernels (lower/static_product.hpp) for 1 to 3 operands: 0.2 to
+// 0.5 s of g++ -O2 each, in every TU with such an einsum.
+#define EIN_DETAIL_PRODUCT_INSTANCE(KEYWORD, T, N)                                                                     \
+  KEYWORD template bool run_product<T, N>(const ProductInput<T>(&)[N], T*, const index_t*, const index_t*, int,        \
+                                          const index_t*, int, T, T);
+
 // Every instance the engine exports for element type T, after KEYWORD (empty:
 // the definitions; `extern`: the declarations). One list for both.
 #define EIN_DETAIL_ENGINE_INSTANCES(KEYWORD, T)                                                                        \
@@ -37,12 +43,6 @@
   EIN_DETAIL_PRODUCT_INSTANCE(KEYWORD, T, 1)                                                                           \
   EIN_DETAIL_PRODUCT_INSTANCE(KEYWORD, T, 2)                                                                           \
   EIN_DETAIL_PRODUCT_INSTANCE(KEYWORD, T, 3)
-
-// The product path's kernels (lower/static_product.hpp) for 1 to 3 operands: 0.2 to
-// 0.5 s of g++ -O2 each, in every TU with such an einsum.
-#define EIN_DETAIL_PRODUCT_INSTANCE(KEYWORD, T, N)                                                                     \
-  KEYWORD template bool run_product<T, N>(const ProductInput<T>(&)[N], T*, const index_t*, const index_t*, int,        \
-                                          const index_t*, int, T, T);
 
 #if defined(EIN_EXTERN_ENGINE) && !defined(EIN_DETAIL_ENGINE_DEFINITIONS)
 namespace ein::detail {

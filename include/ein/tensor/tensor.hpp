@@ -28,33 +28,31 @@ struct AlignedDelete {
   void operator()(void* p) const { ::operator delete(p, std::align_val_t{tensor_alignment}); }
 };
 
-/// Storage for `count` elements, zero-filled unless `for_writing`: storage its
-/// caller writes whole before any read (an expression evaluated into it with beta
-/// 0, a copy), where a fill would be one more pass over the output, which
-/// Eigen's `MatrixXf c = expr` and torch's results do not pay. Test builds define
-/// EIN_POISON_NEW_TENSORS: that storage is filled with NaN (other types: 0x5A
-/// bytes), so that a path reading it before writing it gives a wrong answer.
+/// Storage for `count` elements, left for the caller to write: Tensor's
+/// constructors zero-fill it, except where the caller writes it whole before any
+/// read (an expression evaluated into it with beta 0, a copy), where a fill would be
+/// one more pass over the output, which Eigen's `MatrixXf c = expr` and torch's
+/// results do not pay. Test builds define EIN_POISON_NEW_TENSORS: it is filled with
+/// NaN (other types: 0x5A bytes), so that a path reading it before writing it gives
+/// a wrong answer.
 template <class T>
-std::unique_ptr<T[], AlignedDelete> allocate(index_t count, bool for_writing) {
+std::unique_ptr<T[], AlignedDelete> allocate(index_t count) {
   static_assert(std::is_trivially_copyable_v<T>, "ein::Tensor holds trivially copyable elements");
   if (count == 0) return nullptr;
   void* raw = ::operator new(static_cast<std::size_t>(count) * sizeof(T), std::align_val_t{tensor_alignment});
-  if (!for_writing) {
-    std::fill_n(static_cast<T*>(raw), count, T{});
-  } else {
 #ifdef EIN_POISON_NEW_TENSORS
-    if constexpr (std::numeric_limits<T>::has_quiet_NaN)
-      std::fill_n(static_cast<T*>(raw), count, std::numeric_limits<T>::quiet_NaN());
-    else
-      std::memset(raw, 0x5A, static_cast<std::size_t>(count) * sizeof(T));
+  if constexpr (std::numeric_limits<T>::has_quiet_NaN)
+    std::fill_n(static_cast<T*>(raw), count, std::numeric_limits<T>::quiet_NaN());
+  else
+    std::memset(raw, 0x5A, static_cast<std::size_t>(count) * sizeof(T));
 #endif
-  }
   return std::unique_ptr<T[], AlignedDelete>(static_cast<T*>(raw));
 }
 
 /// Tag of Tensor's constructor for storage its caller writes whole (see allocate).
 struct ForWriting {};
 inline constexpr ForWriting for_writing{};
+
 template <std::size_t R>
 Extents<R> to_extents(const index_t (&e)[R]) {
   Extents<R> out{};
@@ -73,10 +71,16 @@ class Tensor {
   /// Rank 0: one element, zero. Rank R > 0: all extents zero, no elements.
   Tensor() : Tensor(Extents<R>{}) {}
   /// Zero-filled tensor of the given extents.
-  explicit Tensor(const Extents<R>& extents) : Tensor(extents, false) {}
+  explicit Tensor(const Extents<R>& extents) : Tensor(extents, detail::for_writing) {
+    std::fill_n(data(), size(), T{});
+  }
   /// (Internal) a tensor whose every element the caller writes before reading it:
   /// not zero-filled (detail::allocate).
-  Tensor(const Extents<R>& extents, detail::ForWriting) : Tensor(extents, true) {}
+  Tensor(const Extents<R>& extents, detail::ForWriting) : extents_(extents) {
+    detail::check_extents(extents, "Tensor");
+    (void)byte_count<T>(extents);  // throws shape_error when the elements or bytes overflow
+    storage_ = detail::allocate<T>(size());
+  }
   template <std::convertible_to<index_t>... E>
     requires(sizeof...(E) == R && R > 0)
   explicit Tensor(E... extents) : Tensor(Extents<R>{static_cast<index_t>(extents)...}) {}
@@ -215,12 +219,6 @@ class Tensor {
     index_t count = 1;
     for (std::size_t d = 0; d < R; ++d) count *= extents_[d];
     return expr.overlaps(data(), data() + count);
-  }
-
-  Tensor(const Extents<R>& extents, bool for_writing) : extents_(extents) {
-    detail::check_extents(extents, "Tensor");
-    (void)byte_count<T>(extents);  // throws shape_error when the elements or bytes overflow
-    storage_ = detail::allocate<T>(size(), for_writing);
   }
 
   Extents<R> extents_{};
