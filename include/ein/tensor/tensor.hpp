@@ -212,7 +212,9 @@ class Tensor {
     return *this;
   }
   // A tensor with no elements still hands out a non-null, never-read pointer.
-  T* scalar_fallback() { return &empty_; }
+  // (Laundered: else g++ -O3 -Warray-bounds, seeing data() may be &empty_, warns
+  // at `t(3)` on a tensor just built from an expression.)
+  T* scalar_fallback() { return std::launder(&empty_); }
   template <class E>
   bool reads_me(const E& expr) const {
     // A tensor is dense: its bytes are [data, data + count) (the constructor checked the count).
