@@ -10,8 +10,6 @@
 #include "ein/tensor/view.hpp"
 #include "ein/backend/eigen/interop.hpp"
 #include "ein/expr/einsum.hpp"
-#if __has_include("ein/expr/elementwise.hpp")
 #include "ein/expr/elementwise.hpp"
-#endif
 // Last: with EIN_EXTERN_ENGINE, the engine's float and double instances are extern.
 #include "ein/engine.hpp"

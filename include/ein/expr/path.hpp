@@ -26,7 +26,7 @@ struct PathStep {
   int copies = 0;         // operands (or a result) copied to fit a GEMM
   int scaling = 0;        // how many labels the step loops over
   double flops = 0;
-  double cost = 0;        // the cost model's estimate, ns (lower/cost.hpp): what chose `kind`
+  double cost = 0;        // the cost model's estimate, ns (plan/cost.hpp): what chose `kind`
   index_t batch = 1, m = 1, n = 1, k = 1;  // the GEMM's sizes as it runs (GEMM calls, rows, columns, depth)
   std::string loop_shape;  // a loop-lowered step: its axes as they run, merged, outermost first, summed in []
   std::string nest;        // a loop-lowered step: the kernel its rows go through (detail::NestKernel)

@@ -9,9 +9,9 @@
 #include <utility>
 
 #include "ein/backend/gemm.hpp"
-#include "ein/lower/cost.hpp"
 #include "ein/lower/loop_space.hpp"
 #include "ein/lower/static_pair.hpp"
+#include "ein/plan/cost.hpp"
 #include "ein/tensor/view.hpp"
 
 namespace ein::detail {

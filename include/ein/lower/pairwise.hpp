@@ -1,5 +1,5 @@
 // Runs one pairwise step of a plan, lowered as the plan chose by cost
-// (lower/cost.hpp): StepKind::loop -> the backend's loop (lower/loop_nest.hpp:
+// (plan/cost.hpp): StepKind::loop -> the backend's loop (lower/loop_nest.hpp:
 // outer and Hadamard products, dots, GEMVs, partial reductions); a GEMM kind ->
 // gemm_step, one GEMM per batch index on strided matrices:
 //   a. labels summed within one operand are reduced first (a loop);
@@ -25,8 +25,8 @@
 
 #include "ein/lower/label_order.hpp"
 #include "ein/lower/matrix.hpp"
-#include "ein/lower/cost.hpp"
-#include "ein/lower/classify.hpp"
+#include "ein/plan/classify.hpp"
+#include "ein/plan/cost.hpp"
 
 namespace ein::detail {
 

@@ -6,7 +6,7 @@
 //   contracted (K) in A and B, not kept     {j}
 //   summed in A / summed in B: in one operand only, not kept ("ij,k->k": {i}, {j}... )
 // Diagonals (a label repeated within one term) are merged into one strided
-// axis before classification, so they never reach this level. Layer: lower.
+// axis before classification, so they never reach this level. Layer: plan.
 #pragma once
 
 #include "ein/plan/label_set.hpp"

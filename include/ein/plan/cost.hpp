@@ -16,10 +16,10 @@
 // Hadamard or broadcast product of N operands: no temporaries).
 // The rates are those of a vectorised loop and a blocked GEMM on one core of
 // the reference machine (AMD Zen 5, see the README); only their ratios steer
-// choices. Pure and constexpr: the planner calls it. Layer: lower.
+// choices. Pure and constexpr: the planner calls it. Layer: plan.
 #pragma once
 
-#include "ein/lower/classify.hpp"
+#include "ein/plan/classify.hpp"
 #include "ein/spec/limits.hpp"
 #include "ein/tensor/shape.hpp"
 

@@ -6,8 +6,8 @@
 
 #include <array>
 
-#include "ein/lower/cost.hpp"
-#include "ein/lower/classify.hpp"
+#include "ein/plan/classify.hpp"
+#include "ein/plan/cost.hpp"
 #include "ein/spec/limits.hpp"
 #include "ein/tensor/shape.hpp"
 
@@ -21,7 +21,7 @@ struct PlanStep {
   int rhs = -1;  // -1 for a single-operand step
   LabelSet lhs_labels, rhs_labels, result_labels;
   LabelGroups groups;
-  StepKind kind = StepKind::single;  // the lowering, chosen by cost (lower/cost.hpp)
+  StepKind kind = StepKind::single;  // the lowering, chosen by cost (plan/cost.hpp)
   double flops = 0;
   double result_size = 0;
   double cost = 0;  // the cost model's estimate, ns
@@ -33,7 +33,7 @@ struct Plan {
   double naive_flops = 0;
   double optimized_flops = 0;
   double largest_intermediate = 0;
-  double cost = 0;  // estimated ns: the steps' and their intermediates' (lower/cost.hpp)
+  double cost = 0;  // estimated ns: the steps' and their intermediates' (plan/cost.hpp)
 };
 
 /// What the planner needs: each operand's labels (extent-1 axes already dropped),

@@ -10,23 +10,51 @@
 
 namespace ein {
 
-/// What is wrong with a spec. One code, one plain-words message (see message()).
+// The one list of spec errors. Each row generates the ErrorCode, the message both
+// entry points print, the layout of the run-time message and the compile-time
+// diagnostic (diagnose.hpp), so that a new rule is one row:
+//   X(code, diagnostic, subject, words, form, (template parameters), (their values))
+// code: the ErrorCode. diagnostic: the class template a compile-time failure names
+// (its template arguments, printed by the compiler, carry the spec and the numbers).
+// words: the message; the run-time one quotes the label or character before them
+// (form), the compile-time one puts `subject` there. form: what the run-time message
+// adds (describe): plain (the position), character or label (quoted, with its
+// position), counts (terms and operands), operand (its rank and its term's labels).
+// The template parameters follow the spec's; their values are fields of Error E.
+#define EIN_SPEC_ERRORS(X)                                                                                             \
+  X(empty_spec, empty_spec, "", "the spec is empty", plain, (), ())                                                    \
+  X(bad_character, character_is_not_a_label, "a character ", "is not a label (labels are the letters a-z and A-Z)",   \
+    character, (int Position, char Character), (E.position, E.character))                                              \
+  X(broken_ellipsis, broken_ellipsis, "", "'.' that is not part of an ellipsis '...'", plain, (int Position),          \
+    (E.position))                                                                                                      \
+  X(two_ellipses, two_ellipses_in_one_term, "", "a term has two ellipses '...'", plain, (int Position), (E.position))  \
+  X(broken_arrow, broken_arrow, "", "a broken arrow: '-' must be followed by '>'", plain, (int Position),              \
+    (E.position))                                                                                                      \
+  X(two_arrows, two_arrows, "", "the spec has more than one '->'", plain, (int Position), (E.position))                \
+  X(too_many_operands, too_many_operands, "", "too many input terms (ein::max_operands)", plain, (int Position),      \
+    (E.position))                                                                                                      \
+  X(term_too_long, term_too_long, "", "a term has too many labels (ein::max_rank)", plain, (int Position),            \
+    (E.position))                                                                                                      \
+  X(output_label_not_in_input, output_label_in_no_input, "a label ", "is in the output but in no input", label,       \
+    (int Position, char Label), (E.position, E.character))                                                             \
+  X(output_label_repeated, output_label_repeated, "a label ", "appears more than once in the output", label,          \
+    (int Position, char Label), (E.position, E.character))                                                             \
+  X(output_ellipsis_not_in_input, output_ellipsis_in_no_input, "",                                                     \
+    "the output has an ellipsis '...' but no input has one", plain, (int Position), (E.position))                      \
+  X(wrong_operand_count, wrong_number_of_operands, "",                                                                 \
+    "the number of operands differs from the number of input terms", counts, (int InputTerms, int Operands),          \
+    (E.expected, E.actual))                                                                                            \
+  X(rank_mismatch, operand_rank_differs_from_term, "", "an operand's rank differs from its term's label count",        \
+    operand, (int Operand, int OperandRank, int TermLabels), (E.operand, E.actual, E.expected))                        \
+  X(rank_too_large, operand_rank_too_large, "", "an operand's rank exceeds ein::max_rank", operand,                    \
+    (int Operand, int OperandRank), (E.operand, E.actual))
+
+/// What is wrong with a spec (EIN_SPEC_ERRORS). One code, one plain-words message (see message()).
 enum class ErrorCode : unsigned char {
   ok,
-  empty_spec,
-  bad_character,
-  broken_ellipsis,
-  two_ellipses,
-  broken_arrow,
-  two_arrows,
-  too_many_operands,
-  term_too_long,
-  output_label_not_in_input,
-  output_label_repeated,
-  output_ellipsis_not_in_input,
-  wrong_operand_count,
-  rank_mismatch,
-  rank_too_large,
+#define EIN_DETAIL_ERROR_CODE(code, ...) code,
+  EIN_SPEC_ERRORS(EIN_DETAIL_ERROR_CODE)
+#undef EIN_DETAIL_ERROR_CODE
 };
 
 /// An error as a value: the code, where in the spec, and the numbers the message quotes.
@@ -41,28 +69,33 @@ struct Error {
   [[nodiscard]] constexpr bool failed() const { return code != ErrorCode::ok; }
 };
 
-/// The fixed part of each message. The compile-time diagnostics (diagnose.hpp)
-/// repeat these words in their static_assert literals; a test keeps both in step.
+/// The words of each message (EIN_SPEC_ERRORS); the compile-time diagnostics print the same.
 constexpr std::string_view message(ErrorCode code) {
   switch (code) {
     case ErrorCode::ok: return "no error";
-    case ErrorCode::empty_spec: return "the spec is empty";
-    case ErrorCode::bad_character: return "is not a label (labels are the letters a-z and A-Z)";
-    case ErrorCode::broken_ellipsis: return "'.' that is not part of an ellipsis '...'";
-    case ErrorCode::two_ellipses: return "a term has two ellipses '...'";
-    case ErrorCode::broken_arrow: return "a broken arrow: '-' must be followed by '>'";
-    case ErrorCode::two_arrows: return "the spec has more than one '->'";
-    case ErrorCode::too_many_operands: return "too many input terms (ein::max_operands)";
-    case ErrorCode::term_too_long: return "a term has too many labels (ein::max_rank)";
-    case ErrorCode::output_label_not_in_input: return "is in the output but in no input";
-    case ErrorCode::output_label_repeated: return "appears more than once in the output";
-    case ErrorCode::output_ellipsis_not_in_input: return "the output has an ellipsis '...' but no input has one";
-    case ErrorCode::wrong_operand_count: return "the number of operands differs from the number of input terms";
-    case ErrorCode::rank_mismatch: return "an operand's rank differs from its term's label count";
-    case ErrorCode::rank_too_large: return "an operand's rank exceeds ein::max_rank";
+#define EIN_DETAIL_ERROR_WORDS(code, diagnostic, subject, words, ...) \
+  case ErrorCode::code: return words;
+    EIN_SPEC_ERRORS(EIN_DETAIL_ERROR_WORDS)
+#undef EIN_DETAIL_ERROR_WORDS
   }
   return "unknown error";
 }
+
+namespace detail {
+/// What the run-time message quotes besides the words (the form column of EIN_SPEC_ERRORS).
+enum class MessageForm : unsigned char { plain, character, label, counts, operand };
+
+constexpr MessageForm message_form(ErrorCode code) {
+  switch (code) {
+#define EIN_DETAIL_ERROR_FORM(code, diagnostic, subject, words, form, ...) \
+  case ErrorCode::code: return MessageForm::form;
+    EIN_SPEC_ERRORS(EIN_DETAIL_ERROR_FORM)
+#undef EIN_DETAIL_ERROR_FORM
+    case ErrorCode::ok: break;
+  }
+  return MessageForm::plain;
+}
+}  // namespace detail
 
 /// Thrown at run time for a spec that fails to parse or bind (the run-time entry point).
 class spec_error : public std::invalid_argument {
@@ -131,34 +164,32 @@ inline constexpr std::size_t max_quoted_spec = 120;
     where += ')';
     return where;
   };
-  switch (error.code) {
-    case ErrorCode::bad_character:
+  switch (detail::message_form(error.code)) {
+    case detail::MessageForm::character:
       out += "'";
       detail::append_escaped(out, error.character);
       out += '\'';
       out += at();
       out += ' ';
       break;
-    case ErrorCode::output_label_not_in_input:
-    case ErrorCode::output_label_repeated:
+    case detail::MessageForm::label:
       out += "label '";
       detail::append_escaped(out, error.character);
       out += '\'';
       out += at();
       out += ' ';
       break;
-    case ErrorCode::wrong_operand_count:
+    case detail::MessageForm::counts:
       out += std::string(message(error.code)) + ": " + std::to_string(error.expected) +
              " input terms, " + std::to_string(error.actual) + " operands";
       return out;
-    case ErrorCode::rank_mismatch:
-    case ErrorCode::rank_too_large:
+    case detail::MessageForm::operand:
       out += std::string(message(error.code)) + ": operand " + std::to_string(error.operand) +
              " has rank " + std::to_string(error.actual) + ", its term" +
              (error.position >= 0 ? at() : std::string()) + " has " + std::to_string(error.expected) +
              " labels";
       return out;
-    default:
+    case detail::MessageForm::plain:
       out += std::string(message(error.code));
       if (error.position >= 0) out += at();
       return out;

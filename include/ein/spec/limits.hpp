@@ -10,8 +10,6 @@ namespace ein {
 inline constexpr int max_operands = 16;
 /// Most axes one operand (or the output) may have, ellipsis dimensions included.
 inline constexpr int max_rank = 16;
-/// Most characters (labels plus ellipsis) one term may hold.
-inline constexpr int max_term_chars = 24;
 /// Letters a-z and A-Z, plus one label per ellipsis dimension.
 inline constexpr int max_labels = 52 + max_rank;
 
