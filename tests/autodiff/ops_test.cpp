@@ -162,6 +162,78 @@ TEST_CASE("gradients of exp log sqrt abs tanh sigmoid relu pow") {
                       x);
 }
 
+TEST_CASE("gradients of leaky_relu gelu silu, and their values (PyTorch's)") {
+  const auto x = random_away_from_zero<double>(ein::Extents<2>{3, 4}, gen, 0.1, 3.0);
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::leaky_relu(v)); }, x);
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::leaky_relu(v, 0.3)); }, x);
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::gelu(v)); }, x);
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::silu(v)); }, x);
+  // torch.nn.functional.gelu / silu / leaky_relu(x, 0.3) at -1, 0.5, 2 (float64).
+  const auto v = ein::constant(Tensor<double, 1>({3}, {-1, 0.5, 2}));
+  const Tensor<double, 1> gelu = ein::gelu(v).value(), silu = ein::silu(v).value(), leaky = ein::leaky_relu(v, 0.3).value();
+  CHECK(gelu(0) == doctest::Approx(-0.15865525393145707).epsilon(1e-14));
+  CHECK(gelu(1) == doctest::Approx(0.34573123063700656).epsilon(1e-14));
+  CHECK(gelu(2) == doctest::Approx(1.9544997361036416).epsilon(1e-14));
+  CHECK(silu(0) == doctest::Approx(-0.2689414213699951).epsilon(1e-14));
+  CHECK(silu(2) == doctest::Approx(1.7615941559557649).epsilon(1e-14));
+  CHECK(leaky(0) == doctest::Approx(-0.3).epsilon(1e-15));
+  CHECK(leaky(2) == 2.0);
+  // leaky_relu'(0) = slope (PyTorch: the x > 0 branch is 1, else slope)
+  const auto z = ein::param(Tensor<double, 1>({1}, {0}));
+  ein::sum(ein::leaky_relu(z, 0.3)).backward();
+  CHECK(z.grad()(0) == 0.3);
+}
+
+// A user's own function: the lecture's cube with its derivative, as two lambdas
+// and as a struct of the table's shape; a binary one with broadcasting.
+struct SoftClip {  // c tanh(x / c), c fixed
+  double c = 2;
+  template <class T> T operator()(T x) const { return T(c) * std::tanh(x / T(c)); }
+  template <class T> T derivative(T, T y) const { return T(1) - (y / T(c)) * (y / T(c)); }
+};
+struct Hypot {  // sqrt(x^2 + y^2)
+  template <class T> T operator()(T x, T y) const { return std::sqrt(x * x + y * y); }
+  template <class T> T dx(T x, T, T z) const { return x / z; }
+  template <class T> T dy(T, T y, T z) const { return y / z; }
+};
+
+TEST_CASE("ein::apply: a user's function with its derivative, gradients checked") {
+  const auto x = random_away_from_zero<double>(ein::Extents<2>{3, 4}, gen, 0.1, 2.0);
+  const auto row = random_away_from_zero<double>(ein::Extents<1>{4}, gen, 0.1, 2.0);
+  const auto cube = ein::with_derivative([](auto u) { return u * u * u; }, [](auto u, auto) { return 3 * u * u; });
+  EIN_CHECK_GRADIENTS([&](const V2& v) { return weigh(ein::apply(cube, v)); }, x);
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::apply(SoftClip{}, v)); }, x);
+  EIN_CHECK_GRADIENTS([](const V2& a, const V1& b) { return weigh(ein::apply(Hypot{}, a, b)); }, x, row);
+  EIN_CHECK_GRADIENTS([](const V1& b, const V2& a) { return weigh(ein::apply(Hypot{}, b, a)); }, row, x);
+  // the same function on tensors is the same values, lazily
+  const Tensor<double, 2> lazy = ein::apply(SoftClip{}, x);
+  const Tensor<double, 2> recorded = ein::apply(SoftClip{}, ein::constant(x)).value();
+  for (ein::index_t k = 0; k < x.size(); ++k) CHECK(lazy.data()[k] == recorded.data()[k]);
+  // an input that needs no gradient gets none; the other still does
+  const auto p = ein::param(Tensor<double, 2>(x));
+  const auto c = ein::constant(Tensor<double, 1>(row));
+  ein::sum(ein::apply(Hypot{}, p, c)).backward();
+  CHECK(p.grad()(0, 0) == doctest::Approx(x(0, 0) / std::hypot(x(0, 0), row(0))));
+  CHECK_FALSE(c.requires_grad());
+  // and a mismatch names the function
+  const auto bad = ein::constant(Tensor<double, 1>(ein::Extents<1>{5}));
+  CHECK(message_of([&] { (void)ein::apply(Hypot{}, p, bad); }).find("Var 'apply'") != std::string::npos);
+}
+
+TEST_CASE("one formula: a function of a Tensor and of a Var agree to the bit") {
+  // sigmoid had two formulas (e^-x over 1 + e^-x on tensors); now both are math::Sigmoid.
+  const Tensor<float, 1> x({6}, {-30.f, -5.5f, -0.3f, 0.f, 0.7f, 12.f});
+  const Tensor<float, 1> lazy_sigmoid = ein::sigmoid(x), lazy_gelu = ein::gelu(x), lazy_silu = ein::silu(x);
+  const auto v = ein::constant(Tensor<float, 1>(x));
+  const Tensor<float, 1> var_sigmoid = ein::sigmoid(v).value(), var_gelu = ein::gelu(v).value(),
+                         var_silu = ein::silu(v).value();
+  for (ein::index_t k = 0; k < x.size(); ++k) {
+    CHECK(lazy_sigmoid(k) == var_sigmoid(k));
+    CHECK(lazy_gelu(k) == var_gelu(k));
+    CHECK(lazy_silu(k) == var_silu(k));
+  }
+}
+
 TEST_CASE("derivatives at kinks follow PyTorch") {
   const auto x = ein::param(Tensor<double, 1>({3}, {-1, 0, 1}));
   ein::sum(ein::relu(x) + ein::abs(x)).backward();

@@ -77,6 +77,9 @@ ein::Var<T, 2> cpu_unary(const ein::Var<T, 2>& x, const UnaryCase& c) {
     case el::UnaryOp::sigmoid: return ein::sigmoid(x);
     case el::UnaryOp::relu: return ein::relu(x);
     case el::UnaryOp::pow: return ein::pow(x, s);
+    case el::UnaryOp::leaky_relu: return ein::leaky_relu(x, c.s);
+    case el::UnaryOp::gelu: return ein::gelu(x);
+    case el::UnaryOp::silu: return ein::silu(x);
   }
   return x;
 }
@@ -90,7 +93,8 @@ TEST_CASE_TEMPLATE("element-wise functions and partials match the CPU rules", T,
       {el::UnaryOp::rdiv, 2, 0.5, 3},   {el::UnaryOp::exp, 0, -3, 3},    {el::UnaryOp::log, 0, 0.1, 4},
       {el::UnaryOp::sqrt, 0, 0.1, 4},   {el::UnaryOp::abs, 0, -2, 2},    {el::UnaryOp::tanh, 0, -3, 3},
       {el::UnaryOp::sigmoid, 0, -30, 30}, {el::UnaryOp::relu, 0, -2, 2}, {el::UnaryOp::pow, 2.5, 0.1, 3},
-      {el::UnaryOp::pow, 0, 0.1, 3},
+      {el::UnaryOp::pow, 0, 0.1, 3},    {el::UnaryOp::leaky_relu, 0.2, -2, 2}, {el::UnaryOp::gelu, 0, -4, 4},
+      {el::UnaryOp::silu, 0, -6, 6},
   };
   std::mt19937 gen(5);
   for (const UnaryCase& c : cases) {

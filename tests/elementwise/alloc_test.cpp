@@ -1,7 +1,7 @@
 // Heap allocations of element-wise evaluation, counted by replacing the global
 // operator new of this test executable: a fused expression allocates nothing beyond
 // its destination.
-#include "ein/expr/elementwise/ops.hpp"  // first: each header compiles on its own
+#include "ein/math/element.hpp"  // first: each header compiles on its own
 #include "ein/expr/elementwise.hpp"
 
 #include <doctest/doctest.h>

@@ -33,13 +33,16 @@ void einsums() {
   ein::Tensor<T, 3> ell = ein::einsum<"...ij,...jk->...ik">(x, y);  // ellipsis
   ein::Tensor<T, 2> rt = ein::einsum("ij,jk->ik", a, b);        // run-time spec
   ein::Tensor<T, 2> e = ein::exp(a) + a * a - T(1);               // element-wise
+  ein::Tensor<T, 2> f = ein::apply(ein::math::Gelu{}, a) + ein::leaky_relu(a, 0.1) + ein::silu(a);
+  // An element of a tensor just built from an expression (g++ -O3 once warned -Warray-bounds here).
+  T first = f(0, 0) + ein::Tensor<T, 1>(ein::exp(v))(3);
   std::ostringstream out;
   out << ein::einsum_path<"ab,bc,cd->ad">(a, b, w);
   Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> m(3, 4);
   ein::Tensor<T, 2> from_eigen = ein::einsum<"ij,jk->ik">(m, b);
   ein::view(m) = ein::einsum<"ij->ij">(a);
   (void)c, (void)bc, (void)mv, (void)outer, (void)traces, (void)at, (void)rows, (void)chain, (void)ell;
-  (void)rt, (void)e, (void)from_eigen, (void)s(), (void)a(1, 2), (void)a.extent(0);
+  (void)rt, (void)e, (void)first, (void)from_eigen, (void)s(), (void)a(1, 2), (void)a.extent(0);
 }
 
 template <class T>
@@ -54,7 +57,9 @@ void training() {
   auto X = ein::constant(ein::Tensor<T, 2>(3, 4));
   auto a = ein::einsum<"ij,lj->li">(W, X) + bias;
   auto h = ein::relu(a);
-  auto o = ein::tanh(h) * ein::sigmoid(h) - ein::exp(h) / (ein::log(ein::abs(h) + T(1)) + T(1));
+  auto o = ein::tanh(h) * ein::sigmoid(h) - ein::exp(h) / (ein::log(ein::abs(h) + T(1)) + T(1)) +
+           ein::gelu(a) * ein::silu(a) - ein::leaky_relu(a, 0.2) +
+           ein::apply(ein::with_derivative([](T x) { return x * x; }, [](T x, T) { return 2 * x; }), a);
   auto sm = ein::softmax(o, 1) + ein::log_softmax(o, 1);
   const std::vector<int> labels{0, 1, 2};
   auto loss = ein::cross_entropy(o, std::span<const int>(labels)) + ein::mean(sm) + ein::sum(ein::pow(h, T(2))) +

@@ -1,73 +1,68 @@
-// Element-wise functions of one Var with gradients: exp, log, sqrt, abs, tanh,
-// sigmoid, relu, pow(v, scalar). Each rule uses the input's value and the
-// node's own, nothing saved. Layer: autodiff.
-//
-// Derivatives follow PyTorch where a function has a kink or a pole:
-//   abs'(0) = 0, relu'(0) = 0, sqrt'(0) = inf, log'(0) = inf, pow(x, 0)' = 0.
+// Element-wise functions of Vars with gradients, all through ein::apply: the
+// built-ins (exp, log, sqrt, abs, tanh, sigmoid, relu, leaky_relu, gelu, silu,
+// pow) are rows of the element-math table (math/element.hpp), exactly as a user's
+// own function is. Layer: autodiff.
 #pragma once
 
-#include <cmath>
-
 #include "ein/autodiff/ops/arithmetic.hpp"
+#include "ein/math/element.hpp"
 
 namespace ein {
 
-/// e^v element by element; d/dx = e^x (the result itself).
+/// e^v element by element; d/dx = e^x.
 template <class T, std::size_t R>
 Var<T, R> exp(const Var<T, R>& v) {
-  return detail::unary(v, [](T x) { return std::exp(x); }, [](T, T z) { return z; });
+  return apply(math::Exp{}, v);
 }
-
 /// ln v element by element; d/dx = 1 / x.
 template <class T, std::size_t R>
 Var<T, R> log(const Var<T, R>& v) {
-  return detail::unary(v, [](T x) { return std::log(x); }, [](T x, T) { return T(1) / x; });
+  return apply(math::Log{}, v);
 }
-
 /// sqrt v element by element; d/dx = 1 / (2 sqrt x).
 template <class T, std::size_t R>
 Var<T, R> sqrt(const Var<T, R>& v) {
-  return detail::unary(v, [](T x) { return std::sqrt(x); }, [](T, T z) { return T(0.5) / z; });
+  return apply(math::Sqrt{}, v);
 }
-
 /// |v| element by element; d/dx = sign x (0 at 0).
 template <class T, std::size_t R>
 Var<T, R> abs(const Var<T, R>& v) {
-  return detail::unary(v, [](T x) { return std::abs(x); }, [](T x, T) { return T((x > T(0)) - (x < T(0))); });
+  return apply(math::Abs{}, v);
 }
-
 /// tanh v element by element; d/dx = 1 - tanh² x.
 template <class T, std::size_t R>
 Var<T, R> tanh(const Var<T, R>& v) {
-  return detail::unary(v, [](T x) { return std::tanh(x); }, [](T, T z) { return T(1) - z * z; });
+  return apply(math::Tanh{}, v);
 }
-
-/// 1 / (1 + e^-v) element by element, without overflow for large |v|;
-/// d/dx = s (1 - s).
+/// 1 / (1 + e^-v) element by element, without overflow for large |v|; d/dx = s (1 - s).
 template <class T, std::size_t R>
 Var<T, R> sigmoid(const Var<T, R>& v) {
-  return detail::unary(
-      v,
-      [](T x) {
-        if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-        const T e = std::exp(x);
-        return e / (T(1) + e);
-      },
-      [](T, T z) { return z * (T(1) - z); });
+  return apply(math::Sigmoid{}, v);
 }
-
 /// max(v, 0) element by element (NaN stays NaN); d/dx = 1 where x > 0, else 0.
 template <class T, std::size_t R>
 Var<T, R> relu(const Var<T, R>& v) {
-  return detail::unary(v, [](T x) { return x < T(0) ? T(0) : x; }, [](T, T z) { return T(z > T(0)); });
+  return apply(math::Relu{}, v);
 }
-
+/// v where v >= 0, slope * v below (PyTorch's default slope 0.01); d/dx = 1 or slope.
+template <class T, std::size_t R>
+Var<T, R> leaky_relu(const Var<T, R>& v, double slope = 0.01) {
+  return apply(math::LeakyRelu{slope}, v);
+}
+/// v Phi(v), the exact GELU (PyTorch's default); d/dx = Phi(x) + x phi(x).
+template <class T, std::size_t R>
+Var<T, R> gelu(const Var<T, R>& v) {
+  return apply(math::Gelu{}, v);
+}
+/// v sigmoid(v) (SiLU, swish); d/dx = s (1 + x (1 - s)).
+template <class T, std::size_t R>
+Var<T, R> silu(const Var<T, R>& v) {
+  return apply(math::Silu{}, v);
+}
 /// v^p element by element, one exponent for all; d/dx = p x^(p-1) (0 when p = 0).
 template <class T, std::size_t R>
 Var<T, R> pow(const Var<T, R>& v, std::type_identity_t<T> p) {
-  return detail::unary(
-      v, [p](T x) { return std::pow(x, p); },
-      [p](T x, T) { return p == T(0) ? T(0) : p * std::pow(x, p - T(1)); });
+  return apply(math::Pow{static_cast<double>(p)}, v);
 }
 
 }  // namespace ein

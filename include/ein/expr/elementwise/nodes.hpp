@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "ein/expr/elementwise/loop.hpp"
+#include "ein/math/element.hpp"
 #include "ein/tensor/expression.hpp"
 #include "ein/tensor/shape.hpp"
 #include "ein/tensor/tensor.hpp"
@@ -254,7 +255,7 @@ class ElementwiseBinary {
       const Extents<rank> ea = a_.extents();
       const Extents<rank> eb = b_.extents();
       if (ea != eb)
-        throw shape_error(std::string("elementwise '") + Op::name + "': extents " + to_string(ea) + " and " +
+        throw shape_error(std::string("elementwise '") + math::name_of<Op>() + "': extents " + to_string(ea) + " and " +
                           to_string(eb) + " differ");
       return ea;
     }

@@ -1,36 +1,24 @@
 // The per-element math of the device autodiff ops, nn ops and optimizers, as
 // inline functions that nvcc compiles for the device and g++ for the host, so
-// that CPU tests check the very formulas the kernels run. Each one repeats the
-// CPU rule it mirrors (include/ein/autodiff/ops/*, nn/*, optim/*). Plain C++:
+// that CPU tests check the very formulas the kernels run. The element-wise
+// functions are the CPU's own (math/element.hpp); the nn and optimizer rules
+// repeat the CPU rule they mirror (include/ein/nn/*, optim/*). Plain C++:
 // no CUDA header, no Eigen. Layer: backend (cuda), autodiff.
 #pragma once
 
-#include <math.h>
-
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define EIN_HOST_DEVICE __host__ __device__
-#else
-#define EIN_HOST_DEVICE
-#endif
+#include "ein/math/element.hpp"
 
 namespace ein::cuda::element {
 
-// Overloads by element type over the C math library, which both nvcc's device
-// code and the host provide under these names (std:: is host-only in device code).
-EIN_HOST_DEVICE inline float exp_of(float x) { return ::expf(x); }
-EIN_HOST_DEVICE inline double exp_of(double x) { return ::exp(x); }
-EIN_HOST_DEVICE inline float log_of(float x) { return ::logf(x); }
-EIN_HOST_DEVICE inline double log_of(double x) { return ::log(x); }
-EIN_HOST_DEVICE inline float sqrt_of(float x) { return ::sqrtf(x); }
-EIN_HOST_DEVICE inline double sqrt_of(double x) { return ::sqrt(x); }
-EIN_HOST_DEVICE inline float abs_of(float x) { return ::fabsf(x); }
-EIN_HOST_DEVICE inline double abs_of(double x) { return ::fabs(x); }
-EIN_HOST_DEVICE inline float tanh_of(float x) { return ::tanhf(x); }
-EIN_HOST_DEVICE inline double tanh_of(double x) { return ::tanh(x); }
-EIN_HOST_DEVICE inline float pow_of(float x, float p) { return ::powf(x, p); }
-EIN_HOST_DEVICE inline double pow_of(double x, double p) { return ::pow(x, p); }
+using math::abs_of;
+using math::exp_of;
+using math::log_of;
+using math::pow_of;
+using math::sqrt_of;
+using math::tanh_of;
+
 template <class T>
 EIN_HOST_DEVICE inline bool is_nan(T x) {
   return x != x;
@@ -47,6 +35,7 @@ EIN_HOST_DEVICE inline T infinity() {
 // --- Element-wise functions of one Var (autodiff/ops/arithmetic.hpp, functions.hpp) ---
 
 /// A function of one element and, for the scalar ops, a scalar s: z = f(x, s).
+/// Each is a row of the element-math table (math/element.hpp), as on the CPU.
 enum class UnaryOp : int {
   neg,   // -x
   add,   // x + s
@@ -62,96 +51,77 @@ enum class UnaryOp : int {
   tanh,
   sigmoid,
   relu,
-  pow,  // x^s
+  pow,         // x^s
+  leaky_relu,  // slope s
+  gelu,
+  silu,
 };
 
-/// z = f(x), as the CPU's lambda of the same op.
-template <class T>
-EIN_HOST_DEVICE inline T unary_value(UnaryOp op, T x, T s) {
+/// Calls f(row) with the table's row for op and scalar s.
+template <class T, class F>
+EIN_HOST_DEVICE inline T with_unary(UnaryOp op, T s, F f) {
   switch (op) {
-    case UnaryOp::neg: return -x;
-    case UnaryOp::add: return x + s;
-    case UnaryOp::sub: return x - s;
-    case UnaryOp::rsub: return s - x;
-    case UnaryOp::mul: return x * s;
-    case UnaryOp::div: return x / s;
-    case UnaryOp::rdiv: return s / x;
-    case UnaryOp::exp: return exp_of(x);
-    case UnaryOp::log: return log_of(x);
-    case UnaryOp::sqrt: return sqrt_of(x);
-    case UnaryOp::abs: return abs_of(x);
-    case UnaryOp::tanh: return tanh_of(x);
-    case UnaryOp::sigmoid: {
-      // Without overflow for large |x|.
-      if (x >= T(0)) return T(1) / (T(1) + exp_of(-x));
-      const T e = exp_of(x);
-      return e / (T(1) + e);
-    }
-    case UnaryOp::relu: return x < T(0) ? T(0) : x;  // NaN stays NaN
-    case UnaryOp::pow: return pow_of(x, s);
-  }
-  return x;
-}
-
-/// dz/dx given x and z = f(x); PyTorch's values at kinks and poles:
-/// abs'(0) = 0, relu'(0) = 0, sqrt'(0) = inf, log'(0) = inf, pow(x, 0)' = 0.
-template <class T>
-EIN_HOST_DEVICE inline T unary_partial(UnaryOp op, T x, T z, T s) {
-  switch (op) {
-    case UnaryOp::neg: return T(-1);
-    case UnaryOp::add: return T(1);
-    case UnaryOp::sub: return T(1);
-    case UnaryOp::rsub: return T(-1);
-    case UnaryOp::mul: return s;
-    case UnaryOp::div: return T(1) / s;
-    case UnaryOp::rdiv: return -z / x;
-    case UnaryOp::exp: return z;
-    case UnaryOp::log: return T(1) / x;
-    case UnaryOp::sqrt: return T(0.5) / z;
-    case UnaryOp::abs: return T((x > T(0)) - (x < T(0)));
-    case UnaryOp::tanh: return T(1) - z * z;
-    case UnaryOp::sigmoid: return z * (T(1) - z);
-    case UnaryOp::relu: return T(z > T(0));
-    case UnaryOp::pow: return s == T(0) ? T(0) : s * pow_of(x, s - T(1));
+    case UnaryOp::neg: return f(math::Negate{});
+    case UnaryOp::add: return f(math::BindRight<math::Add, T>{s});
+    case UnaryOp::sub: return f(math::BindRight<math::Sub, T>{s});
+    case UnaryOp::rsub: return f(math::BindLeft<math::Sub, T>{s});
+    case UnaryOp::mul: return f(math::BindRight<math::Mul, T>{s});
+    case UnaryOp::div: return f(math::BindRight<math::Div, T>{s});
+    case UnaryOp::rdiv: return f(math::BindLeft<math::Div, T>{s});
+    case UnaryOp::exp: return f(math::Exp{});
+    case UnaryOp::log: return f(math::Log{});
+    case UnaryOp::sqrt: return f(math::Sqrt{});
+    case UnaryOp::abs: return f(math::Abs{});
+    case UnaryOp::tanh: return f(math::Tanh{});
+    case UnaryOp::sigmoid: return f(math::Sigmoid{});
+    case UnaryOp::relu: return f(math::Relu{});
+    case UnaryOp::pow: return f(math::Pow{double(s)});
+    case UnaryOp::leaky_relu: return f(math::LeakyRelu{double(s)});
+    case UnaryOp::gelu: return f(math::Gelu{});
+    case UnaryOp::silu: return f(math::Silu{});
   }
   return T(0);
+}
+
+/// z = f(x).
+template <class T>
+EIN_HOST_DEVICE inline T unary_value(UnaryOp op, T x, T s) {
+  return with_unary(op, s, [x](auto row) { return row(x); });
+}
+/// dz/dx given x and z = f(x).
+template <class T>
+EIN_HOST_DEVICE inline T unary_partial(UnaryOp op, T x, T z, T s) {
+  return with_unary(op, s, [x, z](auto row) { return row.derivative(x, z); });
 }
 
 // --- Binary ops on two Vars (autodiff/ops/arithmetic.hpp) ---
 
 enum class BinaryOp : int { add, sub, mul, div };
 
+/// Calls f(row) with the table's row for op.
+template <class T, class F>
+EIN_HOST_DEVICE inline T with_binary(BinaryOp op, F f) {
+  switch (op) {
+    case BinaryOp::add: return f(math::Add{});
+    case BinaryOp::sub: return f(math::Sub{});
+    case BinaryOp::mul: return f(math::Mul{});
+    case BinaryOp::div: return f(math::Div{});
+  }
+  return T(0);
+}
 template <class T>
 EIN_HOST_DEVICE inline T binary_value(BinaryOp op, T x, T y) {
-  switch (op) {
-    case BinaryOp::add: return x + y;
-    case BinaryOp::sub: return x - y;
-    case BinaryOp::mul: return x * y;
-    case BinaryOp::div: return x / y;
-  }
-  return x;
+  return with_binary<T>(op, [x, y](auto row) { return row(x, y); });
 }
 /// dz/dx of z = x op y.
 template <class T>
-EIN_HOST_DEVICE inline T binary_dx(BinaryOp op, T, T y, T) {
-  switch (op) {
-    case BinaryOp::add:
-    case BinaryOp::sub: return T(1);
-    case BinaryOp::mul: return y;
-    case BinaryOp::div: return T(1) / y;
-  }
-  return T(0);
+EIN_HOST_DEVICE inline T binary_dx(BinaryOp op, T x, T y, T z) {
+  return with_binary<T>(op, [x, y, z](auto row) { return row.dx(x, y, z); });
 }
 /// dz/dy of z = x op y.
 template <class T>
 EIN_HOST_DEVICE inline T binary_dy(BinaryOp op, T x, T y, T z) {
-  switch (op) {
-    case BinaryOp::add: return T(1);
-    case BinaryOp::sub: return T(-1);
-    case BinaryOp::mul: return x;
-    case BinaryOp::div: return -z / y;
-  }
-  return T(0);
+  return with_binary<T>(op, [x, y, z](auto row) { return row.dy(x, y, z); });
 }
 
 /// How two operands line up (the CPU's detail::Lineup, as plain data): the

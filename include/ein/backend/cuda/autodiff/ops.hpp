@@ -135,7 +135,7 @@ Var<T, R> operator/(std::type_identity_t<T> s, const Var<T, R>& a) {
 }
 
 /// e^v, ln v, sqrt v, |v|, tanh v, sigmoid v, max(v, 0), v^p element by element
-/// (derivatives at kinks and poles as on the CPU: element::unary_partial).
+/// (the CPU's rows of math/element.hpp, derivatives included).
 template <class T, std::size_t R>
 Var<T, R> exp(const Var<T, R>& v) {
   return detail::unary(v, element::UnaryOp::exp);
@@ -167,6 +167,19 @@ Var<T, R> relu(const Var<T, R>& v) {
 template <class T, std::size_t R>
 Var<T, R> pow(const Var<T, R>& v, std::type_identity_t<T> p) {
   return detail::unary(v, element::UnaryOp::pow, p);
+}
+/// v where v >= 0, slope * v below; the exact GELU; the SiLU (math/element.hpp).
+template <class T, std::size_t R>
+Var<T, R> leaky_relu(const Var<T, R>& v, double slope = 0.01) {
+  return detail::unary(v, element::UnaryOp::leaky_relu, static_cast<T>(slope));
+}
+template <class T, std::size_t R>
+Var<T, R> gelu(const Var<T, R>& v) {
+  return detail::unary(v, element::UnaryOp::gelu);
+}
+template <class T, std::size_t R>
+Var<T, R> silu(const Var<T, R>& v) {
+  return detail::unary(v, element::UnaryOp::silu);
 }
 
 /// The sum of every element, as a rank-0 Var (0 for no elements).
