@@ -259,9 +259,11 @@ void TensorView<T, R>::assign(const E& expr, value_type alpha, value_type beta) 
   if (extents != extents_) detail::throw_assignment_mismatch(extents, extents_);
   // An expression that reads this view goes into a new tensor first. (One call of
   // evaluate_into, as in Tensor::assign_expression.)
+  // (A unique_ptr, not a std::optional: g++ 12 -O3 warns -Wmaybe-uninitialized
+  // destroying an optional Tensor<T, 0> here, GCC bug 80635.)
   const auto [begin, end] = span_bytes();
-  std::optional<Tensor<value_type, R>> result;
-  if (expr.overlaps(begin, end)) result.emplace(extents, detail::for_writing);
+  std::unique_ptr<Tensor<value_type, R>> result;
+  if (expr.overlaps(begin, end)) result = std::make_unique<Tensor<value_type, R>>(extents, detail::for_writing);
   expr.evaluate_into(result ? result->view() : *this, result ? value_type(1) : alpha, result ? value_type(0) : beta);
   if (result) detail::scale_add(*this, TensorView<const value_type, R>(result->view()), alpha, beta);
 }

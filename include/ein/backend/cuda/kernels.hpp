@@ -11,13 +11,8 @@
 
 #include <cstddef>
 
+#include "ein/math/element.hpp"  // (EIN_HOST_DEVICE)
 #include "ein/spec/limits.hpp"
-
-#if defined(__CUDACC__)
-#define EIN_HOST_DEVICE __host__ __device__
-#else
-#define EIN_HOST_DEVICE
-#endif
 
 namespace ein::cuda::detail {
 
