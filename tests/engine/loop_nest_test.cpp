@@ -460,6 +460,25 @@ TEST_CASE_TEMPLATE("products past stream_rows_bytes (their rows streamed): the r
   });
 }
 
+TEST_CASE("stream_pays: never below the kernel's floor, always past the measured classes, one answer per class") {
+  using ein::detail::StreamPolicy;
+  CHECK(ein::detail::parse_stream_policy(nullptr) == StreamPolicy::automatic);
+  CHECK(ein::detail::parse_stream_policy("auto") == StreamPolicy::automatic);
+  CHECK(ein::detail::parse_stream_policy("never") == StreamPolicy::never);
+  CHECK(ein::detail::parse_stream_policy("always") == StreamPolicy::always);
+  CHECK(ein::detail::parse_stream_policy("sometimes") == StreamPolicy::automatic);
+  const double floor = ein::detail::stream_rows_bytes;
+  CHECK_FALSE(ein::detail::stream_pays(floor / 2, floor));  // below the floor, whatever the policy
+  const auto policy = ein::detail::stream_policy();
+  const bool huge = ein::detail::stream_pays(double(ein::index_t(1) << 30), floor);
+  CHECK(huge == (ein::detail::can_stream_stores && policy != StreamPolicy::never));
+  // A class gives one answer, measured once: the same for 4 MiB and 7 MiB (class 2^22).
+  const bool first = ein::detail::stream_pays(double(4 << 20), floor);
+  for (int i = 0; i < 3; ++i) CHECK(ein::detail::stream_pays(double(7 << 20), floor) == first);
+  if (policy == StreamPolicy::always) CHECK(first == ein::detail::can_stream_stores);
+  if (policy == StreamPolicy::never) CHECK_FALSE(first);
+}
+
 TEST_CASE_TEMPLATE("loop_nest on random strided spaces: permutations and reductions, reversed and broadcast axes", T,
                    float, double) {
   std::mt19937 gen(11);

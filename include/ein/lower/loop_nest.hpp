@@ -35,6 +35,7 @@
 #include "ein/lower/loop_space.hpp"
 #include "ein/lower/row_dots.hpp"
 #include "ein/lower/row_kernels.hpp"
+#include "ein/lower/streaming.hpp"
 #include "ein/lower/transpose_block.hpp"
 
 namespace ein::detail {
@@ -58,12 +59,15 @@ inline constexpr index_t transpose_min_extent = 8;
 /// 32 KiB 8-way or 48 KiB 12-way L1D), and, a power of two apart, in the same L2 set.
 inline constexpr index_t cache_set_period = 4096;
 
-/// A permutation writing at least this many bytes streams its output past the
+/// A permutation writing at least this many bytes may stream its output past the
 /// caches (transpose_block.hpp's stream_line), one strip of squares along u at a
-/// time: beyond a core's L2 (2 MiB here) the output's lines are evicted before
-/// they could be read again anyway. 128^3 "ijk->kji", 1 thread: 5.6x (float) and
-/// 5x (double) faster than by squares, 57% and 83% of a memcpy of the same bytes in
-/// the same run; at 1 MiB (L2-resident) streamed squares were up to 2.7x slower.
+/// time, where this machine's caches would not keep it (streaming.hpp measures):
+/// on a machine whose cache keeps a core about 2 MiB, the output's lines are evicted
+/// before they could be read again anyway. There, 128^3 "ijk->kji", 1 thread: 5.6x
+/// (float) and 5x (double) faster than by squares, 57% and 83% of a memcpy of the
+/// same bytes in the same run; at 1 MiB (L2-resident) streamed squares were up to
+/// 2.7x slower. On a Zen 5 (32 MiB of L3 a CCD) the same 8 MiB output streamed took
+/// 2.1x the time of cached squares: streaming.hpp keeps it cached there.
 inline constexpr double stream_output_bytes = 2 << 20;
 
 /// A streamed permutation's strips along u are this many input rows wide (at least a
@@ -79,12 +83,14 @@ inline constexpr double stream_output_bytes = 2 << 20;
 inline constexpr index_t stream_strip_rows = 16;
 
 /// An output of unit-stride rows at least this large, that no summed axis reads
-/// back, stores its rows past the caches (row_kernels.hpp's over_streamed_row):
-/// twice the L2 of a core here. Rows of 1024, streamed ÷ cached time, same process,
-/// interleaved, 4 to 16 MiB out, float and double: 0.44-0.69 for an outer product
-/// (no large operand read), 0.63-0.75 reading one, 0.73-0.80 two, 0.75-0.83 three
-/// (1 thread); 0.51-1.05, 0.65-0.75, 0.65-0.80, 0.70-0.84 (2 threads). Below 2 MiB
-/// (L2-resident) cached rows were up to 5x faster.
+/// back, may store its rows past the caches (row_kernels.hpp's over_streamed_row),
+/// where streaming.hpp's measurement says the caches would not keep it: twice the
+/// L2 of a core on the machine these figures come from. Rows of 1024, streamed ÷
+/// cached time, same process, interleaved, 4 to 16 MiB out, float and double there:
+/// 0.44-0.69 for an outer product (no large operand read), 0.63-0.75 reading one,
+/// 0.73-0.80 two, 0.75-0.83 three (1 thread); 0.51-1.05, 0.65-0.75, 0.65-0.80,
+/// 0.70-0.84 (2 threads). Below 2 MiB (L2-resident) cached rows were up to 5x faster.
+/// On a Zen 5, a 4 MiB outer product streamed took 1.3x the cached time.
 inline constexpr double stream_rows_bytes = 4 << 20;
 
 /// The kernel a nest's rows go through in run_nest: the one place its paths are
@@ -154,8 +160,8 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
   nest.tile_u = row.extent;
   bool summed = false;
   for (int a = 0; a < s.rank; ++a) summed = summed || s.summed(a);
-  nest.stream = can_stream_stores && row.stride[0] == 1 && !summed &&
-                s.volume() * double(element_size) >= stream_rows_bytes;  // (rows: untiled, below)
+  nest.stream = row.stride[0] == 1 && !summed &&
+                stream_pays(s.volume() * double(element_size), stream_rows_bytes);  // (rows: untiled, below)
   if (s.rank == 1) return nest;
   // A tile partner: an axis along which an operand that jumps along u walks unit-stride.
   // A permutation (the output unit-stride along u) pairs shorter axes: its squares
@@ -192,7 +198,7 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
       nest.transpose = true;
       nest.group = line / row.extent;
       nest.tile_v = line;  // (a square's side: split_grain cuts v in whole squares)
-      nest.stream = can_stream_stores && !summed && s.volume() * double(element_size) >= stream_output_bytes;
+      nest.stream = !summed && stream_pays(s.volume() * double(element_size), stream_output_bytes);
       if (nest.stream) outer_in_input_order(s, s.rank - 3);
       return nest;
     }
@@ -207,8 +213,8 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
       nest.by_square = std::abs(row.stride[1]) * element_size >= cache_set_period ||
                        std::abs(partner.stride[0]) * element_size >= cache_set_period;
       // (Squares of a whole line only: a half-line row is not worth streaming.)
-      nest.stream = can_stream_stores && row.extent >= line && partner.extent >= line &&
-                    s.volume() * double(element_size) >= stream_output_bytes;
+      nest.stream = row.extent >= line && partner.extent >= line &&
+                    stream_pays(s.volume() * double(element_size), stream_output_bytes);
       if (nest.stream) outer_in_input_order(s, s.rank - 2);
     } else {
       nest.tile_u = loop_tile;
