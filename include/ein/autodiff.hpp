@@ -8,6 +8,7 @@
 #include "ein/autodiff/einsum.hpp"
 #include "ein/autodiff/node.hpp"
 #include "ein/autodiff/ops/arithmetic.hpp"
+#include "ein/autodiff/ops/custom.hpp"
 #include "ein/autodiff/ops/functions.hpp"
 #include "ein/autodiff/ops/reduce.hpp"
 #include "ein/autodiff/var.hpp"

@@ -286,3 +286,77 @@ TEST_CASE("shape mismatches throw ein::shape_error naming the op and both extent
   // and nothing was recorded when it threw: a, b are still leaves with no gradient
   CHECK_FALSE(a.node()->has_grad());
 }
+
+// --- ein::apply of a Function: a user's op with its own backward ---
+
+namespace {
+
+/// x^3, its input saved by forward; `token` counts who still holds the op.
+struct CubeFunction {
+  Tensor<double, 2> x;
+  std::shared_ptr<int> token;
+  Tensor<double, 2> forward(const Tensor<double, 2>& in) {
+    x = in;
+    return ein::pow(in, 3.0);
+  }
+  auto backward(const Tensor<double, 2>& grad) const { return 3.0 * ein::square(x) * grad; }  // an expression
+};
+
+/// x * b with b a row broadcast over x's rows; backward returns b's gradient
+/// unreduced ([N, C]) for the library to sum, and skips what is not needed.
+struct RowScale {
+  Tensor<double, 2> x;
+  Tensor<double, 1> b;
+  int skipped = 0;
+  Tensor<double, 2> forward(const Tensor<double, 2>& in, const Tensor<double, 1>& row) {
+    x = in;
+    b = row;
+    return ein::einsum<"ij,j->ij">(in, row);
+  }
+  std::tuple<Tensor<double, 2>, Tensor<double, 2>> backward(const Tensor<double, 2>& grad,
+                                                           const std::array<bool, 2>& needs) {
+    Tensor<double, 2> gx, gb;
+    if (needs[0]) gx = ein::einsum<"ij,j->ij">(grad, b);
+    else ++skipped;
+    if (needs[1]) gb = grad * x;
+    else ++skipped;
+    return {std::move(gx), std::move(gb)};
+  }
+};
+
+/// Returns a gradient of the wrong shape.
+struct WrongShape {
+  Tensor<double, 1> forward(const Tensor<double, 1>& in) { return in; }
+  Tensor<double, 1> backward(const Tensor<double, 1>&) { return Tensor<double, 1>(ein::Extents<1>{5}); }
+};
+
+}  // namespace
+
+TEST_CASE("ein::apply of a Function: gradients checked, broadcast inputs reduced, skipped, saved state freed") {
+  const auto x = random_away_from_zero<double>(ein::Extents<2>{3, 4}, gen, 0.1, 2.0);
+  const auto row = random_away_from_zero<double>(ein::Extents<1>{4}, gen, 0.1, 2.0);
+  EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::apply(CubeFunction{}, v)); }, x);
+  EIN_CHECK_GRADIENTS([](const V2& v, const V1& b) { return weigh(ein::apply(RowScale{}, v, b)); }, x, row);
+  // The op (what it saved) lives in the tape node and goes with the graph.
+  auto token = std::make_shared<int>(0);
+  {
+    const auto p = ein::param(Tensor<double, 2>(x));
+    auto y = ein::sum(ein::apply(CubeFunction{{}, token}, p));
+    CHECK(token.use_count() == 2);
+    y.backward();
+    CHECK(token.use_count() == 1);  // backward freed the graph, and the op with it
+  }
+  // An input that needs no gradient: backward is told, and nothing is added to it.
+  const auto p = ein::param(Tensor<double, 2>(x));
+  const auto c = ein::constant(Tensor<double, 1>(row));
+  const auto y = ein::apply(RowScale{}, p, c);
+  ein::sum(y).backward();
+  CHECK(p.grad()(1, 2) == doctest::Approx(row(2)));
+  // No input needs a gradient: nothing is recorded.
+  CHECK_FALSE(ein::apply(CubeFunction{}, ein::constant(Tensor<double, 2>(x))).requires_grad());
+  // A gradient that does not reduce to its input's shape names the input.
+  const auto w = ein::param(Tensor<double, 1>({3}, {1, 2, 3}));
+  auto bad = ein::sum(ein::apply(WrongShape{}, w));
+  CHECK(message_of([&] { bad.backward(); }).find("ein::apply: the gradient of input 0 has extents (5)") !=
+        std::string::npos);
+}
