@@ -76,10 +76,11 @@ constexpr std::array<index_t, R> row_major_strides(const Extents<R>& extents) {
 /// exceed a count that fits, unless some extent is 0 (then row_major_strides).
 template <std::size_t R>
 constexpr std::array<index_t, R> checked_row_major_strides(const Extents<R>& extents) {
+  for (std::size_t d = 0; d < R; ++d)
+    if (extents[d] == 0) return row_major_strides(extents);
   std::array<index_t, R> strides{};
   index_t step = 1;
   for (std::size_t d = R; d-- > 0;) {
-    if (extents[d] == 0) return row_major_strides(extents);
     strides[d] = step;
     step *= extents[d];
   }
