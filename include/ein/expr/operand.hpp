@@ -61,8 +61,7 @@ struct operand_info<X, false> {
 template <class T, std::size_t R>
 struct BorrowedOperand {
   TensorView<const T, R> held;
-  // (A reference: the fast paths ask for it several times a call; a copy each
-  // time was 30 of a 4x4 product's ~450 instructions.)
+  // (A reference: the fast paths ask for it several times a call.)
   [[nodiscard]] const TensorView<const T, R>& view() const { return held; }
   [[nodiscard]] bool overlaps(const void* begin, const void* end) const {
     const auto [b, e] = held.span_bytes();

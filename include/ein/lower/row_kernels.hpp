@@ -229,7 +229,7 @@ T strided_dot(const T* a, index_t sa, const T* b, index_t sb, index_t n) {
 /// strided one ("ii->i", a column). The restrict pointers (rows never overlap their
 /// operands) let g++ build whole vectors from the strided elements and store them
 /// at once: one store per vector, not per element ("ii->i" at n = 1024, float:
-/// 1.3x faster than the loop over both strides, which stayed scalar).
+/// 600 -> 494 ns in the suite, 1 thread; the loop over both strides stayed scalar).
 template <class T>
 [[gnu::noinline]] void gather_row(T* __restrict o, const T* __restrict a, index_t sa, index_t n, T alpha, T beta) {
   if (beta == T(0))

@@ -75,7 +75,7 @@ constexpr std::array<index_t, R> row_major_strides(const Extents<R>& extents) {
 /// constructor checked it), without the overflow checks: no partial product can
 /// exceed a count that fits, unless some extent is 0 (then row_major_strides).
 template <std::size_t R>
-constexpr std::array<index_t, R> checked_row_major_strides(const Extents<R>& extents) {
+constexpr std::array<index_t, R> unchecked_row_major_strides(const Extents<R>& extents) {
   for (std::size_t d = 0; d < R; ++d)
     if (extents[d] == 0) return row_major_strides(extents);
   std::array<index_t, R> strides{};

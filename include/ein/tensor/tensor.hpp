@@ -150,7 +150,7 @@ class Tensor {
   [[nodiscard]] index_t size() const { return element_count(extents_); }
   [[nodiscard]] index_t extent(std::size_t d) const { return extents_[d]; }
   [[nodiscard]] const Extents<R>& extents() const { return extents_; }
-  [[nodiscard]] std::array<index_t, R> strides() const { return checked_row_major_strides(extents_); }
+  [[nodiscard]] std::array<index_t, R> strides() const { return unchecked_row_major_strides(extents_); }
 
   /// The element at a multi-index; checked as .at() is when index_checks is on
   /// (builds without NDEBUG, or EIN_CHECKS=1), unchecked otherwise.

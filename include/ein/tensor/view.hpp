@@ -30,7 +30,7 @@ class TensorView {
   /// A view whose extents are known valid (a tensor's own): no check.
   struct trusted_t {};
   TensorView(T* data, const Extents<R>& extents, trusted_t)
-      : data_(data), extents_(extents), strides_(checked_row_major_strides(extents)) {}
+      : data_(data), extents_(extents), strides_(unchecked_row_major_strides(extents)) {}
 
   /// A view on mutable data converts to a view on const data.
   template <class U>
