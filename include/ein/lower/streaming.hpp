@@ -73,15 +73,18 @@ inline constexpr int first_stream_class = 21, last_measured_class = 23, last_str
 }
 
 /// Whether streamed stores rewrite 2^size_class bytes clearly faster than cached
-/// ones on this core (measured: ~6 passes over the bytes, once per class).
+/// ones on this core (measured: 16 passes over the bytes, once per class).
+/// The best of 3 passes, twice each, alternated (so that a burst of other load hurts
+/// both alike): with the best of 1, the cached figure of an 8 MiB buffer on a Zen 5
+/// ranged 113-329 us over six processes (streamed: 187-258), and one process in three
+/// streamed a 128^3 "ijk->kji" that runs 1.8x slower so.
 inline bool streaming_wins(int size_class) {
   const index_t n = index_t(1) << (size_class - 2);  // floats
   void* raw = ::operator new(static_cast<std::size_t>(n) * sizeof(float), std::align_val_t{64});
   float* p = static_cast<float*>(raw);
-  // Alternated, so that a burst of other load hurts both alike.
-  double cached = time_rewrite(p, n, false, 1), streamed = time_rewrite(p, n, true, 1);
-  cached = std::min(cached, time_rewrite(p, n, false, 1));
-  streamed = std::min(streamed, time_rewrite(p, n, true, 1));
+  double cached = time_rewrite(p, n, false, 3), streamed = time_rewrite(p, n, true, 3);
+  cached = std::min(cached, time_rewrite(p, n, false, 3));
+  streamed = std::min(streamed, time_rewrite(p, n, true, 3));
   ::operator delete(raw, std::align_val_t{64});
   return streamed < 0.85 * cached;  // (a near tie keeps the lines cached: the next step may read them)
 }
