@@ -56,35 +56,28 @@ class Adam {
   /// allocated at a parameter's first step; later steps allocate nothing.
   void step() {
     for (std::size_t i = 0; i < params_.size(); ++i) {
-      params_[i].visit([&]<class T>(T* p, const T* grad, index_t n) {
-        if (grad == nullptr) return;
+      params_[i].visit([&]<class T>(const Access<T>& at) {
+        if (at.grad == nullptr) return;
         State& s = state_[i];
         const std::int64_t t = ++s.step;
         const double beta1 = options_.betas[0], beta2 = options_.betas[1];
-        // As PyTorch: the bias corrections in double, then one scalar each.
-        const T step_size = static_cast<T>(options_.lr / (1.0 - std::pow(beta1, static_cast<double>(t))));
-        const T correction2_sqrt = static_cast<T>(std::sqrt(1.0 - std::pow(beta2, static_cast<double>(t))));
-        const T wd = static_cast<T>(options_.weight_decay), eps = static_cast<T>(options_.eps);
-        const T w1 = static_cast<T>(1.0 - beta1), b2 = static_cast<T>(beta2), w2 = static_cast<T>(1.0 - beta2);
-        T* m = s.exp_avg.get<T>("Adam", i, n);
-        T* v = s.exp_avg_sq.get<T>("Adam", i, n);
-        T* v_max = options_.amsgrad ? s.max_exp_avg_sq.get<T>("Adam", i, n) : nullptr;
-        for (index_t k = 0; k < n; ++k) {
-          T g = options_.maximize ? -grad[k] : grad[k];
-          if (wd != T(0)) g += wd * p[k];
-          m[k] = lerp(m[k], g, w1);
-          v[k] = v[k] * b2 + w2 * g * g;
-          T second = v[k];
-          if (v_max != nullptr) second = v_max[k] = std::max(v_max[k], v[k]);
-          p[k] -= step_size * (m[k] / (std::sqrt(second) / correction2_sqrt + eps));
-        }
+        const math::AdamArgs<T> args{static_cast<T>(options_.lr / (1.0 - std::pow(beta1, static_cast<double>(t)))),
+                                     static_cast<T>(std::sqrt(1.0 - std::pow(beta2, static_cast<double>(t)))),
+                                     static_cast<T>(options_.weight_decay),
+                                     static_cast<T>(options_.eps),
+                                     static_cast<T>(1.0 - beta1),
+                                     static_cast<T>(beta2),
+                                     static_cast<T>(1.0 - beta2),
+                                     options_.maximize};
+        T* m = s.exp_avg.get<T>("Adam", i, at);
+        T* v = s.exp_avg_sq.get<T>("Adam", i, at);
+        T* v_max = options_.amsgrad ? s.max_exp_avg_sq.get<T>("Adam", i, at) : nullptr;
+        at.device->adam(at.context, at.size, at.value, at.grad, m, v, v_max, args);
       });
     }
   }
 
-  /// Zeroes every parameter's gradient (keeping the buffers, as PyTorch's
-  /// zero_grad(set_to_none=False)).
-  void zero_grad() {
+    void zero_grad() {
     for (const Parameter& p : params_) p.zero_grad();
   }
 
@@ -94,12 +87,6 @@ class Adam {
   [[nodiscard]] const std::vector<Parameter>& parameters() const { return params_; }
 
  private:
-  // PyTorch's lerp: start + w (end - start) for w < 1/2, end - (end - start)(1 - w) otherwise.
-  template <class T>
-  static T lerp(T start, T end, T w) {
-    return w < T(0.5) ? start + w * (end - start) : end - (end - start) * (T(1) - w);
-  }
-
   struct State {
     detail::StateBuffer exp_avg, exp_avg_sq, max_exp_avg_sq;
     std::int64_t step = 0;

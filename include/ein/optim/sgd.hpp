@@ -46,25 +46,20 @@ class SGD {
       throw std::invalid_argument("SGD: nesterov momentum requires a momentum and zero dampening");
   }
 
-  /// One update of every parameter that has a gradient. The momentum buffers are
-  /// allocated at a parameter's first step; later steps allocate nothing.
+  /// One update of every parameter that has a gradient, on its device (math/update.hpp's
+  /// rule). The momentum buffers are allocated at a parameter's first step; later
+  /// steps allocate nothing.
   void step() {
     for (std::size_t i = 0; i < params_.size(); ++i) {
-      params_[i].visit([&]<class T>(T* p, const T* grad, index_t n) {
-        if (grad == nullptr) return;
-        const T lr = static_cast<T>(options_.lr), wd = static_cast<T>(options_.weight_decay);
-        const T mu = static_cast<T>(options_.momentum), damp = static_cast<T>(1.0 - options_.dampening);
+      params_[i].visit([&]<class T>(const Access<T>& at) {
+        if (at.grad == nullptr) return;
         State& s = state_[i];
-        T* b = mu != T(0) ? s.momentum.get<T>("SGD", i, n) : nullptr;
-        for (index_t k = 0; k < n; ++k) {
-          T g = options_.maximize ? -grad[k] : grad[k];
-          if (wd != T(0)) g += wd * p[k];
-          if (b != nullptr) {
-            b[k] = s.started ? mu * b[k] + damp * g : g;
-            g = options_.nesterov ? g + mu * b[k] : b[k];
-          }
-          p[k] -= lr * g;
-        }
+        const math::SgdArgs<T> args{static_cast<T>(options_.lr),       static_cast<T>(options_.weight_decay),
+                                    static_cast<T>(options_.momentum), static_cast<T>(1.0 - options_.dampening),
+                                    options_.nesterov,                 options_.maximize,
+                                    s.started};
+        T* b = args.momentum != T(0) ? s.momentum.get<T>("SGD", i, at) : nullptr;
+        at.device->sgd(at.context, at.size, at.value, at.grad, b, args);
         s.started = true;
       });
     }

@@ -10,6 +10,4 @@
 #include "ein/backend/cuda/autodiff/var.hpp"
 #include "ein/backend/cuda/nn/loss.hpp"
 #include "ein/backend/cuda/nn/softmax.hpp"
-#include "ein/backend/cuda/optim/adam.hpp"
 #include "ein/backend/cuda/optim/parameter.hpp"
-#include "ein/backend/cuda/optim/sgd.hpp"

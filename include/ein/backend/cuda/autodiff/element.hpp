@@ -1,14 +1,15 @@
 // The per-element math of the device autodiff ops, nn ops and optimizers, as
 // inline functions that nvcc compiles for the device and g++ for the host, so
 // that CPU tests check the very formulas the kernels run. The element-wise
-// functions are the CPU's own (math/element.hpp); the nn and optimizer rules
-// repeat the CPU rule they mirror (include/ein/nn/*, optim/*). Plain C++:
+// functions are the CPU's own (math/element.hpp), the optimizers' rules too
+// (math/update.hpp); the nn rules repeat the CPU rule they mirror (include/ein/nn/*). Plain C++:
 // no CUDA header, no Eigen. Layer: backend (cuda), autodiff.
 #pragma once
 
 #include <cstdint>
 
 #include "ein/math/element.hpp"
+#include "ein/math/update.hpp"
 
 namespace ein::cuda::element {
 
@@ -188,51 +189,12 @@ EIN_HOST_DEVICE inline T cross_entropy_accumulate(T gx, T x, T lse, T g_mean, bo
   return gx;
 }
 
-// --- Optimizers (optim/sgd.hpp, optim/adam.hpp) ---
+// --- Optimizers: the rules of math/update.hpp, which ein::optim's host loops run too ---
 
-/// One SGD step's scalars, in the parameter's element type (the CPU casts them so too).
-template <class T>
-struct SgdArgs {
-  T lr, weight_decay, momentum, damp;  // damp = 1 - dampening
-  bool nesterov, maximize;
-  bool started;  // the momentum buffer holds a value (not the first step)
-};
-/// Updates p (and the momentum buffer b, when momentum != 0) from gradient g, as
-/// ein::optim::SGD: g += wd p; b = started ? mu b + damp g : g; g = nesterov ? g + mu b : b; p -= lr g.
-template <class T>
-EIN_HOST_DEVICE inline void sgd_update(T& p, T grad, T* b, const SgdArgs<T>& a) {
-  T g = a.maximize ? -grad : grad;
-  if (a.weight_decay != T(0)) g += a.weight_decay * p;
-  if (b != nullptr) {
-    *b = a.started ? a.momentum * *b + a.damp * g : g;
-    g = a.nesterov ? g + a.momentum * *b : *b;
-  }
-  p -= a.lr * g;
-}
-
-/// One Adam step's scalars: step_size = lr / (1 - beta1^t) and
-/// correction2_sqrt = sqrt(1 - beta2^t), computed in double on the host and cast.
-template <class T>
-struct AdamArgs {
-  T step_size, correction2_sqrt, weight_decay, eps;
-  T w1, b2, w2;  // 1 - beta1, beta2, 1 - beta2
-  bool maximize;
-};
-/// PyTorch's lerp: start + w (end - start) for w < 1/2, end - (end - start)(1 - w) otherwise.
-template <class T>
-EIN_HOST_DEVICE inline T lerp(T start, T end, T w) {
-  return w < T(0.5) ? start + w * (end - start) : end - (end - start) * (T(1) - w);
-}
-/// Updates p and the moments m, v (and v_max under AMSGrad, when not null), as ein::optim::Adam.
-template <class T>
-EIN_HOST_DEVICE inline void adam_update(T& p, T grad, T& m, T& v, T* v_max, const AdamArgs<T>& a) {
-  T g = a.maximize ? -grad : grad;
-  if (a.weight_decay != T(0)) g += a.weight_decay * p;
-  m = lerp(m, g, a.w1);
-  v = v * a.b2 + a.w2 * g * g;
-  T second = v;
-  if (v_max != nullptr) second = *v_max = (*v_max < v ? v : *v_max);
-  p -= a.step_size * (m / (sqrt_of(second) / a.correction2_sqrt + a.eps));
-}
+using math::AdamArgs;
+using math::adam_update;
+using math::lerp;
+using math::SgdArgs;
+using math::sgd_update;
 
 }  // namespace ein::cuda::element
