@@ -246,3 +246,84 @@ TEST_CASE("a small classifier trains: einsum, bias, relu, cross_entropy, Adam") 
   CHECK(last < 0.25f * first);
   CHECK(last < 0.1f);
 }
+
+// The optimizers are written once for every device: each parameter is stepped by
+// its own device's table (optim/parameter.hpp's UpdateDevice), found through
+// ParameterTraits. A test device: host memory, its own table, which counts its
+// calls and runs the host's loops. A list mixing it with host Vars steps each on
+// its own device, with the same values.
+namespace {
+struct TableCalls {
+  int zeros = 0, sgd = 0, adam = 0;
+};
+TableCalls table_calls;
+
+template <class T>
+struct CountingDevice {
+  static std::shared_ptr<T> zeros(void* context, ein::index_t n) {
+    CHECK(context == &table_calls);
+    ++table_calls.zeros;
+    return ein::detail::host_update_device<T>.zeros(nullptr, n);
+  }
+  static void sgd(void* context, ein::index_t n, T* p, const T* g, T* b, const ein::math::SgdArgs<T>& args) {
+    CHECK(context == &table_calls);
+    ++table_calls.sgd;
+    ein::detail::host_update_device<T>.sgd(nullptr, n, p, g, b, args);
+  }
+  static void adam(void* context, ein::index_t n, T* p, const T* g, T* m, T* v, T* v_max,
+                   const ein::math::AdamArgs<T>& args) {
+    CHECK(context == &table_calls);
+    ++table_calls.adam;
+    ein::detail::host_update_device<T>.adam(nullptr, n, p, g, m, v, v_max, args);
+  }
+  static constexpr ein::optim::UpdateDevice<T> table{&zeros, &sgd, &adam};
+};
+
+/// A Var on the counting device (a host Var underneath).
+template <class T, std::size_t R>
+struct CountingVar {
+  ein::Var<T, R> var;
+  [[nodiscard]] const auto& node() const { return var.node(); }
+};
+}  // namespace
+
+template <class T, std::size_t R>
+struct ein::optim::ParameterTraits<CountingVar<T, R>> {
+  using element_type = T;
+  static Access<T> access(ein::detail::Node& n) {
+    Access<T> at = ParameterTraits<ein::Var<T, R>>::access(n);
+    at.device = &CountingDevice<T>::table;
+    at.context = &table_calls;
+    return at;
+  }
+};
+
+TEST_CASE_TEMPLATE("an optimizer steps each parameter on its own device's table", Opt, ein::optim::SGD,
+                   ein::optim::Adam) {
+  table_calls = {};
+  const auto options = [] {
+    if constexpr (std::is_same_v<Opt, ein::optim::SGD>) return ein::optim::SGDOptions{.lr = 0.1, .momentum = 0.9};
+    else return ein::optim::AdamOptions{.lr = 0.1, .amsgrad = true};
+  }();
+  const auto host_w = ein::param(Tensor<float, 2>({2, 2}, {1, -2, 3, 0.5f}));
+  const auto host_b = ein::param(Tensor<double, 1>({3}, {0.25, -1, 2}));
+  const CountingVar<float, 2> dev_w{ein::param(Tensor<float, 2>({2, 2}, {1, -2, 3, 0.5f}))};
+  const CountingVar<double, 1> dev_b{ein::param(Tensor<double, 1>({3}, {0.25, -1, 2}))};
+  Opt opt({host_w, dev_w, host_b, dev_b}, options);
+  for (int step = 0; step < 3; ++step) {
+    opt.zero_grad();
+    for (auto* g : {&host_w.grad(), &dev_w.var.grad()})
+      for (ein::index_t i = 0; i < 4; ++i) g->data()[i] = 0.3f * float(i + step) - 0.5f;
+    for (auto* g : {&host_b.grad(), &dev_b.var.grad()})
+      for (ein::index_t i = 0; i < 3; ++i) g->data()[i] = 0.7 - 0.4 * double(i * step);
+    opt.step();
+  }
+  // the device's table ran the steps of its two parameters, and made their state
+  const int steps = std::is_same_v<Opt, ein::optim::SGD> ? table_calls.sgd : table_calls.adam;
+  CHECK(steps == 2 * 3);
+  CHECK(table_calls.sgd + table_calls.adam == steps);
+  CHECK(table_calls.zeros == (std::is_same_v<Opt, ein::optim::SGD> ? 2 : 2 * 3));  // momentum; m, v, v_max
+  for (ein::index_t i = 0; i < 4; ++i) CHECK(dev_w.var.value().data()[i] == host_w.value().data()[i]);
+  for (ein::index_t i = 0; i < 3; ++i) CHECK(dev_b.var.value().data()[i] == host_b.value().data()[i]);
+  CHECK(host_w.value()(0, 0) != 1.0f);  // (stepped at all)
+}
