@@ -327,3 +327,39 @@ TEST_CASE_TEMPLATE("an optimizer steps each parameter on its own device's table"
   for (ein::index_t i = 0; i < 3; ++i) CHECK(dev_b.var.value().data()[i] == host_b.value().data()[i]);
   CHECK(host_w.value()(0, 0) != 1.0f);  // (stepped at all)
 }
+
+// The host's Adam loop runs math::adam_update's operations a vector of lanes at a
+// time (optim/parameter.hpp's host_adam): every element as the one-element rule
+// gives it, whatever its place (whole vectors and the tail), in each of the rule's cases.
+TEST_CASE_TEMPLATE("the host's vector Adam loop equals the one-element rule", T, float, double) {
+  const ein::index_t n = 1003;
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> u(-2, 2);
+  const auto random = [&](bool positive) {
+    std::vector<T> x(static_cast<std::size_t>(n));
+    for (T& e : x) e = static_cast<T>(positive ? std::abs(u(rng)) : u(rng));
+    return x;
+  };
+  for (const bool amsgrad : {false, true})
+    for (const bool maximize : {false, true})
+      for (const double weight_decay : {0.0, 0.01})
+        for (const double beta1 : {0.9, 0.3}) {  // (lerp's two forms: 1 - beta1 below and above 1/2)
+          CAPTURE(amsgrad);
+          CAPTURE(maximize);
+          CAPTURE(weight_decay);
+          CAPTURE(beta1);
+          const ein::math::AdamArgs<T> args{T(0.01),       T(0.3), T(weight_decay), T(1e-8), T(1 - beta1),
+                                            T(0.999),      T(0.001), maximize};
+          const std::vector<T> g = random(false);
+          std::vector<T> p = random(false), m = random(false), v = random(true), v_max = random(true);
+          std::vector<T> p1 = p, m1 = m, v1 = v, v_max1 = v_max;
+          ein::detail::host_adam<T>(nullptr, n, p.data(), g.data(), m.data(), v.data(),
+                                    amsgrad ? v_max.data() : nullptr, args);
+          for (std::size_t k = 0; k < p1.size(); ++k)
+            ein::math::adam_update(p1[k], g[k], m1[k], v1[k], amsgrad ? &v_max1[k] : nullptr, args);
+          int differ = 0;
+          for (std::size_t k = 0; k < p1.size(); ++k)
+            differ += p[k] != p1[k] || m[k] != m1[k] || v[k] != v1[k] || v_max[k] != v_max1[k];
+          CHECK(differ == 0);
+        }
+}

@@ -5,13 +5,16 @@
 #pragma once
 
 #include <concepts>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
 #include "ein/autodiff/var.hpp"
+#include "ein/lower/row_kernels.hpp"
 #include "ein/math/update.hpp"
 
 namespace ein::optim {
@@ -94,13 +97,98 @@ void host_sgd(void*, index_t n, T* __restrict p, const T* __restrict g, T* __res
   else
     for (index_t k = 0; k < n; ++k) math::sgd_update(p[k], g[k], static_cast<T*>(nullptr), args);
 }
+/// The square root of each lane of x (a RowVector's vector or one T), correctly
+/// rounded as sqrt_of: by the target's vector instruction, which g++ does not emit
+/// for std::sqrt (its errno path keeps the loop scalar) without -fno-math-errno.
+template <class V>
+[[gnu::always_inline]] inline V lanes_sqrt(V x) {
+  if constexpr (std::is_floating_point_v<V>) {
+    return math::sqrt_of(x);
+  } else {
+    using T = std::remove_cvref_t<decltype(x[0])>;
+    [[maybe_unused]] constexpr bool is_float = std::is_same_v<T, float>, is_double = std::is_same_v<T, double>;
+#if defined(__AVX512F__)
+    if constexpr (sizeof(V) == 64 && (is_float || is_double)) {
+      if constexpr (is_float) {
+        __m512 r;
+        std::memcpy(&r, &x, 64);
+        r = _mm512_sqrt_ps(r);
+        std::memcpy(&x, &r, 64);
+      } else {
+        __m512d r;
+        std::memcpy(&r, &x, 64);
+        r = _mm512_sqrt_pd(r);
+        std::memcpy(&x, &r, 64);
+      }
+      return x;
+    }
+#endif
+#if defined(__AVX__)
+    if constexpr (sizeof(V) == 32 && (is_float || is_double)) {
+      if constexpr (is_float) {
+        __m256 r;
+        std::memcpy(&r, &x, 32);
+        r = _mm256_sqrt_ps(r);
+        std::memcpy(&x, &r, 32);
+      } else {
+        __m256d r;
+        std::memcpy(&r, &x, 32);
+        r = _mm256_sqrt_pd(r);
+        std::memcpy(&x, &r, 32);
+      }
+      return x;
+    }
+#endif
+#if defined(__SSE2__)
+    if constexpr (sizeof(V) == 16 && (is_float || is_double)) {
+      if constexpr (is_float) {
+        __m128 r;
+        std::memcpy(&r, &x, 16);
+        r = _mm_sqrt_ps(r);
+        std::memcpy(&x, &r, 16);
+      } else {
+        __m128d r;
+        std::memcpy(&r, &x, 16);
+        r = _mm_sqrt_pd(r);
+        std::memcpy(&x, &r, 16);
+      }
+      return x;
+    }
+#endif
+    for (std::size_t l = 0; l < sizeof(V) / sizeof(T); ++l) x[l] = math::sqrt_of(T(x[l]));
+    return x;
+  }
+}
+
+/// math::adam_update over n elements, a vector of lanes at a time (the same
+/// operations in the same order, on every lane): Adam's square root and division
+/// kept the one-element loop scalar, ~3.5 ns an element (1M floats: 3.7 ms).
 template <class T>
 void host_adam(void*, index_t n, T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
-               T* __restrict v_max, const math::AdamArgs<T>& args) {
-  if (v_max != nullptr)
-    for (index_t k = 0; k < n; ++k) math::adam_update(p[k], g[k], m[k], v[k], v_max + k, args);
-  else
-    for (index_t k = 0; k < n; ++k) math::adam_update(p[k], g[k], m[k], v[k], static_cast<T*>(nullptr), args);
+               T* __restrict v_max, const math::AdamArgs<T>& a) {
+  const bool lerp_from_start = a.w1 < T(0.5);  // (math::lerp's two forms)
+  const auto run = [&](auto amsgrad) {
+    over_row<T>(n, [&](index_t i, auto lanes) {
+      auto grad = lanes.load(g + i);
+      if (a.maximize) grad = -grad;
+      const auto value = lanes.load(p + i);
+      if (a.weight_decay != T(0)) grad += a.weight_decay * value;
+      auto mean = lanes.load(m + i);
+      mean = lerp_from_start ? mean + a.w1 * (grad - mean) : grad - (grad - mean) * (T(1) - a.w1);
+      const auto square = lanes.load(v + i) * a.b2 + a.w2 * grad * grad;
+      auto second = square;
+      if constexpr (decltype(amsgrad)::value) {
+        const auto old = lanes.load(v_max + i);
+        second = old < square ? square : old;
+        lanes.store(v_max + i, second);
+      }
+      lanes.store(m + i, mean);
+      lanes.store(v + i, square);
+      lanes.store(p + i, value - a.step_size * (mean / (lanes_sqrt(second) / a.correction2_sqrt + a.eps)));
+    });
+  };
+  if (v_max != nullptr) run(std::true_type{});
+  else run(std::false_type{});
 }
 template <class T>
 inline constexpr optim::UpdateDevice<T> host_update_device{&host_zeros<T>, &host_sgd<T>, &host_adam<T>};
