@@ -13,7 +13,6 @@
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <type_traits>
 #include <utility>
 
@@ -252,23 +251,10 @@ void batched_gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, const
   // Entering a parallel region costs about a microsecond even when `if` turns it
   // down (libgomp 12), more than a whole small batch: enter it only to fork.
   if (!parallel && direct) {
-    // The batch's offsets by an odometer, not a division per GEMM: a 2x2 product
-    // is about 70 instructions, and the div and mod to place it cost 50 more.
-    std::array<index_t, max_rank> at{};
-    index_t off_a = 0, off_b = 0, off_c = 0;
-    for (index_t i = 0; i < batches; ++i) {
-      small_gemm(alpha, pa + (swapped ? off_b : off_a), oa, pb + (swapped ? off_a : off_b), ob, beta, c + off_c, oc);
-      for (std::size_t d = ix(batch.count); d-- > 0;) {
-        off_a += batch.sa[d];
-        off_b += batch.sb[d];
-        off_c += batch.sc[d];
-        if (++at[d] < batch.extent[d]) break;
-        off_a -= batch.sa[d] * batch.extent[d];
-        off_b -= batch.sb[d] * batch.extent[d];
-        off_c -= batch.sc[d] * batch.extent[d];
-        at[d] = 0;
-      }
-    }
+    for_each_batch(batch, [&](index_t off_a, index_t off_b, index_t off_c) {
+      if (swapped) std::swap(off_a, off_b);
+      small_gemm(alpha, pa + off_a, oa, pb + off_b, ob, beta, c + off_c, oc);
+    });
     return;
   }
   if (!parallel) {

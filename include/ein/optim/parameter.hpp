@@ -106,54 +106,26 @@ template <class V>
     return math::sqrt_of(x);
   } else {
     using T = std::remove_cvref_t<decltype(x[0])>;
-    [[maybe_unused]] constexpr bool is_float = std::is_same_v<T, float>, is_double = std::is_same_v<T, double>;
-#if defined(__AVX512F__)
-    if constexpr (sizeof(V) == 64 && (is_float || is_double)) {
-      if constexpr (is_float) {
-        __m512 r;
-        std::memcpy(&r, &x, 64);
-        r = _mm512_sqrt_ps(r);
-        std::memcpy(&x, &r, 64);
-      } else {
-        __m512d r;
-        std::memcpy(&r, &x, 64);
-        r = _mm512_sqrt_pd(r);
-        std::memcpy(&x, &r, 64);
-      }
+    // x through the target's register type R and its square root instruction.
+    [[maybe_unused]] const auto via = [&x]<class R>(R (*root)(R)) {
+      R r;
+      std::memcpy(&r, &x, sizeof r);
+      r = root(r);
+      std::memcpy(&x, &r, sizeof r);
       return x;
-    }
+    };
+    [[maybe_unused]] constexpr bool f = std::is_same_v<T, float>, d = std::is_same_v<T, double>;
+#if defined(__AVX512F__)
+    if constexpr (sizeof(V) == 64 && f) return via(+[](__m512 r) { return _mm512_sqrt_ps(r); });
+    if constexpr (sizeof(V) == 64 && d) return via(+[](__m512d r) { return _mm512_sqrt_pd(r); });
 #endif
 #if defined(__AVX__)
-    if constexpr (sizeof(V) == 32 && (is_float || is_double)) {
-      if constexpr (is_float) {
-        __m256 r;
-        std::memcpy(&r, &x, 32);
-        r = _mm256_sqrt_ps(r);
-        std::memcpy(&x, &r, 32);
-      } else {
-        __m256d r;
-        std::memcpy(&r, &x, 32);
-        r = _mm256_sqrt_pd(r);
-        std::memcpy(&x, &r, 32);
-      }
-      return x;
-    }
+    if constexpr (sizeof(V) == 32 && f) return via(+[](__m256 r) { return _mm256_sqrt_ps(r); });
+    if constexpr (sizeof(V) == 32 && d) return via(+[](__m256d r) { return _mm256_sqrt_pd(r); });
 #endif
 #if defined(__SSE2__)
-    if constexpr (sizeof(V) == 16 && (is_float || is_double)) {
-      if constexpr (is_float) {
-        __m128 r;
-        std::memcpy(&r, &x, 16);
-        r = _mm_sqrt_ps(r);
-        std::memcpy(&x, &r, 16);
-      } else {
-        __m128d r;
-        std::memcpy(&r, &x, 16);
-        r = _mm_sqrt_pd(r);
-        std::memcpy(&x, &r, 16);
-      }
-      return x;
-    }
+    if constexpr (sizeof(V) == 16 && f) return via(+[](__m128 r) { return _mm_sqrt_ps(r); });
+    if constexpr (sizeof(V) == 16 && d) return via(+[](__m128d r) { return _mm_sqrt_pd(r); });
 #endif
     for (std::size_t l = 0; l < sizeof(V) / sizeof(T); ++l) x[l] = math::sqrt_of(T(x[l]));
     return x;

@@ -112,25 +112,9 @@ inline GemmLaunch map_gemm(MatrixLayout la, MatrixLayout lb, MatrixLayout lc, co
 /// Calls f(offset_a, offset_b, offset_c) once per index of the outer batch labels.
 template <class F>
 void for_each_gemm(const GemmLaunch& g, F&& f) {
-  for (int d = 0; d < g.n_outer; ++d)
-    if (g.outer_extent[d] == 0) return;
-  index_t at[max_rank] = {};
-  index_t oa = 0, ob = 0, oc = 0;
-  while (true) {
-    f(oa, ob, oc);
-    int d = g.n_outer;
-    while (true) {
-      if (--d < 0) return;
-      oa += g.outer_sa[d];
-      ob += g.outer_sb[d];
-      oc += g.outer_sc[d];
-      if (++at[d] < g.outer_extent[d]) break;
-      oa -= g.outer_sa[d] * g.outer_extent[d];
-      ob -= g.outer_sb[d] * g.outer_extent[d];
-      oc -= g.outer_sc[d] * g.outer_extent[d];
-      at[d] = 0;
-    }
-  }
+  ein::detail::BatchLoop outer;
+  for (int d = 0; d < g.n_outer; ++d) outer.push(g.outer_extent[d], g.outer_sa[d], g.outer_sb[d], g.outer_sc[d]);
+  ein::detail::for_each_batch(outer, f);
 }
 
 }  // namespace ein::cuda::detail
