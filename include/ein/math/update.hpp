@@ -39,21 +39,32 @@ struct AdamArgs {
 };
 
 /// PyTorch's lerp: start + w (end - start) for w < 1/2, end - (end - start)(1 - w) otherwise.
-template <class T>
-EIN_HOST_DEVICE inline T lerp(T start, T end, T w) {
+/// (V: T, or a vector of T's lanes, as adam_update.)
+template <class V, class T>
+EIN_HOST_DEVICE inline V lerp(V start, V end, T w) {
   return w < T(0.5) ? start + w * (end - start) : end - (end - start) * (T(1) - w);
 }
 
+/// sqrt_of, adam_update's square root by default.
+struct SqrtOf {
+  template <class T>
+  EIN_HOST_DEVICE T operator()(T x) const {
+    return sqrt_of(x);
+  }
+};
+
 /// Updates p and the moments m, v (and v_max under AMSGrad, when not null), as torch.optim.Adam.
-template <class T>
-EIN_HOST_DEVICE inline void adam_update(T& p, T grad, T& m, T& v, T* v_max, const AdamArgs<T>& a) {
-  T g = a.maximize ? -grad : grad;
+/// V is T, or a vector of T's lanes (the host's loop, optim/parameter.hpp), with a
+/// `root` that takes the square root of each lane: one rule for both.
+template <class V, class T, class Root = SqrtOf>
+EIN_HOST_DEVICE inline void adam_update(V& p, V grad, V& m, V& v, V* v_max, const AdamArgs<T>& a, Root root = {}) {
+  V g = a.maximize ? -grad : grad;
   if (a.weight_decay != T(0)) g += a.weight_decay * p;
   m = lerp(m, g, a.w1);
   v = v * a.b2 + a.w2 * g * g;
-  T second = v;
+  V second = v;
   if (v_max != nullptr) second = *v_max = (*v_max < v ? v : *v_max);
-  p -= a.step_size * (m / (sqrt_of(second) / a.correction2_sqrt + a.eps));
+  p -= a.step_size * (m / (root(second) / a.correction2_sqrt + a.eps));
 }
 
 }  // namespace ein::math

@@ -61,6 +61,7 @@ class Adam {
         State& s = state_[i];
         const std::int64_t t = ++s.step;
         const double beta1 = options_.betas[0], beta2 = options_.betas[1];
+        // As PyTorch: the bias corrections in double, then one scalar each.
         const math::AdamArgs<T> args{static_cast<T>(options_.lr / (1.0 - std::pow(beta1, static_cast<double>(t)))),
                                      static_cast<T>(std::sqrt(1.0 - std::pow(beta2, static_cast<double>(t)))),
                                      static_cast<T>(options_.weight_decay),
@@ -77,7 +78,9 @@ class Adam {
     }
   }
 
-    void zero_grad() {
+  /// Zeroes every parameter's gradient (keeping the buffers, as PyTorch's
+  /// zero_grad(set_to_none=False)).
+  void zero_grad() {
     for (const Parameter& p : params_) p.zero_grad();
   }
 
