@@ -212,7 +212,7 @@ struct GpuRun {
     ein::cuda::kernels::gather_rows(xb.context().stream(), n, inputs, x.data(), labels.data(), order.data(),
                                     batch * n, xb.data(), y.data());
     const auto X = ein::cuda::constant(std::move(xb));
-    const auto h = ein::cuda::relu(ein::cuda::einsum<"ij,lj->li">(W1, X) + b1);
+    const auto h = ein::relu(ein::cuda::einsum<"ij,lj->li">(W1, X) + b1);
     const auto loss = ein::cuda::cross_entropy(ein::cuda::einsum<"ij,lj->li">(W2, h) + b2, y);
     opt.zero_grad();
     loss.backward();

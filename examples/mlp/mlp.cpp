@@ -362,7 +362,7 @@ struct DeviceMlp {
 
   [[nodiscard]] ein::cuda::Var<float, 2> operator()(const ein::cuda::Var<float, 2>& X) const {
     const auto a = ein::cuda::einsum<"ij,lj->li">(W1, X) + b1;
-    const auto h = ein::cuda::relu(a);
+    const auto h = ein::relu(a);
     return ein::cuda::einsum<"ij,lj->li">(W2, h) + b2;
   }
 };

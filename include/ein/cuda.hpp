@@ -9,4 +9,5 @@
 #include "ein/backend/cuda/tensor.hpp"
 #include "ein/backend/cuda/einsum.hpp"
 #include "ein/backend/cuda/precision.hpp"
+#include "ein/autodiff.hpp"
 #include "ein/backend/cuda/autodiff.hpp"

@@ -67,7 +67,7 @@ template <class T, std::size_t R>
 void backward_weighted(const ein::Var<T, R>& c, const cu::Var<T, R>& g, std::mt19937& gen) {
   const auto w = random_tensor<T>(c.extents(), gen);
   ein::sum(c * ein::constant(Tensor<T, R>(w))).backward();
-  cu::sum(g * cu::constant(w)).backward();
+  ein::sum(g * cu::constant(w)).backward();
 }
 
 template <class T, std::size_t R>
@@ -90,9 +90,9 @@ TEST_CASE_TEMPLATE("element-wise functions: values and gradients as on the CPU",
                                 ein::pow(x.cpu, s)};
   const cu::Var<T, 2> gpu[] = {-y.gpu,          y.gpu + s,          s + y.gpu,          y.gpu - s,
                                s - y.gpu,       y.gpu * s,          s * y.gpu,          y.gpu / s,
-                               s / x.gpu,       cu::exp(y.gpu),     cu::log(x.gpu),     cu::sqrt(x.gpu),
-                               cu::abs(y.gpu),  cu::tanh(y.gpu),    cu::sigmoid(y.gpu), cu::relu(y.gpu),
-                               cu::pow(x.gpu, s)};
+                               s / x.gpu,       ein::exp(y.gpu),     ein::log(x.gpu),     ein::sqrt(x.gpu),
+                               ein::abs(y.gpu),  ein::tanh(y.gpu),    ein::sigmoid(y.gpu), ein::relu(y.gpu),
+                               ein::pow(x.gpu, s)};
   for (std::size_t i = 0; i < std::size(cpu); ++i) {
     INFO("op " << i);
     check_var(cpu[i], gpu[i]);
@@ -133,20 +133,20 @@ TEST_CASE_TEMPLATE("sum, mean, softmax, log_softmax and mse_loss as on the CPU",
   for (int dim = -1; dim < 3; ++dim) {
     INFO("dim " << dim);
     const auto c = ein::softmax(x.cpu, dim) + ein::log_softmax(x.cpu, dim);
-    const auto g = cu::softmax(x.gpu, dim) + cu::log_softmax(x.gpu, dim);
+    const auto g = ein::softmax(x.gpu, dim) + ein::log_softmax(x.gpu, dim);
     check_var(c, g);
     backward_weighted(c, g, gen);
   }
   const auto cs = ein::sum(x.cpu) + ein::mean(x.cpu) * T(3);
-  const auto gs = cu::sum(x.gpu) + cu::mean(x.gpu) * T(3);
+  const auto gs = ein::sum(x.gpu) + ein::mean(x.gpu) * T(3);
   check_close(gs.value(), cs.value(), std::is_same_v<T, float> ? 1e-5 : 1e-12);
   cs.backward();
   gs.backward();
   check_close(x.gpu.grad(), x.cpu.grad());
-  CHECK_THROWS_AS(cu::softmax(x.gpu, 3), ein::shape_error);
+  CHECK_THROWS_AS(ein::softmax(x.gpu, 3), ein::shape_error);
   auto t = param_pair(random_tensor<T>(ein::Extents<3>{5, 30, 7}, gen));
   const auto cm = ein::mse_loss(x.cpu, t.cpu);
-  const auto gm = cu::mse_loss(x.gpu, t.gpu);
+  const auto gm = ein::mse_loss(x.gpu, t.gpu);
   check_close(gm.value(), cm.value(), std::is_same_v<T, float> ? 1e-5 : 1e-12);
   cm.backward();
   gm.backward();
@@ -162,14 +162,14 @@ TEST_CASE_TEMPLATE("cross-entropy with device and host labels as on the CPU", T,
   for (auto& l : labels) l = static_cast<int>(gen() % c);
   const auto lc = ein::cross_entropy(x.cpu, labels) * T(2);
   const auto lg = cu::cross_entropy(x.gpu, cu::Labels::from_host(labels)) +
-                  cu::cross_entropy(x.gpu, std::span<const int>(labels));
+                  ein::cross_entropy(x.gpu, std::span<const int>(labels));
   check_close(lg.value(), lc.value(), std::is_same_v<T, float> ? 1e-5 : 1e-12);
   lc.backward();
   lg.backward();
   check_close(x.gpu.grad(), x.cpu.grad());
   // A label out of range: thrown for host labels; NaN for device labels (no copy back to check them).
   labels[7] = static_cast<int>(c);
-  CHECK_THROWS_AS(cu::cross_entropy(x.gpu, std::span<const int>(labels)), std::out_of_range);
+  CHECK_THROWS_AS(ein::cross_entropy(x.gpu, std::span<const int>(labels)), std::out_of_range);
   CHECK(std::isnan(cu::cross_entropy(x.gpu, cu::Labels::from_host(labels)).value().to_host()()));
   CHECK_THROWS_AS(cu::cross_entropy(x.gpu, cu::Labels(n - 1)), ein::shape_error);
 }
@@ -217,9 +217,9 @@ TEST_CASE("tape semantics on the device: no_grad, retain_graph, seeds, freed gra
   const auto x = cu::param(x0);
   {
     const ein::no_grad guard;
-    CHECK_FALSE(cu::relu(x).requires_grad());
+    CHECK_FALSE(ein::relu(x).requires_grad());
   }
-  const auto y = cu::sum(cu::tanh(x) * 2.0);
+  const auto y = ein::sum(ein::tanh(x) * 2.0);
   y.backward(ein::retain_graph);
   const auto once = x.grad().to_host();
   y.backward();
@@ -227,7 +227,7 @@ TEST_CASE("tape semantics on the device: no_grad, retain_graph, seeds, freed gra
   for (index_t k = 0; k < once.size(); ++k) CHECK(twice.data()[k] == doctest::Approx(2 * once.data()[k]));
   CHECK_THROWS_AS(y.backward(), ein::autodiff_error);
   x.zero_grad();
-  const auto z = cu::tanh(x);
+  const auto z = ein::tanh(x);
   z.backward(cu::Tensor<double, 2>::from_host(x0));  // seed = x0
   const auto seeded = x.grad().to_host();
   for (index_t k = 0; k < x0.size(); ++k) {
@@ -235,7 +235,7 @@ TEST_CASE("tape semantics on the device: no_grad, retain_graph, seeds, freed gra
     CHECK(seeded.data()[k] == doctest::Approx(x0.data()[k] * (1 - t * t)));
   }
   const auto k = cu::constant(x0);
-  CHECK_THROWS_AS(cu::sum(k).backward(), ein::autodiff_error);
+  CHECK_THROWS_AS(ein::sum(k).backward(), ein::autodiff_error);
 }
 
 TEST_CASE_TEMPLATE("SGD and Adam steps on the device as on the CPU", T, float, double) {
@@ -256,7 +256,7 @@ TEST_CASE_TEMPLATE("SGD and Adam steps on the device as on the CPU", T, float, d
     for (int step = 0; step < 3; ++step) {
       cpu.zero_grad();
       gpu.zero_grad();
-      backward_weighted(ein::tanh(w.cpu + b.cpu), cu::tanh(w.gpu + b.gpu), gen);
+      backward_weighted(ein::tanh(w.cpu + b.cpu), ein::tanh(w.gpu + b.gpu), gen);
       cpu.step();
       gpu.step();
     }
@@ -316,7 +316,7 @@ TEST_CASE("a short MLP training run on the device follows the CPU's") {
                                order_device.data(), first, xg.data(), yg.data());
       const auto Xg = cu::constant(std::move(xg));
       const auto lg = cu::cross_entropy(
-          cu::einsum<"ij,lj->li">(W2.gpu, cu::relu(cu::einsum<"ij,lj->li">(W1.gpu, Xg) + b1.gpu)) + b2.gpu, yg);
+          cu::einsum<"ij,lj->li">(W2.gpu, ein::relu(cu::einsum<"ij,lj->li">(W1.gpu, Xg) + b1.gpu)) + b2.gpu, yg);
       gpu_opt.zero_grad();
       lg.backward();
       gpu_opt.step();
@@ -344,7 +344,7 @@ TEST_CASE("a short MLP training run on the device follows the CPU's") {
       (ein::einsum<"ij,lj->li">(W2.cpu, ein::relu(ein::einsum<"ij,lj->li">(W1.cpu, Xall) + b1.cpu)) + b2.cpu).value());
   const auto Xall_gpu = cu::constant(x);
   const double acc_gpu = accuracy(
-      (cu::einsum<"ij,lj->li">(W2.gpu, cu::relu(cu::einsum<"ij,lj->li">(W1.gpu, Xall_gpu) + b1.gpu)) + b2.gpu)
+      (cu::einsum<"ij,lj->li">(W2.gpu, ein::relu(cu::einsum<"ij,lj->li">(W1.gpu, Xall_gpu) + b1.gpu)) + b2.gpu)
           .value()
           .to_host());
   MESSAGE("accuracy after 3 epochs: CPU " << acc_cpu << ", GPU " << acc_gpu);

@@ -252,22 +252,20 @@ TEST_CASE_TEMPLATE("softmax and log_softmax rules match the CPU along every axis
     }
 }
 
-TEST_CASE_TEMPLATE("line_stats: as the CPU's, -inf lines shift by 0, +inf by +inf, NaN propagates", T, float, double) {
+TEST_CASE_TEMPLATE("line_stats: -inf lines shift by 0, +inf by +inf, NaN propagates", T, float, double) {
   const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
   const T big[] = {T(1e4), T(-1e4), T(0)};
   const auto st = el::line_stats(big, 3, 1);
-  const auto cpu = ein::detail::line_stats(big, 3, 1);
-  CHECK(st.max == cpu.max);
-  CHECK(close(st.log_sum, cpu.log_sum));
+  CHECK(st.max == T(1e4));
+  CHECK(close(st.log_sum, T(std::log1p(std::exp(-1e4) + std::exp(-2e4)))));
   const T none[] = {-inf, -inf};
   CHECK(el::line_stats(none, 2, 1).max == T(0));
   CHECK(el::line_stats(none, 2, 1).log_sum == -inf);
   const T with_inf[] = {inf, T(0), T(0)};  // PyTorch's softmax of [inf, 0, 0] is NaN throughout
   CHECK(el::line_stats(with_inf, 3, 1).max == inf);
   CHECK(std::isnan(el::line_stats(with_inf, 3, 1).log_sum));
-  CHECK(std::isnan(ein::detail::line_stats(with_inf, 3, 1).log_sum));
   const T with_nan[] = {T(1), nan, T(2)};
-  CHECK(el::line_stats(with_nan, 3, 1).max == ein::detail::line_stats(with_nan, 3, 1).max);
+  CHECK(el::line_stats(with_nan, 3, 1).max == T(2));  // std::max's: the NaN is skipped
   CHECK(std::isnan(el::line_stats(with_nan, 3, 1).log_sum));
   const T strided[] = {T(1), T(9), T(3), T(9), T(2)};
   CHECK(el::line_stats(strided, 3, 2).max == T(3));

@@ -20,9 +20,10 @@
 namespace ein {
 namespace detail {
 
-/// A Var, or a tensor-like operand that joins the tape as a constant.
+/// A host Var, or a tensor-like operand that joins the tape as a constant. (A CUDA
+/// Var's einsum is ein::cuda::einsum, in the CUDA leaf.)
 template <class X>
-concept VarOperand = VarType<X> || EinsumOperand<X>;
+concept VarOperand = HostVarType<X> || EinsumOperand<X>;
 
 template <class X>
 struct var_operand_info {
@@ -30,7 +31,7 @@ struct var_operand_info {
   static constexpr std::size_t rank = operand_info<X>::rank;
 };
 template <class X>
-  requires VarType<X>
+  requires HostVarType<X>
 struct var_operand_info<X> {
   using value_type = typename std::remove_cvref_t<X>::value_type;
   static constexpr std::size_t rank = std::remove_cvref_t<X>::var_rank;
@@ -42,7 +43,7 @@ template <class X>
 auto node_of(X&& x) {
   using Info = var_operand_info<X>;
   using Tensor_ = Tensor<typename Info::value_type, Info::rank>;
-  if constexpr (VarType<X>) {
+  if constexpr (HostVarType<X>) {
     return x.node();
   } else if constexpr (!ViewableOperand<X> || (std::is_same_v<std::remove_cvref_t<X>, Tensor_> && !std::is_lvalue_reference_v<X>)) {
     return constant(Tensor_(std::forward<X>(x))).node();
@@ -90,7 +91,7 @@ void accumulate_gradient(const BoundSpec& forward, const BoundSpec& gradient, st
 
 /// einsum with at least one Var operand: evaluates now and records one tape node.
 template <fixed_string S, detail::VarOperand... Ops>
-  requires(VarType<Ops> || ...)
+  requires(HostVarType<Ops> || ...)
 auto einsum(Ops&&... ops) {
   using T = typename detail::var_operand_info<std::tuple_element_t<0, std::tuple<Ops...>>>::value_type;
   static_assert((std::is_same_v<T, typename detail::var_operand_info<Ops>::value_type> && ...),
@@ -205,7 +206,7 @@ class RuntimeVarEinsum {
 /// ein::spec_error for a bad spec. The spec is bound once per thread (the run-time
 /// spec cache, expr/runtime_spec.hpp) and its gradient specs derived once.
 template <detail::VarOperand... Ops>
-  requires(VarType<Ops> || ...)
+  requires(HostVarType<Ops> || ...)
 auto einsum(std::string_view spec, Ops&&... ops) {
   using T = typename detail::var_operand_info<std::tuple_element_t<0, std::tuple<Ops...>>>::value_type;
   static_assert((std::is_same_v<T, typename detail::var_operand_info<Ops>::value_type> && ...),

@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "ein/tensor/tensor.hpp"
+#include "ein/backend/host_device.hpp"
 
 namespace ein {
 
@@ -142,25 +142,13 @@ class LeafGradLock {
   std::size_t count_ = 0;
 };
 
-/// A zero tensor with v's extents: a node's gradient buffer. Called unqualified,
-/// so a backend's tensor type brings its own by ADL (ein::cuda::zeros_like).
-template <class T, std::size_t R>
-Tensor<T, R> zeros_like(const Tensor<T, R>& v) {
-  return Tensor<T, R>(v.extents());
-}
-/// dst += src, element by element (equal extents): a retained gradient adding
-/// up over backward calls. Called unqualified, like zeros_like.
-template <class T, std::size_t R>
-void add_into(Tensor<T, R>& dst, const Tensor<T, R>& src) {
-  T* d = dst.data();
-  const T* s = src.data();
-  for (index_t k = 0, n = src.size(); k < n; ++k) d[k] += s[k];
-}
-
-/// A node holding a value (a host Tensor here, a device tensor in ein::cuda) and,
-/// once backward reaches it, its gradient.
+/// A node holding a value (a tensor of some device: detail::device_of_t<Value>,
+/// whose table allocates and adds its gradients) and, once backward reaches it,
+/// its gradient.
 template <class Value>
 class ValueNode : public Node {
+  using Device = device_of_t<Value>;
+
  public:
   ValueNode(Value value, bool requires_grad) : Node(requires_grad), value_(std::move(value)) {}
 
@@ -171,7 +159,7 @@ class ValueNode : public Node {
   /// a non-leaf, the working buffer of one backward (see retained_grad).
   Value& grad() {
     if (!grad_allocated_) {
-      grad_ = zeros_like(value_);
+      grad_ = Device::zeros_like(value_);
       grad_allocated_ = true;
     }
     return grad_;
@@ -184,7 +172,7 @@ class ValueNode : public Node {
   void drop_grad() override {
     if (leaf_) return;
     if (retains_grad_ && grad_allocated_) {
-      if (retained_allocated_) add_into(retained_, grad_);
+      if (retained_allocated_) Device::add_into(retained_, grad_);
       else retained_ = std::move(grad_);
       retained_allocated_ = true;
     }
@@ -199,7 +187,7 @@ class ValueNode : public Node {
   /// The gradients kept since retain_grad(): zeros before a backward reached it.
   Value& retained_grad() {
     if (!retained_allocated_) {
-      retained_ = zeros_like(value_);
+      retained_ = Device::zeros_like(value_);
       retained_allocated_ = true;
     }
     return retained_;
@@ -214,9 +202,12 @@ class ValueNode : public Node {
   bool retains_grad_ = false;
 };
 
-/// A node holding a host tensor of static rank R.
+/// A node holding a tensor of element type T and rank R on device D.
+template <class T, std::size_t R, class D>
+using NodeOf = ValueNode<typename D::template tensor<T, R>>;
+/// A node holding a host tensor.
 template <class T, std::size_t R>
-using TensorNode = ValueNode<Tensor<T, R>>;
+using TensorNode = NodeOf<T, R, Host>;
 
 /// An op node over any value node type Base: value, inputs, and a backward rule
 /// `rule(node, inputs...)` that reads node.grad() and accumulates into the
@@ -255,9 +246,6 @@ class RuleNode final : public Base {
   std::tuple<std::shared_ptr<Inputs>...> inputs_;
 };
 
-/// An op node of the host tape.
-template <class T, std::size_t R, class Rule, class... Inputs>
-using OpNode = RuleNode<TensorNode<T, R>, Rule, Inputs...>;
 
 }  // namespace detail
 }  // namespace ein

@@ -1,9 +1,11 @@
-// Var: the user's handle on a tape node. ein::param makes a leaf that requires
-// a gradient, ein::constant one that does not; every op on Vars records a node
-// (unless an ein::no_grad guard is alive) and returns a Var. Layer: autodiff.
+// Var: the user's handle on a tape node, on any device. ein::param makes a leaf
+// that requires a gradient, ein::constant one that does not; every op on Vars
+// records a node (unless an ein::no_grad guard is alive) and returns a Var of the
+// same device. Layer: autodiff.
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <memory>
 #include <mutex>
 #include <unordered_set>
@@ -55,7 +57,7 @@ inline void run_backward(Node* root, bool retain) {
 }  // namespace detail
 
 namespace detail {
-/// What Var::grad() returns (ein::Var and ein::cuda::Var): a leaf's gradient,
+/// What Var::grad() returns: a leaf's gradient,
 /// a non-leaf's retained one, or an autodiff_error for a non-leaf's freed one.
 template <class Value>
 Value& grad_of(ValueNode<Value>& node) {
@@ -79,27 +81,38 @@ class no_grad {
   no_grad& operator=(const no_grad&) = delete;
 };
 
-template <class T, std::size_t R>
+/// The user's handle on a tape node: a value of element type T and rank R on
+/// device D (ein::Host, or ein::cuda::Device: ein::cuda::Var<T, R> names it), its
+/// gradient on the same device. Every op, loss and optimizer takes Vars of any device.
+template <class T, std::size_t R, class D = Host>
 class Var {
  public:
   using value_type = T;
+  using device_type = D;
+  using tensor_type = typename D::template tensor<T, R>;
   static constexpr std::size_t var_rank = R;
-  using node_type = detail::TensorNode<T, R>;
+  using node_type = detail::NodeOf<T, R, D>;
 
-  Var() : node_(std::make_shared<node_type>(Tensor<T, R>(), false)) {}
+  Var() : node_(std::make_shared<node_type>(tensor_type(), false)) {}
   explicit Var(std::shared_ptr<node_type> node) : node_(std::move(node)) {}
 
-  [[nodiscard]] const Tensor<T, R>& value() const { return node_->value(); }
+  [[nodiscard]] const tensor_type& value() const { return node_->value(); }
   /// A leaf's gradient: zeros (of the value's extents) before any backward
   /// reached it. A non-leaf's only after retain_grad(); otherwise it was freed
   /// by backward (PyTorch gives None) and this throws ein::autodiff_error.
-  [[nodiscard]] Tensor<T, R>& grad() const { return detail::grad_of(*node_); }
+  [[nodiscard]] tensor_type& grad() const { return detail::grad_of(*node_); }
   /// Keeps this non-leaf's gradient over backward calls, for grad() (PyTorch's
   /// retain_grad()); on a leaf, which keeps its own, it does nothing.
   void retain_grad() const { node_->retain_grad(); }
   [[nodiscard]] bool requires_grad() const { return node_->requires_grad(); }
   [[nodiscard]] index_t extent(std::size_t d) const { return value().extent(d); }
   [[nodiscard]] const Extents<R>& extents() const { return value().extents(); }
+  /// The device context the value lives on (devices that have one: a CUDA stream).
+  [[nodiscard]] decltype(auto) context() const
+    requires requires(const tensor_type& t) { t.context(); }
+  {
+    return value().context();
+  }
 
   /// Back-propagates from a scalar: its gradient is seeded with 1.
   void backward() const
@@ -112,16 +125,16 @@ class Var {
   {
     seed_and_run(true);
   }
-  /// Back-propagates from a non-scalar with an explicit seed gradient of its extents.
-  void backward(const Tensor<T, R>& seed, bool retain = false) const {
+  /// Back-propagates from a non-scalar with an explicit seed gradient of its
+  /// extents, on the Var's device.
+  void backward(const tensor_type& seed, bool retain = false) const {
     if (seed.extents() != value().extents())
       throw shape_error("backward: seed extents " + to_string(seed.extents()) + " differ from the value's " +
                         to_string(value().extents()));
     if (!requires_grad()) throw autodiff_error("backward on a Var that does not require a gradient");
     {
       const std::scoped_lock lock(node_->grad_mutex());  // a leaf's gradient accumulates the seed, as any other
-      Tensor<T, R>& g = node_->grad();
-      for (index_t i = 0; i < seed.size(); ++i) g.data()[i] += seed.data()[i];
+      D::add_into(node_->grad(), seed);
     }
     detail::run_backward(node_.get(), retain);
   }
@@ -130,14 +143,14 @@ class Var {
   /// The tape node (for ops).
   [[nodiscard]] const std::shared_ptr<node_type>& node() const { return node_; }
   /// Writable value of a leaf, for optimizers and initialisers.
-  [[nodiscard]] Tensor<T, R>& mutable_value() const { return node_->mutable_value(); }
+  [[nodiscard]] tensor_type& mutable_value() const { return node_->mutable_value(); }
 
  private:
   void seed_and_run(bool retain) const {
     if (!requires_grad()) throw autodiff_error("backward on a Var that does not require a gradient");
     {
       const std::scoped_lock lock(node_->grad_mutex());
-      node_->grad().data()[0] += T(1);
+      D::add_scalar(node_->grad(), T(1));
     }
     detail::run_backward(node_.get(), retain);
   }
@@ -145,36 +158,47 @@ class Var {
   std::shared_ptr<node_type> node_;
 };
 
-/// A leaf that requires a gradient.
-template <class T, std::size_t R>
-Var<T, R> param(Tensor<T, R> value) {
-  return Var<T, R>(std::make_shared<detail::TensorNode<T, R>>(std::move(value), true));
+namespace detail {
+/// The Var holding a tensor of type Value, on that tensor's device.
+template <class Value>
+using var_of_t = Var<typename Value::value_type, Value::rank, device_of_t<Value>>;
+}  // namespace detail
+
+/// A leaf that requires a gradient, holding `value` on the value's device.
+template <class Value, class V = detail::var_of_t<Value>>
+V param(Value value) {
+  return V(std::make_shared<typename V::node_type>(std::move(value), true));
 }
 /// A leaf that does not.
-template <class T, std::size_t R>
-Var<T, R> constant(Tensor<T, R> value) {
-  return Var<T, R>(std::make_shared<detail::TensorNode<T, R>>(std::move(value), false));
+template <class Value, class V = detail::var_of_t<Value>>
+V constant(Value value) {
+  return V(std::make_shared<typename V::node_type>(std::move(value), false));
 }
 
 namespace detail {
 template <class X>
 struct is_var : std::false_type {};
-template <class T, std::size_t R>
-struct is_var<Var<T, R>> : std::true_type {};
+template <class T, std::size_t R, class D>
+struct is_var<Var<T, R, D>> : std::true_type {};
 }  // namespace detail
 
-/// A Var of any element type and rank.
+/// A Var of any element type, rank and device.
 template <class X>
 concept VarType = detail::is_var<std::remove_cvref_t<X>>::value;
+/// A Var on the host.
+template <class X>
+concept HostVarType = VarType<X> && std::same_as<typename std::remove_cvref_t<X>::device_type, Host>;
 
 namespace detail {
 /// Records an op: a node with a rule when some input requires a gradient and
 /// recording is on, else a constant. rule(self, inputs...) reads self.grad().
-template <class T, std::size_t R, class Rule, class... In>
-Var<T, R> record(Tensor<T, R> value, Rule rule, const std::shared_ptr<In>&... inputs) {
+/// The result is a Var of `value`'s device.
+template <class T, std::size_t R, class Value, class Rule, class... In>
+Var<T, R, device_of_t<Value>> record(Value value, Rule rule, const std::shared_ptr<In>&... inputs) {
   const bool track = grad_enabled() && (inputs->requires_grad() || ...);
   if (!track) return constant(std::move(value));
-  return Var<T, R>(std::make_shared<OpNode<T, R, Rule, In...>>(std::move(value), std::move(rule), inputs...));
+  using OpNode = RuleNode<ValueNode<Value>, Rule, In...>;
+  return Var<T, R, device_of_t<Value>>(std::make_shared<OpNode>(std::move(value), std::move(rule), inputs...));
 }
 }  // namespace detail
 

@@ -71,14 +71,14 @@ auto einsum(const Ops&... ops) {
                                  detail::labelled_dense<T>(value.data(), extents, Source::value.output), T(1), T(0));
 
     using Grads = detail::DeviceGradientSpecs<Source, std::make_index_sequence<N>>;
-    auto rule = [](detail::DeviceNode<T, R>& self, auto&... in) {
+    auto rule = [](ein::detail::NodeOf<T, R, Device>& self, auto&... in) {
       const std::array<ein::detail::Strided<const T>, N> values = [&] {
         int k = 0;
         return std::array<ein::detail::Strided<const T>, N>{detail::labelled_dense<const T>(
             in.value().data(), in.value().extents(), Source::value.inputs[k++])...};
       }();
       const auto seed = detail::labelled_dense<const T>(self.grad().data(), self.value().extents(), Source::value.output);
-      Context& context = self.context();
+      Context& context = self.value().context();
       detail::CublasDevice<T> device(context, Precision::fp32);
       detail::DeviceBackend<T, detail::CublasDevice<T>> be(device);
       const auto inputs = std::forward_as_tuple(in...);
@@ -94,7 +94,7 @@ auto einsum(const Ops&... ops) {
         (one(std::integral_constant<std::size_t, K>{}), ...);
       }(std::make_index_sequence<N>{});
     };
-    return detail::record<T, R>(std::move(value), std::move(rule), ops.node()...);
+    return ein::detail::record<T, R>(std::move(value), std::move(rule), ops.node()...);
   }
 }
 

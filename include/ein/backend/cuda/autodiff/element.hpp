@@ -2,13 +2,14 @@
 // inline functions that nvcc compiles for the device and g++ for the host, so
 // that CPU tests check the very formulas the kernels run. The element-wise
 // functions are the CPU's own (math/element.hpp), the optimizers' rules too
-// (math/update.hpp); the nn rules repeat the CPU rule they mirror (include/ein/nn/*). Plain C++:
+// (math/update.hpp), softmax's and cross-entropy's too (math/softmax.hpp). Plain C++:
 // no CUDA header, no Eigen. Layer: backend (cuda), autodiff.
 #pragma once
 
 #include <cstdint>
 
 #include "ein/math/element.hpp"
+#include "ein/math/softmax.hpp"
 #include "ein/math/update.hpp"
 
 namespace ein::cuda::element {
@@ -19,19 +20,6 @@ using math::log_of;
 using math::pow_of;
 using math::sqrt_of;
 using math::tanh_of;
-
-template <class T>
-EIN_HOST_DEVICE inline bool is_nan(T x) {
-  return x != x;
-}
-template <class T>
-EIN_HOST_DEVICE inline bool is_finite(T x) {
-  return x == x && x - x == T(0);  // inf - inf is NaN
-}
-template <class T>
-EIN_HOST_DEVICE inline T infinity() {
-  return T(1) / T(0);
-}
 
 // --- Element-wise functions of one Var (autodiff/ops/arithmetic.hpp, functions.hpp) ---
 
@@ -148,46 +136,11 @@ EIN_HOST_DEVICE inline Gather gather_of(std::int64_t outer_step, std::int64_t in
 
 // --- softmax, log_softmax, cross_entropy (nn/softmax.hpp, nn/loss.hpp) ---
 
-/// max and log(sum(exp(x - max))) along a line of n elements `stride` apart, as
-/// the CPU's line_stats: a line of -inf (or no elements) shifts by 0, not by -inf;
-/// a +inf shifts by +inf, so that the whole line is NaN (PyTorch's softmax of [inf, 0, 0]).
-template <class T>
-struct LineStats {
-  T max;
-  T log_sum;
-};
-template <class T>
-EIN_HOST_DEVICE inline LineStats<T> line_stats(const T* x, std::int64_t n, std::int64_t stride) {
-  T m = -infinity<T>();
-  for (std::int64_t k = 0; k < n; ++k) {
-    const T v = x[k * stride];
-    m = m < v ? v : m;  // std::max(m, v), which skips a NaN v
-  }
-  if (m == -infinity<T>()) m = T(0);  // +inf stays: the line is NaN throughout, as the CPU's
-  T s = 0;
-  for (std::int64_t k = 0; k < n; ++k) s += exp_of(x[k * stride] - m);
-  return {m, log_of(s)};
-}
-
-/// softmax's dx = y (dy - dot) with dot = sum(dy * y) along the line.
-template <class T>
-EIN_HOST_DEVICE inline T softmax_partial(T g, T y, T dot) {
-  return y * (g - dot);
-}
-/// log_softmax's dx = dy - exp(y) total, with total = sum(dy) along the line.
-template <class T>
-EIN_HOST_DEVICE inline T log_softmax_partial(T g, T y, T total) {
-  return g - exp_of(y) * total;
-}
-/// cross_entropy's rule on one element of the logits' gradient gx: adds g/N *
-/// softmax(x)[r, k], then takes g/N away at the label, in the CPU's order.
-/// `g_mean` is the loss's gradient over N, `lse` the row's max + log_sum.
-template <class T>
-EIN_HOST_DEVICE inline T cross_entropy_accumulate(T gx, T x, T lse, T g_mean, bool at_label) {
-  gx += g_mean * exp_of(x - lse);
-  if (at_label) gx -= g_mean;
-  return gx;
-}
+using math::cross_entropy_accumulate;
+using math::line_stats;
+using math::LineStats;
+using math::log_softmax_partial;
+using math::softmax_partial;
 
 // --- Optimizers: the rules of math/update.hpp, which ein::optim's host loops run too ---
 

@@ -40,9 +40,9 @@ template <class T, std::size_t R>
 struct ParameterTraits<cuda::Var<T, R>> {
   using element_type = T;
   static Access<T> access(ein::detail::Node& n) {
-    auto& node = static_cast<cuda::detail::DeviceNode<T, R>&>(n);
+    auto& node = static_cast<ein::detail::NodeOf<T, R, cuda::Device>&>(n);
     return {node.mutable_value().data(), node.has_grad() ? node.grad().data() : nullptr, node.value().size(),
-            &cuda::detail::update_device<T>, &node.context()};
+            &cuda::detail::update_device<T>, &node.value().context()};
   }
 };
 

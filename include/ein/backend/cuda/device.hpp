@@ -1,0 +1,208 @@
+// ein::cuda::Device: the GPU as a device of the training stack, the second
+// implementation of the table ein::Host defines (backend/host_device.hpp): the
+// same primitives on ein::cuda::Tensors, each one kernel (src/cuda/autodiff_kernels.cu)
+// queued on the tensor's stream, never a copy to the host. The kernels are built
+// once by nvcc, so an element-wise function must be a row of the element-math
+// table they know (math/element.hpp); another is a compile error here, not a
+// silent host fallback. Layer: backend (cuda).
+#pragma once
+
+#include <limits>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "ein/backend/cuda/autodiff/buffer.hpp"
+#include "ein/backend/cuda/autodiff/kernels.hpp"
+#include "ein/backend/cuda/tensor.hpp"
+#include "ein/backend/host_device.hpp"
+
+namespace ein::cuda {
+
+namespace detail {
+template <class F>
+inline constexpr bool has_kernel = false;
+
+/// The kernels' code for a row of the element-math table, and its scalar (x + s,
+/// x^s, the slope of leaky_relu).
+template <class T, class F>
+element::UnaryOp unary_code(const F& f, T& s) {
+  using element::UnaryOp;
+  s = T(0);
+  if constexpr (std::is_same_v<F, math::Negate>) return UnaryOp::neg;
+  else if constexpr (std::is_same_v<F, math::Exp>) return UnaryOp::exp;
+  else if constexpr (std::is_same_v<F, math::Log>) return UnaryOp::log;
+  else if constexpr (std::is_same_v<F, math::Sqrt>) return UnaryOp::sqrt;
+  else if constexpr (std::is_same_v<F, math::Abs>) return UnaryOp::abs;
+  else if constexpr (std::is_same_v<F, math::Tanh>) return UnaryOp::tanh;
+  else if constexpr (std::is_same_v<F, math::Sigmoid>) return UnaryOp::sigmoid;
+  else if constexpr (std::is_same_v<F, math::Relu>) return UnaryOp::relu;
+  else if constexpr (std::is_same_v<F, math::Gelu>) return UnaryOp::gelu;
+  else if constexpr (std::is_same_v<F, math::Silu>) return UnaryOp::silu;
+  else if constexpr (std::is_same_v<F, math::Pow>) {
+    s = T(f.exponent);
+    return UnaryOp::pow;
+  } else if constexpr (std::is_same_v<F, math::LeakyRelu>) {
+    s = T(f.slope);
+    return UnaryOp::leaky_relu;
+  } else if constexpr (std::is_same_v<F, math::BindRight<math::Add, T>>) {
+    s = f.s;
+    return UnaryOp::add;
+  } else if constexpr (std::is_same_v<F, math::BindRight<math::Sub, T>>) {
+    s = f.s;
+    return UnaryOp::sub;
+  } else if constexpr (std::is_same_v<F, math::BindLeft<math::Sub, T>>) {
+    s = f.s;
+    return UnaryOp::rsub;
+  } else if constexpr (std::is_same_v<F, math::BindRight<math::Mul, T>>) {
+    s = f.s;
+    return UnaryOp::mul;
+  } else if constexpr (std::is_same_v<F, math::BindRight<math::Div, T>>) {
+    s = f.s;
+    return UnaryOp::div;
+  } else if constexpr (std::is_same_v<F, math::BindLeft<math::Div, T>>) {
+    s = f.s;
+    return UnaryOp::rdiv;
+  } else {
+    static_assert(has_kernel<F>,
+                  "ein::apply on a CUDA Var: ein's device kernels know the element-math table's rows only "
+                  "(math/element.hpp); compose them, or run this function on host Vars");
+  }
+}
+template <class F>
+element::BinaryOp binary_code() {
+  using element::BinaryOp;
+  if constexpr (std::is_same_v<F, math::Add>) return BinaryOp::add;
+  else if constexpr (std::is_same_v<F, math::Sub>) return BinaryOp::sub;
+  else if constexpr (std::is_same_v<F, math::Mul>) return BinaryOp::mul;
+  else if constexpr (std::is_same_v<F, math::Div>) return BinaryOp::div;
+  else
+    static_assert(has_kernel<F>,
+                  "ein::apply on CUDA Vars: ein's device kernels know +, -, * and / of two Vars only; "
+                  "compose them, or run this function on host Vars");
+}
+inline element::Lineup device_lineup(const ein::detail::Lineup& l) {
+  return {l.outer, l.inner, l.a_outer, l.a_inner, l.b_outer, l.b_inner};
+}
+}  // namespace detail
+
+struct Device {
+  template <class T, std::size_t R>
+  using tensor = Tensor<T, R>;
+  /// Class labels of cross_entropy on the device.
+  using labels = Labels;
+
+  // --- the tape ---
+
+  template <class T, std::size_t R>
+  static Tensor<T, R> zeros_like(const Tensor<T, R>& v) {
+    return Tensor<T, R>(v.extents(), v.context());
+  }
+  template <class T, std::size_t R>
+  static void add_into(Tensor<T, R>& dst, const Tensor<T, R>& src) {
+    kernels::add_into(dst.context().stream(), src.size(), src.data(), dst.data());
+  }
+  template <class T, std::size_t R>
+  static void add_scalar(Tensor<T, R>& dst, T value) {
+    kernels::add_scalar(dst.context().stream(), dst.data(), value);
+  }
+
+  // --- element-wise functions ---
+
+  template <class F, class T, std::size_t R>
+  static Tensor<T, R> map(const F& f, const Tensor<T, R>& x) {
+    T s;
+    const element::UnaryOp op = detail::unary_code<T>(f, s);
+    Tensor<T, R> z(x.extents(), x.context());
+    kernels::unary_forward(x.context().stream(), op, z.size(), x.data(), z.data(), s);
+    return z;
+  }
+  template <class F, class T, std::size_t R>
+  static void map_backward(const F& f, const Tensor<T, R>& g, const Tensor<T, R>& x, const Tensor<T, R>& z,
+                           Tensor<T, R>& gx) {
+    T s;
+    const element::UnaryOp op = detail::unary_code<T>(f, s);
+    kernels::unary_backward(g.context().stream(), op, z.size(), g.data(), x.data(), z.data(), gx.data(), s);
+  }
+  template <class F, class T, std::size_t RA, std::size_t RB, std::size_t R>
+  static Tensor<T, R> zip(const F&, const ein::detail::Lineup& l, const Tensor<T, RA>& x, const Tensor<T, RB>& y,
+                          const Extents<R>& extents) {
+    Tensor<T, R> z(extents, x.context());
+    kernels::binary_forward(x.context().stream(), detail::binary_code<F>(), detail::device_lineup(l), x.data(),
+                            y.data(), z.data());
+    return z;
+  }
+  template <class F, class T, std::size_t RA, std::size_t RB, std::size_t R>
+  static void zip_backward(const F&, const ein::detail::Lineup& l, const Tensor<T, R>& g, const Tensor<T, RA>& x,
+                           const Tensor<T, RB>& y, const Tensor<T, R>& z, Tensor<T, RA>* gx, Tensor<T, RB>* gy) {
+    kernels::binary_backward(g.context().stream(), detail::binary_code<F>(), detail::device_lineup(l), g.data(),
+                             x.data(), y.data(), z.data(), gx ? gx->data() : nullptr, gy ? gy->data() : nullptr);
+  }
+
+  // --- whole-tensor sums ---
+
+  template <class T, std::size_t R>
+  static Tensor<T, 0> scaled_sum(const Tensor<T, R>& x, T scale) {
+    Tensor<T, 0> z(Extents<0>{}, x.context());
+    kernels::scaled_sum_forward(x.context().stream(), x.size(), x.data(), scale, z.data());
+    return z;
+  }
+  template <class T, std::size_t R>
+  static void scaled_sum_backward(const Tensor<T, 0>& g, T scale, Tensor<T, R>& gx) {
+    kernels::scaled_sum_backward(g.context().stream(), gx.size(), g.data(), scale, gx.data());
+  }
+
+  // --- softmax and log_softmax ---
+
+  template <class T, std::size_t R>
+  static Tensor<T, R> softmax(bool log, const ein::detail::AxisSplit& s, const Tensor<T, R>& x) {
+    Tensor<T, R> y(x.extents(), x.context());
+    kernels::softmax_forward(x.context().stream(), log, s.outer, s.n, s.inner, x.data(), y.data());
+    return y;
+  }
+  template <class T, std::size_t R>
+  static void softmax_backward(bool log, const ein::detail::AxisSplit& s, const Tensor<T, R>& g,
+                               const Tensor<T, R>& y, Tensor<T, R>& gx) {
+    kernels::softmax_backward(g.context().stream(), log, s.outer, s.n, s.inner, g.data(), y.data(), gx.data());
+  }
+
+  // --- cross-entropy ---
+
+  /// Checked host labels (each in [0, C)) copied to the logits' device as int.
+  template <class T>
+  static Labels labels_from_host(std::span<const index_t> classes, const Tensor<T, 2>& like) {
+    if (like.extent(1) > std::numeric_limits<int>::max())
+      throw shape_error("cross_entropy: " + std::to_string(like.extent(1)) +
+                        " classes do not fit the device's int labels");
+    const std::vector<int> narrow(classes.begin(), classes.end());
+    return Labels::from_host(std::span<const int>(narrow), like.context());
+  }
+  /// A label outside [0, C) makes its row, and so the loss, NaN.
+  template <class T>
+  static Tensor<T, 0> cross_entropy(const Tensor<T, 2>& x, const Labels& classes, Tensor<T, 1>& lse) {
+    const index_t n = x.extent(0), c = x.extent(1);
+    Context& ctx = x.context();
+    lse = Tensor<T, 1>(Extents<1>{n}, ctx);
+    Tensor<T, 1> rows(Extents<1>{n}, ctx);
+    Tensor<T, 0> value(Extents<0>{}, ctx);
+    kernels::cross_entropy_forward(ctx.stream(), n, c, x.data(), classes.data(), lse.data(), rows.data(),
+                                   value.data());
+    return value;
+  }
+  template <class T>
+  static void cross_entropy_backward(const Tensor<T, 2>& x, const Labels& classes, const Tensor<T, 1>& lse,
+                                     const Tensor<T, 0>& g, Tensor<T, 2>& gx) {
+    kernels::cross_entropy_backward(g.context().stream(), x.extent(0), x.extent(1), x.data(), classes.data(),
+                                    lse.data(), g.data(), gx.data());
+  }
+};
+
+}  // namespace ein::cuda
+
+namespace ein::detail {
+template <class T, std::size_t R>
+struct device_of<cuda::Tensor<T, R>> {
+  using type = cuda::Device;
+};
+}  // namespace ein::detail

@@ -1,0 +1,216 @@
+// ein::Host: the CPU as a device of the training stack. One table of the
+// primitives the tape, the element-wise ops, softmax and the losses run on a
+// device's tensors (autodiff/ and nn/ are written once against it; ein::cuda::Device
+// is the other implementation). Every primitive takes and returns the device's
+// own tensors: values, gradients and saved state never leave the device. The
+// einsum kernels are the lowering's (backend/host.hpp). Layer: backend.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+#include "ein/math/element.hpp"
+#include "ein/math/softmax.hpp"
+#include "ein/tensor/axis_split.hpp"
+#include "ein/tensor/lineup.hpp"
+#include "ein/tensor/tensor.hpp"
+
+namespace ein {
+
+namespace detail {
+/// The device a tensor type lives on: specialised by each device for its tensors.
+template <class Value>
+struct device_of;
+template <class Value>
+using device_of_t = typename device_of<std::remove_cvref_t<Value>>::type;
+
+/// float sums accumulate in double; wider types in themselves.
+template <class T>
+using accumulator_t = std::conditional_t<std::is_same_v<T, float>, double, T>;
+}  // namespace detail
+
+struct Host {
+  template <class T, std::size_t R>
+  using tensor = Tensor<T, R>;
+  /// Class labels of cross_entropy, checked and held on the device.
+  using labels = std::vector<index_t>;
+
+  // --- the tape ---
+
+  /// Zeros of v's extents (a gradient buffer).
+  template <class T, std::size_t R>
+  static Tensor<T, R> zeros_like(const Tensor<T, R>& v) {
+    return Tensor<T, R>(v.extents());
+  }
+  /// dst += src, element by element (equal extents).
+  template <class T, std::size_t R>
+  static void add_into(Tensor<T, R>& dst, const Tensor<T, R>& src) {
+    T* d = dst.data();
+    const T* s = src.data();
+    for (index_t k = 0, n = src.size(); k < n; ++k) d[k] += s[k];
+  }
+  /// dst's first element += value (the seed 1 of a scalar's backward).
+  template <class T, std::size_t R>
+  static void add_scalar(Tensor<T, R>& dst, T value) {
+    dst.data()[0] += value;
+  }
+
+  // --- element-wise functions: rows of math/element.hpp, or a user's of the same shape ---
+
+  /// z = f(x) element by element.
+  template <class F, class T, std::size_t R>
+  static Tensor<T, R> map(const F& f, const Tensor<T, R>& x) {
+    Tensor<T, R> z(x.extents(), detail::for_writing);
+    const T* xs = x.data();
+    T* zs = z.data();
+    for (index_t k = 0, n = z.size(); k < n; ++k) zs[k] = static_cast<T>(f(xs[k]));
+    return z;
+  }
+  /// gx += g * f.derivative(x, z) element by element.
+  template <class F, class T, std::size_t R>
+  static void map_backward(const F& f, const Tensor<T, R>& g, const Tensor<T, R>& x, const Tensor<T, R>& z,
+                           Tensor<T, R>& gx) {
+    const T* gs = g.data();
+    const T* xs = x.data();
+    const T* zs = z.data();
+    T* out = gx.data();
+    for (index_t k = 0, n = z.size(); k < n; ++k) out[k] += gs[k] * static_cast<T>(f.derivative(xs[k], zs[k]));
+  }
+  /// z = f(x, y), the operands lined up by l (tensor/lineup.hpp), z of `extents`.
+  template <class F, class T, std::size_t RA, std::size_t RB, std::size_t R>
+  static Tensor<T, R> zip(const F& f, const detail::Lineup& l, const Tensor<T, RA>& x, const Tensor<T, RB>& y,
+                          const Extents<R>& extents) {
+    Tensor<T, R> z(extents, detail::for_writing);
+    const T* xs = x.data();
+    const T* ys = y.data();
+    T* zs = z.data();
+    l.for_each([&](index_t k, index_t i, index_t j) { zs[k] = static_cast<T>(f(xs[i], ys[j])); });
+    return z;
+  }
+  /// gx += g * f.dx(x, y, z) and gy += g * f.dy(x, y, z), summed where an operand
+  /// repeats; a null gx or gy is skipped.
+  template <class F, class T, std::size_t RA, std::size_t RB, std::size_t R>
+  static void zip_backward(const F& f, const detail::Lineup& l, const Tensor<T, R>& g, const Tensor<T, RA>& x,
+                           const Tensor<T, RB>& y, const Tensor<T, R>& z, Tensor<T, RA>* gx, Tensor<T, RB>* gy) {
+    const T* gs = g.data();
+    const T* xs = x.data();
+    const T* ys = y.data();
+    const T* zs = z.data();
+    if (gx != nullptr) {
+      T* out = gx->data();
+      l.for_each([&](index_t k, index_t i, index_t j) { out[i] += gs[k] * static_cast<T>(f.dx(xs[i], ys[j], zs[k])); });
+    }
+    if (gy != nullptr) {
+      T* out = gy->data();
+      l.for_each([&](index_t k, index_t i, index_t j) { out[j] += gs[k] * static_cast<T>(f.dy(xs[i], ys[j], zs[k])); });
+    }
+  }
+
+  // --- whole-tensor sums ---
+
+  /// scale * the sum of x's elements (in double for float), as a rank-0 tensor.
+  template <class T, std::size_t R>
+  static Tensor<T, 0> scaled_sum(const Tensor<T, R>& x, T scale) {
+    detail::accumulator_t<T> s{};
+    const T* xs = x.data();
+    for (index_t k = 0, n = x.size(); k < n; ++k) s += xs[k];
+    Tensor<T, 0> z;
+    z() = static_cast<T>(s) * scale;
+    return z;
+  }
+  /// gx += scale * g everywhere.
+  template <class T, std::size_t R>
+  static void scaled_sum_backward(const Tensor<T, 0>& g, T scale, Tensor<T, R>& gx) {
+    const T d = g() * scale;
+    T* out = gx.data();
+    for (index_t k = 0, n = gx.size(); k < n; ++k) out[k] += d;
+  }
+
+  // --- softmax and log_softmax along the middle axis of a split (math/softmax.hpp) ---
+
+  template <class T, std::size_t R>
+  static Tensor<T, R> softmax(bool log, const detail::AxisSplit& s, const Tensor<T, R>& x) {
+    Tensor<T, R> y(x.extents(), detail::for_writing);
+    const T* xs = x.data();
+    T* ys = y.data();
+    s.for_each_line([&](index_t first, index_t stride) {
+      const auto st = math::line_stats(xs + first, s.n, stride);
+      for (index_t k = 0; k < s.n; ++k) {
+        const index_t at = first + k * stride;
+        ys[at] = log ? xs[at] - st.max - st.log_sum : math::exp_of(xs[at] - st.max - st.log_sum);
+      }
+    });
+    return y;
+  }
+  /// gx += the softmax (log_softmax) rule of gradient g through result y.
+  template <class T, std::size_t R>
+  static void softmax_backward(bool log, const detail::AxisSplit& s, const Tensor<T, R>& g, const Tensor<T, R>& y,
+                               Tensor<T, R>& gx) {
+    const T* gs = g.data();
+    const T* ys = y.data();
+    T* out = gx.data();
+    s.for_each_line([&](index_t first, index_t stride) {
+      T total = 0;  // log_softmax: sum(dy); softmax: sum(dy * y)
+      for (index_t k = 0; k < s.n; ++k) {
+        const index_t at = first + k * stride;
+        total += log ? gs[at] : gs[at] * ys[at];
+      }
+      for (index_t k = 0; k < s.n; ++k) {
+        const index_t at = first + k * stride;
+        out[at] += log ? math::log_softmax_partial(gs[at], ys[at], total)
+                       : math::softmax_partial(gs[at], ys[at], total);
+      }
+    });
+  }
+
+  // --- cross-entropy of logits [N, C] against checked labels ---
+
+  template <class T>
+  static labels labels_from_host(std::span<const index_t> classes, const Tensor<T, 2>&) {
+    return labels(classes.begin(), classes.end());
+  }
+  /// The mean over rows of log-sum-exp minus the label's logit (summed in double
+  /// for float); lse gets each row's log-sum-exp for the backward.
+  template <class T>
+  static Tensor<T, 0> cross_entropy(const Tensor<T, 2>& x, const labels& classes, Tensor<T, 1>& lse) {
+    const index_t n = x.extent(0), c = x.extent(1);
+    lse = Tensor<T, 1>(Extents<1>{n}, detail::for_writing);
+    const T* xs = x.data();
+    detail::accumulator_t<T> total = 0;
+    for (index_t r = 0; r < n; ++r) {
+      const auto st = math::line_stats(xs + r * c, c, 1);
+      lse.data()[r] = st.max + st.log_sum;
+      total += lse.data()[r] - xs[r * c + classes[static_cast<std::size_t>(r)]];
+    }
+    Tensor<T, 0> z;
+    z() = static_cast<T>(total / static_cast<detail::accumulator_t<T>>(n));
+    return z;
+  }
+  /// gx[r, k] += g / N * (softmax(x)[r, k] - [k == label r]).
+  template <class T>
+  static void cross_entropy_backward(const Tensor<T, 2>& x, const labels& classes, const Tensor<T, 1>& lse,
+                                     const Tensor<T, 0>& g, Tensor<T, 2>& gx) {
+    const index_t n = x.extent(0), c = x.extent(1);
+    const T g_mean = g() / static_cast<T>(n);
+    const T* xs = x.data();
+    T* out = gx.data();
+    for (index_t r = 0; r < n; ++r) {
+      const index_t label = classes[static_cast<std::size_t>(r)];
+      for (index_t k = 0; k < c; ++k) {
+        T& o = out[r * c + k];
+        o = math::cross_entropy_accumulate(o, xs[r * c + k], lse.data()[r], g_mean, k == label);
+      }
+    }
+  }
+};
+
+namespace detail {
+template <class T, std::size_t R>
+struct device_of<Tensor<T, R>> {
+  using type = Host;
+};
+}  // namespace detail
+
+}  // namespace ein

@@ -1,0 +1,229 @@
+// The training stack is written once against a device's table (backend/host_device.hpp):
+// a test device, whose tensors are its own type and whose table counts its calls
+// and hands them to the host's, runs a small model's forward, backward and
+// optimizer step. Its values and gradients equal the host's bit for bit, and every
+// op went through its table (an op that reached for host loops instead would
+// compute the same numbers on these tensors, so the counts are what fails then).
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "ein/autodiff.hpp"
+
+using ein::index_t;
+using ein::Tensor;
+
+namespace {
+
+/// A tensor of the counting device: a host tensor underneath, a type of its own.
+template <class T, std::size_t R>
+struct CountedTensor : Tensor<T, R> {
+  using Tensor<T, R>::Tensor;
+  CountedTensor() = default;
+  explicit CountedTensor(Tensor<T, R>&& t) : Tensor<T, R>(std::move(t)) {}
+};
+
+std::map<std::string, int> calls;  // per primitive of the counting device's table
+
+/// The host's table under another name, counting each call.
+struct Counting {
+  template <class T, std::size_t R>
+  using tensor = CountedTensor<T, R>;
+  using labels = ein::Host::labels;
+  using Host = ein::Host;
+
+  template <class T, std::size_t R>
+  static CountedTensor<T, R> zeros_like(const Tensor<T, R>& v) {
+    ++calls["zeros_like"];
+    return CountedTensor<T, R>(Host::zeros_like(v));
+  }
+  template <class T, std::size_t R>
+  static void add_into(Tensor<T, R>& dst, const Tensor<T, R>& src) {
+    ++calls["add_into"];
+    Host::add_into(dst, src);
+  }
+  template <class T, std::size_t R>
+  static void add_scalar(Tensor<T, R>& dst, T value) {
+    ++calls["add_scalar"];
+    Host::add_scalar(dst, value);
+  }
+  template <class F, class T, std::size_t R>
+  static CountedTensor<T, R> map(const F& f, const Tensor<T, R>& x) {
+    ++calls["map"];
+    return CountedTensor<T, R>(Host::map(f, x));
+  }
+  template <class F, class T, std::size_t R>
+  static void map_backward(const F& f, const Tensor<T, R>& g, const Tensor<T, R>& x, const Tensor<T, R>& z,
+                           Tensor<T, R>& gx) {
+    ++calls["map_backward"];
+    Host::map_backward(f, g, x, z, gx);
+  }
+  template <class F, class T, std::size_t RA, std::size_t RB, std::size_t R>
+  static CountedTensor<T, R> zip(const F& f, const ein::detail::Lineup& l, const Tensor<T, RA>& x,
+                                 const Tensor<T, RB>& y, const ein::Extents<R>& extents) {
+    ++calls["zip"];
+    return CountedTensor<T, R>(Host::zip(f, l, x, y, extents));
+  }
+  template <class F, class T, std::size_t RA, std::size_t RB, std::size_t R>
+  static void zip_backward(const F& f, const ein::detail::Lineup& l, const Tensor<T, R>& g, const Tensor<T, RA>& x,
+                           const Tensor<T, RB>& y, const Tensor<T, R>& z, CountedTensor<T, RA>* gx,
+                           CountedTensor<T, RB>* gy) {
+    ++calls["zip_backward"];
+    Host::zip_backward<F, T, RA, RB, R>(f, l, g, x, y, z, gx, gy);
+  }
+  template <class T, std::size_t R>
+  static CountedTensor<T, 0> scaled_sum(const Tensor<T, R>& x, T scale) {
+    ++calls["scaled_sum"];
+    return CountedTensor<T, 0>(Host::scaled_sum(x, scale));
+  }
+  template <class T, std::size_t R>
+  static void scaled_sum_backward(const Tensor<T, 0>& g, T scale, Tensor<T, R>& gx) {
+    ++calls["scaled_sum_backward"];
+    Host::scaled_sum_backward(g, scale, gx);
+  }
+  template <class T, std::size_t R>
+  static CountedTensor<T, R> softmax(bool log, const ein::detail::AxisSplit& s, const Tensor<T, R>& x) {
+    ++calls["softmax"];
+    return CountedTensor<T, R>(Host::softmax(log, s, x));
+  }
+  template <class T, std::size_t R>
+  static void softmax_backward(bool log, const ein::detail::AxisSplit& s, const Tensor<T, R>& g,
+                               const Tensor<T, R>& y, Tensor<T, R>& gx) {
+    ++calls["softmax_backward"];
+    Host::softmax_backward(log, s, g, y, gx);
+  }
+  template <class T>
+  static labels labels_from_host(std::span<const index_t> classes, const Tensor<T, 2>& like) {
+    ++calls["labels_from_host"];
+    return Host::labels_from_host(classes, like);
+  }
+  template <class T>
+  static CountedTensor<T, 0> cross_entropy(const Tensor<T, 2>& x, const labels& classes, CountedTensor<T, 1>& lse) {
+    ++calls["cross_entropy"];
+    return CountedTensor<T, 0>(Host::cross_entropy(x, classes, lse));
+  }
+  template <class T>
+  static void cross_entropy_backward(const Tensor<T, 2>& x, const labels& classes, const Tensor<T, 1>& lse,
+                                     const Tensor<T, 0>& g, Tensor<T, 2>& gx) {
+    ++calls["cross_entropy_backward"];
+    Host::cross_entropy_backward(x, classes, lse, g, gx);
+  }
+};
+
+template <class T, std::size_t R>
+using CountingVar = ein::Var<T, R, Counting>;
+
+}  // namespace
+
+template <class T, std::size_t R>
+struct ein::detail::device_of<CountedTensor<T, R>> {
+  using type = Counting;
+};
+
+/// The optimizers reach the counting device's parameters as host memory.
+template <class T, std::size_t R>
+struct ein::optim::ParameterTraits<CountingVar<T, R>> {
+  using element_type = T;
+  static Access<T> access(ein::detail::Node& n) {
+    auto& node = static_cast<ein::detail::NodeOf<T, R, Counting>&>(n);
+    return {node.mutable_value().data(), node.has_grad() ? node.grad().data() : nullptr, node.value().size(),
+            &ein::detail::host_update_device<T>, nullptr};
+  }
+};
+
+namespace {
+
+template <class T, std::size_t R>
+Tensor<T, R> filled(const ein::Extents<R>& extents, double scale, double shift) {
+  Tensor<T, R> t(extents);
+  for (index_t k = 0; k < t.size(); ++k) t.data()[k] = static_cast<T>(scale * double((k * 7) % 11) - shift);
+  return t;
+}
+
+template <class T, std::size_t R>
+bool same_bits(const Tensor<T, R>& a, const Tensor<T, R>& b) {
+  if (a.extents() != b.extents()) return false;
+  for (index_t k = 0; k < a.size(); ++k)
+    if (a.data()[k] != b.data()[k]) return false;
+  return true;
+}
+
+/// A small model written once, for Vars of any device: every kind of op the
+/// table serves (element-wise of one and two Vars with a broadcast bias and a
+/// scalar, sums, softmax, both losses).
+template <class X, class W, class B>
+auto model_loss(const X& x, const W& w, const B& b, std::span<const int> labels) {
+  const auto h = ein::gelu(x * w + b) - 0.5 * ein::exp(ein::leaky_relu(w, 0.1));
+  const auto p = ein::softmax(h, 1);
+  return ein::cross_entropy(h, labels) + ein::mse_loss(ein::log_softmax(h, 0), p) + ein::mean(ein::tanh(h)) +
+         ein::sum(p / b);
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("a model written once runs on another device's table, equal to the host's bit for bit", T, float,
+                   double) {
+  const ein::Extents<2> e{4, 3};
+  const std::vector<int> labels{2, 0, 1, 1};
+  const auto host_x = ein::constant(filled<T, 2>(e, 0.2, 1.0));
+  const auto host_w = ein::param(filled<T, 2>(e, -0.3, -0.7));
+  const auto host_b = ein::param(filled<T, 1>(ein::Extents<1>{3}, 0.5, -1.25));
+  const auto dev_x = ein::constant(CountedTensor<T, 2>(filled<T, 2>(e, 0.2, 1.0)));
+  const auto dev_w = ein::param(CountedTensor<T, 2>(filled<T, 2>(e, -0.3, -0.7)));
+  const auto dev_b = ein::param(CountedTensor<T, 1>(filled<T, 1>(ein::Extents<1>{3}, 0.5, -1.25)));
+  static_assert(std::is_same_v<std::remove_cvref_t<decltype(dev_w)>, CountingVar<T, 2>>);
+
+  ein::optim::Adam host_opt({host_w, host_b}, {.lr = 0.05});
+  ein::optim::Adam dev_opt({dev_w, dev_b}, {.lr = 0.05});
+  for (int step = 0; step < 3; ++step) {
+    calls.clear();
+    const auto host_loss = model_loss(host_x, host_w, host_b, labels);
+    const auto dev_loss = model_loss(dev_x, dev_w, dev_b, labels);
+    static_assert(std::is_same_v<std::remove_cvref_t<decltype(dev_loss)>, CountingVar<T, 0>>);
+    // forward: every op one primitive call of the device's own table
+    CHECK(calls["map"] == 5);  // gelu, exp, leaky_relu, tanh, 0.5 *
+    CHECK(calls["zip"] == 9);  // x * w, + b, -, /, mse_loss's - and *, and the three +
+    CHECK(calls["softmax"] == 2);
+    CHECK(calls["scaled_sum"] == 3);
+    CHECK(calls["cross_entropy"] == 1);
+    CHECK(calls["labels_from_host"] == 1);
+    CHECK(same_bits<T, 0>(dev_loss.value(), host_loss.value()));
+
+    host_opt.zero_grad();
+    dev_opt.zero_grad();
+    host_loss.backward();
+    dev_loss.backward();
+    CHECK(calls["add_scalar"] == 1);
+    CHECK(calls["map_backward"] == 5);
+    CHECK(calls["zip_backward"] == 9);
+    CHECK(calls["softmax_backward"] == 2);
+    CHECK(calls["scaled_sum_backward"] == 3);
+    CHECK(calls["cross_entropy_backward"] == 1);
+    CHECK(calls["zeros_like"] >= 1);
+    CHECK(same_bits<T, 2>(dev_w.grad(), host_w.grad()));
+    CHECK(same_bits<T, 1>(dev_b.grad(), host_b.grad()));
+    host_opt.step();
+    dev_opt.step();
+    CHECK(same_bits<T, 2>(dev_w.value(), host_w.value()));
+    CHECK(same_bits<T, 1>(dev_b.value(), host_b.value()));
+  }
+  CHECK(host_w.value()(0, 0) != filled<T, 2>(e, -0.3, -0.7)(0, 0));  // (stepped at all)
+}
+
+TEST_CASE("a non-scalar's seeded backward and a retained gradient go through the device's table") {
+  const auto x = ein::param(CountedTensor<double, 1>(filled<double, 1>(ein::Extents<1>{5}, 0.5, 1.0)));
+  const auto y = ein::sigmoid(x);
+  y.retain_grad();
+  calls.clear();
+  y.backward(CountedTensor<double, 1>(filled<double, 1>(ein::Extents<1>{5}, 1.0, 0.0)), true);
+  y.backward(CountedTensor<double, 1>(filled<double, 1>(ein::Extents<1>{5}, 1.0, 0.0)));
+  CHECK(calls["add_into"] == 2 + 1);  // each seed, and the retained gradient adding up
+  CHECK(calls["map_backward"] == 2);
+  const auto host_x = ein::param(filled<double, 1>(ein::Extents<1>{5}, 0.5, 1.0));
+  ein::sum(ein::sigmoid(host_x) * ein::constant(filled<double, 1>(ein::Extents<1>{5}, 2.0, 0.0))).backward();
+  CHECK(same_bits<double, 1>(x.grad(), host_x.grad()));
+}
