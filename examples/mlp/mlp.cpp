@@ -10,11 +10,13 @@
 // a line per epoch; writes the curve to CSV and, when gnuplot is on PATH, a PNG.
 // `mlp --help` lists the options.
 //
-// `--device cuda` (when built with ein::cuda, EIN_MLP_CUDA) runs the same loop on
-// the GPU: the same initial weights and the same shuffled batches; the data set
-// is copied to the device once, each epoch's order once, batches are gathered on
-// the device, and a step copies nothing between host and device (the running
-// loss and accuracy stay on the device until a line is printed).
+// One model, one evaluate and one training loop, for a device D: `--device cuda`
+// (when built with ein::cuda, EIN_MLP_CUDA) runs them on the GPU with the same
+// initial weights and the same shuffled batches; only where the data lives
+// differs (Batches<D>, Tally<D>): on the GPU the data set is copied once, each
+// epoch's order once, batches are gathered there, and a step copies nothing
+// between host and device (the running loss and accuracy stay on the device until
+// a line is printed).
 #include <unistd.h>
 
 #include <algorithm>
@@ -157,74 +159,104 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-/// The two layers. Weights: Kaiming uniform from the seed (gain sqrt(2) for the
-/// layer before the ReLU, 1 for the output layer); biases zero.
+/// The two layers, on device D (ein::Host, or ein::cuda::Device). Weights: Kaiming
+/// uniform from the seed (gain sqrt(2) for the layer before the ReLU, 1 for the
+/// output layer), drawn on the host so that a seed gives the same model on every
+/// device; biases zero.
+template <class D>
 struct Mlp {
-  ein::Var<float, 2> W1, W2;
-  ein::Var<float, 1> b1, b2;
+  ein::Var<float, 2, D> W1, W2;
+  ein::Var<float, 1, D> b1, b2;
 
   Mlp(index_t inputs, index_t hidden, index_t classes, std::uint32_t seed)
-      : W1(ein::param(ein::Tensor<float, 2>(hidden, inputs))),
-        W2(ein::param(ein::Tensor<float, 2>(classes, hidden))),
-        b1(ein::param(ein::Tensor<float, 1>(hidden))),
-        b2(ein::param(ein::Tensor<float, 1>(classes))) {
+      : W1(ein::param(ein::to<D>(ein::Tensor<float, 2>(hidden, inputs)))),
+        W2(ein::param(ein::to<D>(ein::Tensor<float, 2>(classes, hidden)))),
+        b1(ein::param(ein::to<D>(ein::Tensor<float, 1>(hidden)))),
+        b2(ein::param(ein::to<D>(ein::Tensor<float, 1>(classes)))) {
     std::mt19937 gen(seed);
     ein::nn::kaiming_uniform(W1, gen, {.nonlinearity = ein::nn::Nonlinearity::relu});
     ein::nn::kaiming_uniform(W2, gen, {.nonlinearity = ein::nn::Nonlinearity::linear});
   }
 
   /// Logits [N, 10] of X [N, 784].
-  [[nodiscard]] ein::Var<float, 2> operator()(const ein::Var<float, 2>& X) const {
+  [[nodiscard]] ein::Var<float, 2, D> operator()(const ein::Var<float, 2, D>& X) const {
     const auto a = ein::einsum<"ij,lj->li">(W1, X) + b1;
     const auto h = ein::relu(a);
     return ein::einsum<"ij,lj->li">(W2, h) + b2;
   }
 };
 
-/// The examples at `rows` of a split, copied into x [rows, 784] and y: one mini-batch.
-void gather(const ein::data::Split& s, std::span<const index_t> rows, ein::Tensor<float, 2>& x, std::vector<int>& y) {
-  const index_t d = s.images.extent(1);
-  x = ein::Tensor<float, 2>(static_cast<index_t>(rows.size()), d);
-  y.resize(rows.size());
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    std::copy_n(s.images.data() + rows[r] * d, d, x.data() + static_cast<index_t>(r) * d);
-    y[r] = s.labels[static_cast<std::size_t>(rows[r])];
-  }
-}
-
-/// How many rows of `logits` have their largest value at the label.
-index_t count_correct(const ein::Tensor<float, 2>& logits, std::span<const int> labels) {
-  index_t correct = 0;
-  const index_t c = logits.extent(1);
-  for (index_t r = 0; r < logits.extent(0); ++r) {
-    const float* row = logits.data() + r * c;
-    correct += (std::max_element(row, row + c) - row) == labels[static_cast<std::size_t>(r)];
-  }
-  return correct;
-}
-
 struct Score {
   double loss = 0, accuracy = 0;
 };
 
+/// A split where device D reads it, and its mini-batches gathered there in the
+/// order set_order gives (the identity until then). Tally<D> adds up a stretch of
+/// steps' loss and correct count where D can without reading anything back.
+template <class D>
+class Batches;
+template <class D>
+class Tally;
+
+/// On the host: the split itself; a batch is its rows copied into one tensor.
+template <>
+class Batches<ein::Host> {
+ public:
+  explicit Batches(const ein::data::Split& s) : s_(s), order_(static_cast<std::size_t>(s.size())) {
+    for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = static_cast<index_t>(i);
+  }
+  [[nodiscard]] index_t size() const { return s_.size(); }
+  void set_order(std::span<const index_t> order) { order_.assign(order.begin(), order.end()); }
+  /// x [n, 784] (a constant on the tape) and the labels of rows order[first, first + n).
+  [[nodiscard]] std::pair<ein::Var<float, 2>, std::vector<int>> batch(index_t first, index_t n) const {
+    const index_t d = s_.images.extent(1);
+    ein::Tensor<float, 2> x(n, d);
+    std::vector<int> y(static_cast<std::size_t>(n));
+    for (index_t r = 0; r < n; ++r) {
+      const index_t row = order_[static_cast<std::size_t>(first + r)];
+      std::copy_n(s_.images.data() + row * d, d, x.data() + r * d);
+      y[static_cast<std::size_t>(r)] = s_.labels[static_cast<std::size_t>(row)];
+    }
+    return {ein::constant(std::move(x)), std::move(y)};
+  }
+  static void synchronize() {}
+
+ private:
+  const ein::data::Split& s_;
+  std::vector<index_t> order_;
+};
+
+template <>
+class Tally<ein::Host> {
+ public:
+  void add(const ein::Var<float, 2>& logits, std::span<const int> labels, const ein::Var<float, 0>& loss) {
+    const index_t c = logits.extent(1);
+    loss_ += double(loss.value()()) * double(logits.extent(0));
+    for (index_t r = 0; r < logits.extent(0); ++r) {
+      const float* row = logits.value().data() + r * c;
+      correct_ += (std::max_element(row, row + c) - row) == labels[static_cast<std::size_t>(r)];
+    }
+  }
+  /// {loss sum, correct count} so far.
+  [[nodiscard]] std::pair<double, index_t> read() const { return {loss_, correct_}; }
+
+ private:
+  double loss_ = 0;
+  index_t correct_ = 0;
+};
+
 /// Mean loss and accuracy over a whole split, without recording anything.
-Score evaluate(const Mlp& model, const ein::data::Split& s) {
+template <class D>
+Score evaluate(const Mlp<D>& model, const Batches<D>& s) {
   const ein::no_grad guard;
   constexpr index_t chunk = 1000;
-  std::vector<index_t> rows;
-  ein::Tensor<float, 2> x;
-  std::vector<int> y;
-  double loss = 0;
-  index_t correct = 0;
+  Tally<D> tally;
   for (index_t first = 0; first < s.size(); first += chunk) {
-    const index_t n = std::min(chunk, s.size() - first);
-    rows.resize(static_cast<std::size_t>(n));
-    for (index_t r = 0; r < n; ++r) rows[static_cast<std::size_t>(r)] = first + r;
-    gather(s, rows, x, y);
-    const auto logits = model(ein::constant(std::move(x)));
-    loss += double(ein::cross_entropy(logits, y).value()()) * double(n);
-    correct += count_correct(logits.value(), y);
+    const auto [x, y] = s.batch(first, std::min(chunk, s.size() - first));
+    const auto logits = model(x);
+    tally.add(logits, y, ein::cross_entropy(logits, y));
   }
+  const auto [loss, correct] = tally.read();
   return {loss / double(s.size()), double(correct) / double(s.size())};
 }
 
@@ -348,125 +380,95 @@ bool write_plot(const std::string& png, const std::vector<Point>& curve, const s
 }
 
 #ifdef EIN_MLP_CUDA
-/// The MLP on the device: the same forward as Mlp, on ein::cuda::Vars.
-struct DeviceMlp {
-  ein::cuda::Var<float, 2> W1, W2;
-  ein::cuda::Var<float, 1> b1, b2;
-
-  /// A device copy of the host model's parameters (the same initial weights).
-  explicit DeviceMlp(const Mlp& host)
-      : W1(ein::cuda::param(host.W1.value())),
-        W2(ein::cuda::param(host.W2.value())),
-        b1(ein::cuda::param(host.b1.value())),
-        b2(ein::cuda::param(host.b2.value())) {}
-
-  [[nodiscard]] ein::cuda::Var<float, 2> operator()(const ein::cuda::Var<float, 2>& X) const {
-    const auto a = ein::cuda::einsum<"ij,lj->li">(W1, X) + b1;
-    const auto h = ein::relu(a);
-    return ein::cuda::einsum<"ij,lj->li">(W2, h) + b2;
-  }
-};
-
-/// A split on the device: its images, labels, and the identity order (for evaluation).
-struct DeviceSplit {
-  ein::cuda::Tensor<float, 2> images;
-  ein::cuda::Labels labels;
-  ein::cuda::Buffer<std::int64_t> rows;
-
-  explicit DeviceSplit(const ein::data::Split& s)
-      : images(ein::cuda::Tensor<float, 2>::from_host(s.images)), labels(ein::cuda::Labels::from_host(s.labels)) {
+/// On the GPU: the split copied to the device once, each epoch's order once; a
+/// batch is gathered there by a kernel, and nothing is copied inside a step.
+template <>
+class Batches<ein::cuda::Device> {
+ public:
+  explicit Batches(const ein::data::Split& s)
+      : images_(ein::to<ein::cuda::Device>(s.images)), labels_(ein::cuda::Labels::from_host(s.labels)) {
     std::vector<std::int64_t> identity(static_cast<std::size_t>(s.size()));
     for (std::size_t i = 0; i < identity.size(); ++i) identity[i] = static_cast<std::int64_t>(i);
-    rows = ein::cuda::Buffer<std::int64_t>::from_host(identity);
+    order_ = ein::cuda::Buffer<std::int64_t>::from_host(identity);
   }
-  [[nodiscard]] index_t size() const { return images.extent(0); }
+  [[nodiscard]] index_t size() const { return images_.extent(0); }
+  void set_order(std::span<const index_t> order) {
+    const std::vector<std::int64_t> order64(order.begin(), order.end());
+    order_.upload(order64);
+  }
+  [[nodiscard]] std::pair<ein::cuda::Var<float, 2>, ein::cuda::Labels> batch(index_t first, index_t n) const {
+    ein::cuda::Tensor<float, 2> x(n, images_.extent(1));
+    ein::cuda::Labels y(n);
+    ein::cuda::kernels::gather_rows(x.context().stream(), n, x.extent(1), images_.data(), labels_.data(),
+                                    order_.data(), first, x.data(), y.data());
+    return {ein::cuda::constant(std::move(x)), std::move(y)};
+  }
+  static void synchronize() { ein::cuda::Context::current().synchronize(); }
+
+ private:
+  ein::cuda::Tensor<float, 2> images_;
+  ein::cuda::Labels labels_;
+  ein::cuda::Buffer<std::int64_t> order_;
 };
 
-/// The running loss (sum of loss times rows) and correct count of a stretch of
-/// steps, kept on the device; read() copies them to the host.
-struct DeviceTally {
-  ein::cuda::Buffer<double> loss{1};
-  ein::cuda::Buffer<unsigned long long> correct{1};
-
+template <>
+class Tally<ein::cuda::Device> {
+ public:
   void add(const ein::cuda::Var<float, 2>& logits, const ein::cuda::Labels& y, const ein::cuda::Var<float, 0>& l) {
     ein::cuda::kernels::step_statistics(logits.context().stream(), logits.extent(0), logits.extent(1),
-                                        logits.value().data(), y.data(), l.value().data(), loss.data(),
-                                        correct.data());
+                                        logits.value().data(), y.data(), l.value().data(), loss_.data(),
+                                        correct_.data());
   }
-  /// {loss sum, correct count} so far.
   [[nodiscard]] std::pair<double, index_t> read() const {
-    return {loss.to_host()[0], static_cast<index_t>(correct.to_host()[0])};
+    return {loss_.to_host()[0], static_cast<index_t>(correct_.to_host()[0])};
   }
+
+ private:
+  ein::cuda::Buffer<double> loss_{1};
+  ein::cuda::Buffer<unsigned long long> correct_{1};
 };
+#endif
 
-/// x [n, 784] and y [n] of the rows order[first, first + n), gathered on the device.
-void gather_on_device(const DeviceSplit& s, const ein::cuda::Buffer<std::int64_t>& order, index_t first,
-                      ein::cuda::Tensor<float, 2>& x, ein::cuda::Labels& y) {
-  ein::cuda::kernels::gather_rows(x.context().stream(), x.extent(0), x.extent(1), s.images.data(), s.labels.data(),
-                                  order.data(), first, x.data(), y.data());
-}
-
-Score evaluate_on_device(const DeviceMlp& model, const DeviceSplit& s) {
-  const ein::no_grad guard;
-  constexpr index_t chunk = 1000;
-  DeviceTally tally;
-  for (index_t first = 0; first < s.size(); first += chunk) {
-    const index_t n = std::min(chunk, s.size() - first);
-    ein::cuda::Tensor<float, 2> x(n, s.images.extent(1));
-    ein::cuda::Labels y(n);
-    gather_on_device(s, s.rows, first, x, y);
-    const auto logits = model(ein::cuda::constant(std::move(x)));
-    tally.add(logits, y, ein::cuda::cross_entropy(logits, y));
-  }
-  const auto [loss, correct] = tally.read();
-  return {loss / double(s.size()), double(correct) / double(s.size())};
-}
-
-/// The training loop of run() on the GPU: the same batches in the same order (the
-/// permutation is made on the host and copied once per epoch), the same schedule,
-/// the same curve. Nothing is copied between host and device inside a step.
-void train_on_device(const Options& o, const ein::data::FashionMnist& data, index_t train_n, double lr,
-                     const Mlp& init, std::vector<index_t>& order, std::mt19937_64& shuffler, Progress& progress,
-                     std::vector<Point>& curve, index_t& step, double& train_seconds) {
-  ein::cuda::Context& ctx = ein::cuda::Context::current();
-  cudaDeviceProp props{};
-  ein::cuda::check(cudaGetDeviceProperties(&props, ctx.device()), "cudaGetDeviceProperties");
+/// The training run on device D: the same initial weights and the same batches in
+/// the same order on every device; progress, the curve and each epoch's line read
+/// the running loss and accuracy back only when they print.
+template <class D>
+std::vector<Point> train(const Options& o, const ein::data::FashionMnist& data, index_t train_n, double lr) {
   const auto t_copy = Clock::now();
-  const DeviceSplit train(data.train), test(data.test);
-  std::printf("device: %s; data set copied to it in %.2f s\n", props.name,
-              std::chrono::duration<double>(Clock::now() - t_copy).count());
-  std::fflush(stdout);
+  Batches<D> train(data.train), test(data.test);
+  if constexpr (!std::is_same_v<D, ein::Host>)
+    std::printf("data set copied to the device in %.2f s\n", std::chrono::duration<double>(Clock::now() - t_copy).count());
+  Mlp<D> model(data.train.images.extent(1), o.hidden, 10, o.seed);
+  using Optimizer = std::variant<ein::optim::SGD, ein::optim::Adam>;
+  const std::vector<ein::optim::Parameter> params{model.W1, model.b1, model.W2, model.b2};
+  Optimizer optimizer = o.optim == "adam"
+                            ? Optimizer(std::in_place_type<ein::optim::Adam>, params, ein::optim::AdamOptions{.lr = lr})
+                            : Optimizer(std::in_place_type<ein::optim::SGD>, params,
+                                        ein::optim::SGDOptions{.lr = lr, .momentum = o.momentum});
 
-  DeviceMlp model(init);
-  using DeviceOptimizer = std::variant<ein::cuda::optim::SGD, ein::cuda::optim::Adam>;
-  const std::vector<ein::cuda::optim::Parameter> params{model.W1, model.b1, model.W2, model.b2};
-  DeviceOptimizer optimizer =
-      o.optim == "adam" ? DeviceOptimizer(std::in_place_type<ein::cuda::optim::Adam>, params,
-                                          ein::cuda::optim::AdamOptions{.lr = lr})
-                        : DeviceOptimizer(std::in_place_type<ein::cuda::optim::SGD>, params,
-                                          ein::cuda::optim::SGDOptions{.lr = lr, .momentum = o.momentum});
-  ein::cuda::Buffer<std::int64_t> device_order(train_n);
-  std::vector<std::int64_t> order64(order.size());
+  std::vector<index_t> order(static_cast<std::size_t>(train_n));
+  for (index_t i = 0; i < train_n; ++i) order[static_cast<std::size_t>(i)] = i;
+  std::mt19937_64 shuffler(o.seed);
+  Progress progress(::isatty(STDERR_FILENO) != 0);
+  std::vector<Point> curve;
   const index_t steps = (train_n + o.batch - 1) / o.batch;
-  const index_t d = data.train.images.extent(1);
-
+  index_t step = 0;
+  double train_seconds = 0;
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
     shuffle(order, shuffler);
-    std::copy(order.begin(), order.end(), order64.begin());
-    device_order.upload(order64);  // once per epoch, before its first step
+    train.set_order(order);
     const auto start = Clock::now();
-    DeviceTally tally;
+    Tally<D> tally;
     double window_start_loss = 0;
     index_t window_start_correct = 0, window_start = 0;
     int next_point = 1;
     for (index_t s = 0; s < steps; ++s) {
       const index_t first = s * o.batch, n = std::min(o.batch, train_n - first);
-      ein::cuda::Tensor<float, 2> x(n, d);
-      ein::cuda::Labels y(n);
-      gather_on_device(train, device_order, first, x, y);
-      const auto logits = model(ein::cuda::constant(std::move(x)));
-      const auto loss = ein::cuda::cross_entropy(logits, y);
-      const double rate = o.cosine ? 0.5 * lr * (1 + std::cos(std::numbers::pi * double(step) / double(steps * o.epochs))) : lr;
+      const auto [x, y] = train.batch(first, n);
+      const auto logits = model(x);
+      const auto loss = ein::cross_entropy(logits, y);
+      const double rate =
+          o.cosine ? 0.5 * lr * (1 + std::cos(std::numbers::pi * double(step) / double(steps * o.epochs))) : lr;
       std::visit([&](auto& opt) { opt.options().lr = rate; opt.zero_grad(); }, optimizer);
       loss.backward();
       std::visit([](auto& opt) { opt.step(); }, optimizer);
@@ -474,8 +476,8 @@ void train_on_device(const Options& o, const ein::data::FashionMnist& data, inde
       ++step;
 
       const index_t done = first + n;
-      const bool point = done * 10 >= train_n * next_point;
-      if (!point && !progress.due(done, train_n)) continue;  // nothing printed: nothing read back
+      const bool point = done * 10 >= train_n * next_point;  // ten points per epoch for the curve
+      if (!point && !progress.due(done, train_n)) continue;
       const auto [epoch_loss, epoch_correct] = tally.read();
       const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
       progress.draw(epoch, o.epochs, done, train_n, epoch_loss / double(done), double(epoch_correct) / double(done),
@@ -492,20 +494,22 @@ void train_on_device(const Options& o, const ein::data::FashionMnist& data, inde
         window_start = done;
       }
     }
-    ctx.synchronize();
+    Batches<D>::synchronize();
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     train_seconds += seconds;
     progress.clear();
     const auto [epoch_loss, epoch_correct] = tally.read();
-    const Score score = evaluate_on_device(model, test);
+    const Score score = evaluate(model, test);
     curve.back().test = score;
     std::printf("epoch %2d/%d  loss %.4f  train %5.2f%%  test %5.2f%% (loss %.4f)  %5.1f s  %6.0f samples/s\n", epoch,
                 o.epochs, epoch_loss / double(train_n), 100.0 * double(epoch_correct) / double(train_n),
                 100 * score.accuracy, score.loss, seconds, double(train_n) / seconds);
     std::fflush(stdout);
   }
+  std::printf("trained %ld steps in %.1f s; test accuracy %.2f%%\n", static_cast<long>(step), train_seconds,
+              100 * curve.back().test->accuracy);
+  return curve;
 }
-#endif
 
 int run(const Options& o) {
 #ifdef EIN_MLP_CUDA
@@ -531,94 +535,24 @@ int run(const Options& o) {
   const index_t inputs = data.train.images.extent(1), classes = 10;
   const double lr = o.lr.value_or(o.optim == "adam" ? 1e-3 : 0.05);
 
-  Mlp model(inputs, o.hidden, classes, o.seed);
-  std::variant<ein::optim::SGD, ein::optim::Adam> optimizer =
-      o.optim == "adam"
-          ? std::variant<ein::optim::SGD, ein::optim::Adam>(
-                std::in_place_type<ein::optim::Adam>, std::vector<ein::optim::Parameter>{model.W1, model.b1, model.W2, model.b2},
-                ein::optim::AdamOptions{.lr = lr})
-          : std::variant<ein::optim::SGD, ein::optim::Adam>(
-                std::in_place_type<ein::optim::SGD>, std::vector<ein::optim::Parameter>{model.W1, model.b1, model.W2, model.b2},
-                ein::optim::SGDOptions{.lr = lr, .momentum = o.momentum});
-
   const int threads = Eigen::nbThreads();
   std::printf("Fashion-MNIST from %s (%.1f s): %ld training examples%s, %ld test; pixels %s\n",
               o.data.string().c_str(), load_seconds, static_cast<long>(train_n),
               train_n < data.train.size() ? " (--limit)" : "", static_cast<long>(data.test.size()),
               o.normalize ? "standardised" : "in [0, 1]");
-  std::printf("MLP 784-%ld-10 (%ld parameters), batch %ld, %s lr %g%s%s, seed %u, %d thread%s\n",
+  std::printf("MLP 784-%ld-10 (%ld parameters), batch %ld, %s lr %g%s%s, seed %u, %d thread%s, on the %s\n",
               static_cast<long>(o.hidden), static_cast<long>(o.hidden * (inputs + 1) + classes * (o.hidden + 1)),
               static_cast<long>(o.batch), o.optim == "adam" ? "Adam" : "SGD", lr,
               o.optim == "adam" ? "" : (" momentum " + plain(o.momentum)).c_str(),
-              o.cosine ? " (cosine schedule)" : "", o.seed,
-              threads, threads == 1 ? "" : "s");
+              o.cosine ? " (cosine schedule)" : "", o.seed, threads, threads == 1 ? "" : "s",
+              o.device == "cpu" ? "CPU" : "GPU");
   std::fflush(stdout);
 
-  std::vector<index_t> order(static_cast<std::size_t>(train_n));
-  for (index_t i = 0; i < train_n; ++i) order[static_cast<std::size_t>(i)] = i;
-  std::mt19937_64 shuffler(o.seed);
-  Progress progress(::isatty(STDERR_FILENO) != 0);
   std::vector<Point> curve;
-  ein::Tensor<float, 2> x;
-  std::vector<int> y;
-  const index_t steps = (train_n + o.batch - 1) / o.batch;
-  index_t step = 0;
-  double train_seconds = 0;
-
 #ifdef EIN_MLP_CUDA
-  if (o.device == "cuda") train_on_device(o, data, train_n, lr, model, order, shuffler, progress, curve, step, train_seconds);
+  if (o.device == "cuda") curve = train<ein::cuda::Device>(o, data, train_n, lr);
 #endif
-  for (int epoch = 1; o.device == "cpu" && epoch <= o.epochs; ++epoch) {
-    shuffle(order, shuffler);
-    const auto start = Clock::now();
-    double epoch_loss = 0, window_loss = 0;
-    index_t epoch_correct = 0, window_correct = 0, window_n = 0;
-    int next_point = 1;
-    for (index_t s = 0; s < steps; ++s) {
-      const index_t first = s * o.batch, n = std::min(o.batch, train_n - first);
-      gather(data.train, std::span<const index_t>(order).subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(n)),
-             x, y);
-      const auto logits = model(ein::constant(std::move(x)));
-      const auto loss = ein::cross_entropy(logits, y);
-      const double rate = o.cosine ? 0.5 * lr * (1 + std::cos(std::numbers::pi * double(step) / double(steps * o.epochs))) : lr;
-      std::visit([&](auto& opt) { opt.options().lr = rate; opt.zero_grad(); }, optimizer);
-      loss.backward();
-      std::visit([](auto& opt) { opt.step(); }, optimizer);
-      ++step;
-
-      const double l = loss.value()() * double(n);
-      const index_t c = count_correct(logits.value(), y);
-      epoch_loss += l;
-      window_loss += l;
-      epoch_correct += c;
-      window_correct += c;
-      window_n += n;
-      const index_t done = first + n;
-      const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-      progress.draw(epoch, o.epochs, done, train_n, epoch_loss / double(done), double(epoch_correct) / double(done),
-                    seconds);
-      // Ten points per epoch for the curve.
-      if (done * 10 >= train_n * next_point) {
-        while (done * 10 >= train_n * next_point) ++next_point;
-        curve.push_back({epoch - 1 + double(done) / double(train_n), step, window_loss / double(window_n),
-                         double(window_correct) / double(window_n), std::nullopt, train_seconds + seconds,
-                         double(done) / seconds});
-        window_loss = 0;
-        window_correct = window_n = 0;
-      }
-    }
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    train_seconds += seconds;
-    progress.clear();
-    const Score test = evaluate(model, data.test);
-    curve.back().test = test;
-    std::printf("epoch %2d/%d  loss %.4f  train %5.2f%%  test %5.2f%% (loss %.4f)  %5.1f s  %6.0f samples/s\n", epoch,
-                o.epochs, epoch_loss / double(train_n), 100.0 * double(epoch_correct) / double(train_n),
-                100 * test.accuracy, test.loss, seconds, double(train_n) / seconds);
-    std::fflush(stdout);
-  }
-  std::printf("trained %ld steps in %.1f s; test accuracy %.2f%%\n", static_cast<long>(step), train_seconds,
-              100 * curve.back().test->accuracy);
+  if (o.device == "cpu") curve = train<ein::Host>(o, data, train_n, lr);
 
   if (!o.csv.empty()) {
     write_csv(o.csv, curve);

@@ -217,4 +217,15 @@ auto einsum(std::string_view spec, Ops&&... ops) {
       std::move(bound), detail::node_of(std::forward<Ops>(ops))...);
 }
 
+/// einsum of Vars on another device (all on that one): the device's own recording
+/// einsum, found by argument-dependent lookup of device_einsum (ein::cuda's for CUDA
+/// Vars), with the same compile-time checks of the spec.
+template <fixed_string S, VarType... Ops>
+  requires(sizeof...(Ops) > 0 && !(HostVarType<Ops> || ...))
+auto einsum(const Ops&... ops) {
+  using D = typename std::tuple_element_t<0, std::tuple<Ops...>>::device_type;
+  static_assert((std::is_same_v<D, typename Ops::device_type> && ...), "einsum: every Var must be on one device");
+  return device_einsum<S>(D{}, ops...);
+}
+
 }  // namespace ein

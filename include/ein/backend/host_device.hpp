@@ -37,6 +37,18 @@ struct Host {
   /// Class labels of cross_entropy, checked and held on the device.
   using labels = std::vector<index_t>;
 
+  // --- moving to and from the host ---
+
+  /// A copy of a host tensor on this device (here: a copy).
+  template <class T, std::size_t R>
+  static Tensor<T, R> from_host(const Tensor<T, R>& host) {
+    return host;
+  }
+  template <class T, std::size_t R>
+  static Tensor<T, R> to_host(const Tensor<T, R>& t) {
+    return t;
+  }
+
   // --- the tape ---
 
   /// Zeros of v's extents (a gradient buffer).
@@ -212,5 +224,17 @@ struct device_of<Tensor<T, R>> {
   using type = Host;
 };
 }  // namespace detail
+
+/// A copy of a host tensor on device D: `ein::to<ein::cuda::Device>(W)` (a plain
+/// copy for ein::Host), as PyTorch's `.to(device)`.
+template <class D, class T, std::size_t R>
+typename D::template tensor<T, R> to(const Tensor<T, R>& host) {
+  return D::from_host(host);
+}
+/// A host copy of a tensor of any device.
+template <class X>
+auto to_host(const X& t) -> decltype(detail::device_of_t<X>::to_host(t)) {
+  return detail::device_of_t<X>::to_host(t);
+}
 
 }  // namespace ein

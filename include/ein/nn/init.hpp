@@ -162,34 +162,49 @@ void xavier_normal(Tensor<T, R>& w, RandomSource rng, double gain = 1.0) {
   detail::fill_normal(w, rng, 0.0, detail::xavier_std(w, gain));
 }
 
-// The same on a Var: fills its value in place (a parameter, before training).
-template <std::floating_point T, std::size_t R>
-void uniform(const Var<T, R>& w, RandomSource rng, double low = 0.0, double high = 1.0) {
-  detail::fill_uniform(w.mutable_value(), rng, low, high);
+// The same on a Var of any device: fills its value (a parameter, before training),
+// drawn on the host and copied to the Var's device, so a seed gives the same
+// weights on every device.
+namespace detail {
+template <class T, std::size_t R, class D, class Fill>
+void fill_var(const Var<T, R, D>& w, Fill fill) {
+  if constexpr (std::is_same_v<D, Host>) {
+    fill(w.mutable_value());
+  } else {
+    Tensor<T, R> host(w.extents());
+    fill(host);
+    w.mutable_value() = D::from_host(host);
+  }
 }
-template <std::floating_point T, std::size_t R>
-void normal(const Var<T, R>& w, RandomSource rng, double mean = 0.0, double std = 1.0) {
-  detail::fill_normal(w.mutable_value(), rng, mean, std);
+}  // namespace detail
+
+template <std::floating_point T, std::size_t R, class D>
+void uniform(const Var<T, R, D>& w, RandomSource rng, double low = 0.0, double high = 1.0) {
+  detail::fill_var(w, [&](Tensor<T, R>& t) { ein::detail::fill_uniform(t, rng, low, high); });
 }
-template <std::floating_point T, std::size_t R>
+template <std::floating_point T, std::size_t R, class D>
+void normal(const Var<T, R, D>& w, RandomSource rng, double mean = 0.0, double std = 1.0) {
+  detail::fill_var(w, [&](Tensor<T, R>& t) { ein::detail::fill_normal(t, rng, mean, std); });
+}
+template <std::floating_point T, std::size_t R, class D>
   requires(R >= 2)
-void kaiming_uniform(const Var<T, R>& w, RandomSource rng, KaimingOptions options = {}) {
-  detail::fill_kaiming_uniform(w.mutable_value(), rng, options);
+void kaiming_uniform(const Var<T, R, D>& w, RandomSource rng, KaimingOptions options = {}) {
+  detail::fill_var(w, [&](Tensor<T, R>& t) { ein::detail::fill_kaiming_uniform(t, rng, options); });
 }
-template <std::floating_point T, std::size_t R>
+template <std::floating_point T, std::size_t R, class D>
   requires(R >= 2)
-void kaiming_normal(const Var<T, R>& w, RandomSource rng, KaimingOptions options = {}) {
-  detail::fill_normal(w.mutable_value(), rng, 0.0, detail::kaiming_std(w.value(), options));
+void kaiming_normal(const Var<T, R, D>& w, RandomSource rng, KaimingOptions options = {}) {
+  detail::fill_var(w, [&](Tensor<T, R>& t) { ein::detail::fill_normal(t, rng, 0.0, ein::detail::kaiming_std(t, options)); });
 }
-template <std::floating_point T, std::size_t R>
+template <std::floating_point T, std::size_t R, class D>
   requires(R >= 2)
-void xavier_uniform(const Var<T, R>& w, RandomSource rng, double gain = 1.0) {
-  detail::fill_xavier_uniform(w.mutable_value(), rng, gain);
+void xavier_uniform(const Var<T, R, D>& w, RandomSource rng, double gain = 1.0) {
+  detail::fill_var(w, [&](Tensor<T, R>& t) { ein::detail::fill_xavier_uniform(t, rng, gain); });
 }
-template <std::floating_point T, std::size_t R>
+template <std::floating_point T, std::size_t R, class D>
   requires(R >= 2)
-void xavier_normal(const Var<T, R>& w, RandomSource rng, double gain = 1.0) {
-  detail::fill_normal(w.mutable_value(), rng, 0.0, detail::xavier_std(w.value(), gain));
+void xavier_normal(const Var<T, R, D>& w, RandomSource rng, double gain = 1.0) {
+  detail::fill_var(w, [&](Tensor<T, R>& t) { ein::detail::fill_normal(t, rng, 0.0, ein::detail::xavier_std(t, gain)); });
 }
 
 }  // namespace ein::nn

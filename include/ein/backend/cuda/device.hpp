@@ -93,6 +93,17 @@ struct Device {
   /// Class labels of cross_entropy on the device.
   using labels = Labels;
 
+  // --- moving to and from the host (synchronous) ---
+
+  template <class T, std::size_t R>
+  static Tensor<T, R> from_host(const ein::Tensor<T, R>& host) {
+    return Tensor<T, R>::from_host(host);
+  }
+  template <class T, std::size_t R>
+  static ein::Tensor<T, R> to_host(const Tensor<T, R>& t) {
+    return t.to_host();
+  }
+
   // --- the tape ---
 
   template <class T, std::size_t R>

@@ -98,4 +98,11 @@ auto einsum(const Ops&... ops) {
   }
 }
 
+/// ein::einsum of CUDA Vars lands here (autodiff/einsum.hpp), so a model written
+/// with ein::einsum runs on either device.
+template <fixed_string S, DeviceVarType... Ops>
+auto device_einsum(Device, const Ops&... ops) {
+  return ein::cuda::einsum<S>(ops...);  // (qualified: ein::einsum is a candidate by ADL too)
+}
+
 }  // namespace ein::cuda
