@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstddef>
-#include <span>
 #include <type_traits>
 #include <vector>
 
@@ -179,9 +178,10 @@ struct Host {
 
   // --- cross-entropy of logits [N, C] against checked labels ---
 
+  /// Checked labels (each in [0, C)) as this device holds them: here, as they are.
   template <class T>
-  static labels labels_from_host(std::span<const index_t> classes, const Tensor<T, 2>&) {
-    return labels(classes.begin(), classes.end());
+  static labels labels_from_host(std::vector<index_t> classes, const Tensor<T, 2>&) {
+    return classes;
   }
   /// The mean over rows of log-sum-exp minus the label's logit (summed in double
   /// for float); lse gets each row's log-sum-exp for the backward.

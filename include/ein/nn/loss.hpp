@@ -50,7 +50,7 @@ Var<T, 0, D> cross_entropy_of(const Var<T, 2, D>& logits, std::span<const Label>
                               to_string(logits.extents()) + ")");
     classes[r] = static_cast<index_t>(labels[r]);
   }
-  return cross_entropy_with(logits, D::labels_from_host(classes, logits.value()));
+  return cross_entropy_with(logits, D::labels_from_host(std::move(classes), logits.value()));
 }
 
 }  // namespace detail
