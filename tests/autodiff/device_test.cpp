@@ -1,139 +1,22 @@
 // The training stack is written once against a device's table (backend/host_device.hpp):
-// a test device, whose tensors are its own type and whose table counts its calls
-// and hands them to the host's, runs a small model's forward, backward and
-// optimizer step. Its values and gradients equal the host's bit for bit, and every
+// the counting device (tests/support/counting_device.hpp) runs a small model's
+// forward, backward and optimizer step. Its values and gradients equal the host's bit for bit, and every
 // op went through its table (an op that reached for host loops instead would
 // compute the same numbers on these tensors, so the counts are what fails then).
-#include <map>
-#include <memory>
 #include <span>
-#include <string>
+#include <type_traits>
 #include <vector>
 
 #include <doctest/doctest.h>
 
+#include "counting_device.hpp"
 #include "ein/autodiff.hpp"
 
 using ein::index_t;
 using ein::Tensor;
-
-namespace {
-
-/// A tensor of the counting device: a host tensor underneath, a type of its own.
-template <class T, std::size_t R>
-struct CountedTensor : Tensor<T, R> {
-  using Tensor<T, R>::Tensor;
-  CountedTensor() = default;
-  explicit CountedTensor(Tensor<T, R>&& t) : Tensor<T, R>(std::move(t)) {}
-};
-
-std::map<std::string, int> calls;  // per primitive of the counting device's table
-
-/// The host's table under another name, counting each call.
-struct Counting {
-  template <class T, std::size_t R>
-  using tensor = CountedTensor<T, R>;
-  using labels = ein::Host::labels;
-  using Host = ein::Host;
-
-  template <class T, std::size_t R>
-  static CountedTensor<T, R> zeros_like(const Tensor<T, R>& v) {
-    ++calls["zeros_like"];
-    return CountedTensor<T, R>(Host::zeros_like(v));
-  }
-  template <class T, std::size_t R>
-  static void add_into(Tensor<T, R>& dst, const Tensor<T, R>& src) {
-    ++calls["add_into"];
-    Host::add_into(dst, src);
-  }
-  template <class T, std::size_t R>
-  static void add_scalar(Tensor<T, R>& dst, T value) {
-    ++calls["add_scalar"];
-    Host::add_scalar(dst, value);
-  }
-  template <class F, class T, std::size_t R>
-  static CountedTensor<T, R> map(const F& f, const Tensor<T, R>& x) {
-    ++calls["map"];
-    return CountedTensor<T, R>(Host::map(f, x));
-  }
-  template <class F, class T, std::size_t R>
-  static void map_backward(const F& f, const Tensor<T, R>& g, const Tensor<T, R>& x, const Tensor<T, R>& z,
-                           Tensor<T, R>& gx) {
-    ++calls["map_backward"];
-    Host::map_backward(f, g, x, z, gx);
-  }
-  template <class F, class T, std::size_t RA, std::size_t RB, std::size_t R>
-  static CountedTensor<T, R> zip(const F& f, const ein::detail::Lineup& l, const Tensor<T, RA>& x,
-                                 const Tensor<T, RB>& y, const ein::Extents<R>& extents) {
-    ++calls["zip"];
-    return CountedTensor<T, R>(Host::zip(f, l, x, y, extents));
-  }
-  template <class F, class T, std::size_t RA, std::size_t RB, std::size_t R>
-  static void zip_backward(const F& f, const ein::detail::Lineup& l, const Tensor<T, R>& g, const Tensor<T, RA>& x,
-                           const Tensor<T, RB>& y, const Tensor<T, R>& z, CountedTensor<T, RA>* gx,
-                           CountedTensor<T, RB>* gy) {
-    ++calls["zip_backward"];
-    Host::zip_backward<F, T, RA, RB, R>(f, l, g, x, y, z, gx, gy);
-  }
-  template <class T, std::size_t R>
-  static CountedTensor<T, 0> scaled_sum(const Tensor<T, R>& x, T scale) {
-    ++calls["scaled_sum"];
-    return CountedTensor<T, 0>(Host::scaled_sum(x, scale));
-  }
-  template <class T, std::size_t R>
-  static void scaled_sum_backward(const Tensor<T, 0>& g, T scale, Tensor<T, R>& gx) {
-    ++calls["scaled_sum_backward"];
-    Host::scaled_sum_backward(g, scale, gx);
-  }
-  template <class T, std::size_t R>
-  static CountedTensor<T, R> softmax(bool log, const ein::detail::AxisSplit& s, const Tensor<T, R>& x) {
-    ++calls["softmax"];
-    return CountedTensor<T, R>(Host::softmax(log, s, x));
-  }
-  template <class T, std::size_t R>
-  static void softmax_backward(bool log, const ein::detail::AxisSplit& s, const Tensor<T, R>& g,
-                               const Tensor<T, R>& y, Tensor<T, R>& gx) {
-    ++calls["softmax_backward"];
-    Host::softmax_backward(log, s, g, y, gx);
-  }
-  template <class T>
-  static labels labels_from_host(std::vector<index_t> classes, const Tensor<T, 2>& like) {
-    ++calls["labels_from_host"];
-    return Host::labels_from_host(std::move(classes), like);
-  }
-  template <class T>
-  static CountedTensor<T, 0> cross_entropy(const Tensor<T, 2>& x, const labels& classes, CountedTensor<T, 1>& lse) {
-    ++calls["cross_entropy"];
-    return CountedTensor<T, 0>(Host::cross_entropy(x, classes, lse));
-  }
-  template <class T>
-  static void cross_entropy_backward(const Tensor<T, 2>& x, const labels& classes, const Tensor<T, 1>& lse,
-                                     const Tensor<T, 0>& g, Tensor<T, 2>& gx) {
-    ++calls["cross_entropy_backward"];
-    Host::cross_entropy_backward(x, classes, lse, g, gx);
-  }
-};
-
-template <class T, std::size_t R>
-using CountingVar = ein::Var<T, R, Counting>;
-
-}  // namespace
-
-template <class T, std::size_t R>
-struct ein::detail::device_of<CountedTensor<T, R>> {
-  using type = Counting;
-};
-
-/// The optimizers reach the counting device's parameters as host memory.
-template <class T, std::size_t R>
-struct ein::optim::ParameterTraits<CountingVar<T, R>> {
-  using element_type = T;
-  static Access<T> access(ein::detail::Node& n) {
-    auto& node = static_cast<ein::detail::NodeOf<T, R, Counting>&>(n);
-    return {node.mutable_value().data(), node.has_grad() ? node.grad().data() : nullptr, node.value().size(),
-            &ein::detail::host_update_device<T>, nullptr};
-  }
-};
+using ein::test::calls;
+using ein::test::CountedTensor;
+using ein::test::CountingVar;
 
 namespace {
 

@@ -1,6 +1,7 @@
 // Test support for the autodiff tests: gradcheck (every gradient of a scalar
 // function of Vars against central differences in double, with PyTorch's
-// gradcheck tolerances) and seeded random tensors.
+// gradcheck tolerances) and seeded random tensors. The Vars are those of the
+// device under test (ein::test::Var, counting_device.hpp).
 #pragma once
 
 #include <cmath>
@@ -14,6 +15,7 @@
 
 #include <doctest/doctest.h>
 
+#include "counting_device.hpp"
 #include "ein/autodiff/var.hpp"
 
 namespace ein::test {
@@ -38,7 +40,7 @@ GradcheckResult gradcheck(GradcheckTolerances tol,
                           std::type_identity_t<std::function<Var<double, 0>(const Var<double, R>&...)>> f,
                           const Tensor<double, R>&... inputs) {
   GradcheckResult result;
-  std::tuple<Var<double, R>...> vars{param(inputs)...};
+  std::tuple<Var<double, R>...> vars{ein::test::param(inputs)...};
   {
     const Var<double, 0> loss = std::apply(f, vars);
     // retain_graph: a plain backward() frees the graph root first, and run_backward then

@@ -4,6 +4,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include <doctest/doctest.h>
 
@@ -11,7 +12,7 @@
 #include "gradcheck.hpp"
 
 using ein::Tensor;
-using ein::Var;
+using ein::test::Var;
 using ein::test::random_away_from_zero;
 using ein::test::random_tensor;
 using V0 = Var<double, 0>;
@@ -27,7 +28,7 @@ std::mt19937 gen(20240601);
 template <std::size_t R>
 V0 weigh(const Var<double, R>& v) {
   std::mt19937 g(7);
-  return ein::sum(v * ein::constant(random_tensor<double>(v.extents(), g)));
+  return ein::sum(v * ein::test::constant(random_tensor<double>(v.extents(), g)));
 }
 
 template <class F>
@@ -41,10 +42,19 @@ std::string message_of(F&& f) {
 }
 }  // namespace
 
+TEST_CASE("the suite runs on the device under test") {
+  const auto x = ein::test::param(Tensor<double, 1>({3}, {1, 2, 3}));
+  static_assert(std::is_same_v<typename std::remove_cvref_t<decltype(x)>::device_type, ein::test::Device>);
+  ein::test::calls.clear();
+  ein::sum(ein::exp(x) * x).backward();
+  const int table_calls = ein::test::calls["map"] + ein::test::calls["zip"] + ein::test::calls["scaled_sum"];
+  CHECK(table_calls == (ein::test::on_host ? 0 : 3));  // the counting device's table, when it is under test
+}
+
 TEST_CASE_TEMPLATE("arithmetic values on Vars", T, float, double) {
-  const auto a = ein::param(Tensor<T, 2>({2, 2}, {1, 2, 3, 4}));
-  const auto b = ein::param(Tensor<T, 2>({2, 2}, {4, 3, 2, 1}));
-  const auto bias = ein::constant(Tensor<T, 1>({2}, {10, 20}));
+  const auto a = ein::test::param(Tensor<T, 2>({2, 2}, {1, 2, 3, 4}));
+  const auto b = ein::test::param(Tensor<T, 2>({2, 2}, {4, 3, 2, 1}));
+  const auto bias = ein::test::constant(Tensor<T, 1>({2}, {10, 20}));
   CHECK((a + b).value()(1, 0) == T(5));
   CHECK((a - b).value()(0, 1) == T(-1));
   CHECK((a * b).value()(1, 1) == T(4));
@@ -62,7 +72,7 @@ TEST_CASE_TEMPLATE("arithmetic values on Vars", T, float, double) {
   CHECK(biased.value()(0, 0) == T(11));
   CHECK(biased.value()(1, 1) == T(24));
   CHECK((bias - a).value()(1, 0) == T(7));
-  const auto s = ein::param(Tensor<T, 0>({}, {3}));
+  const auto s = ein::test::param(Tensor<T, 0>({}, {3}));
   CHECK((a * s).value()(1, 1) == T(12));
   CHECK((s / a).value()(0, 1) == T(1.5));
   CHECK(ein::sum(a).value()() == T(10));
@@ -70,7 +80,7 @@ TEST_CASE_TEMPLATE("arithmetic values on Vars", T, float, double) {
 }
 
 TEST_CASE_TEMPLATE("function values on Vars", T, float, double) {
-  const auto x = ein::param(Tensor<T, 1>({5}, {-2, -0.5, 0, 0.5, 2}));
+  const auto x = ein::test::param(Tensor<T, 1>({5}, {-2, -0.5, 0, 0.5, 2}));
   const auto approx = [](T v) { return doctest::Approx(static_cast<double>(v)).epsilon(1e-6); };
   CHECK(static_cast<double>(ein::exp(x).value()(4)) == approx(std::exp(T(2))));
   CHECK(static_cast<double>(ein::tanh(x).value()(0)) == approx(std::tanh(T(-2))));
@@ -81,14 +91,14 @@ TEST_CASE_TEMPLATE("function values on Vars", T, float, double) {
   CHECK(ein::abs(x).value()(1) == T(0.5));
   CHECK(ein::pow(x, 2).value()(0) == T(4));
   CHECK(ein::pow(x, 3.0).value()(1) == T(-0.125));
-  const auto p = ein::param(Tensor<T, 1>({3}, {0.25, 1, 4}));
+  const auto p = ein::test::param(Tensor<T, 1>({3}, {0.25, 1, 4}));
   CHECK(ein::sqrt(p).value()(2) == T(2));
   CHECK(ein::log(p).value()(1) == T(0));
   // sigmoid does not overflow: e^1000 is inf, the result is still exactly 0 or 1.
-  const auto big = ein::param(Tensor<T, 1>({2}, {-1000, 1000}));
+  const auto big = ein::test::param(Tensor<T, 1>({2}, {-1000, 1000}));
   CHECK(ein::sigmoid(big).value()(0) == T(0));
   CHECK(ein::sigmoid(big).value()(1) == T(1));
-  CHECK(std::isnan(ein::relu(ein::constant(Tensor<T, 1>({1}, {NAN}))).value()(0)));
+  CHECK(std::isnan(ein::relu(ein::test::constant(Tensor<T, 1>({1}, {NAN}))).value()(0)));
 }
 
 TEST_CASE("gradients of + - * / between Vars of equal extents") {
@@ -169,7 +179,7 @@ TEST_CASE("gradients of leaky_relu gelu silu, and their values (PyTorch's)") {
   EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::gelu(v)); }, x);
   EIN_CHECK_GRADIENTS([](const V2& v) { return weigh(ein::silu(v)); }, x);
   // torch.nn.functional.gelu / silu / leaky_relu(x, 0.3) at -1, 0.5, 2 (float64).
-  const auto v = ein::constant(Tensor<double, 1>({3}, {-1, 0.5, 2}));
+  const auto v = ein::test::constant(Tensor<double, 1>({3}, {-1, 0.5, 2}));
   const Tensor<double, 1> gelu = ein::gelu(v).value(), silu = ein::silu(v).value(), leaky = ein::leaky_relu(v, 0.3).value();
   CHECK(gelu(0) == doctest::Approx(-0.15865525393145707).epsilon(1e-14));
   CHECK(gelu(1) == doctest::Approx(0.34573123063700656).epsilon(1e-14));
@@ -179,7 +189,7 @@ TEST_CASE("gradients of leaky_relu gelu silu, and their values (PyTorch's)") {
   CHECK(leaky(0) == doctest::Approx(-0.3).epsilon(1e-15));
   CHECK(leaky(2) == 2.0);
   // leaky_relu'(0) = slope (PyTorch: the x > 0 branch is 1, else slope)
-  const auto z = ein::param(Tensor<double, 1>({1}, {0}));
+  const auto z = ein::test::param(Tensor<double, 1>({1}, {0}));
   ein::sum(ein::leaky_relu(z, 0.3)).backward();
   CHECK(z.grad()(0) == 0.3);
 }
@@ -207,16 +217,16 @@ TEST_CASE("ein::apply: a user's function with its derivative, gradients checked"
   EIN_CHECK_GRADIENTS([](const V1& b, const V2& a) { return weigh(ein::apply(Hypot{}, b, a)); }, row, x);
   // the same function on tensors is the same values, lazily
   const Tensor<double, 2> lazy = ein::apply(SoftClip{}, x);
-  const Tensor<double, 2> recorded = ein::apply(SoftClip{}, ein::constant(x)).value();
+  const Tensor<double, 2> recorded = ein::apply(SoftClip{}, ein::test::constant(x)).value();
   for (ein::index_t k = 0; k < x.size(); ++k) CHECK(lazy.data()[k] == recorded.data()[k]);
   // an input that needs no gradient gets none; the other still does
-  const auto p = ein::param(Tensor<double, 2>(x));
-  const auto c = ein::constant(Tensor<double, 1>(row));
+  const auto p = ein::test::param(Tensor<double, 2>(x));
+  const auto c = ein::test::constant(Tensor<double, 1>(row));
   ein::sum(ein::apply(Hypot{}, p, c)).backward();
   CHECK(p.grad()(0, 0) == doctest::Approx(x(0, 0) / std::hypot(x(0, 0), row(0))));
   CHECK_FALSE(c.requires_grad());
   // and a mismatch names the function
-  const auto bad = ein::constant(Tensor<double, 1>(ein::Extents<1>{5}));
+  const auto bad = ein::test::constant(Tensor<double, 1>(ein::Extents<1>{5}));
   CHECK(message_of([&] { (void)ein::apply(Hypot{}, p, bad); }).find("Var 'apply'") != std::string::npos);
 }
 
@@ -224,7 +234,7 @@ TEST_CASE("one formula: a function of a Tensor and of a Var agree to the bit") {
   // sigmoid had two formulas (e^-x over 1 + e^-x on tensors); now both are math::Sigmoid.
   const Tensor<float, 1> x({6}, {-30.f, -5.5f, -0.3f, 0.f, 0.7f, 12.f});
   const Tensor<float, 1> lazy_sigmoid = ein::sigmoid(x), lazy_gelu = ein::gelu(x), lazy_silu = ein::silu(x);
-  const auto v = ein::constant(Tensor<float, 1>(x));
+  const auto v = ein::test::constant(Tensor<float, 1>(x));
   const Tensor<float, 1> var_sigmoid = ein::sigmoid(v).value(), var_gelu = ein::gelu(v).value(),
                          var_silu = ein::silu(v).value();
   for (ein::index_t k = 0; k < x.size(); ++k) {
@@ -235,12 +245,12 @@ TEST_CASE("one formula: a function of a Tensor and of a Var agree to the bit") {
 }
 
 TEST_CASE("derivatives at kinks follow PyTorch") {
-  const auto x = ein::param(Tensor<double, 1>({3}, {-1, 0, 1}));
+  const auto x = ein::test::param(Tensor<double, 1>({3}, {-1, 0, 1}));
   ein::sum(ein::relu(x) + ein::abs(x)).backward();
   CHECK(x.grad()(0) == -1.0);  // relu 0, abs -1
   CHECK(x.grad()(1) == 0.0);   // relu'(0) = 0, abs'(0) = 0
   CHECK(x.grad()(2) == 2.0);
-  const auto z = ein::param(Tensor<double, 1>({1}, {0}));
+  const auto z = ein::test::param(Tensor<double, 1>({1}, {0}));
   ein::sum(ein::pow(z, 0)).backward();
   CHECK(z.grad()(0) == 0.0);
 }
@@ -252,11 +262,12 @@ TEST_CASE("gradients of sum and mean") {
   EIN_CHECK_GRADIENTS([](const V3& v) { return ein::mean(v * v) * ein::sum(v); }, a);
   const auto s = random_tensor<double>(ein::Extents<0>{}, gen);
   EIN_CHECK_GRADIENTS([](const V0& v) { return ein::sum(v) + ein::mean(v); }, s);
-  const auto x = ein::param(Tensor<double, 2>(ein::Extents<2>{0, 3}));
+  const auto x = ein::test::param(Tensor<double, 2>(ein::Extents<2>{0, 3}));
   CHECK(ein::sum(x).value()() == 0.0);
   CHECK(std::isnan(ein::mean(x).value()()));
 }
 
+#ifndef EIN_TEST_DEVICE_COUNTING  // (einsum on Vars: the host's, and ein::cuda's on its device)
 TEST_CASE("a small network: einsum, bias, activations, mean") {
   const auto w1 = random_tensor<double>(ein::Extents<2>{4, 3}, gen);
   const auto b1 = random_tensor<double>(ein::Extents<1>{4}, gen);
@@ -270,11 +281,12 @@ TEST_CASE("a small network: einsum, bias, activations, mean") {
       },
       w1, b1, w2);
 }
+#endif
 
 TEST_CASE("shape mismatches throw ein::shape_error naming the op and both extents") {
-  const auto a = ein::param(Tensor<float, 2>(3, 4));
-  const auto b = ein::param(Tensor<float, 2>(4, 3));
-  const auto bias = ein::param(Tensor<float, 1>(3));
+  const auto a = ein::test::param(Tensor<float, 2>(3, 4));
+  const auto b = ein::test::param(Tensor<float, 2>(4, 3));
+  const auto bias = ein::test::param(Tensor<float, 1>(3));
   CHECK_THROWS_AS((void)(a + b), ein::shape_error);
   CHECK(message_of([&] { (void)(a + b); }) == "Var '+': extents (3, 4) and (4, 3) differ");
   CHECK(message_of([&] { (void)(a * b); }) == "Var '*': extents (3, 4) and (4, 3) differ");
@@ -332,6 +344,7 @@ struct WrongShape {
 
 }  // namespace
 
+#ifndef EIN_TEST_DEVICE_COUNTING  // (a Function runs on host Vars)
 TEST_CASE("ein::apply of a Function: gradients checked, broadcast inputs reduced, skipped, saved state freed") {
   const auto x = random_away_from_zero<double>(ein::Extents<2>{3, 4}, gen, 0.1, 2.0);
   const auto row = random_away_from_zero<double>(ein::Extents<1>{4}, gen, 0.1, 2.0);
@@ -340,23 +353,24 @@ TEST_CASE("ein::apply of a Function: gradients checked, broadcast inputs reduced
   // The op (what it saved) lives in the tape node and goes with the graph.
   auto token = std::make_shared<int>(0);
   {
-    const auto p = ein::param(Tensor<double, 2>(x));
+    const auto p = ein::test::param(Tensor<double, 2>(x));
     auto y = ein::sum(ein::apply(CubeFunction{{}, token}, p));
     CHECK(token.use_count() == 2);
     y.backward();
     CHECK(token.use_count() == 1);  // backward freed the graph, and the op with it
   }
   // An input that needs no gradient: backward is told, and nothing is added to it.
-  const auto p = ein::param(Tensor<double, 2>(x));
-  const auto c = ein::constant(Tensor<double, 1>(row));
+  const auto p = ein::test::param(Tensor<double, 2>(x));
+  const auto c = ein::test::constant(Tensor<double, 1>(row));
   const auto y = ein::apply(RowScale{}, p, c);
   ein::sum(y).backward();
   CHECK(p.grad()(1, 2) == doctest::Approx(row(2)));
   // No input needs a gradient: nothing is recorded.
-  CHECK_FALSE(ein::apply(CubeFunction{}, ein::constant(Tensor<double, 2>(x))).requires_grad());
+  CHECK_FALSE(ein::apply(CubeFunction{}, ein::test::constant(Tensor<double, 2>(x))).requires_grad());
   // A gradient that does not reduce to its input's shape names the input.
-  const auto w = ein::param(Tensor<double, 1>({3}, {1, 2, 3}));
+  const auto w = ein::test::param(Tensor<double, 1>({3}, {1, 2, 3}));
   auto bad = ein::sum(ein::apply(WrongShape{}, w));
   CHECK(message_of([&] { bad.backward(); }).find("ein::apply: the gradient of input 0 has extents (5)") !=
         std::string::npos);
 }
+#endif

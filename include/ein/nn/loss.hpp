@@ -89,9 +89,15 @@ Var<T, 0, D> mse_loss(const Var<T, R, D>& pred, const Var<T, R, D>& target) {
   const auto d = pred - target;
   return mean(d * d);
 }
-/// mse_loss against a tensor target on the prediction's device (copied into a
+/// mse_loss against a host tensor target (copied to the prediction's device, a
 /// constant on the tape).
 template <class T, std::size_t R, class D>
+Var<T, 0, D> mse_loss(const Var<T, R, D>& pred, const Tensor<T, R>& target) {
+  return mse_loss(pred, constant(D::from_host(target)));
+}
+/// mse_loss against a tensor target already on the prediction's (other) device.
+template <class T, std::size_t R, class D>
+  requires(!std::is_same_v<D, Host>)
 Var<T, 0, D> mse_loss(const Var<T, R, D>& pred, const typename D::template tensor<T, R>& target) {
   if constexpr (std::is_copy_constructible_v<typename D::template tensor<T, R>>) return mse_loss(pred, constant(target));
   else return mse_loss(pred, constant(target.clone()));

@@ -1,0 +1,174 @@
+// A test device for the training stack (autodiff/, nn/, optim/), which is written
+// once against a device's table of primitives (backend/host_device.hpp): the
+// counting device holds its values in a tensor type of its own (a host tensor
+// underneath) and its table counts each call and hands it to the host's. Tests run
+// on it to show that the stack works for any device and goes through the table.
+//
+// ein::test::Device is the device a test file runs on: the host, or the counting
+// device when EIN_TEST_DEVICE_COUNTING is defined (tests/autodiff builds its suites
+// both ways); ein::test::Var, param and constant make Vars there from host tensors.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "ein/autodiff.hpp"
+
+namespace ein::test {
+
+/// A tensor of the counting device: a host tensor underneath, a type of its own.
+template <class T, std::size_t R>
+struct CountedTensor : ein::Tensor<T, R> {
+  using ein::Tensor<T, R>::Tensor;
+  CountedTensor() = default;
+  explicit CountedTensor(ein::Tensor<T, R>&& t) : ein::Tensor<T, R>(std::move(t)) {}
+};
+
+/// Calls of each primitive of the counting device's table, by name.
+inline std::map<std::string, int> calls;
+
+/// The host's table under another name, counting each call.
+struct Counting {
+  template <class T, std::size_t R>
+  using tensor = CountedTensor<T, R>;
+  using labels = ein::Host::labels;
+  using Host = ein::Host;
+
+  template <class T, std::size_t R>
+  static CountedTensor<T, R> from_host(const ein::Tensor<T, R>& host) {
+    ++calls["from_host"];
+    return CountedTensor<T, R>(Host::from_host(host));
+  }
+  template <class T, std::size_t R>
+  static ein::Tensor<T, R> to_host(const ein::Tensor<T, R>& t) {
+    ++calls["to_host"];
+    return Host::to_host(t);
+  }
+  template <class T, std::size_t R>
+  static CountedTensor<T, R> zeros_like(const ein::Tensor<T, R>& v) {
+    ++calls["zeros_like"];
+    return CountedTensor<T, R>(Host::zeros_like(v));
+  }
+  template <class T, std::size_t R>
+  static void add_into(ein::Tensor<T, R>& dst, const ein::Tensor<T, R>& src) {
+    ++calls["add_into"];
+    Host::add_into(dst, src);
+  }
+  template <class T, std::size_t R>
+  static void add_scalar(ein::Tensor<T, R>& dst, T value) {
+    ++calls["add_scalar"];
+    Host::add_scalar(dst, value);
+  }
+  template <class F, class T, std::size_t R>
+  static CountedTensor<T, R> map(const F& f, const ein::Tensor<T, R>& x) {
+    ++calls["map"];
+    return CountedTensor<T, R>(Host::map(f, x));
+  }
+  template <class F, class T, std::size_t R>
+  static void map_backward(const F& f, const ein::Tensor<T, R>& g, const ein::Tensor<T, R>& x, const ein::Tensor<T, R>& z,
+                           ein::Tensor<T, R>& gx) {
+    ++calls["map_backward"];
+    Host::map_backward(f, g, x, z, gx);
+  }
+  template <class F, class T, std::size_t RA, std::size_t RB, std::size_t R>
+  static CountedTensor<T, R> zip(const F& f, const ein::detail::Lineup& l, const ein::Tensor<T, RA>& x,
+                                 const ein::Tensor<T, RB>& y, const ein::Extents<R>& extents) {
+    ++calls["zip"];
+    return CountedTensor<T, R>(Host::zip(f, l, x, y, extents));
+  }
+  template <class F, class T, std::size_t RA, std::size_t RB, std::size_t R>
+  static void zip_backward(const F& f, const ein::detail::Lineup& l, const ein::Tensor<T, R>& g, const ein::Tensor<T, RA>& x,
+                           const ein::Tensor<T, RB>& y, const ein::Tensor<T, R>& z, CountedTensor<T, RA>* gx,
+                           CountedTensor<T, RB>* gy) {
+    ++calls["zip_backward"];
+    Host::zip_backward<F, T, RA, RB, R>(f, l, g, x, y, z, gx, gy);
+  }
+  template <class T, std::size_t R>
+  static CountedTensor<T, 0> scaled_sum(const ein::Tensor<T, R>& x, T scale) {
+    ++calls["scaled_sum"];
+    return CountedTensor<T, 0>(Host::scaled_sum(x, scale));
+  }
+  template <class T, std::size_t R>
+  static void scaled_sum_backward(const ein::Tensor<T, 0>& g, T scale, ein::Tensor<T, R>& gx) {
+    ++calls["scaled_sum_backward"];
+    Host::scaled_sum_backward(g, scale, gx);
+  }
+  template <class T, std::size_t R>
+  static CountedTensor<T, R> softmax(bool log, const ein::detail::AxisSplit& s, const ein::Tensor<T, R>& x) {
+    ++calls["softmax"];
+    return CountedTensor<T, R>(Host::softmax(log, s, x));
+  }
+  template <class T, std::size_t R>
+  static void softmax_backward(bool log, const ein::detail::AxisSplit& s, const ein::Tensor<T, R>& g,
+                               const ein::Tensor<T, R>& y, ein::Tensor<T, R>& gx) {
+    ++calls["softmax_backward"];
+    Host::softmax_backward(log, s, g, y, gx);
+  }
+  template <class T>
+  static labels labels_from_host(std::vector<ein::index_t> classes, const ein::Tensor<T, 2>& like) {
+    ++calls["labels_from_host"];
+    return Host::labels_from_host(std::move(classes), like);
+  }
+  template <class T>
+  static CountedTensor<T, 0> cross_entropy(const ein::Tensor<T, 2>& x, const labels& classes, CountedTensor<T, 1>& lse) {
+    ++calls["cross_entropy"];
+    return CountedTensor<T, 0>(Host::cross_entropy(x, classes, lse));
+  }
+  template <class T>
+  static void cross_entropy_backward(const ein::Tensor<T, 2>& x, const labels& classes, const ein::Tensor<T, 1>& lse,
+                                     const ein::Tensor<T, 0>& g, ein::Tensor<T, 2>& gx) {
+    ++calls["cross_entropy_backward"];
+    Host::cross_entropy_backward(x, classes, lse, g, gx);
+  }
+};
+
+/// A Var of the counting device.
+template <class T, std::size_t R>
+using CountingVar = ein::Var<T, R, Counting>;
+
+}  // namespace ein::test
+
+template <class T, std::size_t R>
+struct ein::detail::device_of<ein::test::CountedTensor<T, R>> {
+  using type = ein::test::Counting;
+};
+
+/// The optimizers reach the counting device's parameters as host memory.
+template <class T, std::size_t R>
+struct ein::optim::ParameterTraits<ein::test::CountingVar<T, R>> {
+  using element_type = T;
+  static Access<T> access(ein::detail::Node& n) {
+    auto& node = static_cast<ein::detail::NodeOf<T, R, ein::test::Counting>&>(n);
+    return {node.mutable_value().data(), node.has_grad() ? node.grad().data() : nullptr, node.value().size(),
+            &ein::detail::host_update_device<T>, nullptr};
+  }
+};
+
+namespace ein::test {
+
+#ifdef EIN_TEST_DEVICE_COUNTING
+using Device = Counting;
+#else
+using Device = ein::Host;
+#endif
+inline constexpr bool on_host = std::is_same_v<Device, ein::Host>;
+
+/// A Var of the device under test.
+template <class T, std::size_t R>
+using Var = ein::Var<T, R, Device>;
+/// A leaf of the device under test holding `value`'s elements: one that requires a gradient.
+template <class T, std::size_t R>
+Var<T, R> param(ein::Tensor<T, R> value) {
+  return ein::param(typename Device::template tensor<T, R>(std::move(value)));
+}
+/// ... and one that does not.
+template <class T, std::size_t R>
+Var<T, R> constant(ein::Tensor<T, R> value) {
+  return ein::constant(typename Device::template tensor<T, R>(std::move(value)));
+}
+
+}  // namespace ein::test
