@@ -246,6 +246,5 @@ class RuleNode final : public Base {
   std::tuple<std::shared_ptr<Inputs>...> inputs_;
 };
 
-
 }  // namespace detail
 }  // namespace ein
