@@ -1,11 +1,15 @@
 // ein::cuda where no GPU is needed: error messages, and the behaviour without a
 // device (device_available() is false, using a context throws cuda_error).
-// Runs in CI, which has the toolkit but no GPU.
+// Runs in CI, which has the toolkit but no GPU; what needs a GPU to run is checked
+// here by type (one einsum for every device).
 #include "ein/cuda.hpp"
 
 #include <doctest/doctest.h>
 
 #include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace cu = ein::cuda;
 
@@ -42,3 +46,23 @@ TEST_CASE("the block cache rounds requests to powers of two") {
   CHECK(cu::BlockCache::bucket(257) == 512);
   CHECK(cu::BlockCache::bucket(3000000) == 4194304);
 }
+
+// One einsum for every device: ein::einsum on CUDA tensors is ein::cuda's einsum, and
+// on CUDA Vars its recording einsum; a model written with ein:: ops takes CUDA Vars.
+// Checked by type (running them needs a GPU: tests/cuda/autodiff_device_test.cpp).
+namespace {
+using DeviceMatrix = ein::cuda::Tensor<float, 2>;
+using DeviceVar = ein::cuda::Var<float, 2>;
+static_assert(std::is_same_v<decltype(ein::einsum<"ij,jk->ik">(std::declval<const DeviceMatrix&>(),
+                                                                std::declval<const DeviceMatrix&>())),
+                             DeviceMatrix>);
+static_assert(std::is_same_v<decltype(ein::einsum<"ij,lj->li">(std::declval<const DeviceVar&>(),
+                                                                std::declval<const DeviceVar&>())),
+                             DeviceVar>);
+static_assert(std::is_same_v<decltype(ein::cross_entropy(ein::relu(std::declval<const DeviceVar&>()) +
+                                                             std::declval<const ein::cuda::Var<float, 1>&>(),
+                                                         std::declval<const std::vector<int>&>())),
+                             ein::cuda::Var<float, 0>>);
+static_assert(std::is_same_v<decltype(ein::to<ein::cuda::Device>(std::declval<const ein::Tensor<float, 2>&>())),
+                             DeviceMatrix>);
+}  // namespace

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 
+#include "ein/backend/host_device.hpp"
 #include "ein/expr/contraction.hpp"
 #include "ein/expr/path.hpp"
 #include "ein/spec/diagnose.hpp"
@@ -90,6 +92,22 @@ auto einsum(std::string_view spec, Ops&&... ops) {
   return RuntimeContraction<T, detail::holder_t<Ops>...>(
       detail::runtime_spec(spec, ranks, static_cast<int>(sizeof...(Ops))),
       detail::make_holder(std::forward<Ops>(ops))...);
+}
+
+namespace detail {
+/// A tensor of a device other than the host (an ein::cuda::Tensor).
+template <class X>
+concept OtherDeviceTensor = requires { typename device_of_t<X>; } && !std::is_same_v<device_of_t<X>, Host>;
+}  // namespace detail
+
+/// einsum of another device's tensors (all on one device): that device's einsum,
+/// found by argument-dependent lookup of device_einsum (ein::cuda's: it runs on the
+/// tensors' stream when called, not lazily), with the same compile-time checks.
+template <fixed_string S, detail::OtherDeviceTensor... Ops>
+  requires(sizeof...(Ops) > 0)
+auto einsum(const Ops&... ops) {
+  using D = detail::device_of_t<std::tuple_element_t<0, std::tuple<Ops...>>>;
+  return device_einsum<S>(D{}, ops...);
 }
 
 /// The plan ein::einsum<S> runs for these operands.

@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "ein/backend/cuda/blas.hpp"
+#include "ein/backend/cuda/device.hpp"
 #include "ein/backend/cuda/labelled.hpp"
 #include "ein/backend/cuda/precision.hpp"
 #include "ein/backend/cuda/tensor.hpp"
@@ -199,6 +200,13 @@ void einsum_into(Tensor<T, RD>& dest, const Options& options, const Ops&... ops)
 template <fixed_string S, class T, std::size_t RD, detail::DeviceTensor... Ops>
 void einsum_into(Tensor<T, RD>& dest, const Ops&... ops) {
   einsum_into<S>(dest, Options{}, ops...);
+}
+
+/// ein::einsum of CUDA tensors lands here (expr/einsum.hpp), so that code written
+/// with ein::einsum runs on either device.
+template <fixed_string S, detail::DeviceTensor... Ops>
+auto device_einsum(Device, const Ops&... ops) {
+  return ein::cuda::einsum<S>(ops...);  // (qualified: ein::einsum is a candidate by ADL too)
 }
 
 }  // namespace ein::cuda
