@@ -1,7 +1,8 @@
 // SGD and Adam against updates computed by hand with PyTorch's algorithms (the
 // expected values come from a plain transcription of torch.optim.SGD / Adam in
 // double, three steps with fixed gradients), mixed parameter lists, skipped
-// parameters, no allocation after the first step, and a small training run.
+// parameters, no allocation after the first step, and a small training run; the
+// device-neutral cases again on the counting test device (autodiff_optim_counting_device_test).
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -12,6 +13,7 @@
 
 #include <doctest/doctest.h>
 
+#include "counting_device.hpp"
 #include "ein/autodiff.hpp"
 
 using ein::Tensor;
@@ -49,7 +51,7 @@ using Steps = std::vector<std::array<double, 2>>;
 /// written straight into p's gradient as a backward would; p after each step.
 template <class T, class Opt, class Options>
 void check_steps(const Options& options, const Steps& expected, double tolerance) {
-  const auto p = ein::param(Tensor<T, 1>({2}, {1, -2}));
+  const auto p = ein::test::param(Tensor<T, 1>({2}, {1, -2}));
   Opt opt({p}, options);
   const Steps grads{{0.5, -1.0}, {0.1, 0.3}, {-0.2, 0.4}};
   for (std::size_t s = 0; s < grads.size(); ++s) {
@@ -128,11 +130,11 @@ TEST_CASE_TEMPLATE("Adam matches PyTorch's updates", T, float, double) {
 }
 
 TEST_CASE("one optimizer over Vars of several ranks and both element types") {
-  const auto w = ein::param(Tensor<float, 2>({1, 2}, {1, 2}));
-  const auto b = ein::param(Tensor<double, 1>({1}, {3}));
-  const auto s = ein::param(Tensor<float, 0>({}, {4}));
-  const auto unused = ein::param(Tensor<double, 1>({1}, {5}));
-  const auto frozen = ein::constant(Tensor<float, 1>({1}, {6}));
+  const auto w = ein::test::param(Tensor<float, 2>({1, 2}, {1, 2}));
+  const auto b = ein::test::param(Tensor<double, 1>({1}, {3}));
+  const auto s = ein::test::param(Tensor<float, 0>({}, {4}));
+  const auto unused = ein::test::param(Tensor<double, 1>({1}, {5}));
+  const auto frozen = ein::test::constant(Tensor<float, 1>({1}, {6}));
   ein::optim::SGD opt({w, b, s, unused, frozen}, {.lr = 0.5f});
   w.grad()(0, 1) = 1;
   b.grad()(0) = 2;
@@ -155,8 +157,8 @@ TEST_CASE("one optimizer over Vars of several ranks and both element types") {
 }
 
 TEST_CASE("steps after the first allocate nothing") {
-  const auto w = ein::param(Tensor<float, 2>(8, 4));
-  const auto b = ein::param(Tensor<double, 1>(8));
+  const auto w = ein::test::param(Tensor<float, 2>(8, 4));
+  const auto b = ein::test::param(Tensor<double, 1>(8));
   ein::optim::Adam adam({w, b}, {.lr = 1e-2, .amsgrad = true});
   ein::optim::SGD sgd({w, b}, {.lr = 1e-2, .momentum = 0.9});
   w.grad().fill(0.5f);
@@ -176,7 +178,7 @@ TEST_CASE("steps after the first allocate nothing") {
 }
 
 TEST_CASE("optimizer options are checked") {
-  const auto w = ein::param(Tensor<float, 1>(2));
+  const auto w = ein::test::param(Tensor<float, 1>(2));
   CHECK_THROWS_AS((ein::optim::SGD({w}, {.lr = -1})), std::invalid_argument);
   CHECK_THROWS_AS((ein::optim::SGD({w}, {.lr = 0.1, .nesterov = true})), std::invalid_argument);
   CHECK_THROWS_AS((ein::optim::Adam({w}, {.betas = {0.9, 1.0}})), std::invalid_argument);
@@ -185,7 +187,7 @@ TEST_CASE("optimizer options are checked") {
   ein::optim::Adam adam({w});
   w.grad().fill(1);
   adam.step();
-  w.mutable_value() = Tensor<float, 1>(3);
+  w.mutable_value() = ein::test::Device::from_host(Tensor<float, 1>(3));
   w.node()->zero_grad();
   CHECK_THROWS_AS(adam.step(), ein::shape_error);
 }
@@ -193,8 +195,8 @@ TEST_CASE("optimizer options are checked") {
 // PyTorch warns of a duplicate parameter (and will reject it); ein stepped it
 // twice per step(). Both optimizers now reject it, naming both positions.
 TEST_CASE("a Var listed twice in one optimizer is rejected") {
-  const auto w = ein::param(Tensor<float, 1>({2}, {1, 2}));
-  const auto b = ein::param(Tensor<double, 1>({2}, {1, 2}));
+  const auto w = ein::test::param(Tensor<float, 1>({2}, {1, 2}));
+  const auto b = ein::test::param(Tensor<double, 1>({2}, {1, 2}));
   const auto same = w;  // a copy of a Var is the same parameter
   CHECK_THROWS_AS((ein::optim::SGD({w, b, w})), std::invalid_argument);
   CHECK_THROWS_AS((ein::optim::Adam({w, same})), std::invalid_argument);
@@ -205,7 +207,7 @@ TEST_CASE("a Var listed twice in one optimizer is rejected") {
     CHECK(std::string(e.what()) == "SGD: parameter 2 is parameter 0 again (a Var listed twice would be stepped twice)");
   }
   // equal values are not the same Var
-  const auto twin = ein::param(Tensor<float, 1>({2}, {1, 2}));
+  const auto twin = ein::test::param(Tensor<float, 1>({2}, {1, 2}));
   ein::optim::SGD sgd({w, twin}, {.lr = 0.5});
   w.grad().fill(1);
   twin.grad().fill(1);
@@ -214,6 +216,7 @@ TEST_CASE("a Var listed twice in one optimizer is rejected") {
   CHECK(twin.value()(0) == 0.5f);
 }
 
+#ifndef EIN_TEST_DEVICE_COUNTING  // (einsum on Vars: the host's)
 TEST_CASE("a small classifier trains: einsum, bias, relu, cross_entropy, Adam") {
   // Two Gaussian blobs in 2-D, labels 0 and 1.
   std::mt19937 gen(3);
@@ -225,10 +228,10 @@ TEST_CASE("a small classifier trains: einsum, bias, relu, cross_entropy, Adam") 
     x(n, 0) = (labels[n] ? 1.5f : -1.5f) + noise(gen);
     x(n, 1) = (labels[n] ? -1.0f : 1.0f) + noise(gen);
   }
-  const auto w1 = ein::param(Tensor<float, 2>(8, 2));
-  const auto b1 = ein::param(Tensor<float, 1>(8));
-  const auto w2 = ein::param(Tensor<float, 2>(2, 8));
-  const auto b2 = ein::param(Tensor<float, 1>(2));
+  const auto w1 = ein::test::param(Tensor<float, 2>(8, 2));
+  const auto b1 = ein::test::param(Tensor<float, 1>(8));
+  const auto w2 = ein::test::param(Tensor<float, 2>(2, 8));
+  const auto b2 = ein::test::param(Tensor<float, 1>(2));
   ein::nn::kaiming_uniform(w1, 1);
   ein::nn::kaiming_uniform(w2, 2);
   ein::optim::Adam opt({w1, b1, w2, b2}, {.lr = 0.05f});
@@ -252,6 +255,9 @@ TEST_CASE("a small classifier trains: einsum, bias, relu, cross_entropy, Adam") 
 // ParameterTraits. A test device: host memory, its own table, which counts its
 // calls and runs the host's loops. A list mixing it with host Vars steps each on
 // its own device, with the same values.
+#endif
+
+#ifndef EIN_TEST_DEVICE_COUNTING  // (host Vars and the host's update loops themselves)
 namespace {
 struct TableCalls {
   int zeros = 0, sgd = 0, adam = 0;
@@ -363,3 +369,4 @@ TEST_CASE_TEMPLATE("the host's vector Adam loop equals the one-element rule", T,
           CHECK(differ == 0);
         }
 }
+#endif
