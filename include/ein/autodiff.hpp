@@ -11,6 +11,7 @@
 #include "ein/autodiff/ops/custom.hpp"
 #include "ein/autodiff/ops/functions.hpp"
 #include "ein/autodiff/ops/reduce.hpp"
+#include "ein/autodiff/ops/transfer.hpp"
 #include "ein/autodiff/var.hpp"
 #include "ein/nn/init.hpp"
 #include "ein/nn/loss.hpp"

@@ -110,3 +110,22 @@ TEST_CASE("a non-scalar's seeded backward and a retained gradient go through the
   ein::sum(ein::sigmoid(host_x) * ein::constant(filled<double, 1>(ein::Extents<1>{5}, 2.0, 0.0))).backward();
   CHECK(same_bits<double, 1>(x.grad(), host_x.grad()));
 }
+
+TEST_CASE("ein::to<D> of a Var copies it to another device, and its gradient comes back") {
+  const auto host_x = ein::param(filled<double, 2>(ein::Extents<2>{3, 4}, 0.25, 1.0));
+  const auto w = ein::constant(filled<double, 2>(ein::Extents<2>{3, 4}, -0.5, 0.3));
+  calls.clear();
+  const auto on_device = ein::to<ein::test::Counting>(host_x);  // a Var of the counting device
+  static_assert(std::is_same_v<std::remove_cvref_t<decltype(on_device)>, CountingVar<double, 2>>);
+  const auto back = ein::to<ein::Host>(ein::tanh(on_device) * 2.0);
+  static_assert(std::is_same_v<std::remove_cvref_t<decltype(back)>, ein::Var<double, 2>>);
+  CHECK(calls["from_host"] == 1);
+  CHECK(calls["to_host"] == 1);
+  ein::sum(back * w).backward();
+  CHECK(calls["from_host"] == 2);  // the gradient, host to device
+  CHECK(calls["to_host"] == 2);    // and back, device to host
+  const auto reference = ein::param(filled<double, 2>(ein::Extents<2>{3, 4}, 0.25, 1.0));
+  ein::sum(ein::tanh(reference) * 2.0 * w).backward();
+  CHECK(same_bits<double, 2>(host_x.grad(), reference.grad()));
+  CHECK(&ein::to<ein::Host>(host_x).value() == &host_x.value());  // already there: the Var itself
+}
