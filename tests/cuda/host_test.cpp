@@ -66,3 +66,54 @@ static_assert(std::is_same_v<decltype(ein::cross_entropy(ein::relu(std::declval<
 static_assert(std::is_same_v<decltype(ein::to<ein::cuda::Device>(std::declval<const ein::Tensor<float, 2>&>())),
                              DeviceMatrix>);
 }  // namespace
+
+// The CUDA device's table maps each row of the element-math table to the kernels'
+// code and scalar (backend/cuda/device.hpp); the kernels' per-element functions
+// (element.hpp, the ones the .cu instantiates) must then give the row's value and
+// derivative, for every row ein's ops use.
+TEST_CASE_TEMPLATE("each element-math row maps to the kernel code that computes it", T, float, double) {
+  namespace el = ein::cuda::element;
+  namespace m = ein::math;
+  const auto same = [](T a, T b) { return a == b || (a != a && b != b); };  // (NaN: log, sqrt, pow of x < 0)
+  const auto check_row = [&](const auto& row) {
+    T s{};
+    const el::UnaryOp op = ein::cuda::detail::unary_code<T>(row, s);
+    for (const T x : {T(-2.5), T(-0.5), T(0.25), T(1.5), T(3)}) {
+      const T y = row(x);
+      CHECK(same(el::unary_value(op, x, s), y));
+      CHECK(same(el::unary_partial(op, x, y, s), row.derivative(x, y)));
+    }
+  };
+  check_row(m::Negate{});
+  check_row(m::Exp{});
+  check_row(m::Log{});
+  check_row(m::Sqrt{});
+  check_row(m::Abs{});
+  check_row(m::Tanh{});
+  check_row(m::Sigmoid{});
+  check_row(m::Relu{});
+  check_row(m::Gelu{});
+  check_row(m::Silu{});
+  check_row(m::Pow{2.5});
+  check_row(m::LeakyRelu{0.2});
+  check_row(m::BindRight<m::Add, T>{T(0.75)});
+  check_row(m::BindRight<m::Sub, T>{T(0.75)});
+  check_row(m::BindLeft<m::Sub, T>{T(0.75)});
+  check_row(m::BindRight<m::Mul, T>{T(0.75)});
+  check_row(m::BindRight<m::Div, T>{T(0.75)});
+  check_row(m::BindLeft<m::Div, T>{T(0.75)});
+  const auto check_pair = [](const auto& row) {
+    const el::BinaryOp op = ein::cuda::detail::binary_code<std::remove_cvref_t<decltype(row)>>();
+    for (const T x : {T(-2.5), T(0.25), T(3)})
+      for (const T y : {T(-1.5), T(0.5), T(2)}) {
+        const T z = row(x, y);
+        CHECK(el::binary_value(op, x, y) == z);
+        CHECK(el::binary_dx(op, x, y, z) == row.dx(x, y, z));
+        CHECK(el::binary_dy(op, x, y, z) == row.dy(x, y, z));
+      }
+  };
+  check_pair(m::Add{});
+  check_pair(m::Sub{});
+  check_pair(m::Mul{});
+  check_pair(m::Div{});
+}
