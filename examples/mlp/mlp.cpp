@@ -28,6 +28,7 @@
 #include <filesystem>
 #include <fstream>
 #include <numbers>
+#include <numeric>
 #include <optional>
 #include <random>
 #include <span>
@@ -203,7 +204,7 @@ template <>
 class Batches<ein::Host> {
  public:
   explicit Batches(const ein::data::Split& s) : s_(s), order_(static_cast<std::size_t>(s.size())) {
-    for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = static_cast<index_t>(i);
+    std::iota(order_.begin(), order_.end(), index_t(0));
   }
   [[nodiscard]] index_t size() const { return s_.size(); }
   void set_order(std::span<const index_t> order) { order_.assign(order.begin(), order.end()); }
@@ -388,7 +389,7 @@ class Batches<ein::cuda::Device> {
   explicit Batches(const ein::data::Split& s)
       : images_(ein::to<ein::cuda::Device>(s.images)), labels_(ein::cuda::Labels::from_host(s.labels)) {
     std::vector<std::int64_t> identity(static_cast<std::size_t>(s.size()));
-    for (std::size_t i = 0; i < identity.size(); ++i) identity[i] = static_cast<std::int64_t>(i);
+    std::iota(identity.begin(), identity.end(), std::int64_t(0));
     order_ = ein::cuda::Buffer<std::int64_t>::from_host(identity);
   }
   [[nodiscard]] index_t size() const { return images_.extent(0); }
@@ -447,7 +448,7 @@ std::vector<Point> train(const Options& o, const ein::data::FashionMnist& data, 
                                         ein::optim::SGDOptions{.lr = lr, .momentum = o.momentum});
 
   std::vector<index_t> order(static_cast<std::size_t>(train_n));
-  for (index_t i = 0; i < train_n; ++i) order[static_cast<std::size_t>(i)] = i;
+  std::iota(order.begin(), order.end(), index_t(0));
   std::mt19937_64 shuffler(o.seed);
   Progress progress(::isatty(STDERR_FILENO) != 0);
   std::vector<Point> curve;
