@@ -11,6 +11,7 @@
 #include <tuple>
 #include <utility>
 
+#include "ein/autodiff/einsum.hpp"
 #include "ein/backend/cuda/autodiff/gradient.hpp"
 #include "ein/backend/cuda/autodiff/var.hpp"
 #include "ein/backend/cuda/blas.hpp"
@@ -20,14 +21,6 @@
 
 namespace ein::cuda {
 namespace detail {
-
-/// The gradient specs of every operand, as constants.
-template <class Source, class Indices>
-struct DeviceGradientSpecs;
-template <class Source, std::size_t... K>
-struct DeviceGradientSpecs<Source, std::index_sequence<K...>> {
-  static constexpr std::array<BoundSpec, sizeof...(K)> of = {derive_gradient(Source::value, static_cast<int>(K))...};
-};
 
 /// dest = alpha * einsum(ops) + beta * dest on ctx's GPU.
 template <class T>
@@ -70,7 +63,7 @@ auto einsum(const Ops&... ops) {
     detail::execute_on_device<T>(ctx, Source::value, S.view(), values.data(), static_cast<int>(N),
                                  detail::labelled_dense<T>(value.data(), extents, Source::value.output), T(1), T(0));
 
-    using Grads = detail::DeviceGradientSpecs<Source, std::make_index_sequence<N>>;
+    using Grads = ein::detail::GradientSpecs<Source, std::make_index_sequence<N>>;  // (the host einsum's)
     auto rule = [](ein::detail::NodeOf<T, R, Device>& self, auto&... in) {
       const std::array<ein::detail::Strided<const T>, N> values = [&] {
         int k = 0;
