@@ -25,62 +25,33 @@ template <class F>
 inline constexpr bool has_kernel = false;
 
 /// The kernels' code for a row of the element-math table, and its scalar (x + s,
-/// x^s, the slope of leaky_relu).
+/// x^s, the slope of leaky_relu): the list EIN_CUDA_UNARY_ROWS read the other way.
 template <class T, class F>
 element::UnaryOp unary_code(const F& f, T& s) {
-  using element::UnaryOp;
-  s = T(0);
-  if constexpr (std::is_same_v<F, math::Negate>) return UnaryOp::neg;
-  else if constexpr (std::is_same_v<F, math::Exp>) return UnaryOp::exp;
-  else if constexpr (std::is_same_v<F, math::Log>) return UnaryOp::log;
-  else if constexpr (std::is_same_v<F, math::Sqrt>) return UnaryOp::sqrt;
-  else if constexpr (std::is_same_v<F, math::Abs>) return UnaryOp::abs;
-  else if constexpr (std::is_same_v<F, math::Tanh>) return UnaryOp::tanh;
-  else if constexpr (std::is_same_v<F, math::Sigmoid>) return UnaryOp::sigmoid;
-  else if constexpr (std::is_same_v<F, math::Relu>) return UnaryOp::relu;
-  else if constexpr (std::is_same_v<F, math::Gelu>) return UnaryOp::gelu;
-  else if constexpr (std::is_same_v<F, math::Silu>) return UnaryOp::silu;
-  else if constexpr (std::is_same_v<F, math::Pow>) {
-    s = T(f.exponent);
-    return UnaryOp::pow;
-  } else if constexpr (std::is_same_v<F, math::LeakyRelu>) {
-    s = T(f.slope);
-    return UnaryOp::leaky_relu;
-  } else if constexpr (std::is_same_v<F, math::BindRight<math::Add, T>>) {
-    s = f.s;
-    return UnaryOp::add;
-  } else if constexpr (std::is_same_v<F, math::BindRight<math::Sub, T>>) {
-    s = f.s;
-    return UnaryOp::sub;
-  } else if constexpr (std::is_same_v<F, math::BindLeft<math::Sub, T>>) {
-    s = f.s;
-    return UnaryOp::rsub;
-  } else if constexpr (std::is_same_v<F, math::BindRight<math::Mul, T>>) {
-    s = f.s;
-    return UnaryOp::mul;
-  } else if constexpr (std::is_same_v<F, math::BindRight<math::Div, T>>) {
-    s = f.s;
-    return UnaryOp::div;
-  } else if constexpr (std::is_same_v<F, math::BindLeft<math::Div, T>>) {
-    s = f.s;
-    return UnaryOp::rdiv;
-  } else {
+  using namespace element;  // (the list names the rows as element.hpp sees them)
+#define EIN_DETAIL_ROW_CODE(code, Row, make, scalar) \
+  if constexpr (std::is_same_v<F, Row>) {            \
+    s = scalar;                                      \
+    return UnaryOp::code;                            \
+  } else
+  EIN_CUDA_UNARY_ROWS(EIN_DETAIL_ROW_CODE) {
     static_assert(has_kernel<F>,
                   "ein::apply on a CUDA Var: ein's device kernels know the element-math table's rows only "
                   "(math/element.hpp); compose them, or run this function on host Vars");
   }
+#undef EIN_DETAIL_ROW_CODE
 }
 template <class F>
 element::BinaryOp binary_code() {
-  using element::BinaryOp;
-  if constexpr (std::is_same_v<F, math::Add>) return BinaryOp::add;
-  else if constexpr (std::is_same_v<F, math::Sub>) return BinaryOp::sub;
-  else if constexpr (std::is_same_v<F, math::Mul>) return BinaryOp::mul;
-  else if constexpr (std::is_same_v<F, math::Div>) return BinaryOp::div;
+  using namespace element;
+#define EIN_DETAIL_ROW_CODE(code, Row) \
+  if constexpr (std::is_same_v<F, Row>) return BinaryOp::code; \
   else
+  EIN_CUDA_BINARY_ROWS(EIN_DETAIL_ROW_CODE)
     static_assert(has_kernel<F>,
                   "ein::apply on CUDA Vars: ein's device kernels know +, -, * and / of two Vars only; "
                   "compose them, or run this function on host Vars");
+#undef EIN_DETAIL_ROW_CODE
 }
 inline element::Lineup device_lineup(const ein::detail::Lineup& l) {
   return {l.outer, l.inner, l.a_outer, l.a_inner, l.b_outer, l.b_inner};

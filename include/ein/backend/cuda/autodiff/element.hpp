@@ -23,51 +23,49 @@ using math::tanh_of;
 
 // --- Element-wise functions of one Var (autodiff/ops/arithmetic.hpp, functions.hpp) ---
 
+/// Rows of the table with a scalar bound: x op s (right) and s op x (left).
+#define EIN_DETAIL_RIGHT(Op) math::BindRight<math::Op, T>
+#define EIN_DETAIL_LEFT(Op) math::BindLeft<math::Op, T>
+
+/// The one list of the element-math rows (math/element.hpp) that the kernels
+/// compute: X(code, the row's type, the row made from a scalar s, row f's
+/// scalar), for element type T. It generates the kernels' codes (UnaryOp), the
+/// row a code runs (with_unary) and the code of a row (cuda/device.hpp's unary_code).
+#define EIN_CUDA_UNARY_ROWS(X)                                                         \
+  X(neg, math::Negate, math::Negate{}, T(0))             /* -x */                      \
+  X(add, EIN_DETAIL_RIGHT(Add), EIN_DETAIL_RIGHT(Add){s}, f.s)             /* x + s */ \
+  X(sub, EIN_DETAIL_RIGHT(Sub), EIN_DETAIL_RIGHT(Sub){s}, f.s)             /* x - s */ \
+  X(rsub, EIN_DETAIL_LEFT(Sub), EIN_DETAIL_LEFT(Sub){s}, f.s)            /* s - x */   \
+  X(mul, EIN_DETAIL_RIGHT(Mul), EIN_DETAIL_RIGHT(Mul){s}, f.s)             /* x * s */ \
+  X(div, EIN_DETAIL_RIGHT(Div), EIN_DETAIL_RIGHT(Div){s}, f.s)             /* x / s */ \
+  X(rdiv, EIN_DETAIL_LEFT(Div), EIN_DETAIL_LEFT(Div){s}, f.s)            /* s / x */   \
+  X(exp, math::Exp, math::Exp{}, T(0))                                                 \
+  X(log, math::Log, math::Log{}, T(0))                                                 \
+  X(sqrt, math::Sqrt, math::Sqrt{}, T(0))                                              \
+  X(abs, math::Abs, math::Abs{}, T(0))                                                 \
+  X(tanh, math::Tanh, math::Tanh{}, T(0))                                              \
+  X(sigmoid, math::Sigmoid, math::Sigmoid{}, T(0))                                     \
+  X(relu, math::Relu, math::Relu{}, T(0))                                              \
+  X(pow, math::Pow, math::Pow{double(s)}, T(f.exponent)) /* x^s */                     \
+  X(leaky_relu, math::LeakyRelu, math::LeakyRelu{double(s)}, T(f.slope))               \
+  X(gelu, math::Gelu, math::Gelu{}, T(0))                                              \
+  X(silu, math::Silu, math::Silu{}, T(0))
+
 /// A function of one element and, for the scalar ops, a scalar s: z = f(x, s).
-/// Each is a row of the element-math table (math/element.hpp), as on the CPU.
 enum class UnaryOp : int {
-  neg,   // -x
-  add,   // x + s
-  sub,   // x - s
-  rsub,  // s - x
-  mul,   // x * s
-  div,   // x / s
-  rdiv,  // s / x
-  exp,
-  log,
-  sqrt,
-  abs,
-  tanh,
-  sigmoid,
-  relu,
-  pow,         // x^s
-  leaky_relu,  // slope s
-  gelu,
-  silu,
+#define EIN_DETAIL_UNARY_CODE(code, Row, make, scalar) code,
+  EIN_CUDA_UNARY_ROWS(EIN_DETAIL_UNARY_CODE)
+#undef EIN_DETAIL_UNARY_CODE
 };
 
 /// Calls f(row) with the table's row for op and scalar s.
 template <class T, class F>
 EIN_HOST_DEVICE inline T with_unary(UnaryOp op, T s, F f) {
   switch (op) {
-    case UnaryOp::neg: return f(math::Negate{});
-    case UnaryOp::add: return f(math::BindRight<math::Add, T>{s});
-    case UnaryOp::sub: return f(math::BindRight<math::Sub, T>{s});
-    case UnaryOp::rsub: return f(math::BindLeft<math::Sub, T>{s});
-    case UnaryOp::mul: return f(math::BindRight<math::Mul, T>{s});
-    case UnaryOp::div: return f(math::BindRight<math::Div, T>{s});
-    case UnaryOp::rdiv: return f(math::BindLeft<math::Div, T>{s});
-    case UnaryOp::exp: return f(math::Exp{});
-    case UnaryOp::log: return f(math::Log{});
-    case UnaryOp::sqrt: return f(math::Sqrt{});
-    case UnaryOp::abs: return f(math::Abs{});
-    case UnaryOp::tanh: return f(math::Tanh{});
-    case UnaryOp::sigmoid: return f(math::Sigmoid{});
-    case UnaryOp::relu: return f(math::Relu{});
-    case UnaryOp::pow: return f(math::Pow{double(s)});
-    case UnaryOp::leaky_relu: return f(math::LeakyRelu{double(s)});
-    case UnaryOp::gelu: return f(math::Gelu{});
-    case UnaryOp::silu: return f(math::Silu{});
+#define EIN_DETAIL_UNARY_ROW(code, Row, make, scalar) \
+  case UnaryOp::code: return f(make);
+    EIN_CUDA_UNARY_ROWS(EIN_DETAIL_UNARY_ROW)
+#undef EIN_DETAIL_UNARY_ROW
   }
   return T(0);
 }
@@ -85,16 +83,23 @@ EIN_HOST_DEVICE inline T unary_partial(UnaryOp op, T x, T z, T s) {
 
 // --- Binary ops on two Vars (autodiff/ops/arithmetic.hpp) ---
 
-enum class BinaryOp : int { add, sub, mul, div };
+/// The rows of two operands the kernels compute: X(code, the row's type).
+#define EIN_CUDA_BINARY_ROWS(X) X(add, math::Add) X(sub, math::Sub) X(mul, math::Mul) X(div, math::Div)
+
+enum class BinaryOp : int {
+#define EIN_DETAIL_BINARY_CODE(code, Row) code,
+  EIN_CUDA_BINARY_ROWS(EIN_DETAIL_BINARY_CODE)
+#undef EIN_DETAIL_BINARY_CODE
+};
 
 /// Calls f(row) with the table's row for op.
 template <class T, class F>
 EIN_HOST_DEVICE inline T with_binary(BinaryOp op, F f) {
   switch (op) {
-    case BinaryOp::add: return f(math::Add{});
-    case BinaryOp::sub: return f(math::Sub{});
-    case BinaryOp::mul: return f(math::Mul{});
-    case BinaryOp::div: return f(math::Div{});
+#define EIN_DETAIL_BINARY_ROW(code, Row) \
+  case BinaryOp::code: return f(Row{});
+    EIN_CUDA_BINARY_ROWS(EIN_DETAIL_BINARY_ROW)
+#undef EIN_DETAIL_BINARY_ROW
   }
   return T(0);
 }
