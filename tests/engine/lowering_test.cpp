@@ -230,36 +230,3 @@ TEST_CASE("a loop step's intermediate is laid out along its operands' strides, a
   const auto gemm = ein::detail::intermediate_for<float>(a, b, ein::StepKind::batched_gemm, groups, dest, extent.data(), be);
   CHECK(gemm.labels[0] == 2);
 }
-
-TEST_CASE("a GEMM step's intermediate, where the destination's order does not decide, reads both operands along rows") {
-  // Tucker's first step "ijk,ai" of "ijk,ai,bj,ck->abc" (labels i 0, j 1, k 2, a 3; the
-  // destination's a 3, b 4, c 5): "jka" (M first) makes C = X^T A^T, both operands read
-  // across rows, about 1.35x slower in OpenBLAS dgemm than "ajk", C = A X, both along rows.
-  std::vector<double> x(64 * 64 * 64), ai(32 * 64), abc(32 * 32 * 32);
-  ein::detail::Strided<const double> a;
-  a.data = x.data();
-  a.rank = 3;
-  a.labels = {0, 1, 2};
-  a.extents = {64, 64, 64};
-  a.strides = {4096, 64, 1};
-  ein::detail::Strided<const double> b;
-  b.data = ai.data();
-  b.rank = 2;
-  b.labels = {3, 0};
-  b.extents = {32, 64};
-  b.strides = {64, 1};
-  ein::detail::Strided<double> dest;
-  dest.data = abc.data();
-  dest.rank = 3;
-  dest.labels = {3, 4, 5};
-  dest.extents = {32, 32, 32};
-  dest.strides = {1024, 32, 1};
-  const std::array<index_t, 6> extent{64, 64, 64, 32, 32, 32};
-  ein::LabelSet keep = ein::detail::labels_of(dest);  // and j, k, which "bj" and "ck" still need
-  keep.add(1);
-  keep.add(2);
-  const auto groups = ein::classify(ein::detail::labels_of(a), ein::detail::labels_of(b), keep);
-  ein::detail::HostBackend<double> be;
-  const auto result = ein::detail::intermediate_for<double>(a, b, ein::StepKind::gemm, groups, dest, extent.data(), be);
-  CHECK(std::vector<int>(result.labels.begin(), result.labels.begin() + result.rank) == std::vector<int>{3, 1, 2});
-}

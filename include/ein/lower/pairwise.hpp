@@ -229,30 +229,6 @@ int inversions(const LabelOrder& order, const Strided<T>& dest) {
   return count;
 }
 
-/// The label of x's closest-spaced axis (extent > 1), or -1.
-template <class T>
-int unit_stride_label(const Strided<const T>& x) {
-  int label = -1;
-  index_t least = std::numeric_limits<index_t>::max();
-  for (int d = 0; d < x.rank; ++d) {
-    const index_t s = x.strides[ix(d)] < 0 ? -x.strides[ix(d)] : x.strides[ix(d)];
-    if (x.extents[ix(d)] > 1 && s < least) {
-      least = s;
-      label = x.labels[ix(d)];
-    }
-  }
-  return label;
-}
-
-/// How many operands of the row-major GEMM C = first * second read their rows
-/// along memory: first's closest axis in K, second's in `second_rows` (its N).
-template <class T>
-int unit_stride_reads(const Strided<const T>& first, const Strided<const T>& second, LabelSet k,
-                      LabelSet second_rows) {
-  const int f = unit_stride_label(first), s = unit_stride_label(second);
-  return int(f >= 0 && k.has(f)) + int(s >= 0 && second_rows.has(s));
-}
-
 /// The layout chosen for an intermediate result, dense: the batch, then M in A's
 /// order and N in B's order, either group first (the GEMM writes both without a
 /// copy: C row- or column-major). The one whose labels come in the final
@@ -272,11 +248,7 @@ Strided<T> intermediate_for(const Strided<const T>& a, const Strided<const T>& b
   order.append(n);
   swapped.append(n);
   swapped.append(m);
-  const int order_inversions = inversions(order, dest), swapped_inversions = inversions(swapped, dest);
-  if (swapped_inversions < order_inversions ||
-      (swapped_inversions == order_inversions &&
-       unit_stride_reads(b, a, g.k, g.m) > unit_stride_reads(a, b, g.k, g.n)))
-    order = swapped;
+  if (inversions(swapped, dest) < inversions(order, dest)) order = swapped;
   if (kind == StepKind::loop) {
     const auto smallest_stride = [&](int label) {
       index_t least = std::numeric_limits<index_t>::max();
