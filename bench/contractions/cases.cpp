@@ -95,6 +95,14 @@ void add_non_gemm_cases(std::vector<Case>& all) {
   all.push_back(flop_case("ijk,ai,bj,ck->abc", "i=j=k=64,a=b=c=32", {{64, 64, 64}, {32, 64}, {32, 64}, {32, 64}},
                           {32, 32, 32}, Kind::network,
                           2.0 * 64 * 64 * 64 * 32 + 2.0 * 32 * 64 * 64 * 32 + 2.0 * 32 * 32 * 64 * 32));
+  // Two mode products, i=j=k=64, a=b=32: contract i (2*32*64*4096), then j (2*32*32*64*64).
+  all.push_back(flop_case("ijk,ai,bj->abk", "i=j=k=64,a=b=32", {{64, 64, 64}, {32, 64}, {32, 64}}, {32, 32, 64},
+                          Kind::network, 2.0 * 32 * 64 * 4096 + 2.0 * 32 * 32 * 64 * 64));
+  // Tucker of rank 4, i=j=k=l=24, a=b=c=d=12, contract l, then i, j, k: 2*24^4*12 + 2*12*24*6912
+  // + 12*2*12*24*288 + 144*2*12*24*12 FLOPs.
+  all.push_back(flop_case("ijkl,ai,bj,ck,dl->abcd", "i=j=k=l=24,a=b=c=d=12",
+                          {{24, 24, 24, 24}, {12, 24}, {12, 24}, {12, 24}, {12, 24}}, {12, 12, 12, 12}, Kind::network,
+                          2.0 * 331776 * 12 + 2.0 * 12 * 24 * 6912 + 12 * 2.0 * 12 * 24 * 288 + 144 * 2.0 * 12 * 24 * 12));
   // MTTKRP, i=j=k=128, r=32: contract k (2*i*j*k*r), then j against B (2*i*j*r).
   all.push_back(flop_case("ijk,jr,kr->ir", "n=128,r=32", {{128, 128, 128}, {128, 32}, {128, 32}}, {128, 32},
                           Kind::network, 2.0 * 128 * 128 * 128 * 32 + 2.0 * 128 * 128 * 32));

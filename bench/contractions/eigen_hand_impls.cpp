@@ -34,11 +34,15 @@
 //                                       per a: out_a (b, c) = B * T2_a (j, c)
 //  22             "ijk,jr,kr->ir"       MTTKRP: the Khatri-Rao product K (jk, r),
 //                                       K.row(j·nk + k) = B.row(j) ⊙ C.row(k); then out.noalias() = X (i, jk) * K
+//  23             "ijk,ai,bj->abk"      two mode products: T (a, jk) = A * X (i, jk); per a: out_a (b, k) = B * T_a (j, k)
+//  24             "ijkl,ai,bj,ck,dl->abcd"  Tucker of rank 4: T1 (ijk, d) = Y (ijk, l) * Dᵀ; T2 (a, jkd) = A * T1 (i, jkd);
+//                                       per a: T3_a (b, kd) = B * T2_a (j, kd); per a, b: out_ab (c, d) = C * T3_ab (k, d)
 #include <Eigen/Core>
 
 #include <omp.h>
 
 #include <memory>
+#include <tuple>
 #include <utility>
 
 #include "suite.hpp"
@@ -324,7 +328,7 @@ std::optional<Runner> eigen_hand(const Case& c, Operands<T>& ops, int threads) {
                   },
                   {}};
   }
-  // 21-22: tensor networks; temporaries allocated once, here.
+  // 21-24: tensor networks; temporaries allocated once, here.
   if (s == "ijk,ai,bj,ck->abc") {
     const index_t ni = in[0][0], nj = in[0][1], nk = in[0][2], na = in[1][0], nb = in[2][0], ncc = in[3][0];
     auto t1 = std::make_shared<Buffer<T>>(static_cast<std::size_t>(ni * nj * ncc));
@@ -338,6 +342,43 @@ std::optional<Runner> eigen_hand(const Case& c, Operands<T>& ops, int threads) {
                       for (index_t a = b; a < e; ++a)
                         Mat<T>(out + a * nb * ncc, nb, ncc).noalias() =
                             CMat<T>(z, nb, nj) * CMat<T>(p2 + a * nj * ncc, nj, ncc);
+                    });
+                  },
+                  {}};
+  }
+  if (s == "ijk,ai,bj->abk") {
+    const index_t ni = in[0][0], nj = in[0][1], nk = in[0][2], na = in[1][0], nb = in[2][0];
+    auto t1 = std::make_shared<Buffer<T>>(static_cast<std::size_t>(na * nj * nk));
+    T* p1 = t1->data();
+    return Runner{[=, keep = t1] {
+                    Mat<T>(p1, na, nj * nk).noalias() = CMat<T>(y, na, ni) * CMat<T>(x, ni, nj * nk);
+                    blocks(na, nt, [=](index_t b, index_t e) {
+                      for (index_t a = b; a < e; ++a)
+                        Mat<T>(out + a * nb * nk, nb, nk).noalias() = CMat<T>(z, nb, nj) * CMat<T>(p1 + a * nj * nk, nj, nk);
+                    });
+                  },
+                  {}};
+  }
+  if (s == "ijkl,ai,bj,ck,dl->abcd") {
+    const index_t ni = in[0][0], nj = in[0][1], nk = in[0][2], nl = in[0][3], na = in[1][0], nb = in[2][0],
+                  nc = in[3][0], nd = in[4][0];
+    auto t1 = std::make_shared<Buffer<T>>(static_cast<std::size_t>(ni * nj * nk * nd));
+    auto t2 = std::make_shared<Buffer<T>>(static_cast<std::size_t>(na * nj * nk * nd));
+    auto t3 = std::make_shared<Buffer<T>>(static_cast<std::size_t>(na * nb * nk * nd));
+    const T* w = ops.in[3].data();
+    const T* v = ops.in[4].data();
+    T *p1 = t1->data(), *p2 = t2->data(), *p3 = t3->data();
+    return Runner{[=, keep = std::make_tuple(t1, t2, t3)] {
+                    Mat<T>(p1, ni * nj * nk, nd).noalias() = CMat<T>(x, ni * nj * nk, nl) * CMat<T>(v, nd, nl).transpose();
+                    Mat<T>(p2, na, nj * nk * nd).noalias() = CMat<T>(y, na, ni) * CMat<T>(p1, ni, nj * nk * nd);
+                    blocks(na, nt, [=](index_t b, index_t e) {
+                      for (index_t a = b; a < e; ++a) {
+                        Mat<T>(p3 + a * nb * nk * nd, nb, nk * nd).noalias() =
+                            CMat<T>(z, nb, nj) * CMat<T>(p2 + a * nj * nk * nd, nj, nk * nd);
+                        for (index_t bb = 0; bb < nb; ++bb)
+                          Mat<T>(out + (a * nb + bb) * nc * nd, nc, nd).noalias() =
+                              CMat<T>(w, nc, nk) * CMat<T>(p3 + (a * nb + bb) * nk * nd, nk, nd);
+                      }
                     });
                   },
                   {}};

@@ -80,6 +80,8 @@ using PathFn = std::string (*)(const Case&, Operands<float>&);
   X("bij,bj->bi", 2, 3, 2)                 \
   X("nchw,kc->nkhw", 4, 4, 2)              \
   X("ijk,ai,bj,ck->abc", 3, 3, 2, 2, 2)    \
+  X("ijk,ai,bj->abk", 3, 3, 2, 2)          \
+  X("ijkl,ai,bj,ck,dl->abcd", 4, 4, 2, 2, 2, 2) \
   X("ijk,jr,kr->ir", 2, 3, 2, 2)
 
 // Each spec once, then its output rank, then each input's rank.
