@@ -129,3 +129,17 @@ TEST_CASE("ein::to<D> of a Var copies it to another device, and its gradient com
   CHECK(same_bits<double, 2>(host_x.grad(), reference.grad()));
   CHECK(&ein::to<ein::Host>(host_x).value() == &host_x.value());  // already there: the Var itself
 }
+
+TEST_CASE("ein::to<D> of a host tensor: a copy on another device; a temporary moved to the host is moved") {
+  ein::Tensor<double, 2> t = filled<double, 2>(ein::Extents<2>{3, 4}, 0.25, 1.0);
+  const double* storage = t.data();
+  calls.clear();
+  const auto on_device = ein::to<ein::test::Counting>(t);
+  CHECK(calls["from_host"] == 1);
+  CHECK(same_bits<double, 2>(ein::to_host(on_device), t));
+  const ein::Tensor<double, 2> copy = ein::to<ein::Host>(t);
+  CHECK(copy.data() != storage);
+  const ein::Tensor<double, 2> moved = ein::to<ein::Host>(std::move(t));
+  CHECK(moved.data() == storage);  // (the MLP's parameters on the host: no copy of each)
+  CHECK(same_bits<double, 2>(moved, copy));
+}

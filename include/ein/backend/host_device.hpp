@@ -231,6 +231,12 @@ template <class D, class T, std::size_t R>
 typename D::template tensor<T, R> to(const Tensor<T, R>& host) {
   return D::from_host(host);
 }
+/// (A temporary host tensor moved to the host is moved, not copied.)
+template <class D, class T, std::size_t R>
+typename D::template tensor<T, R> to(Tensor<T, R>&& host) {
+  if constexpr (std::is_same_v<D, Host>) return std::move(host);
+  else return D::from_host(host);
+}
 /// A host copy of a tensor of any device.
 template <class X>
 auto to_host(const X& t) -> decltype(detail::device_of_t<X>::to_host(t)) {
