@@ -31,24 +31,24 @@ using math::tanh_of;
 /// compute: X(code, the row's type, the row made from a scalar s, row f's
 /// scalar), for element type T. It generates the kernels' codes (UnaryOp), the
 /// row a code runs (with_unary) and the code of a row (cuda/device.hpp's unary_code).
-#define EIN_CUDA_UNARY_ROWS(X)                                                         \
-  X(neg, math::Negate, math::Negate{}, T(0))             /* -x */                      \
-  X(add, EIN_DETAIL_RIGHT(Add), EIN_DETAIL_RIGHT(Add){s}, f.s)             /* x + s */ \
-  X(sub, EIN_DETAIL_RIGHT(Sub), EIN_DETAIL_RIGHT(Sub){s}, f.s)             /* x - s */ \
-  X(rsub, EIN_DETAIL_LEFT(Sub), EIN_DETAIL_LEFT(Sub){s}, f.s)            /* s - x */   \
-  X(mul, EIN_DETAIL_RIGHT(Mul), EIN_DETAIL_RIGHT(Mul){s}, f.s)             /* x * s */ \
-  X(div, EIN_DETAIL_RIGHT(Div), EIN_DETAIL_RIGHT(Div){s}, f.s)             /* x / s */ \
-  X(rdiv, EIN_DETAIL_LEFT(Div), EIN_DETAIL_LEFT(Div){s}, f.s)            /* s / x */   \
-  X(exp, math::Exp, math::Exp{}, T(0))                                                 \
-  X(log, math::Log, math::Log{}, T(0))                                                 \
-  X(sqrt, math::Sqrt, math::Sqrt{}, T(0))                                              \
-  X(abs, math::Abs, math::Abs{}, T(0))                                                 \
-  X(tanh, math::Tanh, math::Tanh{}, T(0))                                              \
-  X(sigmoid, math::Sigmoid, math::Sigmoid{}, T(0))                                     \
-  X(relu, math::Relu, math::Relu{}, T(0))                                              \
-  X(pow, math::Pow, math::Pow{double(s)}, T(f.exponent)) /* x^s */                     \
-  X(leaky_relu, math::LeakyRelu, math::LeakyRelu{double(s)}, T(f.slope))               \
-  X(gelu, math::Gelu, math::Gelu{}, T(0))                                              \
+#define EIN_CUDA_UNARY_ROWS(X)                                                       \
+  X(neg, math::Negate, math::Negate{}, T(0))                             /* -x */    \
+  X(add, EIN_DETAIL_RIGHT(Add), EIN_DETAIL_RIGHT(Add){s}, f.s)           /* x + s */ \
+  X(sub, EIN_DETAIL_RIGHT(Sub), EIN_DETAIL_RIGHT(Sub){s}, f.s)           /* x - s */ \
+  X(rsub, EIN_DETAIL_LEFT(Sub), EIN_DETAIL_LEFT(Sub){s}, f.s)            /* s - x */ \
+  X(mul, EIN_DETAIL_RIGHT(Mul), EIN_DETAIL_RIGHT(Mul){s}, f.s)           /* x * s */ \
+  X(div, EIN_DETAIL_RIGHT(Div), EIN_DETAIL_RIGHT(Div){s}, f.s)           /* x / s */ \
+  X(rdiv, EIN_DETAIL_LEFT(Div), EIN_DETAIL_LEFT(Div){s}, f.s)            /* s / x */ \
+  X(exp, math::Exp, math::Exp{}, T(0))                                               \
+  X(log, math::Log, math::Log{}, T(0))                                               \
+  X(sqrt, math::Sqrt, math::Sqrt{}, T(0))                                            \
+  X(abs, math::Abs, math::Abs{}, T(0))                                               \
+  X(tanh, math::Tanh, math::Tanh{}, T(0))                                            \
+  X(sigmoid, math::Sigmoid, math::Sigmoid{}, T(0))                                   \
+  X(relu, math::Relu, math::Relu{}, T(0))                                            \
+  X(pow, math::Pow, math::Pow{double(s)}, T(f.exponent))                 /* x^s */   \
+  X(leaky_relu, math::LeakyRelu, math::LeakyRelu{double(s)}, T(f.slope)) /* slope */ \
+  X(gelu, math::Gelu, math::Gelu{}, T(0))                                            \
   X(silu, math::Silu, math::Silu{}, T(0))
 
 /// A function of one element and, for the scalar ops, a scalar s: z = f(x, s).
