@@ -216,7 +216,7 @@ TEST_CASE("a Var listed twice in one optimizer is rejected") {
   CHECK(twin.value()(0) == 0.5f);
 }
 
-#ifndef EIN_TEST_DEVICE_COUNTING  // (einsum on Vars: the host's)
+#ifndef EIN_TEST_DEVICE_COUNTING  // (einsum on Vars, host Vars beside a test device, the host's loops: host-only)
 TEST_CASE("a small classifier trains: einsum, bias, relu, cross_entropy, Adam") {
   // Two Gaussian blobs in 2-D, labels 0 and 1.
   std::mt19937 gen(3);
@@ -255,9 +255,6 @@ TEST_CASE("a small classifier trains: einsum, bias, relu, cross_entropy, Adam") 
 // ParameterTraits. A test device: host memory, its own table, which counts its
 // calls and runs the host's loops. A list mixing it with host Vars steps each on
 // its own device, with the same values.
-#endif
-
-#ifndef EIN_TEST_DEVICE_COUNTING  // (host Vars and the host's update loops themselves)
 namespace {
 struct TableCalls {
   int zeros = 0, sgd = 0, adam = 0;
