@@ -72,7 +72,7 @@ void check_small_gemm(index_t m, index_t n, index_t k, bool a_row, bool b_row, T
 }  // namespace
 
 TEST_CASE_TEMPLATE("small_gemm: every branch against plain loops", T, float, double) {
-  for (index_t n : {1, 2, 3, 4, 5, 8, 16, 17})
+  for (index_t n : {1, 2, 3, 4, 5, 7, 8, 12, 16, 17, 24, 31, 40})
     for (index_t k : {1, 2, 4, 7, 8, 33, 40})
       for (index_t m : {1, 3, 4, 9})
         for (bool a_row : {true, false})
