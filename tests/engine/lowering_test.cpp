@@ -230,3 +230,38 @@ TEST_CASE("a loop step's intermediate is laid out along its operands' strides, a
   const auto gemm = ein::detail::intermediate_for<float>(a, b, ein::StepKind::batched_gemm, groups, dest, extent.data(), be);
   CHECK(gemm.labels[0] == 2);
 }
+
+TEST_CASE("a GEMM step's intermediate puts the labels the destination keeps outermost") {
+  // Tucker "ijk,ai,bj,ck->abc" (i 0, j 1, k 2, a 3, b 4, c 5), its first step
+  // "ijk,ai": M = jk, N = a. Both orders of M and N leave the destination's labels
+  // in its order; "ajk" (C = A X) leaves the next step ("bj,ajk") a batch over a of
+  // row-major products, "jka" a product 32 x 2048 x 64 with its B 2048 wide:
+  // 1.4x slower in double (and "bj,jka" can only write "kab", whose last step is slower too).
+  std::vector<float> x(64 * 64 * 64), w(32 * 64), out(32 * 32 * 32);
+  ein::detail::Strided<const float> a;
+  a.data = x.data();
+  a.rank = 3;
+  a.labels = {0, 1, 2};
+  a.extents = {64, 64, 64};
+  a.strides = {4096, 64, 1};
+  ein::detail::Strided<const float> b;
+  b.data = w.data();
+  b.rank = 2;
+  b.labels = {3, 0};
+  b.extents = {32, 64};
+  b.strides = {64, 1};
+  ein::detail::Strided<float> dest;
+  dest.data = out.data();
+  dest.rank = 3;
+  dest.labels = {3, 4, 5};
+  dest.extents = {32, 32, 32};
+  dest.strides = {1024, 32, 1};
+  const std::array<index_t, 6> extent{64, 64, 64, 32, 32, 32};
+  ein::LabelSet later = ein::detail::labels_of(dest);  // (and j, k: "bj" and "ck" still need them)
+  later.add(1);
+  later.add(2);
+  const auto groups = ein::classify(ein::detail::labels_of(a), ein::detail::labels_of(b), later);
+  ein::detail::HostBackend<float> be;
+  const auto t = ein::detail::intermediate_for<float>(a, b, ein::StepKind::gemm, groups, dest, extent.data(), be);
+  CHECK(std::vector<int>(t.labels.begin(), t.labels.begin() + t.rank) == std::vector<int>{3, 1, 2});
+}
