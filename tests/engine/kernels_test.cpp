@@ -73,7 +73,7 @@ void check_small_gemm(index_t m, index_t n, index_t k, bool a_row, bool b_row, T
 
 TEST_CASE_TEMPLATE("small_gemm: every branch against plain loops", T, float, double) {
   for (index_t n : {1, 2, 3, 4, 5, 7, 8, 12, 16, 17, 24, 31, 40})
-    for (index_t k : {1, 2, 4, 7, 8, 33, 40})
+    for (index_t k : {1, 2, 4, 7, 8, 33, 40, 300})
       for (index_t m : {1, 3, 4, 9})
         for (bool a_row : {true, false})
           for (bool b_row : {true, false})
@@ -86,6 +86,24 @@ TEST_CASE_TEMPLATE("small_gemm: every branch against plain loops", T, float, dou
               CAPTURE(beta);
               check_small_gemm<T>(m, n, k, a_row, b_row, beta);
             }
+}
+
+// The direct kernel reads B by rows: a B it would pack block by block (not
+// row-major, past direct_pack_limit) goes to a blocked GEMM, which packs it once
+// ("ij,kj->ik" at 16 x 32 x 200 ran 10-20x slower than Eigen's product by dot
+// products, 1.3-3x packed block by block).
+TEST_CASE("the direct kernel keeps the products whose B it reads by rows or packs in one block") {
+  using ein::GemmKernel;
+  using ein::detail::choose_gemm_kernel;
+  const MatrixLayout a{16, 32, 32, 1}, c{16, 200, 200, 1};
+  CHECK(choose_gemm_kernel(a, MatrixLayout{32, 200, 200, 1}, c) == GemmKernel::direct);  // row-major B
+  CHECK(choose_gemm_kernel(a, MatrixLayout{32, 200, 1, 32}, c) != GemmKernel::direct);   // "kj" as K x N
+  // Up to direct_pack_limit elements it packs B once: 16 x 16 x 16, B column-major.
+  const MatrixLayout small_a{16, 16, 16, 1}, small_c{16, 16, 16, 1};
+  CHECK(choose_gemm_kernel(small_a, MatrixLayout{16, 16, 1, 16}, small_c) == GemmKernel::direct);
+  // And sizes alone decide as before for a row-major B.
+  CHECK(choose_gemm_kernel(MatrixLayout{256, 256, 256, 1}, MatrixLayout{256, 256, 256, 1},
+                           MatrixLayout{256, 256, 256, 1}) == choose_gemm_kernel(256.0, 256.0, 256.0));
 }
 
 // eigen_gemm calls Eigen's GEMM and GEMV kernels directly: each storage order of A
@@ -117,7 +135,10 @@ TEST_CASE("choose_gemm_kernel: thin products go to the direct kernel, others by 
   CHECK(choose_gemm_kernel(4, 4, 4) == GemmKernel::direct);
   CHECK(choose_gemm_kernel(512, 8, 8) == GemmKernel::direct);   // "ab,be->ae" of the uneven chain
   CHECK(choose_gemm_kernel(8, 512, 16) == GemmKernel::direct);
-  CHECK(choose_gemm_kernel(8, 8, 512) != GemmKernel::direct);   // deep: a blocked GEMM's chains win
+  // Deep and thin below blas_gemm_limit: the direct kernel ran 1.1-1.9x as fast as Eigen's
+  // blocked one (8 x 8 x 512: 1.2 against 1.8-2.2 us in double); past it, BLAS.
+  CHECK(choose_gemm_kernel(8, 8, 512) == GemmKernel::direct);
+  CHECK(choose_gemm_kernel(16, 16, 1024) != GemmKernel::direct);
   CHECK(choose_gemm_kernel(256, 256, 256) != GemmKernel::direct);
   CHECK(choose_gemm_kernel(1 << 20, 16, 32) != GemmKernel::direct);  // large: a threaded GEMM
 }

@@ -100,6 +100,7 @@ class RecordingBackend {
     int loops = 0;        // loop-lowered calls: the step itself, or copies around a GEMM
     bool gemm = false;
     index_t batch = 1, m = 1, n = 1, k = 1;
+    GemmKernel kernel = GemmKernel::direct;
     std::string loop_shape;  // the first loop call's merged space (see PathStep)
     std::string nest;        // and the kernel its nest runs (see PathStep)
   };
@@ -139,10 +140,13 @@ class RecordingBackend {
     s.loop_shape += ")";
     s.nest = detail::nest_kernel_name(nest_kernel(space, order_nest(space, index_t(sizeof(T)))));
   }
-  void gemm(T, const T*, const MatrixLayout& la, const T*, const MatrixLayout&, T, T*, const MatrixLayout& lc,
+  void gemm(T, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb, T, T*, const MatrixLayout& lc,
             const BatchLoop& batch) {
     Step& s = steps.back();
     s.gemm = true;
+    MatrixLayout oa = la, ob = lb, oc = lc;  // (the kernel is chosen for C row-major, as gemm() runs it)
+    orient_row_major(a, oa, b, ob, oc);
+    s.kernel = choose_gemm_kernel(oa, ob, oc);
     s.m = lc.rows;
     s.n = lc.cols;
     s.k = la.cols;
@@ -232,11 +236,13 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
       p.n = r.n;
       p.k = r.k;
       p.copies = r.loops;
+      p.kernel = r.kernel;
     } else if (ix(s) < recorded.steps.size()) {
       p.loop_shape = recorded.steps[ix(s)].loop_shape;
       p.nest = recorded.steps[ix(s)].nest;
     }
-    p.kernel = choose_gemm_kernel(double(p.m), double(p.n), double(p.k));
+    if (!(ix(s) < recorded.steps.size() && recorded.steps[ix(s)].gemm))
+      p.kernel = choose_gemm_kernel(double(p.m), double(p.n), double(p.k));
     const bool last = s + 1 == plan.num_steps;
     const std::string result = last ? out_term : term_string(step.result_labels, names);
     if (step.kind == StepKind::fused) {

@@ -92,6 +92,12 @@ inline void merge_batch(BatchLoop& b) {
 template <class F>
 void for_each_batch(const BatchLoop& batch, F&& f) {
   const std::size_t count = ix(batch.count);
+  if (count == 1) {  // (the common case once merge_batch has run: a plain loop)
+    for (index_t i = 0, oa = 0, ob = 0, oc = 0; i < batch.extent[0];
+         ++i, oa += batch.sa[0], ob += batch.sb[0], oc += batch.sc[0])
+      f(oa, ob, oc);
+    return;
+  }
   for (std::size_t d = 0; d < count; ++d)
     if (batch.extent[d] == 0) return;
   std::array<index_t, max_rank> at{};
