@@ -1,9 +1,11 @@
 // The GEMM dispatcher: every GEMM of a plan goes through gemm(), which picks
-// one of three kernels from the step's M, N and K (einsum_path shows it):
+// one of three kernels from the step's M, N and K and B's layout (einsum_path shows it):
 //   1. direct    M*N*K <= small_gemm_limit, or a thin product (min(M, N) <=
-//                thin_gemm_extent, K <= thin_gemm_depth, M*N*K <= thin_gemm_limit): register-blocked
-//                loops (small_gemm.hpp); packing for a blocked GEMM costs more
-//                than such products ("ab,bc,cd,de->ae" with b, d, e = 8)
+//                thin_gemm_extent and M*N*K < blas_gemm_limit, or K <=
+//                thin_gemm_depth up to thin_gemm_limit), unless B is not
+//                row-major and past direct_pack_limit: register-blocked loops
+//                (small_gemm.hpp); packing for a blocked GEMM costs more than
+//                such products ("ab,bc,cd,de->ae" with b, d, e = 8)
 //   2. BLAS      M*N*K >= blas_gemm_limit, when built with a CBLAS (blas/gemm.hpp)
 //   3. Eigen     everything else, and everything when no CBLAS (eigen/gemm.hpp);
 //                not in a build with a CBLAS and no AVX (have_eigen_gemm): there
