@@ -171,7 +171,8 @@ void small_gemm_any(T alpha, const T* __restrict a, const MatrixLayout& la, cons
   const index_t n = lc.cols, k = la.cols;
   for (index_t j = 0; j < n; j += width) {
     const index_t w = std::min(width, n - j);
-    for (index_t p = 0; p < k; p += depth) {
+    index_t p = 0;
+    do {  // (once at least: with K = 0 the block still writes beta * C)
       const index_t d = std::min(depth, k - p);
       for (index_t jj = 0; jj < w; ++jj) {
         const T* __restrict column = b + p * lb.row_stride + (j + jj) * lb.col_stride;
@@ -180,7 +181,8 @@ void small_gemm_any(T alpha, const T* __restrict a, const MatrixLayout& la, cons
       const MatrixLayout la_block{la.rows, d, la.row_stride, la.col_stride}, lp{d, w, w, 1};
       const MatrixLayout lc_block{lc.rows, w, lc.row_stride, lc.col_stride};
       small_gemm(alpha, a + p * la.col_stride, la_block, packed, lp, p == 0 ? beta : T(1), c + j, lc_block);
-    }
+      p += depth;
+    } while (p < k);
   }
 }
 
