@@ -27,7 +27,23 @@ template <class T, int N, int K, bool UnitA, int Rows>
     // acc[Rows][N] scalar (28 instructions per multiply of a row of B).
     typedef T Row __attribute__((vector_size(N * sizeof(T))));  // (an alias-declaration drops the attribute)
     Row acc[ix(Rows)] = {};
-    for (index_t p = 0; p < k; ++p) {
+    index_t p = 0;
+    if constexpr (K == 0) {
+      // Two sets of sums over alternate rows of B: Rows chains of FMAs alone wait
+      // on the FMA's latency (8 x 8 x 512 float: 1.2 us, BLAS 0.6).
+      Row odd[ix(Rows)] = {};
+      for (; p + 2 <= k; p += 2) {
+        Row b0, b1;
+        std::memcpy(&b0, b + p * lb.row_stride, sizeof(Row));
+        std::memcpy(&b1, b + (p + 1) * lb.row_stride, sizeof(Row));
+        for (int r = 0; r < Rows; ++r) {
+          acc[r] += a[(i + r) * la.row_stride + p * acs] * b0;
+          odd[r] += a[(i + r) * la.row_stride + (p + 1) * acs] * b1;
+        }
+      }
+      for (int r = 0; r < Rows; ++r) acc[r] += odd[r];
+    }
+    for (; p < k; ++p) {
       Row brow;
       std::memcpy(&brow, b + p * lb.row_stride, sizeof(Row));
       for (int r = 0; r < Rows; ++r) acc[r] += a[(i + r) * la.row_stride + p * acs] * brow;
