@@ -231,6 +231,40 @@ TEST_CASE("a loop step's intermediate is laid out along its operands' strides, a
   CHECK(gemm.labels[0] == 2);
 }
 
+namespace {
+
+// A dense row-major view of `data` whose axes carry `labels` (label numbers) and `extents`.
+template <class T>
+ein::detail::Strided<T> dense_view(T* data, std::vector<int> labels, std::vector<index_t> extents) {
+  ein::detail::Strided<T> x;
+  x.data = data;
+  x.rank = int(labels.size());
+  index_t stride = 1;
+  for (std::size_t d = labels.size(); d-- > 0;) {
+    x.labels[d] = static_cast<unsigned char>(labels[d]);
+    x.extents[d] = extents[d];
+    x.strides[d] = stride;
+    stride *= extents[d];
+  }
+  return x;
+}
+
+// The labels, outermost first, of the intermediate that the GEMM step "a,b" writes
+// on the way to `dest`, when the later steps still need `later` besides dest's labels.
+std::vector<int> intermediate_labels(const ein::detail::Strided<const float>& a,
+                                     const ein::detail::Strided<const float>& b,
+                                     const ein::detail::Strided<float>& dest, std::vector<int> later,
+                                     const index_t* label_extent) {
+  ein::LabelSet needed = ein::detail::labels_of(dest);
+  for (int l : later) needed.add(l);
+  const auto groups = ein::classify(ein::detail::labels_of(a), ein::detail::labels_of(b), needed);
+  ein::detail::HostBackend<float> be;
+  const auto t = ein::detail::intermediate_for<float>(a, b, ein::StepKind::gemm, groups, dest, label_extent, be);
+  return std::vector<int>(t.labels.begin(), t.labels.begin() + t.rank);
+}
+
+}  // namespace
+
 TEST_CASE("a GEMM step's intermediate puts the labels the destination keeps outermost") {
   // Tucker "ijk,ai,bj,ck->abc" (i 0, j 1, k 2, a 3, b 4, c 5), its first step
   // "ijk,ai": M = jk, N = a. Both orders of M and N leave the destination's labels
@@ -238,60 +272,19 @@ TEST_CASE("a GEMM step's intermediate puts the labels the destination keeps oute
   // row-major products, "jka" a product 32 x 2048 x 64 with its B 2048 wide:
   // 1.4x slower in double (and "bj,jka" can only write "kab", whose last step is slower too).
   std::vector<float> x(64 * 64 * 64), w(32 * 64), out(32 * 32 * 32);
-  ein::detail::Strided<const float> a;
-  a.data = x.data();
-  a.rank = 3;
-  a.labels = {0, 1, 2};
-  a.extents = {64, 64, 64};
-  a.strides = {4096, 64, 1};
-  ein::detail::Strided<const float> b;
-  b.data = w.data();
-  b.rank = 2;
-  b.labels = {3, 0};
-  b.extents = {32, 64};
-  b.strides = {64, 1};
-  ein::detail::Strided<float> dest;
-  dest.data = out.data();
-  dest.rank = 3;
-  dest.labels = {3, 4, 5};
-  dest.extents = {32, 32, 32};
-  dest.strides = {1024, 32, 1};
   const std::array<index_t, 6> extent{64, 64, 64, 32, 32, 32};
-  ein::LabelSet later = ein::detail::labels_of(dest);  // (and j, k: "bj" and "ck" still need them)
-  later.add(1);
-  later.add(2);
-  const auto groups = ein::classify(ein::detail::labels_of(a), ein::detail::labels_of(b), later);
-  ein::detail::HostBackend<float> be;
-  const auto t = ein::detail::intermediate_for<float>(a, b, ein::StepKind::gemm, groups, dest, extent.data(), be);
-  CHECK(std::vector<int>(t.labels.begin(), t.labels.begin() + t.rank) == std::vector<int>{3, 1, 2});
+  CHECK(intermediate_labels(dense_view<const float>(x.data(), {0, 1, 2}, {64, 64, 64}),
+                            dense_view<const float>(w.data(), {3, 0}, {32, 64}),
+                            dense_view(out.data(), {3, 4, 5}, {32, 32, 32}), {1, 2},
+                            extent.data()) == std::vector<int>{3, 1, 2});
   // Orders that keep the destination's both: first the one whose GEMM reads both
   // operands along their rows. The chain "ab,bc,cd,de->ae" (a 0, c 1, d 2, e 3): "cd,de"
   // writes "ce" (C = A B) though the destination keeps e, not c: "ec" is C^T = B^T A^T,
   // whose B ("cd" read down its columns) a direct kernel must pack (1.5x slower).
   std::vector<float> cd(8 * 512), de(512 * 8), ae(8 * 8);
-  ein::detail::Strided<const float> left;
-  left.data = cd.data();
-  left.rank = 2;
-  left.labels = {1, 2};
-  left.extents = {8, 512};
-  left.strides = {512, 1};
-  ein::detail::Strided<const float> right;
-  right.data = de.data();
-  right.rank = 2;
-  right.labels = {2, 3};
-  right.extents = {512, 8};
-  right.strides = {8, 1};
-  ein::detail::Strided<float> chain_dest;
-  chain_dest.data = ae.data();
-  chain_dest.rank = 2;
-  chain_dest.labels = {0, 3};
-  chain_dest.extents = {8, 8};
-  chain_dest.strides = {8, 1};
   const std::array<index_t, 4> chain_extent{8, 8, 512, 8};
-  ein::LabelSet needed = ein::detail::labels_of(chain_dest);  // (and c: "ac" still needs it)
-  needed.add(1);
-  const auto chain_groups = ein::classify(ein::detail::labels_of(left), ein::detail::labels_of(right), needed);
-  const auto ce = ein::detail::intermediate_for<float>(left, right, ein::StepKind::gemm, chain_groups, chain_dest,
-                                                       chain_extent.data(), be);
-  CHECK(std::vector<int>(ce.labels.begin(), ce.labels.begin() + ce.rank) == std::vector<int>{1, 3});
+  CHECK(intermediate_labels(dense_view<const float>(cd.data(), {1, 2}, {8, 512}),
+                            dense_view<const float>(de.data(), {2, 3}, {512, 8}),
+                            dense_view(ae.data(), {0, 3}, {8, 8}), {1},
+                            chain_extent.data()) == std::vector<int>{1, 3});
 }
