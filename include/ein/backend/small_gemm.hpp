@@ -145,7 +145,8 @@ template <class T>
 [[gnu::noinline]] void small_gemm_any(T alpha, const T* __restrict a, const MatrixLayout& la, const T* __restrict b,
                                       const MatrixLayout& lb, T beta, T* __restrict c, const MatrixLayout& lc);
 
-/// C = alpha * A * B + beta * C by direct loops; C row-major. When C's rows are
+/// C = alpha * A * B + beta * C by direct loops; C row-major, K at least 1 (gemm()
+/// and batched_gemm() take K = 0 before: a K = 0 product reads no A or B). When C's rows are
 /// short (N in 1, 2, 3, 4, 8, 16) each row block of C stays in registers
 /// (small_gemm_rows); a row-major B of another width goes in column blocks of
 /// those widths, and any other B is packed row-major on the stack, a block at a
@@ -187,18 +188,14 @@ void small_gemm_any(T alpha, const T* __restrict a, const MatrixLayout& la, cons
   const index_t n = lc.cols, k = la.cols;
   for (index_t j = 0; j < n; j += width) {
     const index_t w = std::min(width, n - j);
-    index_t p = 0;
-    do {  // (once at least: with K = 0 the block still writes beta * C)
+    for (index_t p = 0; p < k; p += depth) {
       const index_t d = std::min(depth, k - p);
-      for (index_t jj = 0; jj < w; ++jj) {
-        const T* __restrict column = b + p * lb.row_stride + (j + jj) * lb.col_stride;
-        for (index_t q = 0; q < d; ++q) packed[q * w + jj] = column[q * lb.row_stride];
-      }
+      for (index_t jj = 0; jj < w; ++jj)
+        for (index_t q = 0; q < d; ++q) packed[q * w + jj] = b[(p + q) * lb.row_stride + (j + jj) * lb.col_stride];
       const MatrixLayout la_block{la.rows, d, la.row_stride, la.col_stride}, lp{d, w, w, 1};
       const MatrixLayout lc_block{lc.rows, w, lc.row_stride, lc.col_stride};
       small_gemm(alpha, a + p * la.col_stride, la_block, packed, lp, p == 0 ? beta : T(1), c + j, lc_block);
-      p += depth;
-    } while (p < k);
+    }
   }
 }
 
