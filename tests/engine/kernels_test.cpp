@@ -38,9 +38,7 @@ std::vector<T> random_values(std::size_t n, unsigned seed) {
 MatrixLayout layout(index_t rows, index_t cols, bool row_major, index_t pad) {
   return row_major ? MatrixLayout{rows, cols, cols + pad, 1} : MatrixLayout{rows, cols, 1, rows + pad};
 }
-index_t extent_of(const MatrixLayout& l) {
-  return l.rows == 0 || l.cols == 0 ? 0 : (l.rows - 1) * l.row_stride + (l.cols - 1) * l.col_stride + 1;
-}
+index_t extent_of(const MatrixLayout& l) { return (l.rows - 1) * l.row_stride + (l.cols - 1) * l.col_stride + 1; }
 
 // `kernel` (small_gemm or eigen_gemm) against plain loops; C row-major, padded.
 template <class T, class Kernel>

@@ -229,6 +229,7 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
     p.m = size(step.groups.m);
     p.n = size(step.groups.n);
     p.k = size(step.groups.k);
+    p.kernel = choose_gemm_kernel(double(p.m), double(p.n), double(p.k));
     if (ix(s) < recorded.steps.size() && recorded.steps[ix(s)].gemm) {  // as it runs: after splits and copies
       const auto& r = recorded.steps[ix(s)];
       p.batch = r.batch;
@@ -241,8 +242,6 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
       p.loop_shape = recorded.steps[ix(s)].loop_shape;
       p.nest = recorded.steps[ix(s)].nest;
     }
-    if (!(ix(s) < recorded.steps.size() && recorded.steps[ix(s)].gemm))
-      p.kernel = choose_gemm_kernel(double(p.m), double(p.n), double(p.k));
     const bool last = s + 1 == plan.num_steps;
     const std::string result = last ? out_term : term_string(step.result_labels, names);
     if (step.kind == StepKind::fused) {

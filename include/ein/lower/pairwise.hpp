@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <limits>
+#include <tuple>
 
 #include "ein/lower/label_order.hpp"
 #include "ein/lower/matrix.hpp"
@@ -272,11 +273,12 @@ int destination_labels_outside(const LabelOrder& order, const Strided<T>& dest) 
 /// destination keeps outermost, so the next steps run over them as a batch of
 /// row-major products: Tucker's "ijk,ai,bj,ck->abc" writes "ajk" (C = A X), then
 /// "akb", not "jka" (C = X^T A^T), then "kab": 1.3-1.4x faster in double, 1.1-1.3x
-/// in float (rank 4, 12-wide products: 1.35x in double, even in float). A loop step's result
-/// then puts its labels in the order of their operands' strides (a label's
-/// smallest stride in A or B, largest outermost; ties as above): the loop's rows
-/// are unit-stride in the operands too. The Khatri-Rao product "jr,kr->jkr" of an MTTKRP is written j, k, r (its
-/// rows along r); batch first, r, j, k, its rows along k read "kr" 32 apart.
+/// in float (rank 4, 12-wide products: 1.35x in double, even in float). A loop
+/// step's result then puts its labels in the order of their operands' strides (a
+/// label's smallest stride in A or B, largest outermost; ties as above): the
+/// loop's rows are unit-stride in the operands too. The Khatri-Rao product
+/// "jr,kr->jkr" of an MTTKRP is written j, k, r (its rows along r); batch first,
+/// r, j, k, its rows along k read "kr" 32 apart.
 template <class T, class Backend>
 Strided<T> intermediate_for(const Strided<const T>& a, const Strided<const T>& b, StepKind kind, const LabelGroups& g,
                             const Strided<T>& dest, const index_t* label_extent, Backend& be) {
@@ -286,14 +288,11 @@ Strided<T> intermediate_for(const Strided<const T>& a, const Strided<const T>& b
   order.append(n);
   swapped.append(n);
   swapped.append(m);
-  const int order_inversions = inversions(order, dest), swapped_inversions = inversions(swapped, dest);
-  const int order_reads = row_reads(a, b, g.k, g.n), swapped_reads = row_reads(b, a, g.k, g.m);
-  if (swapped_inversions < order_inversions ||
-      (swapped_inversions == order_inversions &&
-       (swapped_reads > order_reads ||
-        (swapped_reads == order_reads &&
-         destination_labels_outside(swapped, dest) > destination_labels_outside(order, dest)))))
-    order = swapped;
+  // (Ranked in that order: fewer inversions, then more row reads, then more destination labels outside.)
+  const auto rank = [&](const LabelOrder& o, int reads) {
+    return std::tuple(-inversions(o, dest), reads, destination_labels_outside(o, dest));
+  };
+  if (rank(swapped, row_reads(b, a, g.k, g.m)) > rank(order, row_reads(a, b, g.k, g.n))) order = swapped;
   if (kind == StepKind::loop) {
     const auto smallest_stride = [&](int label) {
       index_t least = std::numeric_limits<index_t>::max();
