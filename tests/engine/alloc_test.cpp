@@ -58,9 +58,8 @@ TEST_CASE("a repeated einsum of the same shapes allocates nothing after the firs
   const auto jr = random_tensor<float>(Extents<2>{12, 16}, 7), kr = random_tensor<float>(Extents<2>{10, 16}, 8);
   Tensor<float, 2> mttkrp(8, 16);
   CHECK(allocations_of([&] { mttkrp = ein::einsum<"ijk,jr,kr->ir">(t, jr, kr); }) == 0);
-  MESSAGE("evaluating into a new tensor allocates its storage only: "
-          << allocations_of([&] { const Tensor<float, 2> fresh = ein::einsum<"ij,jk->ik">(a, b); }));
-  CHECK(allocations_of([&] { const Tensor<float, 2> fresh = ein::einsum<"ij,jk->ik">(a, b); }) == 1);
+  // A new tensor's storage: the block the last one of its size gave back to the memory pool.
+  CHECK(allocations_of([&] { const Tensor<float, 2> fresh = ein::einsum<"ij,jk->ik">(a, b); }) == 0);
 }
 
 TEST_CASE("a repeated run-time spec allocates nothing: its bound spec comes from the cache") {
@@ -75,5 +74,5 @@ TEST_CASE("a repeated run-time spec allocates nothing: its bound spec comes from
   CHECK(allocations_of([&] { ein::einsum("ij,jk->ik", a, b).evaluate_into(gemm.view(), 2.f, 1.f); }) == 0);
   CHECK(allocations_of([&] { chain = ein::einsum("ij,jk,kl->il", a, b, c); }) == 0);  // the general path
   CHECK(allocations_of([&] { sums = ein::einsum("ij->i", a); }) == 0);
-  CHECK(allocations_of([&] { const Tensor<float, 2> fresh = ein::einsum("ij,jk->ik", a, b); }) == 1);
+  CHECK(allocations_of([&] { const Tensor<float, 2> fresh = ein::einsum("ij,jk->ik", a, b); }) == 0);
 }

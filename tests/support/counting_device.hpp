@@ -109,7 +109,7 @@ struct Counting {
     Host::softmax_backward(log, s, g, y, gx);
   }
   template <class T>
-  static labels labels_from_host(std::vector<ein::index_t> classes, const ein::Tensor<T, 2>& like) {
+  static labels labels_from_host(labels classes, const ein::Tensor<T, 2>& like) {
     ++calls["labels_from_host"];
     return Host::labels_from_host(std::move(classes), like);
   }

@@ -53,8 +53,9 @@ class Node {
   virtual void backward() {}
   /// Drops the inputs and the rule: the graph behind this node is freed.
   virtual void release() {}
-  /// The nodes this one was computed from.
-  [[nodiscard]] virtual std::vector<Node*> inputs() const { return {}; }
+  /// The nodes this one was computed from: input(i) for i < input_count().
+  [[nodiscard]] virtual std::size_t input_count() const { return 0; }
+  [[nodiscard]] virtual Node* input(std::size_t) const { return nullptr; }
   /// Frees the gradient buffer of a non-leaf after backward.
   virtual void drop_grad() {}
   virtual void zero_grad() {}
@@ -66,12 +67,19 @@ class Node {
   [[nodiscard]] std::uint64_t order() const { return order_; }
   /// Held while anything adds into this node's gradient, when it is a leaf.
   [[nodiscard]] std::mutex& grad_mutex() const { return grad_mutex_; }
+  /// Marks an op node as reached by backward walk `walk`; false when it already was.
+  bool mark_visited(std::uint64_t walk) {
+    if (visited_ == walk) return false;
+    visited_ = walk;
+    return true;
+  }
 
  protected:
   bool requires_grad_;
   bool leaf_ = true;
   bool released_ = false;
   std::uint64_t order_ = next_node_order();
+  std::uint64_t visited_ = std::uint64_t(-1);
 
  private:
   mutable std::mutex grad_mutex_;
@@ -80,8 +88,8 @@ class Node {
 /// The list the outermost drop_inputs on this thread is emptying, or null. A
 /// plain pointer: nothing to destroy at thread or program exit, so a static Var
 /// may still free its graph then.
-inline std::vector<std::shared_ptr<Node>>*& drop_list() {
-  thread_local std::vector<std::shared_ptr<Node>>* list = nullptr;
+inline pooled_vector<std::shared_ptr<Node>>*& drop_list() {
+  thread_local pooled_vector<std::shared_ptr<Node>>* list = nullptr;
   return list;
 }
 
@@ -91,9 +99,9 @@ inline std::vector<std::shared_ptr<Node>>*& drop_list() {
 /// inputs to that list, one destructor deep, however long the chain behind it.
 template <class... In>
 void drop_inputs(std::shared_ptr<In>&... inputs) noexcept {
-  std::vector<std::shared_ptr<Node>>*& active = drop_list();
-  std::vector<std::shared_ptr<Node>> pending;
-  std::vector<std::shared_ptr<Node>>& list = active != nullptr ? *active : pending;
+  pooled_vector<std::shared_ptr<Node>>*& active = drop_list();
+  pooled_vector<std::shared_ptr<Node>> pending;  // (from the memory pool: no system allocation once warm)
+  pooled_vector<std::shared_ptr<Node>>& list = active != nullptr ? *active : pending;
   const auto defer = [&list](auto& p) {
     if (!p) return;
     try {
@@ -202,6 +210,12 @@ class ValueNode : public Node {
   bool retains_grad_ = false;
 };
 
+/// A new node of type N, from the memory pool (a repeated step allocates nothing).
+template <class N, class... Args>
+std::shared_ptr<N> make_node(Args&&... args) {
+  return std::allocate_shared<N>(PoolAllocator<N>{}, std::forward<Args>(args)...);
+}
+
 /// A node holding a tensor of element type T and rank R on device D.
 template <class T, std::size_t R, class D>
 using NodeOf = ValueNode<typename D::template tensor<T, R>>;
@@ -237,8 +251,9 @@ class RuleNode final : public Base {
     rule_.reset();
     this->released_ = true;
   }
-  [[nodiscard]] std::vector<Node*> inputs() const override {
-    return std::apply([](auto&... in) { return std::vector<Node*>{in.get()...}; }, inputs_);
+  [[nodiscard]] std::size_t input_count() const override { return sizeof...(Inputs); }
+  [[nodiscard]] Node* input(std::size_t i) const override {
+    return std::apply([i](auto&... in) { return std::array<Node*, sizeof...(Inputs)>{in.get()...}[i]; }, inputs_);
   }
 
  private:

@@ -8,7 +8,6 @@
 #include <concepts>
 #include <memory>
 #include <mutex>
-#include <unordered_set>
 #include <vector>
 
 #include "ein/autodiff/node.hpp"
@@ -29,27 +28,28 @@ inline int& no_grad_depth() {
 /// then frees the graph unless asked to keep it.
 inline void run_backward(Node* root, bool retain) {
   if (root->released()) throw autodiff_error("backward through a graph that was already freed (pass ein::retain_graph to keep it)");
-  std::vector<Node*> nodes;
-  std::unordered_set<Node*> seen;
-  std::vector<Node*> stack{root};
+  // The op nodes that need a gradient, each once (marked with this walk's
+  // number; leaves are not collected, and not marked: threads may share them).
+  // Lists from the memory pool: a repeated step allocates nothing.
+  const std::uint64_t walk = next_node_order();
+  pooled_vector<Node*> nodes;
+  pooled_vector<Node*> stack{root};
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
-    if (!n->requires_grad() || !seen.insert(n).second) continue;
-    if (!n->is_leaf() && n->released())
+    if (!n->requires_grad() || n->is_leaf() || !n->mark_visited(walk)) continue;
+    if (n->released())
       throw autodiff_error("backward through a graph that was already freed (pass ein::retain_graph to keep it)");
     nodes.push_back(n);
-    for (Node* in : n->inputs()) stack.push_back(in);
+    for (std::size_t i = 0, count = n->input_count(); i < count; ++i) stack.push_back(n->input(i));
   }
   std::sort(nodes.begin(), nodes.end(), [](Node* a, Node* b) { return a->order() > b->order(); });
-  for (Node* n : nodes)
-    if (!n->is_leaf()) n->backward();
+  for (Node* n : nodes) n->backward();
   // Gradients of non-leaves live for one backward only (as in PyTorch), so a
   // second backward over a retained graph does not count the first one again.
   // Oldest first: a node is still held by its newer consumers while it is
   // released (releasing a newer one first could destroy it under us).
   for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {
-    if ((*it)->is_leaf()) continue;
     (*it)->drop_grad();
     if (!retain) (*it)->release();
   }
@@ -93,7 +93,7 @@ class Var {
   static constexpr std::size_t var_rank = R;
   using node_type = detail::NodeOf<T, R, D>;
 
-  Var() : node_(std::make_shared<node_type>(tensor_type(), false)) {}
+  Var() : node_(detail::make_node<node_type>(tensor_type(), false)) {}
   explicit Var(std::shared_ptr<node_type> node) : node_(std::move(node)) {}
 
   [[nodiscard]] const tensor_type& value() const { return node_->value(); }
@@ -167,12 +167,12 @@ using var_of_t = Var<typename Value::value_type, Value::rank, device_of_t<Value>
 /// A leaf that requires a gradient, holding `value` on the value's device.
 template <class Value, class V = detail::var_of_t<Value>>
 V param(Value value) {
-  return V(std::make_shared<typename V::node_type>(std::move(value), true));
+  return V(detail::make_node<typename V::node_type>(std::move(value), true));
 }
 /// A leaf that does not.
 template <class Value, class V = detail::var_of_t<Value>>
 V constant(Value value) {
-  return V(std::make_shared<typename V::node_type>(std::move(value), false));
+  return V(detail::make_node<typename V::node_type>(std::move(value), false));
 }
 
 namespace detail {
@@ -198,7 +198,7 @@ Var<T, R, device_of_t<Value>> record(Value value, Rule rule, const std::shared_p
   const bool track = grad_enabled() && (inputs->requires_grad() || ...);
   if (!track) return constant(std::move(value));
   using OpNode = RuleNode<ValueNode<Value>, Rule, In...>;
-  return Var<T, R, device_of_t<Value>>(std::make_shared<OpNode>(std::move(value), std::move(rule), inputs...));
+  return Var<T, R, device_of_t<Value>>(make_node<OpNode>(std::move(value), std::move(rule), inputs...));
 }
 }  // namespace detail
 

@@ -34,7 +34,7 @@ struct Host {
   template <class T, std::size_t R>
   using tensor = Tensor<T, R>;
   /// Class labels of cross_entropy, checked and held on the device.
-  using labels = std::vector<index_t>;
+  using labels = detail::pooled_vector<index_t>;  // (from the memory pool: a step allocates nothing)
 
   // --- moving to and from the host ---
 
@@ -180,7 +180,7 @@ struct Host {
 
   /// Checked labels (each in [0, C)) as this device holds them: here, as they are.
   template <class T>
-  static labels labels_from_host(std::vector<index_t> classes, const Tensor<T, 2>&) {
+  static labels labels_from_host(labels classes, const Tensor<T, 2>&) {
     return classes;
   }
   /// The mean over rows of log-sum-exp minus the label's logit (summed in double

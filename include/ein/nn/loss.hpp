@@ -42,7 +42,7 @@ template <class T, class D, class Label>
 Var<T, 0, D> cross_entropy_of(const Var<T, 2, D>& logits, std::span<const Label> labels) {
   check_label_count(logits, labels.size());
   const index_t c = logits.extent(1);
-  std::vector<index_t> classes(labels.size());
+  detail::pooled_vector<index_t> classes(labels.size());
   for (std::size_t r = 0; r < labels.size(); ++r) {
     if (labels[r] < 0 || static_cast<index_t>(labels[r]) >= c)
       throw std::out_of_range("cross_entropy: label " + std::to_string(labels[r]) + " of row " + std::to_string(r) +

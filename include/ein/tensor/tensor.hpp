@@ -16,37 +16,44 @@
 #include <utility>
 
 #include "ein/tensor/expression.hpp"
+#include "ein/tensor/memory_pool.hpp"
 #include "ein/tensor/shape.hpp"
 #include "ein/tensor/view.hpp"
 
 namespace ein {
 
 namespace detail {
-inline constexpr std::size_t tensor_alignment = 64;  // a cache line; AVX-512 loads stay aligned
+inline constexpr std::size_t tensor_alignment = MemoryPool::granule;  // a cache line; AVX-512 loads stay aligned
 
-struct AlignedDelete {
-  void operator()(void* p) const { ::operator delete(p, std::align_val_t{tensor_alignment}); }
+/// Gives a tensor's storage back to the memory pool (memory_pool.hpp).
+struct PoolDelete {
+  std::size_t bytes = 0;
+  void operator()(void* p) const noexcept { MemoryPool::global().free(p, bytes); }
 };
-
-/// Storage for `count` elements, left for the caller to write: Tensor's
-/// constructors zero-fill it, except where the caller writes it whole before any
-/// read (an expression evaluated into it with beta 0, a copy), where a fill would be
-/// one more pass over the output, which Eigen's `MatrixXf c = expr` and torch's
-/// results do not pay. Test builds define EIN_POISON_NEW_TENSORS: it is filled with
-/// NaN (other types: 0x5A bytes), so that a path reading it before writing it gives
-/// a wrong answer.
 template <class T>
-std::unique_ptr<T[], AlignedDelete> allocate(index_t count) {
+using TensorStorage = std::unique_ptr<T[], PoolDelete>;
+
+/// Storage for `count` elements, from the memory pool, left for the caller to
+/// write: Tensor's constructors zero-fill it, except where the caller writes it
+/// whole before any read (an expression evaluated into it with beta 0, a copy),
+/// where a fill would be one more pass over the output, which Eigen's
+/// `MatrixXf c = expr` and torch's results do not pay. Test builds define
+/// EIN_POISON_NEW_TENSORS: it is filled with NaN (other types: 0x5A bytes), so that
+/// a path reading it before writing it gives a wrong answer.
+template <class T>
+TensorStorage<T> allocate(index_t count) {
   static_assert(std::is_trivially_copyable_v<T>, "ein::Tensor holds trivially copyable elements");
+  static_assert(alignof(T) <= tensor_alignment, "ein::Tensor: over-aligned element type");
   if (count == 0) return nullptr;
-  void* raw = ::operator new(static_cast<std::size_t>(count) * sizeof(T), std::align_val_t{tensor_alignment});
+  const std::size_t bytes = static_cast<std::size_t>(count) * sizeof(T);
+  void* raw = MemoryPool::global().allocate(bytes);
 #ifdef EIN_POISON_NEW_TENSORS
   if constexpr (std::numeric_limits<T>::has_quiet_NaN)
     std::fill_n(static_cast<T*>(raw), count, std::numeric_limits<T>::quiet_NaN());
   else
-    std::memset(raw, 0x5A, static_cast<std::size_t>(count) * sizeof(T));
+    std::memset(raw, 0x5A, bytes);
 #endif
-  return std::unique_ptr<T[], AlignedDelete>(static_cast<T*>(raw));
+  return TensorStorage<T>(static_cast<T*>(raw), PoolDelete{bytes});
 }
 
 /// Tag of Tensor's constructor for storage its caller writes whole (see allocate).
@@ -224,7 +231,7 @@ class Tensor {
   }
 
   Extents<R> extents_{};
-  std::unique_ptr<T[], detail::AlignedDelete> storage_;
+  detail::TensorStorage<T> storage_;
   T empty_{};
 };
 

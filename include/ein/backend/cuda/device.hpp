@@ -153,7 +153,7 @@ struct Device {
 
   /// Checked host labels (each in [0, C)) copied to the logits' device as int.
   template <class T>
-  static Labels labels_from_host(const std::vector<index_t>& classes, const Tensor<T, 2>& like) {
+  static Labels labels_from_host(const ein::detail::pooled_vector<index_t>& classes, const Tensor<T, 2>& like) {
     if (like.extent(1) > std::numeric_limits<int>::max())
       throw shape_error("cross_entropy: " + std::to_string(like.extent(1)) +
                         " classes do not fit the device's int labels");

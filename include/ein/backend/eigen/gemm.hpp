@@ -16,6 +16,7 @@
 
 #include <Eigen/Core>
 
+#include "ein/backend/scratch.hpp"
 #include "ein/lower/matrix.hpp"
 
 namespace ein::detail {
@@ -79,6 +80,32 @@ template <class T>
 using EigenBlocking =
     Eigen::internal::gemm_blocking_space<Eigen::RowMajor, T, T, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic>;
 
+/// Eigen's blocking, its packing buffers taken from this thread's scratch pool:
+/// Eigen's own allocates them on the heap on every call past
+/// EIGEN_STACK_ALLOCATION_LIMIT (2 to 5 heap allocations in each step of the
+/// README's MLP). Under the OpenMP split, each thread's packed B is Eigen's.
+template <class T>
+class PooledBlocking : public EigenBlocking<T> {
+ public:
+  PooledBlocking(index_t m, index_t n, index_t k) : EigenBlocking<T>(m, n, k, 1, true) { provide(); }
+  PooledBlocking(const PooledBlocking&) = delete;
+  PooledBlocking& operator=(const PooledBlocking&) = delete;
+  ~PooledBlocking() { this->m_blockA = this->m_blockB = nullptr; }  // (the scratch's: the base frees nothing)
+
+  void initParallel(index_t rows, index_t cols, index_t depth, index_t threads) {
+    this->m_blockA = this->m_blockB = nullptr;  // (Eigen asserts them null)
+    EigenBlocking<T>::initParallel(rows, cols, depth, threads);
+    provide();
+  }
+
+ private:
+  void provide() {
+    this->m_blockA = scratch_.allocate(this->kc() * this->mc());
+    this->m_blockB = scratch_.allocate(this->kc() * this->nc());
+  }
+  Scratch<T> scratch_;
+};
+
 /// Eigen's GEMM kernel for A and B in the storage orders LhsOrder and RhsOrder, C row-major.
 template <class T, int LhsOrder, int RhsOrder>
 using EigenGemm = Eigen::internal::general_matrix_matrix_product<Eigen::Index, T, LhsOrder, false, T, RhsOrder, false,
@@ -102,7 +129,7 @@ struct EigenGemmTask {
   T* c;
   index_t ldc, rows, cols, depth;
   T alpha;
-  EigenBlocking<T>& blocking;
+  PooledBlocking<T>& blocking;
 
   void initParallelSession(Index threads) const {
     blocking.initParallel(rows, cols, depth, threads);
@@ -139,7 +166,7 @@ void eigen_gemm(T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout l
   const index_t lda = a_row ? la.row_stride : la.col_stride, ldb = b_row ? lb.row_stride : lb.col_stride;
   // C += alpha * A * B, threaded as Eigen's product threads it (parallelize_gemm:
   // OpenMP, outside a parallel region, when large enough).
-  EigenBlocking<T> blocking(m, n, k, 1, true);
+  PooledBlocking<T> blocking(m, n, k);
   const EigenGemmTask<T> task{kernel, a_row, b_row, a, lda, b, ldb, c, lc.row_stride, m, n, k, alpha, blocking};
   Eigen::internal::parallelize_gemm<true>(task, m, n, k, true);
 }
