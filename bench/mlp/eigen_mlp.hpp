@@ -7,7 +7,9 @@
 //   o = h W2ᵀ + b2   [N,10]     dA  = (dO W2) ⊙ [a > 0]
 //   loss = mean CE(o, y)        dW1 = dAᵀ X,  db1 = Σ_rows dA
 //   SGD with momentum, PyTorch's form: v = μ v + g (v = g at the first step), W -= lr v.
-// Layer: bench.
+// The five matrix products go through a policy: Eigen's own GEMM (`eigen`), or,
+// where ein's large GEMMs use BLAS, the same cblas_sgemm ein calls (`eigen_blas`:
+// the hand-written step on the same GEMM library). Layer: bench.
 #pragma once
 
 #include <Eigen/Core>
@@ -15,16 +17,45 @@
 #include <cmath>
 #include <vector>
 
+#ifdef EIN_USE_CBLAS
+#include <cblas.h>
+#endif
+
 #include "problem.hpp"
 
 namespace bench {
 
-class EigenMlp final : public Model {
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// c = op(a) op(b), op transposing where asked, with Eigen's GEMM.
+struct EigenProducts {
+  static void product(RowMatrix& c, const RowMatrix& a, bool ta, const RowMatrix& b, bool tb) {
+    if (ta && tb) c.noalias() = a.transpose() * b.transpose();
+    else if (ta) c.noalias() = a.transpose() * b;
+    else if (tb) c.noalias() = a * b.transpose();
+    else c.noalias() = a * b;
+  }
+};
+
+#ifdef EIN_USE_CBLAS
+/// The same with cblas_sgemm (row-major operands as stored, transposes as flags).
+struct BlasProducts {
+  static void product(RowMatrix& c, const RowMatrix& a, bool ta, const RowMatrix& b, bool tb) {
+    const int k = int(ta ? a.rows() : a.cols());
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(c.rows()),
+                int(c.cols()), k, 1.0f, a.data(), int(a.cols()), b.data(), int(b.cols()), 0.0f, c.data(),
+                int(c.cols()));
+  }
+};
+#endif
+
+template <class Products>
+class HandMlp final : public Model {
  public:
-  using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using Matrix = RowMatrix;
   using Vector = Eigen::Matrix<float, 1, Eigen::Dynamic>;
 
-  explicit EigenMlp(const Problem& p)
+  explicit HandMlp(const Problem& p)
       : x_(Eigen::Map<const Matrix>(p.x.data(), p.n, inputs)),
         y_(p.y),
         w1_(Eigen::Map<const Matrix>(p.w1.data(), p.h, inputs)),
@@ -38,10 +69,10 @@ class EigenMlp final : public Model {
 
   /// Logits, the loss, and dO (the start of the backward, from the same exponentials).
   float forward() override {
-    a_.noalias() = x_ * w1_.transpose();
+    Products::product(a_, x_, false, w1_, true);
     a_.rowwise() += b1_;
     h_ = a_.cwiseMax(0.0f);
-    o_.noalias() = h_ * w2_.transpose();
+    Products::product(o_, h_, false, w2_, true);
     o_.rowwise() += b2_;
     const Eigen::Index n = x_.rows();
     const float inv_n = 1.0f / float(n);
@@ -59,11 +90,11 @@ class EigenMlp final : public Model {
 
   float step() override {
     const float loss = forward();
-    g_w2_.noalias() = d_o_.transpose() * h_;
+    Products::product(g_w2_, d_o_, true, h_, false);
     g_b2_ = d_o_.colwise().sum();
-    d_h_.noalias() = d_o_ * w2_;
+    Products::product(d_h_, d_o_, false, w2_, false);
     d_h_ = (a_.array() > 0.0f).select(d_h_, 0.0f);
-    g_w1_.noalias() = d_h_.transpose() * x_;
+    Products::product(g_w1_, d_h_, true, x_, false);
     g_b1_ = d_h_.colwise().sum();
     update(w1_, v_w1_, g_w1_);
     update(w2_, v_w2_, g_w2_);
@@ -92,5 +123,10 @@ class EigenMlp final : public Model {
   Matrix a_, h_, o_, d_o_, d_h_;
   bool started_ = false;
 };
+
+using EigenMlp = HandMlp<EigenProducts>;
+#ifdef EIN_USE_CBLAS
+using EigenBlasMlp = HandMlp<BlasProducts>;
+#endif
 
 }  // namespace bench

@@ -160,7 +160,7 @@ int check() {
     const auto model = impl.make(problem);
     std::vector<float>& l = losses.emplace_back();
     for (int s = 0; s < 5; ++s) l.push_back(model->step());
-    std::printf("%-6s", impl.name.c_str());
+    std::printf("%-10s", impl.name.c_str());
     for (float v : l) std::printf("  %.6f", v);
     std::printf("\n");
   }
@@ -210,6 +210,9 @@ int main(int argc, char** argv) {
   using namespace bench;
   impls().push_back({"ein", [](const Problem& p) { return std::make_unique<EinMlp>(p); }, true});
   impls().push_back({"eigen", [](const Problem& p) { return std::make_unique<EigenMlp>(p); }, true});
+#ifdef EIN_USE_CBLAS
+  impls().push_back({"eigen_blas", [](const Problem& p) { return std::make_unique<EigenBlasMlp>(p); }, true});
+#endif
 #ifdef EIN_BENCH_HAVE_TORCH
   add_torch_impl();
 #endif
