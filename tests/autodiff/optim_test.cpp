@@ -14,35 +14,10 @@
 #include <doctest/doctest.h>
 
 #include "counting_device.hpp"
+#include "counting_new.hpp"
 #include "ein/autodiff.hpp"
 
 using ein::Tensor;
-
-// Counts allocations while `counting` is set (replaces the global operator new;
-// nothing else in this test program depends on it).
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<long> allocations{0};
-void* counted(std::size_t n, std::size_t align) {
-  if (counting) ++allocations;
-  void* p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align)
-                                              : std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-}  // namespace
-void* operator new(std::size_t n) { return counted(n, 0); }
-void* operator new[](std::size_t n) { return counted(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted(n, static_cast<std::size_t>(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted(n, static_cast<std::size_t>(a)); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace {
 using Steps = std::vector<std::array<double, 2>>;
@@ -165,16 +140,14 @@ TEST_CASE("steps after the first allocate nothing") {
   b.grad().fill(-0.25);
   adam.step();
   sgd.step();
-  allocations = 0;
-  counting = true;
-  for (int i = 0; i < 5; ++i) {
-    adam.step();
-    sgd.step();
-    adam.zero_grad();
-    sgd.zero_grad();
-  }
-  counting = false;
-  CHECK(allocations == 0);
+  CHECK(ein::test::allocations_in([&] {
+          for (int i = 0; i < 5; ++i) {
+            adam.step();
+            sgd.step();
+            adam.zero_grad();
+            sgd.zero_grad();
+          }
+        }) == 0);
 }
 
 TEST_CASE("optimizer options are checked") {

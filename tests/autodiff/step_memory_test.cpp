@@ -7,9 +7,8 @@
 // aligned_alloc and posix_memalign called from code compiled into this program
 // (ein's headers, Eigen's GEMM buffers), through the linker's --wrap. Calls made
 // inside shared libraries (OpenBLAS keeps its own buffers) are not seen.
-#include <atomic>
-#include <cstdlib>
-#include <new>
+#include <cstddef>
+#include <cstdint>
 #include <random>
 #include <vector>
 
@@ -17,17 +16,24 @@
 
 #include "ein/autodiff.hpp"
 
-namespace {
-std::atomic<long> allocations{0};
-void count() { allocations.fetch_add(1, std::memory_order_relaxed); }
-}  // namespace
-
+// The allocators under the wraps; operator new (counting_new.hpp) allocates with
+// them, so that its own malloc is not counted twice.
 extern "C" {
 void* __real_malloc(std::size_t n);
 void* __real_calloc(std::size_t n, std::size_t size);
 void* __real_realloc(void* p, std::size_t n);
 void* __real_aligned_alloc(std::size_t align, std::size_t n);
 int __real_posix_memalign(void** p, std::size_t align, std::size_t n);
+}
+#define EIN_TEST_UNWRAPPED_MALLOC __real_malloc
+#define EIN_TEST_UNWRAPPED_ALIGNED_ALLOC __real_aligned_alloc
+#include "counting_new.hpp"
+
+namespace {
+void count() { ein::test::heap_allocations.fetch_add(1, std::memory_order_relaxed); }
+}  // namespace
+
+extern "C" {
 void* __wrap_malloc(std::size_t n) {
   count();
   return __real_malloc(n);
@@ -49,29 +55,6 @@ int __wrap_posix_memalign(void** p, std::size_t align, std::size_t n) {
   return __real_posix_memalign(p, align, n);
 }
 }
-
-namespace {
-void* counted_new(std::size_t n, std::size_t align) {
-  count();
-  if (n == 0) n = 1;
-  void* p = align > alignof(std::max_align_t) ? __real_aligned_alloc(align, (n + align - 1) / align * align)
-                                              : __real_malloc(n);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-}  // namespace
-void* operator new(std::size_t n) { return counted_new(n, 0); }
-void* operator new[](std::size_t n) { return counted_new(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_new(n, static_cast<std::size_t>(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_new(n, static_cast<std::size_t>(a)); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace {
 using ein::Tensor;
@@ -124,9 +107,9 @@ Batch batch(ein::index_t n) {
 /// Heap allocations made by `steps` calls of f.
 template <class F>
 long allocations_of(int steps, F&& f) {
-  const long before = allocations.load();
-  for (int s = 0; s < steps; ++s) f();
-  return allocations.load() - before;
+  return ein::test::allocations_in([&] {
+    for (int s = 0; s < steps; ++s) f();
+  });
 }
 }  // namespace
 

@@ -1,30 +1,7 @@
 // Steady state: a repeated einsum of the same shapes into an existing tensor
 // allocates nothing (scratch buffers are kept per thread between calls).
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+#include "counting_new.hpp"
 #include "engine_support.hpp"
-
-namespace {
-std::atomic<long> allocations{0};
-}
-
-void* operator new(std::size_t n) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  const std::size_t align = static_cast<std::size_t>(a);
-  if (void* p = std::aligned_alloc(align, (n + align - 1) / align * align)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 using ein::Extents;
 using ein::Tensor;
@@ -33,9 +10,9 @@ using ein::test::random_tensor;
 template <class F>
 long allocations_of(F&& f) {
   f();  // warm-up: fills this thread's scratch pool
-  const long before = allocations.load();
-  for (int i = 0; i < 10; ++i) f();
-  return (allocations.load() - before) / 10;
+  return ein::test::allocations_in([&] {
+           for (int i = 0; i < 10; ++i) f();
+         }) / 10;
 }
 
 TEST_CASE("a repeated einsum of the same shapes allocates nothing after the first call") {
