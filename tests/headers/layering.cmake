@@ -16,6 +16,7 @@
 #   interop    Eigen maps (backend/eigen/interop.hpp, beside expr) (expr and below)
 #   autodiff   Var, the tape, einsum's gradients                   (expr and below)
 #   nn, optim  losses, softmax, init; SGD, Adam (side by side)     (autodiff and below)
+#   dist       data-parallel training over MPI                     (optim and below)
 #   umbrella   ein/*.hpp                                           (anything)
 #
 # CUDA headers (<cuda*.h>, <cublas*.h>, <cuda/...>) only in ein/backend/cuda/.
@@ -24,7 +25,7 @@
 
 cmake_minimum_required(VERSION 3.20)
 
-set(layers math spec tensor data plan lower backend expr interop autodiff nn optim umbrella)
+set(layers math spec tensor data plan lower backend expr interop autodiff nn optim dist umbrella)
 set(rank_math 0)
 set(rank_spec 0)
 set(rank_tensor 10)
@@ -37,6 +38,7 @@ set(rank_interop 55)
 set(rank_autodiff 60)
 set(rank_nn 70)
 set(rank_optim 70)
+set(rank_dist 80)
 set(rank_umbrella 100)
 
 # Edges that run back up today, each with the reason it still does. The training

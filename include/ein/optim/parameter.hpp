@@ -7,6 +7,7 @@
 #include <concepts>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -27,6 +28,11 @@ struct UpdateDevice {
   std::shared_ptr<T> (*zeros)(void* context, index_t n);
   void (*sgd)(void* context, index_t n, T* p, const T* g, T* b, const math::SgdArgs<T>& args);
   void (*adam)(void* context, index_t n, T* p, const T* g, T* m, T* v, T* v_max, const math::AdamArgs<T>& args);
+  /// n elements from the device to host memory and back, complete on return: the
+  /// staging of ein::dist (parameters broadcast, gradients averaged through the host).
+  /// Null on a device that has none (ein::dist then names it).
+  void (*to_host)(void* context, index_t n, const T* from, T* host) = nullptr;
+  void (*from_host)(void* context, index_t n, const T* host, T* to) = nullptr;
 };
 
 /// How a Parameter reaches a device's Var: specialised once per device (the host's
@@ -40,10 +46,11 @@ struct ParameterTraits;
 template <class T>
 struct Access {
   T* value;
-  const T* grad;
+  T* grad;  // (writable: ein::dist replaces it by the mean over processes)
   index_t size;
   const UpdateDevice<T>* device;
   void* context;
+  std::span<const index_t> extents = {};  // the Var's shape (where its traits give it; ein::dist compares them)
 };
 
 /// A Var of any rank and device with float or double elements, type-erased.
@@ -154,7 +161,12 @@ void host_adam(void*, index_t n, T* __restrict p, const T* __restrict g, T* __re
   else run(std::false_type{});
 }
 template <class T>
-inline constexpr optim::UpdateDevice<T> host_update_device{&host_zeros<T>, &host_sgd<T>, &host_adam<T>};
+void host_copy(void*, index_t n, const T* from, T* to) {
+  if (n > 0) std::memcpy(to, from, static_cast<std::size_t>(n) * sizeof(T));
+}
+template <class T>
+inline constexpr optim::UpdateDevice<T> host_update_device{&host_zeros<T>, &host_sgd<T>, &host_adam<T>, &host_copy<T>,
+                                                           &host_copy<T>};
 
 /// Throws std::invalid_argument when a Var is listed twice: step() would update
 /// it twice (PyTorch warns and will reject it).
@@ -201,7 +213,7 @@ struct ParameterTraits<Var<T, R>> {
   static Access<T> access(detail::Node& n) {
     auto& node = static_cast<detail::TensorNode<T, R>&>(n);
     return {node.mutable_value().data(), node.has_grad() ? node.grad().data() : nullptr, node.value().size(),
-            &detail::host_update_device<T>, nullptr};
+            &detail::host_update_device<T>, nullptr, node.value().extents()};
   }
 };
 

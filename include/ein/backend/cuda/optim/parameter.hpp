@@ -9,6 +9,8 @@
 
 #include "ein/backend/cuda/autodiff/kernels.hpp"
 #include "ein/backend/cuda/autodiff/var.hpp"
+#include "ein/backend/cuda/context.hpp"
+#include "ein/backend/cuda/error.hpp"
 #include "ein/optim/adam.hpp"
 #include "ein/optim/parameter.hpp"
 #include "ein/optim/sgd.hpp"
@@ -29,7 +31,22 @@ void device_adam(void* context, index_t n, T* p, const T* g, T* m, T* v, T* v_ma
   kernels::adam_step(static_cast<Context*>(context)->stream(), n, p, g, m, v, v_max, args);
 }
 template <class T>
-inline constexpr ein::optim::UpdateDevice<T> update_device{&device_zeros<T>, &device_sgd<T>, &device_adam<T>};
+void device_to_host(void* context, index_t n, const T* from, T* host) {
+  if (n == 0) return;
+  const Context& c = *static_cast<Context*>(context);
+  EIN_CUDA_CHECK(cudaMemcpyAsync(host, from, std::size_t(n) * sizeof(T), cudaMemcpyDeviceToHost, c.stream()));
+  c.synchronize();
+}
+template <class T>
+void device_from_host(void* context, index_t n, const T* host, T* to) {
+  if (n == 0) return;
+  const Context& c = *static_cast<Context*>(context);
+  EIN_CUDA_CHECK(cudaMemcpyAsync(to, host, std::size_t(n) * sizeof(T), cudaMemcpyHostToDevice, c.stream()));
+  c.synchronize();
+}
+template <class T>
+inline constexpr ein::optim::UpdateDevice<T> update_device{&device_zeros<T>, &device_sgd<T>, &device_adam<T>,
+                                                           &device_to_host<T>, &device_from_host<T>};
 
 }  // namespace ein::cuda::detail
 
@@ -42,7 +59,7 @@ struct ParameterTraits<cuda::Var<T, R>> {
   static Access<T> access(ein::detail::Node& n) {
     auto& node = static_cast<ein::detail::NodeOf<T, R, cuda::Device>&>(n);
     return {node.mutable_value().data(), node.has_grad() ? node.grad().data() : nullptr, node.value().size(),
-            &cuda::detail::update_device<T>, &node.value().context()};
+            &cuda::detail::update_device<T>, &node.value().context(), node.value().extents()};
   }
 };
 
