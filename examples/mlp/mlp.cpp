@@ -17,6 +17,11 @@
 // epoch's order once, batches are gathered there, and a step copies nothing
 // between host and device (the running loss and accuracy stay on the device until
 // a line is printed).
+//
+// Under `mpirun -np K` (when built with ein::mpi, EIN_MLP_MPI) the same run is data
+// parallel: every process draws the same order, takes its slice of each global
+// mini-batch (ein::dist::slice_of) and of the test set, the gradients are averaged
+// over the processes before each step (ein::dist::GradientAverager), and rank 0 prints.
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,6 +37,7 @@
 #include <optional>
 #include <random>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -47,11 +53,31 @@
 #ifdef EIN_MLP_CUDA
 #include <ein/cuda.hpp>
 #endif
+#ifdef EIN_MLP_MPI
+#include <ein/dist/mpi.hpp>
+#else
+#include <ein/dist/shard.hpp>
+#endif
 
 namespace {
 
 using ein::index_t;
 using Clock = std::chrono::steady_clock;
+
+/// The processes of the run: one, or those of `mpirun -np K` (set in main).
+struct Processes {
+#ifdef EIN_MLP_MPI
+  const ein::dist::Communicator* comm = nullptr;
+  [[nodiscard]] int rank() const { return comm != nullptr ? comm->rank() : 0; }
+  [[nodiscard]] int size() const { return comm != nullptr ? comm->size() : 1; }
+  [[nodiscard]] double sum(double v) const { return size() > 1 ? comm->sum(v) : v; }
+#else
+  [[nodiscard]] static int rank() { return 0; }
+  [[nodiscard]] static int size() { return 1; }
+  [[nodiscard]] static double sum(double v) { return v; }
+#endif
+  [[nodiscard]] bool root() const { return rank() == 0; }
+} processes;
 
 struct Options {
   std::filesystem::path data = ein::data::default_fashion_mnist_dir;
@@ -246,19 +272,21 @@ class Tally<ein::Host> {
   index_t correct_ = 0;
 };
 
-/// Mean loss and accuracy over a whole split, without recording anything.
+/// Mean loss and accuracy over a whole split, without recording anything (each
+/// process over its slice, summed).
 template <class D>
 Score evaluate(const Mlp<D>& model, const Batches<D>& s) {
   const ein::no_grad guard;
   constexpr index_t chunk = 1000;
+  const ein::dist::Slice mine = ein::dist::slice_of(s.size(), processes.rank(), processes.size());
   Tally<D> tally;
-  for (index_t first = 0; first < s.size(); first += chunk) {
-    const auto [x, y] = s.batch(first, std::min(chunk, s.size() - first));
+  for (index_t first = mine.first; first < mine.first + mine.size; first += chunk) {
+    const auto [x, y] = s.batch(first, std::min(chunk, mine.first + mine.size - first));
     const auto logits = model(x);
     tally.add(logits, y, ein::cross_entropy(logits, y));
   }
   const auto [loss, correct] = tally.read();
-  return {loss / double(s.size()), double(correct) / double(s.size())};
+  return {processes.sum(loss) / double(s.size()), processes.sum(double(correct)) / double(s.size())};
 }
 
 /// A permutation of [0, n) from the generator, the same on every platform
@@ -437,7 +465,7 @@ template <class D>
 std::vector<Point> train(const Options& o, const ein::data::FashionMnist& data, index_t train_n, double lr) {
   const auto t_copy = Clock::now();
   Batches<D> train(data.train), test(data.test);
-  if constexpr (!std::is_same_v<D, ein::Host>)
+  if (processes.root() && !std::is_same_v<D, ein::Host>)
     std::printf("data set copied to the device in %.2f s\n", std::chrono::duration<double>(Clock::now() - t_copy).count());
   Mlp<D> model(data.train.images.extent(1), o.hidden, 10, o.seed);
   using Optimizer = std::variant<ein::optim::SGD, ein::optim::Adam>;
@@ -446,11 +474,18 @@ std::vector<Point> train(const Options& o, const ein::data::FashionMnist& data, 
                             ? Optimizer(std::in_place_type<ein::optim::Adam>, params, ein::optim::AdamOptions{.lr = lr})
                             : Optimizer(std::in_place_type<ein::optim::SGD>, params,
                                         ein::optim::SGDOptions{.lr = lr, .momentum = o.momentum});
+#ifdef EIN_MLP_MPI
+  std::optional<ein::dist::GradientAverager> averager;  // (more than one process: rank 0's weights, averaged gradients)
+  if (processes.size() > 1) {
+    ein::dist::broadcast_parameters(*processes.comm, params);
+    averager.emplace(*processes.comm, params);
+  }
+#endif
 
   std::vector<index_t> order(static_cast<std::size_t>(train_n));
   std::iota(order.begin(), order.end(), index_t(0));
   std::mt19937_64 shuffler(o.seed);
-  Progress progress(::isatty(STDERR_FILENO) != 0);
+  Progress progress(processes.root() && ::isatty(STDERR_FILENO) != 0);
   std::vector<Point> curve;
   const index_t steps = (train_n + o.batch - 1) / o.batch;
   index_t step = 0;
@@ -461,29 +496,37 @@ std::vector<Point> train(const Options& o, const ein::data::FashionMnist& data, 
     const auto start = Clock::now();
     Tally<D> tally;
     double window_start_loss = 0;
-    index_t window_start_correct = 0, window_start = 0;
+    index_t window_start_correct = 0, window_start = 0, local_done = 0;
     int next_point = 1;
     for (index_t s = 0; s < steps; ++s) {
       const index_t first = s * o.batch, n = std::min(o.batch, train_n - first);
-      const auto [x, y] = train.batch(first, n);
+      const ein::dist::Slice mine = ein::dist::slice_of(n, processes.rank(), processes.size());  // (all of it alone)
+      const auto [x, y] = train.batch(first + mine.first, mine.size);
       const auto logits = model(x);
       const auto loss = ein::cross_entropy(logits, y);
       const double rate =
           o.cosine ? 0.5 * lr * (1 + std::cos(std::numbers::pi * double(step) / double(steps * o.epochs))) : lr;
       std::visit([&](auto& opt) { opt.options().lr = rate; opt.zero_grad(); }, optimizer);
       loss.backward();
+#ifdef EIN_MLP_MPI
+      if (averager) averager->average(double(mine.size));  // (weighted: the slices may differ by one)
+#endif
       std::visit([](auto& opt) { opt.step(); }, optimizer);
       tally.add(logits, y, loss);
       ++step;
+      local_done += mine.size;
 
       const index_t done = first + n;
       const bool point = done * 10 >= train_n * next_point;  // ten points per epoch for the curve
       if (!point && !progress.due(done, train_n)) continue;
-      const auto [epoch_loss, epoch_correct] = tally.read();
+      const auto [local_loss, local_correct] = tally.read();
       const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-      progress.draw(epoch, o.epochs, done, train_n, epoch_loss / double(done), double(epoch_correct) / double(done),
-                    seconds);
+      // (the bar: rank 0's own share; the curve: every process's, summed)
+      progress.draw(epoch, o.epochs, done, train_n, local_loss / double(local_done),
+                    double(local_correct) / double(local_done), seconds);
       if (point) {
+        const double epoch_loss = processes.sum(local_loss);
+        const auto epoch_correct = static_cast<index_t>(processes.sum(double(local_correct)));
         while (done * 10 >= train_n * next_point) ++next_point;
         const index_t window_n = done - window_start;
         curve.push_back({epoch - 1 + double(done) / double(train_n), step,
@@ -499,16 +542,20 @@ std::vector<Point> train(const Options& o, const ein::data::FashionMnist& data, 
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     train_seconds += seconds;
     progress.clear();
-    const auto [epoch_loss, epoch_correct] = tally.read();
+    const auto [local_loss, local_correct] = tally.read();
+    const double epoch_loss = processes.sum(local_loss);
+    const auto epoch_correct = static_cast<index_t>(processes.sum(double(local_correct)));
     const Score score = evaluate(model, test);
     curve.back().test = score;
-    std::printf("epoch %2d/%d  loss %.4f  train %5.2f%%  test %5.2f%% (loss %.4f)  %5.1f s  %6.0f samples/s\n", epoch,
+    if (processes.root())
+      std::printf("epoch %2d/%d  loss %.4f  train %5.2f%%  test %5.2f%% (loss %.4f)  %5.1f s  %6.0f samples/s\n", epoch,
                 o.epochs, epoch_loss / double(train_n), 100.0 * double(epoch_correct) / double(train_n),
                 100 * score.accuracy, score.loss, seconds, double(train_n) / seconds);
     std::fflush(stdout);
   }
-  std::printf("trained %ld steps in %.1f s; test accuracy %.2f%%\n", static_cast<long>(step), train_seconds,
-              100 * curve.back().test->accuracy);
+  if (processes.root())
+    std::printf("trained %ld steps in %.1f s; test accuracy %.2f%%\n", static_cast<long>(step), train_seconds,
+                100 * curve.back().test->accuracy);
   return curve;
 }
 
@@ -536,8 +583,13 @@ int run(const Options& o) {
   const index_t inputs = data.train.images.extent(1), classes = 10;
   const double lr = o.lr.value_or(o.optim == "adam" ? 1e-3 : 0.05);
 
+  const index_t last = train_n % o.batch;
+  if (last > 0 && last < processes.size())
+    throw std::invalid_argument("the last mini-batch (" + std::to_string(last) + " examples) has fewer than the " +
+                                std::to_string(processes.size()) + " processes: choose --batch or --limit to avoid it");
   const int threads = Eigen::nbThreads();
-  std::printf("Fashion-MNIST from %s (%.1f s): %ld training examples%s, %ld test; pixels %s\n",
+  if (processes.root()) {
+    std::printf("Fashion-MNIST from %s (%.1f s): %ld training examples%s, %ld test; pixels %s\n",
               o.data.string().c_str(), load_seconds, static_cast<long>(train_n),
               train_n < data.train.size() ? " (--limit)" : "", static_cast<long>(data.test.size()),
               o.normalize ? "standardised" : "in [0, 1]");
@@ -547,7 +599,10 @@ int run(const Options& o) {
               o.optim == "adam" ? "" : (" momentum " + plain(o.momentum)).c_str(),
               o.cosine ? " (cosine schedule)" : "", o.seed, threads, threads == 1 ? "" : "s",
               o.device == "cpu" ? "CPU" : "GPU");
-  std::fflush(stdout);
+    if (processes.size() > 1)
+      std::printf("data parallel over %d processes: each takes its slice of every mini-batch\n", processes.size());
+    std::fflush(stdout);
+  }
 
   std::vector<Point> curve;
 #ifdef EIN_MLP_CUDA
@@ -555,6 +610,7 @@ int run(const Options& o) {
 #endif
   if (o.device == "cpu") curve = train<ein::Host>(o, data, train_n, lr);
 
+  if (!processes.root()) return 0;
   if (!o.csv.empty()) {
     write_csv(o.csv, curve);
     std::printf("curve written to %s\n", o.csv.c_str());
@@ -572,10 +628,18 @@ int run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef EIN_MLP_MPI
+  // (MPI only under mpirun: started alone, mlp is one process and skips MPI's start-up)
+  std::optional<ein::dist::Communicator> comm;
+  if (ein::dist::launched_by_mpi()) processes.comm = &comm.emplace(&argc, &argv);
+#endif
   try {
     return run(parse(argc, argv));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mlp: %s\n", e.what());
+#ifdef EIN_MLP_MPI
+    if (processes.size() > 1) comm->abort(1);  // (the other processes may wait for this one)
+#endif
     return 1;
   }
 }
