@@ -1,0 +1,94 @@
+// ein_bench_dist: the data-parallel MLP step's time under `mpirun -np K` (bench/dist/run
+// runs K = 1 and 2 and prints the scaling table). Each process trains the MLP
+// 784-H-10 (SGD with momentum, as bench/mlp) on its slice of a global mini-batch of
+// N synthetic examples, 1 thread each; rank 0 prints one line:
+//   processes N H step_ms comm_ms
+// the medians over the timed steps of the whole step and of the part spent in
+// ein::dist::GradientAverager::average (packing, the allreduces, unpacking).
+//   mpirun -np 2 ein_bench_dist --n 1024 --h 1024 --steps 30
+// Layer: bench.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <ein/autodiff.hpp>
+#include <ein/dist/mpi.hpp>
+
+namespace {
+
+using ein::index_t;
+using Clock = std::chrono::steady_clock;
+constexpr index_t inputs = 784, classes = 10;
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const ein::dist::Communicator comm(&argc, &argv);
+  index_t n = 1024, h = 1024;
+  int steps = 30, warmup = 3;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string arg = argv[i];
+    const long value = std::strtol(argv[i + 1], nullptr, 10);
+    if (arg == "--n") n = value;
+    else if (arg == "--h") h = value;
+    else if (arg == "--steps") steps = int(value);
+    else if (arg == "--warmup") warmup = int(value);
+  }
+  // The same synthetic data and initial weights on every process (bench/mlp's sizes).
+  std::mt19937 gen(7);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  const ein::dist::Slice mine = ein::dist::slice_of(n, comm.rank(), comm.size());
+  ein::Tensor<float, 2> x_all(n, inputs);
+  for (index_t i = 0; i < n * inputs; ++i) x_all.data()[i] = unit(gen);
+  std::vector<int> y_all(static_cast<std::size_t>(n));
+  for (int& label : y_all) label = int(gen() % unsigned(classes));
+  ein::Tensor<float, 2> x_mine(mine.size, inputs);
+  std::copy_n(x_all.data() + mine.first * inputs, mine.size * inputs, x_mine.data());
+  const auto x = ein::constant(std::move(x_mine));
+  const std::vector<int> y(y_all.begin() + mine.first, y_all.begin() + mine.first + mine.size);
+  const auto uniform = [&](ein::Tensor<float, 2> t, float bound) {
+    for (index_t i = 0; i < t.size(); ++i) t.data()[i] = (2 * unit(gen) - 1) * bound;
+    return t;
+  };
+  const auto w1 = ein::param(uniform(ein::Tensor<float, 2>(h, inputs), 1 / std::sqrt(float(inputs))));
+  const auto w2 = ein::param(uniform(ein::Tensor<float, 2>(classes, h), 1 / std::sqrt(float(h))));
+  const auto b1 = ein::param(ein::Tensor<float, 1>(h));
+  const auto b2 = ein::param(ein::Tensor<float, 1>(classes));
+  ein::dist::DataParallel opt(comm, ein::optim::SGD({w1, b1, w2, b2}, {.lr = 0.01, .momentum = 0.9}));
+
+  std::vector<double> step_ms, comm_ms;
+  for (int s = 0; s < warmup + steps; ++s) {
+    comm.barrier();  // (every process starts the step together: the step is as slow as the slowest)
+    const auto start = Clock::now();
+    const auto a = ein::einsum<"ij,lj->li">(w1, x) + b1;
+    const auto o = ein::einsum<"ij,lj->li">(w2, ein::relu(a)) + b2;
+    const auto loss = ein::cross_entropy(o, y);
+    opt.zero_grad();
+    loss.backward();
+    const auto backward_done = Clock::now();
+    opt.averager().average(double(mine.size));
+    const auto averaged = Clock::now();
+    opt.optimizer().step();
+    const auto end = Clock::now();
+    if (s < warmup) continue;
+    step_ms.push_back(1e3 * std::chrono::duration<double>(end - start).count());
+    comm_ms.push_back(1e3 * std::chrono::duration<double>(averaged - backward_done).count());
+  }
+  // Each process's medians; the job's: the largest over the processes.
+  double step = median(step_ms), communication = median(comm_ms), most_step = 0, most_comm = 0;
+  MPI_Allreduce(&step, &most_step, 1, MPI_DOUBLE, MPI_MAX, comm.handle());
+  MPI_Allreduce(&communication, &most_comm, 1, MPI_DOUBLE, MPI_MAX, comm.handle());
+  if (comm.is_root())
+    std::printf("%d %ld %ld %.3f %.3f\n", comm.size(), static_cast<long>(n), static_cast<long>(h), most_step, most_comm);
+  return 0;
+}
