@@ -4,7 +4,9 @@
 // model trained here on the whole batch by one process: the losses agree at every
 // step (1e-5 relative in float, 1e-12 in double) and every rank ends with
 // bit-identical parameters; mismatched parameter lists are reported by every rank;
-// the sampler's slices partition each global batch. Its own main: MPI first, then doctest.
+// the sampler's slices partition each global batch; parameters on a device (a
+// staged stand-in: host memory reached through its table's copies) go through the
+// host. Its own main: MPI first, then doctest.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
@@ -127,7 +129,56 @@ void train_and_compare(Options options, index_t global_batch, double tolerance) 
   CHECK(identical_across_ranks(parallel.parameters()));
 }
 
+/// A device whose memory the optimizers and ein::dist reach only through its table:
+/// host memory underneath, with staging copies that count themselves (the path a
+/// GPU's parameters take: ein::cuda's table copies on the Var's stream).
+int staged_copies = 0;
+template <class T>
+struct StagedDevice {
+  static void copy(void*, index_t n, const T* from, T* to) {
+    ++staged_copies;
+    std::memcpy(to, from, std::size_t(n) * sizeof(T));
+  }
+  static constexpr ein::optim::UpdateDevice<T> table{&ein::detail::host_zeros<T>, &ein::detail::host_sgd<T>,
+                                                     &ein::detail::host_adam<T>, &copy, &copy};
+};
+template <class T, std::size_t R>
+struct StagedVar {
+  ein::Var<T, R> var;
+  [[nodiscard]] const auto& node() const { return var.node(); }
+};
+
 }  // namespace
+
+template <class T, std::size_t R>
+struct ein::optim::ParameterTraits<StagedVar<T, R>> {
+  using element_type = T;
+  static Access<T> access(ein::detail::Node& n) {
+    Access<T> at = ParameterTraits<ein::Var<T, R>>::access(n);
+    at.device = &StagedDevice<T>::table;
+    at.context = &staged_copies;  // (not the host's null context: ein::dist must stage)
+    return at;
+  }
+};
+
+TEST_CASE("parameters on a device are broadcast and averaged through host staging") {
+  staged_copies = 0;
+  const StagedVar<float, 2> w{ein::param(ein::Tensor<float, 2>({2, 2}, {1, 2, 3, float(world->rank())}))};
+  const StagedVar<double, 1> b{ein::param(ein::Tensor<double, 1>({2}, {0.5, double(world->rank())}))};
+  ein::dist::DataParallel opt(*world, ein::optim::SGD({w, b}, {.lr = 0.1}));
+  CHECK(w.var.value().data()[3] == 0.0f);  // rank 0's values
+  CHECK(b.var.value().data()[1] == 0.0);
+  opt.zero_grad();
+  (ein::sum(w.var * w.var) * float(world->rank() + 1)).backward();
+  ein::sum(b.var).backward();
+  opt.step();
+  // gradients: 2 w (rank + 1), averaged over ranks 1 and 2: 2 w * 1.5; b's: 1
+  const float mean_factor = world->size() == 2 ? 1.5f : 1.0f;
+  CHECK(w.var.value().data()[1] == doctest::Approx(2 - 0.1 * 2 * 2 * mean_factor));
+  CHECK(b.var.value().data()[0] == doctest::Approx(0.5 - 0.1));
+  // one copy per parameter for the broadcast (out on rank 0, in on the others), two for the averaging
+  CHECK(staged_copies == 6);
+}
 
 TEST_CASE("broadcast_parameters: every rank starts from rank 0's parameters") {
   auto w = ein::param(ein::Tensor<float, 2>({2, 3}, {1, 2, 3, 4, 5, float(world->rank())}));
