@@ -90,6 +90,12 @@ void broadcast(T* data, index_t n, int root, MPI_Comm comm) {
     MPI_Bcast(data + done, static_cast<int>(std::min(mpi_chunk, n - done)), mpi_type<T>(), root, comm);
 }
 
+/// Whether a parameter's memory is the host's own (read and written in place, not staged).
+template <class T>
+bool on_host(const optim::Access<T>& at) {
+  return at.context == nullptr && at.device == &ein::detail::host_update_device<T>;
+}
+
 template <class T>
 const optim::UpdateDevice<T>& staging_of(const optim::Access<T>& at, const char* who, std::size_t i) {
   if (at.device == nullptr || at.device->to_host == nullptr || at.device->from_host == nullptr)
@@ -141,7 +147,7 @@ inline void broadcast_parameters(const Communicator& comm, const std::vector<opt
   for (std::size_t i = 0; i < params.size(); ++i)
     params[i].visit([&]<class T>(const optim::Access<T>& at) {
       const optim::UpdateDevice<T>& device = detail::staging_of(at, who, i);
-      if (at.context == nullptr && device.to_host == &ein::detail::host_copy<T>) {
+      if (detail::on_host(at)) {
         detail::broadcast(at.value, at.size, root, c);  // (host memory: in place)
         return;
       }
@@ -163,15 +169,17 @@ class GradientAverager {
                    std::size_t bucket_bytes = default_bucket_bytes)
       : comm_(&comm), params_(std::move(params)), bucket_bytes_(bucket_bytes) {}
 
-  /// Every process calls it after its backward, with its weight. A parameter that
+  /// Every process calls it after its backward, with its weight (alone, it returns
+  /// at once: the mean over one process is its gradient). A parameter that
   /// backward reached on some processes only makes every process throw
   /// std::logic_error naming it (unused parameters are not supported: the
   /// gradients would be averaged over different sets of processes).
   void average(double weight = 1) {
     if (!(weight >= 0)) throw std::invalid_argument("ein::dist: negative gradient weight " + std::to_string(weight));
+    calls_ = 0;
+    if (comm_->size() == 1) return;  // (the mean over one process: the gradients as they are)
     header_pending_ = true;
     total_weight_ = 0;
-    calls_ = 0;
     run<float>(weight);
     run<double>(weight);
   }
@@ -226,11 +234,16 @@ class GradientAverager {
             if (fill == capacity) fill = flush<T>(fill);
             const index_t n = std::min(at.size - from, capacity - fill);
             T* to = buffer.data() + fill;
+            const auto w = static_cast<T>(weight);
             if (at.grad == nullptr) {
               std::fill(to, to + n, T(0));
+            } else if (detail::on_host(at)) {  // (one pass: copied and weighted together)
+              const T* g = at.grad + from;
+              if (w == T(1)) std::copy_n(g, n, to);
+              else
+                for (index_t k = 0; k < n; ++k) to[k] = w * g[k];
             } else {
               device.to_host(at.context, n, at.grad + from, to);
-              const auto w = static_cast<T>(weight);
               if (w != T(1))
                 for (index_t k = 0; k < n; ++k) to[k] *= w;
             }
@@ -268,6 +281,11 @@ class GradientAverager {
         if constexpr (std::is_same_v<U, T>) {
           if (at.grad == nullptr) return;  // (no process has one: checked above)
           T* from = buffer.data() + s.at;
+          if (detail::on_host(at)) {  // (one pass: scaled and copied back together)
+            T* g = at.grad + s.from;
+            for (index_t k = 0; k < s.n; ++k) g[k] = from[k] * scale;
+            return;
+          }
           for (index_t k = 0; k < s.n; ++k) from[k] *= scale;
           at.device->from_host(at.context, s.n, from, at.grad + s.from);
         }
