@@ -212,7 +212,9 @@ class GradientAverager {
     bool any = false;
     for (const optim::Parameter& p : params_) p.visit([&]<class U>(const optim::Access<U>&) { any = any || std::is_same_v<U, T>; });
     if (!any) return;
-    const auto capacity = static_cast<index_t>(std::max(bucket_bytes_ / sizeof(T), params_.size() + 2));
+    // (at least the header and one element; at most what one MPI call's int count holds)
+    const auto capacity = std::min(static_cast<index_t>(std::max(bucket_bytes_ / sizeof(T), params_.size() + 2)),
+                                   detail::mpi_chunk);
     if (buffer.size() != static_cast<std::size_t>(capacity)) buffer.assign(static_cast<std::size_t>(capacity), T(0));
     segments_.clear();
     index_t fill = 0;
