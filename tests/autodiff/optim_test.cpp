@@ -3,9 +3,6 @@
 // double, three steps with fixed gradients), mixed parameter lists, skipped
 // parameters, no allocation after the first step, and a small training run; the
 // device-neutral cases again on the counting test device (autodiff_optim_counting_device_test).
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <random>
 #include <stdexcept>
 #include <string>

@@ -4,7 +4,7 @@
 // model trained here on the whole batch by one process: the losses agree at every
 // step (1e-5 relative in float, 1e-12 in double) and every rank ends with
 // bit-identical parameters; mismatched parameter lists are reported by every rank;
-// the sampler's slices partition each global batch; parameters on a device (a
+// parameters on a device (a
 // staged stand-in: host memory reached through its table's copies) go through the
 // host. Its own main: MPI first, then doctest.
 #define DOCTEST_CONFIG_IMPLEMENT
@@ -13,7 +13,6 @@
 #include <cmath>
 #include <cstring>
 #include <random>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -234,36 +233,6 @@ TEST_CASE("GradientAverager: the weighted mean over ranks") {
   avg.average(world->rank() == 0 ? 1.0 : 3.0);
   if (world->size() == 2) CHECK(w.grad().data()[0] == doctest::Approx((1 * 1 + 2 * 3) / 4.0));
   CHECK(w.grad().data()[1] == 4.0f);
-}
-
-TEST_CASE("ShardedSampler: the ranks' slices partition each global batch, the same on every rank") {
-  for (const index_t n : {index_t(0), index_t(1), index_t(1000), index_t(1003)})
-    for (const int ranks : {1, 2, 3, 8}) {
-      std::vector<ein::dist::ShardedSampler> s;
-      for (int r = 0; r < ranks; ++r) s.emplace_back(n, 128, 5, r, ranks);
-      const ein::dist::ShardedSampler single(n, 128, 5, 0, 1);
-      std::multiset<index_t> seen;
-      for (index_t step = 0; step < single.steps(); ++step) {
-        std::vector<index_t> joined;
-        for (const auto& shard : s) {
-          const auto b = shard.local_batch(step);
-          joined.insert(joined.end(), b.begin(), b.end());
-        }
-        const auto want = single.local_batch(step);
-        CHECK(joined == std::vector<index_t>(want.begin(), want.end()));
-        seen.insert(joined.begin(), joined.end());
-      }
-      CHECK(seen.size() == std::size_t(n));
-      CHECK(std::set<index_t>(seen.begin(), seen.end()).size() == std::size_t(n));
-    }
-  ein::dist::ShardedSampler a(100, 10, 1, 0, 1), b(100, 10, 1, 0, 1);
-  a.set_epoch(3);
-  b.set_epoch(3);
-  CHECK(std::equal(a.order().begin(), a.order().end(), b.order().begin()));
-  b.set_epoch(4);
-  CHECK_FALSE(std::equal(a.order().begin(), a.order().end(), b.order().begin()));
-  CHECK_THROWS_AS(ein::dist::ShardedSampler(10, 0, 1, 0, 1), std::invalid_argument);
-  CHECK_THROWS_AS(ein::dist::ShardedSampler(10, 2, 1, 2, 2), std::invalid_argument);
 }
 
 TEST_CASE_TEMPLATE("100 data-parallel steps: the single-process losses, bit-identical parameters", T, float, double) {

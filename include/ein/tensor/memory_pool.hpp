@@ -143,8 +143,7 @@ class MemoryPool {
   }
   Bin* find_or_add(std::size_t size) {
     if (Bin* bin = find(size)) return bin;
-    if (bin_count_ == max_bins) evict(least_recent(0));
-    if (bin_count_ == max_bins) return nullptr;
+    if (bin_count_ == max_bins) evict(least_recent(0));  // (no bin has size 0: one is always evicted)
     bins_[bin_count_] = {size, nullptr, tick_};
     return &bins_[bin_count_++];
   }
