@@ -41,6 +41,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
@@ -77,6 +78,10 @@ struct Processes {
   [[nodiscard]] static double sum(double v) { return v; }
 #endif
   [[nodiscard]] bool root() const { return rank() == 0; }
+  /// A {loss sum, correct count} tally summed over the processes.
+  [[nodiscard]] std::pair<double, index_t> total(std::pair<double, index_t> tally) const {
+    return {sum(tally.first), static_cast<index_t>(sum(double(tally.second)))};
+  }
 } processes;
 
 struct Options {
@@ -285,8 +290,8 @@ Score evaluate(const Mlp<D>& model, const Batches<D>& s) {
     const auto logits = model(x);
     tally.add(logits, y, ein::cross_entropy(logits, y));
   }
-  const auto [loss, correct] = tally.read();
-  return {processes.sum(loss) / double(s.size()), processes.sum(double(correct)) / double(s.size())};
+  const auto [loss, correct] = processes.total(tally.read());
+  return {loss / double(s.size()), double(correct) / double(s.size())};
 }
 
 /// A permutation of [0, n) from the generator, the same on every platform
@@ -525,8 +530,7 @@ std::vector<Point> train(const Options& o, const ein::data::FashionMnist& data, 
       progress.draw(epoch, o.epochs, done, train_n, local_loss / double(local_done),
                     double(local_correct) / double(local_done), seconds);
       if (point) {
-        const double epoch_loss = processes.sum(local_loss);
-        const auto epoch_correct = static_cast<index_t>(processes.sum(double(local_correct)));
+        const auto [epoch_loss, epoch_correct] = processes.total({local_loss, local_correct});
         while (done * 10 >= train_n * next_point) ++next_point;
         const index_t window_n = done - window_start;
         curve.push_back({epoch - 1 + double(done) / double(train_n), step,
@@ -542,9 +546,7 @@ std::vector<Point> train(const Options& o, const ein::data::FashionMnist& data, 
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     train_seconds += seconds;
     progress.clear();
-    const auto [local_loss, local_correct] = tally.read();
-    const double epoch_loss = processes.sum(local_loss);
-    const auto epoch_correct = static_cast<index_t>(processes.sum(double(local_correct)));
+    const auto [epoch_loss, epoch_correct] = processes.total(tally.read());
     const Score score = evaluate(model, test);
     curve.back().test = score;
     if (processes.root())

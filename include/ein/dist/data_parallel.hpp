@@ -122,7 +122,7 @@ inline void broadcast_parameters(const Communicator& comm, const std::vector<opt
   std::vector<std::int64_t> theirs = comm.rank() == root ? mine : std::vector<std::int64_t>(std::size_t(root_length));
   detail::broadcast(theirs.data(), root_length, root, c);
   int first_bad = INT_MAX;
-  for (std::size_t i = 0; first_bad == INT_MAX; ++i) {
+  for (std::size_t i = 0; mine != theirs && first_bad == INT_MAX; ++i) {
     const auto a = detail::description_at(mine, i), b = detail::description_at(theirs, i);
     if (a != b) first_bad = static_cast<int>(i);
     if (a.empty() && b.empty()) break;
@@ -167,7 +167,10 @@ class GradientAverager {
  public:
   GradientAverager(const Communicator& comm, std::vector<optim::Parameter> params,
                    std::size_t bucket_bytes = default_bucket_bytes)
-      : comm_(&comm), params_(std::move(params)), bucket_bytes_(bucket_bytes) {}
+      : comm_(&comm), params_(std::move(params)), bucket_bytes_(bucket_bytes) {
+    for (const optim::Parameter& p : params_)
+      p.visit([&]<class T>(const optim::Access<T>&) { (std::is_same_v<T, float> ? has_float_ : has_double_) = true; });
+  }
 
   /// Every process calls it after its backward, with its weight (alone, it returns
   /// at once: the mean over one process is its gradient). A parameter that
@@ -180,8 +183,8 @@ class GradientAverager {
     if (comm_->size() == 1) return;  // (the mean over one process: the gradients as they are)
     header_pending_ = true;
     total_weight_ = 0;
-    run<float>(weight);
-    run<double>(weight);
+    if (has_float_) run<float>(weight);
+    if (has_double_) run<double>(weight);
   }
 
   [[nodiscard]] const std::vector<optim::Parameter>& parameters() const { return params_; }
@@ -209,22 +212,18 @@ class GradientAverager {
   template <class T>
   void run(double weight) {
     std::vector<T>& buffer = bucket<T>();
-    bool any = false;
-    for (const optim::Parameter& p : params_) p.visit([&]<class U>(const optim::Access<U>&) { any = any || std::is_same_v<U, T>; });
-    if (!any) return;
     // (at least the header and one element; at most what one MPI call's int count holds)
     const auto capacity = std::min(static_cast<index_t>(std::max(bucket_bytes_ / sizeof(T), params_.size() + 2)),
                                    detail::mpi_chunk);
     if (buffer.size() != static_cast<std::size_t>(capacity)) buffer.assign(static_cast<std::size_t>(capacity), T(0));
     segments_.clear();
     index_t fill = 0;
-    std::size_t header = 0;  // (elements of header at the bucket's start, 0 after the first bucket)
+    const auto w = static_cast<T>(weight);
     if (header_pending_) {
-      header = params_.size() + 1;
-      buffer[0] = static_cast<T>(weight);
+      buffer[0] = w;
       for (std::size_t i = 0; i < params_.size(); ++i)
         params_[i].visit([&]<class U>(const optim::Access<U>& at) { buffer[1 + i] = at.grad != nullptr ? T(1) : T(0); });
-      fill = static_cast<index_t>(header);
+      fill = static_cast<index_t>(params_.size() + 1);
       header_pending_ = false;
       header_in_bucket_ = true;
     }
@@ -236,7 +235,6 @@ class GradientAverager {
             if (fill == capacity) fill = flush<T>(fill);
             const index_t n = std::min(at.size - from, capacity - fill);
             T* to = buffer.data() + fill;
-            const auto w = static_cast<T>(weight);
             if (at.grad == nullptr) {
               std::fill(to, to + n, T(0));
             } else if (detail::on_host(at)) {  // (one pass: copied and weighted together)
@@ -302,7 +300,8 @@ class GradientAverager {
   std::vector<float> float_bucket_;
   std::vector<double> double_bucket_;
   std::vector<Segment> segments_;
-  bool header_pending_ = false, header_in_bucket_ = false;
+  bool has_float_ = false, has_double_ = false;       // (element types among the parameters)
+  bool header_pending_ = false, header_in_bucket_ = false;  // (the next, the current bucket: the header's)
   double total_weight_ = 0;
   int calls_ = 0;
 };
