@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <initializer_list>
 #include <limits>
 #include <random>
 #include <type_traits>
@@ -63,41 +64,16 @@ void check_gemm(Kernel kernel, index_t m, index_t n, index_t k, bool a_row, bool
       REQUIRE(c[i * lc.row_stride + j] == c0[i * lc.row_stride + j]);
 }
 
-template <class T>
-void check_small_gemm(index_t m, index_t n, index_t k, bool a_row, bool b_row, T beta) {
-  check_gemm<T>(ein::detail::small_gemm<T>, m, n, k, a_row, b_row, beta);
-}
-
-}  // namespace
-
-TEST_CASE_TEMPLATE("small_gemm: every branch against plain loops", T, float, double) {
-  for (index_t n : {1, 2, 3, 4, 5, 7, 8, 12, 16, 17, 24, 31, 40})
-    for (index_t k : {1, 2, 4, 7, 8, 33, 40, 300})  // (K >= 1: gemm() takes K = 0 before small_gemm)
-      for (index_t m : {1, 3, 4, 9})
-        for (bool a_row : {true, false})
-          for (bool b_row : {true, false})
-            for (T beta : {T(0), T(1), T(-0.5)}) {
-              CAPTURE(m);
-              CAPTURE(n);
-              CAPTURE(k);
-              CAPTURE(a_row);
-              CAPTURE(b_row);
-              CAPTURE(beta);
-              check_small_gemm<T>(m, n, k, a_row, b_row, beta);
-            }
-}
-
-// gemm()'s own first cases: the 4 x 4 x 4 product of row-major operands goes straight to
-// small_gemm_square (alpha 1 or not, beta 0, 1 or other, padded rows), its neighbours
-// and other storage orders to small_gemm.
-TEST_CASE_TEMPLATE("gemm: the tiny square kernel and its neighbours", T, float, double) {
-  const auto kernel = [](T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T beta, T* c,
-                         MatrixLayout lc) { ein::detail::gemm<T>(alpha, a, la, b, lb, beta, c, lc); };
-  for (const auto& mnk : {std::array<index_t, 3>{4, 4, 4}, {3, 4, 4}, {4, 3, 4}, {4, 4, 3}, {4, 4, 5}, {5, 4, 4}})
+// `kernel` for each shape {m, n, k}, A and B each row- or column-major, beta 0, 1 and
+// other, and each alpha. (No structured binding: CAPTURE is a lambda, and Clang 14
+// cannot capture one.)
+template <class T, class Kernel, class Shapes = std::initializer_list<std::array<index_t, 3>>>
+void check_gemm_shapes(Kernel kernel, const Shapes& shapes, std::initializer_list<T> alphas) {
+  for (const auto& mnk : shapes)
     for (bool a_row : {true, false})
       for (bool b_row : {true, false})
         for (T beta : {T(0), T(1), T(-0.5)})
-          for (T alpha : {T(1), T(0.75)}) {
+          for (T alpha : alphas) {
             const index_t m = mnk[0], n = mnk[1], k = mnk[2];
             CAPTURE(m);
             CAPTURE(n);
@@ -108,6 +84,25 @@ TEST_CASE_TEMPLATE("gemm: the tiny square kernel and its neighbours", T, float, 
             CAPTURE(alpha);
             check_gemm<T>(kernel, m, n, k, a_row, b_row, beta, alpha);
           }
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("small_gemm: every branch against plain loops", T, float, double) {
+  std::vector<std::array<index_t, 3>> shapes;
+  for (index_t n : {1, 2, 3, 4, 5, 7, 8, 12, 16, 17, 24, 31, 40})
+    for (index_t k : {1, 2, 4, 7, 8, 33, 40, 300})  // (K >= 1: gemm() takes K = 0 before small_gemm)
+      for (index_t m : {1, 3, 4, 9}) shapes.push_back({m, n, k});
+  check_gemm_shapes<T>(ein::detail::small_gemm<T>, shapes, {T(0.75)});
+}
+
+// gemm()'s own first cases: the 4 x 4 x 4 product of row-major operands goes straight to
+// small_gemm_square (alpha 1 or not, beta 0, 1 or other, padded rows), its neighbours
+// and other storage orders to small_gemm.
+TEST_CASE_TEMPLATE("gemm: the tiny square kernel and its neighbours", T, float, double) {
+  const auto kernel = [](T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T beta, T* c,
+                         MatrixLayout lc) { ein::detail::gemm<T>(alpha, a, la, b, lb, beta, c, lc); };
+  check_gemm_shapes<T>(kernel, {{4, 4, 4}, {3, 4, 4}, {4, 3, 4}, {4, 4, 3}, {4, 4, 5}, {5, 4, 4}}, {T(1), T(0.75)});
 }
 
 // The direct kernel reads B by rows: a B it would pack block by block (not
@@ -134,21 +129,8 @@ TEST_CASE("the direct kernel keeps the products whose B it reads by rows or pack
 TEST_CASE_TEMPLATE("eigen_gemm: storage orders, GEMV rows and columns, threads, beta", T, float, double) {
   const auto eigen = [](T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T beta, T* c,
                         MatrixLayout lc) { ein::detail::eigen_gemm<T>(alpha, a, la, b, lb, beta, c, lc); };
-  // (no structured binding: CAPTURE is a lambda, and Clang 14 cannot capture one)
-  for (const auto& mnk : {std::array<index_t, 3>{1, 40, 33}, {37, 1, 65}, {1, 1, 50}, {13, 29, 41},
-                          {64, 48, 70}, {150, 130, 90}})
-    for (bool a_row : {true, false})
-      for (bool b_row : {true, false})
-        for (T beta : {T(0), T(1), T(-0.5)}) {
-          const index_t m = mnk[0], n = mnk[1], k = mnk[2];
-          CAPTURE(m);
-          CAPTURE(n);
-          CAPTURE(k);
-          CAPTURE(a_row);
-          CAPTURE(b_row);
-          CAPTURE(beta);
-          check_gemm<T>(eigen, m, n, k, a_row, b_row, beta);
-        }
+  check_gemm_shapes<T>(eigen, {{1, 40, 33}, {37, 1, 65}, {1, 1, 50}, {13, 29, 41}, {64, 48, 70}, {150, 130, 90}},
+                       {T(0.75)});
 }
 
 TEST_CASE("choose_gemm_kernel: thin products go to the direct kernel, others by size") {
