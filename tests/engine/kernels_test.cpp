@@ -96,13 +96,16 @@ TEST_CASE_TEMPLATE("small_gemm: every branch against plain loops", T, float, dou
   check_gemm_shapes<T>(ein::detail::small_gemm<T>, shapes, {T(0.75)});
 }
 
-// gemm()'s own first cases: the 4 x 4 x 4 product of row-major operands goes straight to
-// small_gemm_square (alpha 1 or not, beta 0, 1 or other, padded rows), its neighbours
+// gemm()'s own first cases: the 2 x 2 x 2 and 4 x 4 x 4 products of row-major operands go
+// straight to small_gemm_square (alpha 1 or not, beta 0, 1 or other, padded rows), its neighbours
 // and other storage orders to small_gemm.
 TEST_CASE_TEMPLATE("gemm: the tiny square kernel and its neighbours", T, float, double) {
   const auto kernel = [](T alpha, const T* a, MatrixLayout la, const T* b, MatrixLayout lb, T beta, T* c,
                          MatrixLayout lc) { ein::detail::gemm<T>(alpha, a, la, b, lb, beta, c, lc); };
-  check_gemm_shapes<T>(kernel, {{4, 4, 4}, {3, 4, 4}, {4, 3, 4}, {4, 4, 3}, {4, 4, 5}, {5, 4, 4}}, {T(1), T(0.75)});
+  check_gemm_shapes<T>(kernel,
+                       {{4, 4, 4}, {3, 4, 4}, {4, 3, 4}, {4, 4, 3}, {4, 4, 5}, {5, 4, 4}, {2, 2, 2}, {2, 2, 3}, {2, 3, 2},
+                        {3, 2, 2}},
+                       {T(1), T(0.75)});
 }
 
 // The direct kernel reads B by rows: a B it would pack block by block (not

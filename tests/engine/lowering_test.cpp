@@ -57,6 +57,22 @@ TEST_CASE_TEMPLATE("labels summed within one operand are reduced before the GEMM
   pairwise_case<T, 2, 2, 0>("ij,kl->", {3, 4}, {5, 6});
 }
 
+// The compile-time fast path takes one GEMM of M, N >= 2 without asking the model
+// (ein::one_gemm_beats_the_loop): the model must agree at every size.
+TEST_CASE("the cost model prefers one GEMM of M, N >= 2 to the loop at every size") {
+  REQUIRE(ein::one_gemm_beats_the_loop());
+  for (double m : {2.0, 3.0, 4.0, 5.0, 64.0, 4096.0})
+    for (double n : {2.0, 3.0, 7.0, 1024.0, 1e6})
+      for (double k : {1.0, 2.0, 3.0, 16.0, 4096.0, 1e7})
+        for (double element_size : {4.0, 8.0}) {
+          CAPTURE(m);
+          CAPTURE(n);
+          CAPTURE(k);
+          CHECK(ein::prefer_gemm(1, m, n, k, element_size));
+          CHECK(ein::prefer_gemm(1, n, m, k, element_size));
+        }
+}
+
 TEST_CASE_TEMPLATE("steps without a contracted label run as loops", T, float, double) {
   pairwise_case<T, 1, 1, 2>("i,j->ij", {5}, {7});
   pairwise_case<T, 2, 2, 2>("ij,ij->ij", {5, 7}, {5, 7});

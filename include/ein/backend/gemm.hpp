@@ -197,16 +197,18 @@ template <class T>
 /// C = alpha * A * B + beta * C. A, B and C must each have a storage other than
 /// `unsupported` (storage_of). allow_blas = false keeps BLAS out (inside a
 /// parallel region: a pthreads BLAS would start threads of its own per call).
-/// Inlined up to its first cases, a 4 x 4 x 4 product of row-major operands (its own
-/// kernel, strides by value) and a small product into a row-major C (a 4x4 product
+/// Inlined up to its first cases, a 2 x 2 x 2 or 4 x 4 x 4 product of row-major operands
+/// (its own kernel, strides by value) and a small product into a row-major C (a 4x4 product
 /// costs about as much as the checks and copies of a general call), the rest in gemm_any.
 template <class T>
 [[gnu::always_inline]] inline void gemm(T alpha, const T* a, const MatrixLayout& la, const T* b,
                                         const MatrixLayout& lb, T beta, T* c, const MatrixLayout& lc,
                                         bool allow_blas = true) {
   // (A unit column stride means row-major here: the other storage would be `unsupported`.)
-  if (lc.col_stride == 1 && lc.rows == 4 && lc.cols == 4 && la.cols == 4 && la.col_stride == 1 && lb.col_stride == 1)
-    return small_gemm_square<T, 4>(alpha, a, la.row_stride, b, lb.row_stride, beta, c, lc.row_stride);
+  if (lc.col_stride == 1 && la.col_stride == 1 && lb.col_stride == 1 && lc.rows == lc.cols && la.cols == lc.cols) {
+    if (lc.rows == 4) return small_gemm_square<T, 4>(alpha, a, la.row_stride, b, lb.row_stride, beta, c, lc.row_stride);
+    if (lc.rows == 2) return small_gemm_square<T, 2>(alpha, a, la.row_stride, b, lb.row_stride, beta, c, lc.row_stride);
+  }
   if (lc.col_stride == 1 && lc.rows > 0 && lc.cols > 0 && la.cols > 0 &&
       double(lc.rows) * double(lc.cols) * double(la.cols) <= small_gemm_limit)
     return small_gemm(alpha, a, la, b, lb, beta, c, lc);

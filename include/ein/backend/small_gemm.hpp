@@ -109,8 +109,8 @@ template <class T, int N, int K, bool UnitA>
   for (; i < m; ++i) small_gemm_row_block<T, N, K, UnitA, 1>(alpha, a, la, b, lb, beta, c, lc, i);
 }
 
-/// An N x N x N product of row-major, unit-column-stride A, B and C (N = 4: the
-/// tiny square case), every extent known and the row strides passed by value: no
+/// An N x N x N product of row-major, unit-column-stride A, B and C (N = 2 or 4: the
+/// tiny square cases), every extent known and the row strides passed by value: no
 /// loop over M to enter and no layout to read back from memory. 4 x 4 x 4 float, 1
 /// thread, Zen 5: 9.8 ns for checks and product together, against 12.8 ns through
 /// small_gemm's dispatch and layouts (Eigen's dynamic-size product: 10.7 ns).

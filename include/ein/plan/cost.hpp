@@ -84,6 +84,16 @@ constexpr Lowering choose_pair_lowering(const LabelGroups& g, const StepSizes& s
   return gemm.cost < loop.cost ? gemm : loop;
 }
 
+/// What lower/fast_pair.hpp takes without asking the model: one GEMM whose M and N are
+/// at least 2 beats the loop. Its register tile is at least a quarter full, so its
+/// multiply-adds cost at most 1 / (gemm_rate / 4) = 1/8 ns against the loop's
+/// 1 / loop_rate = 1/4, its call 10 ns against the loop's 30, and both move the same
+/// bytes. (A test holds the model to it.)
+constexpr bool one_gemm_beats_the_loop() {
+  using namespace cost_model;
+  return gemm_rate * (2 / gemm_tile) * (2 / gemm_tile) >= loop_rate && gemm_call <= loop_call;
+}
+
 /// Whether `batch` GEMMs of M x N x K (no other labels) beat the loop lowering: the
 /// compile-time fast path (lower/fast_pair.hpp) asks, and leaves a dot, a GEMV
 /// or a batch of tiny products to the loops.
