@@ -4,9 +4,8 @@
 // model trained here on the whole batch by one process: the losses agree at every
 // step (1e-5 relative in float, 1e-12 in double) and every rank ends with
 // bit-identical parameters; mismatched parameter lists are reported by every rank;
-// parameters on a device (a
-// staged stand-in: host memory reached through its table's copies) go through the
-// host. Its own main: MPI first, then doctest.
+// parameters on a device (a staged stand-in: host memory reached through its
+// table's copies) go through the host. Its own main: MPI first, then doctest.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 

@@ -68,10 +68,9 @@ template <class T, std::size_t RA, std::size_t RB, std::size_t RC>
   // Below gemm_tile rows or columns the cost model may prefer the loop lowering (a
   // dot, a GEMV, a batch of 1x1 products): the general path runs it. (Past it the
   // GEMM's reuse wins but for batches of tiny-K products, where the two are close:
-  // the hot path pays two compares, not the model.)
-  // One GEMM of M, N >= 2 the model always prefers (one_gemm_beats_the_loop), so only a
-  // batch or a GEMV-shaped product asks it: its double arithmetic was a tenth of a 2x2
-  // product's instructions.
+  // the hot path pays two compares, not the model.) One GEMM of M, N >= 2 the model
+  // always prefers (one_gemm_beats_the_loop), so only a batch or a GEMV-shaped product
+  // asks it: its double arithmetic was a tenth of a 2x2 product's instructions.
   if (lc.rows < index_t(cost_model::gemm_tile) || lc.cols < index_t(cost_model::gemm_tile)) {
     double batches = 1;
     for (std::size_t i = 0; i < ix(p.batch.count); ++i) batches *= double(a.extent(p.batch.a[i]));
