@@ -82,7 +82,9 @@ TEST_CASE_TEMPLATE("row_axpys: every length, row remainder, pad, strided or no v
                    double) {
   std::mt19937 gen(9);
   for (const index_t n : row_lengths())
-    // (rows about row_axpy_rows = 8: a pass short of it, one, one and one row, two and one row)
+    // (rows about row_axpy_rows = 8: a pass short of it, one, one and one row, two and one row;
+    // at n 4096 and no pad, rows of x a multiple of cache_set_period apart: passes of
+    // row_axpy_rows_aliased = 4)
     for (const index_t rows : {index_t(0), index_t(1), index_t(3), index_t(4), index_t(7), index_t(8), index_t(9),
                                index_t(17)})
       for (const index_t pad : {index_t(0), index_t(3)})

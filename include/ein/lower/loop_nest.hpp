@@ -55,10 +55,6 @@ inline constexpr index_t loop_tile_bytes = 128;
 /// a side (8 where u or v is shorter): its u and v need 8 elements each.
 inline constexpr index_t transpose_min_extent = 8;
 
-/// Rows this many bytes apart or more fall in the same L1 set (the way size of a
-/// 32 KiB 8-way or 48 KiB 12-way L1D), and, a power of two apart, in the same L2 set.
-inline constexpr index_t cache_set_period = 4096;
-
 /// A permutation writing at least this many bytes may stream its output past the
 /// caches (transpose_block.hpp's stream_line), one strip of squares along u at a
 /// time, where this machine's caches would not keep it (streaming.hpp measures):

@@ -29,10 +29,19 @@ namespace ein::detail {
 /// Rows a dot block carries (row_dots): with two partial-sum vectors per row,
 /// eight FMA chains in flight, enough to hide the FMA latency.
 inline constexpr int row_dot_rows = 4;
+/// Rows of a row each (DotWith::rows) at least this long go one at a time: nothing is
+/// shared between rows, and two streams beat eight (four rows of two operands) by 1.3-1.8x
+/// where the rows are in L2 or L3, at 64 floats or 32 doubles and longer; shorter rows
+/// keep the blocks, whose one fold per four rows outweighs that.
+template <class T>
+inline constexpr index_t row_alone_length = 4 * native_vector_bytes / index_t(sizeof(T));
 /// Rows row_axpys adds in one pass over the output row, which it loads and stores
 /// once a pass (8, not 4: "ji,j->i" 2048 x 1024 and "ij->j" 1024^2 1-8% faster, the
-/// same elsewhere, in alternating bench/run runs).
-inline constexpr int row_axpy_rows = 8;
+/// same elsewhere, in alternating bench/run runs). Products of two rows (XRows) whose
+/// rows lie a multiple of cache_set_period apart take 4: eight of each operand and the
+/// output row are 17 lines in one L1 set, more than its ways ("ijk,ijk->ik" with rows of
+/// 1024 floats: 1.4x faster in double, 1.4x in float, with the rows in L3).
+inline constexpr int row_axpy_rows = 8, row_axpy_rows_aliased = 4;
 
 /// f(std::integral_constant<int, r>{}) for r < N, as N statements: an array of
 /// vectors indexed only by constants is split into registers early (g++ 12's
@@ -170,6 +179,8 @@ void row_dots(T* o, index_t so, const T* a, index_t ra, const T* b, index_t rb, 
   const auto run = [&](auto with) {
     constexpr DotWith w = decltype(with)::value;
     constexpr index_t R = row_dot_rows;
+    if (w == DotWith::rows && n >= row_alone_length<T>)  // (see row_alone_length)
+      return dot_blocks<T, 1, w>(o, so, a, ra, b, rb, rows, n, alpha, beta);
     const index_t blocks = rows / R, done = blocks * R;
     if (blocks > 0) dot_blocks<T, R, w>(o, so, a, ra, b, rb, blocks, n, alpha, beta);
     if (done < rows)
@@ -186,9 +197,14 @@ void row_dots(T* o, index_t so, const T* a, index_t ra, const T* b, index_t rb, 
 /// one row o (see the header). beta applies once: in the first pass over o.
 /// XRows: x is rows too, unit-stride, rx apart: o[i] = alpha * sum_r x[r * rx + i] *
 /// a[r * ra + i] + beta * o[i] ("ijk,ijk->ik": the products of two rows summed).
-template <class T, bool XRows = false>
+template <class T, bool XRows = false, int R = row_axpy_rows>
 void row_axpys(T* o, const T* a, index_t ra, const T* x, index_t rx, index_t rows, index_t n, T alpha, T beta) {
-  constexpr int W = native_vector_bytes / int(sizeof(T)), R = row_axpy_rows;
+  if constexpr (XRows && R != row_axpy_rows_aliased) {
+    const auto aliased = [](index_t stride) { return stride != 0 && stride * index_t(sizeof(T)) % cache_set_period == 0; };
+    if (rows > 1 && (aliased(ra) || aliased(rx)))
+      return row_axpys<T, true, row_axpy_rows_aliased>(o, a, ra, x, rx, rows, n, alpha, beta);
+  }
+  constexpr int W = native_vector_bytes / int(sizeof(T));
   using V = typename Lanes<T, W>::type;
   if (rows == 0) {
     for (index_t i = 0; i < n; ++i) o[i] = beta == T(0) ? T(0) : beta * o[i];

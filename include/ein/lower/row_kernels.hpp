@@ -44,6 +44,10 @@ inline constexpr int native_vector_bytes = 32;
 inline constexpr int native_vector_bytes = 16;
 #endif
 
+/// Rows this many bytes apart or more fall in the same L1 set (the way size of a
+/// 32 KiB 8-way or 48 KiB 12-way L1D), and, a power of two apart, in the same L2 set.
+inline constexpr index_t cache_set_period = 4096;
+
 /// The vectors of one row: W elements of T, loaded and stored unaligned.
 template <class T>
 struct RowVector {
