@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include <doctest/doctest.h>
 
 #include "counting_device.hpp"
@@ -335,5 +339,48 @@ TEST_CASE_TEMPLATE("the host's vector Adam loop equals the one-element rule", T,
             differ += p[k] != p1[k] || m[k] != m1[k] || v[k] != v1[k] || v_max[k] != v_max1[k];
           CHECK(differ == 0);
         }
+}
+TEST_CASE_TEMPLATE("the host's SGD and Adam split a large parameter over the threads with the bits of one loop", T,
+                   float, double) {
+  // 40037 elements: past parallel_update_elements, and not a multiple of the 64-element
+  // split, so the last thread's share ends in the scalar tail.
+  const ein::index_t n = 40037;
+  static_assert(40037 >= ein::detail::parallel_update_elements);
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> u(-2, 2);
+  const auto random = [&](bool positive) {
+    std::vector<T> x(static_cast<std::size_t>(n));
+    for (T& e : x) e = static_cast<T>(positive ? std::abs(u(rng)) : u(rng));
+    return x;
+  };
+  const std::vector<T> g = random(false), p0 = random(false), m0 = random(false), v0 = random(true);
+  const ein::math::SgdArgs<T> sgd{T(0.1), T(0.01), T(0.9), T(0.9), true, false, true};
+  const ein::math::AdamArgs<T> adam{T(0.01), T(0.3), T(0.01), T(1e-8), T(0.1), T(0.999), T(0.001), false};
+  // Each update on `threads` threads (1: one call, the reference).
+  const auto run = [&](int threads) {
+    std::vector<T> p = p0, b = m0, q = p0, m = m0, v = v0, v_max = v0;
+#ifdef _OPENMP
+    const int before = omp_get_max_threads();
+    omp_set_num_threads(threads);
+#endif
+    ein::detail::host_sgd<T>(nullptr, n, p.data(), g.data(), b.data(), sgd);
+    ein::detail::host_adam<T>(nullptr, n, q.data(), g.data(), m.data(), v.data(), v_max.data(), adam);
+#ifdef _OPENMP
+    omp_set_num_threads(before);
+#endif
+    (void)threads;
+    return std::vector<std::vector<T>>{p, b, q, m, v, v_max};
+  };
+  const auto one = run(1);
+  for (const int threads : {2, 3}) {
+    CAPTURE(threads);
+    const auto split = run(threads);
+    int differ = 0;
+    for (std::size_t a = 0; a < one.size(); ++a)
+      for (std::size_t k = 0; k < one[a].size(); ++k) differ += one[a][k] != split[a][k];
+    CHECK(differ == 0);
+    CHECK(split[0][0] != p0[0]);  // (stepped at all)
+    CHECK(split[2][static_cast<std::size_t>(n - 1)] != p0[static_cast<std::size_t>(n - 1)]);
+  }
 }
 #endif
