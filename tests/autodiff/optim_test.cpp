@@ -342,10 +342,10 @@ TEST_CASE_TEMPLATE("the host's vector Adam loop equals the one-element rule", T,
 }
 TEST_CASE_TEMPLATE("the host's SGD and Adam split a large parameter over the threads with the bits of one loop", T,
                    float, double) {
-  // 40037 elements: past parallel_update_elements, and not a multiple of the 64-element
+  // 40037 elements: past parallel_pass_elements, and not a multiple of the 64-element
   // split, so the last thread's share ends in the scalar tail.
   const ein::index_t n = 40037;
-  static_assert(40037 >= ein::detail::parallel_update_elements);
+  static_assert(40037 >= ein::detail::parallel_pass_elements);
   std::mt19937 rng(11);
   std::uniform_real_distribution<double> u(-2, 2);
   const auto random = [&](bool positive) {

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "ein/backend/host_threads.hpp"
 #include "ein/math/element.hpp"
 #include "ein/math/softmax.hpp"
 #include "ein/tensor/axis_split.hpp"
@@ -24,6 +25,15 @@ template <class Value>
 struct device_of;
 template <class Value>
 using device_of_t = typename device_of<std::remove_cvref_t<Value>>::type;
+
+/// pass(begin, end) over n elements of element function F: split across the threads
+/// (over_thread_chunks) where F is one of the table's rows (math::is_table_row), else
+/// one call: a user's function is never called from two threads at once.
+template <class F, class Pass>
+void over_elements(index_t n, Pass&& pass) {
+  if constexpr (math::is_table_row<F>) over_thread_chunks(n, pass);
+  else pass(index_t(0), n);
+}
 
 /// float sums accumulate in double; wider types in themselves.
 template <class T>
@@ -50,17 +60,25 @@ struct Host {
 
   // --- the tape ---
 
+  // (The element-wise passes below split across the OpenMP threads where they are
+  // long: backend/host_threads.hpp. Each element's result is the same either way.)
+
   /// Zeros of v's extents (a gradient buffer).
   template <class T, std::size_t R>
   static Tensor<T, R> zeros_like(const Tensor<T, R>& v) {
-    return Tensor<T, R>(v.extents());
+    Tensor<T, R> z(v.extents(), detail::for_writing);
+    T* zs = z.data();
+    detail::over_thread_chunks(z.size(), [&](index_t b, index_t e) { std::fill(zs + b, zs + e, T{}); });
+    return z;
   }
   /// dst += src, element by element (equal extents).
   template <class T, std::size_t R>
   static void add_into(Tensor<T, R>& dst, const Tensor<T, R>& src) {
     T* d = dst.data();
     const T* s = src.data();
-    for (index_t k = 0, n = src.size(); k < n; ++k) d[k] += s[k];
+    detail::over_thread_chunks(src.size(), [&](index_t b, index_t e) {
+      for (index_t k = b; k < e; ++k) d[k] += s[k];
+    });
   }
   /// dst's first element += value (the seed 1 of a scalar's backward).
   template <class T, std::size_t R>
@@ -76,7 +94,9 @@ struct Host {
     Tensor<T, R> z(x.extents(), detail::for_writing);
     const T* xs = x.data();
     T* zs = z.data();
-    for (index_t k = 0, n = z.size(); k < n; ++k) zs[k] = static_cast<T>(f(xs[k]));
+    detail::over_elements<F>(z.size(), [&](index_t b, index_t e) {
+      for (index_t k = b; k < e; ++k) zs[k] = static_cast<T>(f(xs[k]));
+    });
     return z;
   }
   /// gx += g * f.derivative(x, z) element by element.
@@ -87,7 +107,9 @@ struct Host {
     const T* xs = x.data();
     const T* zs = z.data();
     T* out = gx.data();
-    for (index_t k = 0, n = z.size(); k < n; ++k) out[k] += gs[k] * static_cast<T>(f.derivative(xs[k], zs[k]));
+    detail::over_elements<F>(z.size(), [&](index_t b, index_t e) {
+      for (index_t k = b; k < e; ++k) out[k] += gs[k] * static_cast<T>(f.derivative(xs[k], zs[k]));
+    });
   }
   /// z = f(x, y), the operands lined up by l (tensor/lineup.hpp), z of `extents`.
   template <class F, class T, std::size_t RA, std::size_t RB, std::size_t R>
@@ -97,7 +119,9 @@ struct Host {
     const T* xs = x.data();
     const T* ys = y.data();
     T* zs = z.data();
-    l.for_each([&](index_t k, index_t i, index_t j) { zs[k] = static_cast<T>(f(xs[i], ys[j])); });
+    detail::over_elements<F>(l.size(), [&](index_t b, index_t e) {
+      l.for_each_in(b, e, [&](index_t k, index_t i, index_t j) { zs[k] = static_cast<T>(f(xs[i], ys[j])); });
+    });
     return z;
   }
   /// gx += g * f.dx(x, y, z) and gy += g * f.dy(x, y, z), summed where an operand
@@ -109,13 +133,27 @@ struct Host {
     const T* xs = x.data();
     const T* ys = y.data();
     const T* zs = z.data();
+    // (An operand of the result's rank meets each element once, so its gradient
+    // splits across threads; a repeated one, a bias, sums over rows on one.)
     if (gx != nullptr) {
       T* out = gx->data();
-      l.for_each([&](index_t k, index_t i, index_t j) { out[i] += gs[k] * static_cast<T>(f.dx(xs[i], ys[j], zs[k])); });
+      const auto pass = [&](index_t b, index_t e) {
+        l.for_each_in(b, e, [&](index_t k, index_t i, index_t j) {
+          out[i] += gs[k] * static_cast<T>(f.dx(xs[i], ys[j], zs[k]));
+        });
+      };
+      if constexpr (RA == R) detail::over_elements<F>(l.size(), pass);
+      else pass(0, l.size());
     }
     if (gy != nullptr) {
       T* out = gy->data();
-      l.for_each([&](index_t k, index_t i, index_t j) { out[j] += gs[k] * static_cast<T>(f.dy(xs[i], ys[j], zs[k])); });
+      const auto pass = [&](index_t b, index_t e) {
+        l.for_each_in(b, e, [&](index_t k, index_t i, index_t j) {
+          out[j] += gs[k] * static_cast<T>(f.dy(xs[i], ys[j], zs[k]));
+        });
+      };
+      if constexpr (RB == R) detail::over_elements<F>(l.size(), pass);
+      else pass(0, l.size());
     }
   }
 
@@ -136,7 +174,9 @@ struct Host {
   static void scaled_sum_backward(const Tensor<T, 0>& g, T scale, Tensor<T, R>& gx) {
     const T d = g() * scale;
     T* out = gx.data();
-    for (index_t k = 0, n = gx.size(); k < n; ++k) out[k] += d;
+    detail::over_thread_chunks(gx.size(), [&](index_t b, index_t e) {
+      for (index_t k = b; k < e; ++k) out[k] += d;
+    });
   }
 
   // --- softmax and log_softmax along the middle axis of a split (math/softmax.hpp) ---

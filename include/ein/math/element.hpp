@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <concepts>
+#include <type_traits>
 #include <utility>
 
 #if defined(__CUDACC__)
@@ -182,6 +183,21 @@ struct BindLeft {
   template <class T> EIN_HOST_DEVICE constexpr T operator()(T x) const { return F{}(T(s), x); }
   template <class T> EIN_HOST_DEVICE constexpr T derivative(T x, T y) const { return F{}.dy(T(s), x, y); }
 };
+
+/// Whether F is one of this table's rows (or one bound to a scalar): a pure function
+/// of its arguments, so the host may call it from several threads at once on a long
+/// tensor (backend/host_device.hpp). A user's function is called from one thread.
+template <class F>
+inline constexpr bool is_table_row =
+    std::is_same_v<F, Negate> || std::is_same_v<F, Exp> || std::is_same_v<F, Log> || std::is_same_v<F, Sqrt> ||
+    std::is_same_v<F, Abs> || std::is_same_v<F, Tanh> || std::is_same_v<F, Square> || std::is_same_v<F, Relu> ||
+    std::is_same_v<F, LeakyRelu> || std::is_same_v<F, Sigmoid> || std::is_same_v<F, Silu> || std::is_same_v<F, Gelu> ||
+    std::is_same_v<F, Pow> || std::is_same_v<F, Add> || std::is_same_v<F, Sub> || std::is_same_v<F, Mul> ||
+    std::is_same_v<F, Div> || std::is_same_v<F, Max> || std::is_same_v<F, Min>;
+template <class F, class S>
+inline constexpr bool is_table_row<BindRight<F, S>> = is_table_row<F>;
+template <class F, class S>
+inline constexpr bool is_table_row<BindLeft<F, S>> = is_table_row<F>;
 
 /// What errors call a function: its `name` member if it has one, else "apply".
 template <class F>

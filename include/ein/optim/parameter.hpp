@@ -15,11 +15,8 @@
 #include <unordered_map>
 #include <vector>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "ein/autodiff/var.hpp"
+#include "ein/backend/host_threads.hpp"
 #include "ein/lower/row_kernels.hpp"
 #include "ein/math/update.hpp"
 
@@ -95,38 +92,9 @@ class Parameter {
 
 namespace ein::detail {
 
-/// Elements of a parameter from which the host's update splits across the OpenMP
-/// threads. On 2 threads the forward and backward leave a weight's lines and its
-/// gradient's shared with, or owned by, the other core, and one thread updating
-/// them all waits on the other core for most lines: a 1024 x 784 SGD step took
-/// 470-500 us after a 2-thread step, 125 us after a 1-thread one, and 110 us split
-/// over both threads (12544 elements: 13 against 5 us).
-inline constexpr index_t parallel_update_elements = 1 << 15;
-
-/// f(begin, end) over [0, n): split across the OpenMP threads where n is at least
-/// parallel_update_elements and no parallel region is running, else one call. The
-/// splits fall on multiples of 64 elements, so each element goes through the same
-/// vector or scalar code as in one call (the results are the same bit for bit).
-template <class F>
-void over_update_chunks(index_t n, F&& f) {
-#ifdef _OPENMP
-  if (n >= parallel_update_elements && omp_get_max_threads() > 1 && !omp_in_parallel()) {
-#pragma omp parallel
-    {
-      constexpr index_t unit = 64;
-      const index_t threads = omp_get_num_threads(), t = omp_get_thread_num(), units = (n + unit - 1) / unit;
-      const index_t begin = std::min(n, units * t / threads * unit), end = std::min(n, units * (t + 1) / threads * unit);
-      if (begin < end) f(begin, end);
-    }
-    return;
-  }
-#endif
-  f(index_t(0), n);
-}
-
 /// The host's update loops: math/update.hpp's rules, one loop per case, so that
 /// each vectorises with no per-element test of the optional buffers; split across
-/// the threads (over_update_chunks).
+/// the threads (backend/host_threads.hpp).
 template <class T>
 std::shared_ptr<T> host_zeros(void*, index_t n) {
   return std::shared_ptr<T>(new T[static_cast<std::size_t>(n)](), std::default_delete<T[]>());
@@ -134,7 +102,7 @@ std::shared_ptr<T> host_zeros(void*, index_t n) {
 template <class T>
 void host_sgd(void*, index_t n, T* __restrict p, const T* __restrict g, T* __restrict b,
               const math::SgdArgs<T>& args) {
-  over_update_chunks(n, [&](index_t begin, index_t end) {
+  over_thread_chunks(n, [&](index_t begin, index_t end) {
     if (b != nullptr)
       for (index_t k = begin; k < end; ++k) math::sgd_update(p[k], g[k], b + k, args);
     else
@@ -195,7 +163,7 @@ void host_adam(void*, index_t n, T* __restrict p, const T* __restrict g, T* __re
       if constexpr (decltype(amsgrad)::value) lanes.store(v_max + i, most);
     });
   };
-  over_update_chunks(n, [&](index_t begin, index_t end) {
+  over_thread_chunks(n, [&](index_t begin, index_t end) {
     if (v_max != nullptr) run(std::true_type{}, begin, end);
     else run(std::false_type{}, begin, end);
   });

@@ -25,11 +25,20 @@ struct Lineup {
   index_t outer = 1, inner = 0;
   index_t a_outer = 0, a_inner = 1, b_outer = 0, b_inner = 1;
 
+  /// Elements of the result.
+  [[nodiscard]] index_t size() const { return outer * inner; }
   /// f(result index, a index, b index) for every element of the result.
   template <class F>
   void for_each(F&& f) const {
-    for (index_t o = 0; o < outer; ++o)
-      for (index_t i = 0; i < inner; ++i) f(o * inner + i, o * a_outer + i * a_inner, o * b_outer + i * b_inner);
+    for_each_in(0, size(), f);
+  }
+  /// The same for the result indices [begin, end) only (a thread's share).
+  template <class F>
+  void for_each_in(index_t begin, index_t end, F&& f) const {
+    if (begin >= end) return;
+    for (index_t o = begin / inner, i = begin % inner, k = begin; k < end; ++o, i = 0)
+      for (const index_t stop = std::min(end, (o + 1) * inner); k < stop; ++k, ++i)
+        f(k, o * a_outer + i * a_inner, o * b_outer + i * b_inner);
   }
 };
 
