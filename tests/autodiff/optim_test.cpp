@@ -23,6 +23,15 @@ using ein::Tensor;
 namespace {
 using Steps = std::vector<std::array<double, 2>>;
 
+/// n values drawn from [-2, 2) (positive: their magnitudes).
+template <class T>
+std::vector<T> random_values(ein::index_t n, std::mt19937& rng, bool positive) {
+  std::uniform_real_distribution<double> u(-2, 2);
+  std::vector<T> x(static_cast<std::size_t>(n));
+  for (T& e : x) e = static_cast<T>(positive ? std::abs(u(rng)) : u(rng));
+  return x;
+}
+
 /// Three steps of `Opt` on p = (1, -2) with gradients (0.5, -1), (0.1, 0.3), (-0.2, 0.4),
 /// written straight into p's gradient as a backward would; p after each step.
 template <class T, class Opt, class Options>
@@ -311,12 +320,7 @@ TEST_CASE_TEMPLATE("an optimizer steps each parameter on its own device's table"
 TEST_CASE_TEMPLATE("the host's vector Adam loop equals the one-element rule", T, float, double) {
   const ein::index_t n = 1003;
   std::mt19937 rng(7);
-  std::uniform_real_distribution<double> u(-2, 2);
-  const auto random = [&](bool positive) {
-    std::vector<T> x(static_cast<std::size_t>(n));
-    for (T& e : x) e = static_cast<T>(positive ? std::abs(u(rng)) : u(rng));
-    return x;
-  };
+  const auto random = [&](bool positive) { return random_values<T>(n, rng, positive); };
   for (const bool amsgrad : {false, true})
     for (const bool maximize : {false, true})
       for (const double weight_decay : {0.0, 0.01})
@@ -347,12 +351,7 @@ TEST_CASE_TEMPLATE("the host's SGD and Adam split a large parameter over the thr
   const ein::index_t n = 40037;
   static_assert(40037 >= ein::detail::parallel_pass_elements);
   std::mt19937 rng(11);
-  std::uniform_real_distribution<double> u(-2, 2);
-  const auto random = [&](bool positive) {
-    std::vector<T> x(static_cast<std::size_t>(n));
-    for (T& e : x) e = static_cast<T>(positive ? std::abs(u(rng)) : u(rng));
-    return x;
-  };
+  const auto random = [&](bool positive) { return random_values<T>(n, rng, positive); };
   const std::vector<T> g = random(false), p0 = random(false), m0 = random(false), v0 = random(true);
   const ein::math::SgdArgs<T> sgd{T(0.1), T(0.01), T(0.9), T(0.9), true, false, true};
   const ein::math::AdamArgs<T> adam{T(0.01), T(0.3), T(0.01), T(1e-8), T(0.1), T(0.999), T(0.001), false};
