@@ -30,17 +30,18 @@ namespace ein::detail {
 /// eight FMA chains in flight, enough to hide the FMA latency.
 inline constexpr int row_dot_rows = 4;
 /// Rows of a row each (DotWith::rows) at least this long go one at a time: nothing is
-/// shared between rows, and two streams beat eight (four rows of two operands) by 1.3-1.8x
-/// where the rows are in L2 or L3, at 64 floats or 32 doubles and longer; shorter rows
-/// keep the blocks, whose one fold per four rows outweighs that.
+/// shared between rows, and two streams beat eight (four rows of two operands) by 1.4x
+/// (rows in L3) to 1.8x (in L2) at 64 floats or 32 doubles and longer, in a probe
+/// calling both; from memory (32 MiB of doubles) either was ahead by up to 20% from
+/// run to run. Shorter rows keep the blocks, whose one fold per four rows outweighs that.
 template <class T>
 inline constexpr index_t row_alone_length = 4 * native_vector_bytes / index_t(sizeof(T));
 /// Rows row_axpys adds in one pass over the output row, which it loads and stores
 /// once a pass (8, not 4: "ji,j->i" 2048 x 1024 and "ij->j" 1024^2 1-8% faster, the
 /// same elsewhere, in alternating bench/run runs). Products of two rows (XRows) whose
 /// rows lie a multiple of cache_set_period apart take 4: eight of each operand and the
-/// output row are 17 lines in one L1 set, more than its ways ("ijk,ijk->ik" with rows of
-/// 1024 floats: 1.4x faster in double, 1.4x in float, with the rows in L3).
+/// output row are 17 lines in one L1 set, more than its ways ("ijk,ijk->ik" at
+/// 16 x 128 x 1024: 1.3x faster in float and in double, the rows in L3).
 inline constexpr int row_axpy_rows = 8, row_axpy_rows_aliased = 4;
 
 /// f(std::integral_constant<int, r>{}) for r < N, as N statements: an array of

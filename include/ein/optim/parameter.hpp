@@ -4,7 +4,6 @@
 // host's here, CUDA's in its leaf) and the per-parameter state buffer. Layer: optim.
 #pragma once
 
-#include <algorithm>
 #include <concepts>
 #include <cstring>
 #include <memory>
