@@ -1,4 +1,4 @@
-// The host's element-wise passes across the OpenMP threads (backend/host_threads.hpp):
+// The host's element-wise passes across the OpenMP threads (lower/thread_chunks.hpp):
 // the split covers every element once on multiples of 64; a lineup walked in pieces
 // meets the same elements as whole; each primitive of the host's table gives the
 // same bits on 1, 2 and 3 threads for a tensor long enough to split (past
@@ -19,7 +19,7 @@
 #include <doctest/doctest.h>
 
 #include "ein/autodiff.hpp"
-#include "ein/backend/host_threads.hpp"
+#include "ein/lower/thread_chunks.hpp"
 
 using ein::index_t;
 using ein::Tensor;

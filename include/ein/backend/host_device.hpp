@@ -10,7 +10,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "ein/backend/host_threads.hpp"
+#include "ein/lower/thread_chunks.hpp"
 #include "ein/math/element.hpp"
 #include "ein/math/softmax.hpp"
 #include "ein/tensor/axis_split.hpp"
@@ -61,7 +61,7 @@ struct Host {
   // --- the tape ---
 
   // (The element-wise passes below split across the OpenMP threads where they are
-  // long: backend/host_threads.hpp. Each element's result is the same either way.)
+  // long: lower/thread_chunks.hpp. Each element's result is the same either way.)
 
   /// Zeros of v's extents (a gradient buffer).
   template <class T, std::size_t R>
@@ -133,27 +133,25 @@ struct Host {
     const T* xs = x.data();
     const T* ys = y.data();
     const T* zs = z.data();
-    // (An operand of the result's rank meets each element once, so its gradient
-    // splits across threads; a repeated one, a bias, sums over rows on one.)
+    // add(k, i, j) at every element; split across threads where the operand it adds
+    // to has the result's rank (it meets each element once), else on one thread (a
+    // repeated operand, a bias, sums over rows).
+    const auto accumulate = [&](auto once, const auto& add) {
+      const auto pass = [&](index_t b, index_t e) { l.for_each_in(b, e, add); };
+      if constexpr (decltype(once)::value) detail::over_elements<F>(l.size(), pass);
+      else pass(0, l.size());
+    };
     if (gx != nullptr) {
       T* out = gx->data();
-      const auto pass = [&](index_t b, index_t e) {
-        l.for_each_in(b, e, [&](index_t k, index_t i, index_t j) {
-          out[i] += gs[k] * static_cast<T>(f.dx(xs[i], ys[j], zs[k]));
-        });
-      };
-      if constexpr (RA == R) detail::over_elements<F>(l.size(), pass);
-      else pass(0, l.size());
+      accumulate(std::bool_constant<RA == R>{}, [&](index_t k, index_t i, index_t j) {
+        out[i] += gs[k] * static_cast<T>(f.dx(xs[i], ys[j], zs[k]));
+      });
     }
     if (gy != nullptr) {
       T* out = gy->data();
-      const auto pass = [&](index_t b, index_t e) {
-        l.for_each_in(b, e, [&](index_t k, index_t i, index_t j) {
-          out[j] += gs[k] * static_cast<T>(f.dy(xs[i], ys[j], zs[k]));
-        });
-      };
-      if constexpr (RB == R) detail::over_elements<F>(l.size(), pass);
-      else pass(0, l.size());
+      accumulate(std::bool_constant<RB == R>{}, [&](index_t k, index_t i, index_t j) {
+        out[j] += gs[k] * static_cast<T>(f.dy(xs[i], ys[j], zs[k]));
+      });
     }
   }
 

@@ -36,6 +36,7 @@
 #include "ein/lower/row_dots.hpp"
 #include "ein/lower/row_kernels.hpp"
 #include "ein/lower/streaming.hpp"
+#include "ein/lower/thread_chunks.hpp"
 #include "ein/lower/transpose_block.hpp"
 
 namespace ein::detail {
@@ -470,10 +471,7 @@ inline index_t split_grain(const LoopSpace& s, const LoopNest& nest, int split) 
 template <class T>
 void run_share(const LoopSpace& space, const LoopNest& nest, int split, index_t t, index_t threads, T* out,
                const T* const* in, T alpha, T beta) {
-  const index_t extent = space.axes[ix(split)].extent, grain = split_grain(space, nest, split);
-  const index_t chunks = (extent + grain - 1) / grain;
-  const index_t begin = std::min(extent, chunks * t / threads * grain);
-  const index_t end = std::min(extent, chunks * (t + 1) / threads * grain);
+  const auto [begin, end] = thread_share(space.axes[ix(split)].extent, split_grain(space, nest, split), t, threads);
   if (begin >= end) return;
   LoopSpace part = space;  // (a large nest: the copy is nothing beside it)
   LoopAxis& axis = part.axes[ix(split)];

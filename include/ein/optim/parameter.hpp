@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "ein/autodiff/var.hpp"
-#include "ein/backend/host_threads.hpp"
+#include "ein/lower/thread_chunks.hpp"
 #include "ein/lower/row_kernels.hpp"
 #include "ein/math/update.hpp"
 
@@ -93,7 +93,7 @@ namespace ein::detail {
 
 /// The host's update loops: math/update.hpp's rules, one loop per case, so that
 /// each vectorises with no per-element test of the optional buffers; split across
-/// the threads (backend/host_threads.hpp).
+/// the threads (lower/thread_chunks.hpp).
 template <class T>
 std::shared_ptr<T> host_zeros(void*, index_t n) {
   return std::shared_ptr<T>(new T[static_cast<std::size_t>(n)](), std::default_delete<T[]>());

@@ -1,9 +1,11 @@
-// One pass over n independent elements split across the OpenMP threads: the
-// host's element-wise primitives (backend/host_device.hpp) and optimizer updates
-// (optim/parameter.hpp). After a step on two threads, a tensor's lines sit in, or
+// Work split across the OpenMP threads: each thread's share of a range
+// (thread_share, also the loop nest's, loop_nest.hpp), and one pass over n
+// independent elements split that way (over_thread_chunks: the host's
+// element-wise primitives, backend/host_device.hpp, and optimizer updates,
+// optim/parameter.hpp). After a step on two threads, a tensor's lines sit in, or
 // are shared with, both cores' caches; one thread walking all of it waits on the
 // other core for half its lines (a 1024 x 784 SGD step: 470-500 us on one thread,
-// 110 us split, where one thread took 125 us after a 1-thread step). Layer: backend.
+// 110 us split, where one thread took 125 us after a 1-thread step). Layer: lower.
 #pragma once
 
 #include <algorithm>
@@ -21,6 +23,16 @@ namespace ein::detail {
 /// a few microseconds with spinning threads, is no longer small beside the pass).
 inline constexpr index_t parallel_pass_elements = 1 << 15;
 
+/// Thread t's share [begin, end) of [0, n) among `threads`, in whole units (the
+/// last share ends at n): the same number of units each, give or take one.
+struct ThreadShare {
+  index_t begin, end;
+};
+inline ThreadShare thread_share(index_t n, index_t unit, index_t t, index_t threads) {
+  const index_t units = (n + unit - 1) / unit;
+  return {std::min(n, units * t / threads * unit), std::min(n, units * (t + 1) / threads * unit)};
+}
+
 /// f(begin, end) over [0, n): split across the OpenMP threads where n is at least
 /// parallel_pass_elements and no parallel region is running, else one call f(0, n).
 /// The splits fall on multiples of 64 elements, so each element goes through the
@@ -32,11 +44,8 @@ void over_thread_chunks(index_t n, F&& f) {
   if (n >= parallel_pass_elements && omp_get_max_threads() > 1 && !omp_in_parallel()) {
 #pragma omp parallel
     {
-      constexpr index_t unit = 64;
-      const index_t threads = omp_get_num_threads(), t = omp_get_thread_num(), units = (n + unit - 1) / unit;
-      const index_t begin = std::min(n, units * t / threads * unit);
-      const index_t end = std::min(n, units * (t + 1) / threads * unit);
-      if (begin < end) f(begin, end);
+      const ThreadShare share = thread_share(n, 64, omp_get_thread_num(), omp_get_num_threads());
+      if (share.begin < share.end) f(share.begin, share.end);
     }
     return;
   }
