@@ -1,5 +1,5 @@
 // ein's MLP step for bench/mlp, written as a user would (examples/mlp):
-//   a = einsum<"ij,lj->li">(W1, X) + b1;  h = relu(a);  o = einsum<"ij,lj->li">(W2, h) + b2;
+//   h = relu(einsum<"ij,lj->li">(W1, X) + b1);  o = einsum<"ij,lj->li">(W2, h) + b2;
 //   loss = cross_entropy(o, y);  opt.zero_grad();  loss.backward();  opt.step();
 // X is a constant leaf made once and reused by every step. Layer: bench.
 #pragma once
@@ -43,8 +43,7 @@ class EinMlp final : public Model {
   }
 
   [[nodiscard]] ein::Var<float, 0> loss() const {
-    const auto a = ein::einsum<"ij,lj->li">(w1_, x_) + b1_;
-    const auto h = ein::relu(a);
+    const auto h = ein::relu(ein::einsum<"ij,lj->li">(w1_, x_) + b1_);  // (one fused layer: einsum_node.hpp)
     const auto o = ein::einsum<"ij,lj->li">(w2_, h) + b2_;
     return ein::cross_entropy(o, y_);
   }

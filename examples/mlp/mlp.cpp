@@ -1,7 +1,7 @@
 // The lecture's MLP on Fashion-MNIST, examples in rows, written with einsum:
 //
-//   a = einsum<"ij,lj->li">(W1, X) + b1     X [N,784], W1 [H,784], b1 [H]
-//   h = relu(a)
+//   h = relu(einsum<"ij,lj->li">(W1, X) + b1)     X [N,784], W1 [H,784], b1 [H]
+//     (one layer: the bias and relu fold into the einsum, autodiff/einsum_node.hpp)
 //   o = einsum<"ij,lj->li">(W2, h) + b2     W2 [10,H], b2 [10]
 //   loss = cross_entropy(o, labels);  loss.backward();  optimizer step
 //
@@ -212,8 +212,7 @@ struct Mlp {
 
   /// Logits [N, 10] of X [N, 784].
   [[nodiscard]] ein::Var<float, 2, D> operator()(const ein::Var<float, 2, D>& X) const {
-    const auto a = ein::einsum<"ij,lj->li">(W1, X) + b1;
-    const auto h = ein::relu(a);
+    const auto h = ein::relu(ein::einsum<"ij,lj->li">(W1, X) + b1);  // (on the host, one fused layer)
     return ein::einsum<"ij,lj->li">(W2, h) + b2;
   }
 };

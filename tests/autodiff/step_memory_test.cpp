@@ -83,8 +83,7 @@ struct Mlp {
 
   /// One step on a mini-batch x [N, 784] with labels y; the loss.
   float step(const ein::Var<float, 2>& x, const std::vector<int>& y) {
-    const auto a = ein::einsum<"ij,lj->li">(w1, x) + b1;
-    const auto h = ein::relu(a);
+    const auto h = ein::relu(ein::einsum<"ij,lj->li">(w1, x) + b1);  // (one fused layer)
     const auto o = ein::einsum<"ij,lj->li">(w2, h) + b2;
     const auto loss = ein::cross_entropy(o, y);
     opt.zero_grad();

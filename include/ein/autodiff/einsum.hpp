@@ -1,7 +1,8 @@
 // einsum on Vars: one tape node per einsum. Its rule runs, for each operand k
 // that requires a gradient, the gradient einsum derived at compile time
 // (spec/derive.hpp) through the same planner and GEMM lowering, accumulating
-// straight into operand k's gradient (beta = 1). Layer: autodiff.
+// straight into operand k's gradient (beta = 1). A two-operand GEMM-shaped one
+// is a layer, whose bias and relu fold in (autodiff/einsum_node.hpp). Layer: autodiff.
 #pragma once
 
 #include <memory>
@@ -10,12 +11,9 @@
 #include <tuple>
 #include <utility>
 
-#include "ein/autodiff/gradient_step.hpp"
+#include "ein/autodiff/einsum_node.hpp"
 #include "ein/autodiff/var.hpp"
 #include "ein/expr/einsum.hpp"
-#include "ein/lower/fast_pair.hpp"
-#include "ein/lower/static_pair.hpp"
-#include "ein/spec/derive.hpp"
 
 namespace ein {
 namespace detail {
@@ -53,40 +51,6 @@ auto node_of(X&& x) {
   }
 }
 
-/// The gradient specs of every operand, one per operand, as constants.
-template <class Source, class Indices>
-struct GradientSpecs;
-template <class Source, std::size_t... K>
-struct GradientSpecs<Source, std::index_sequence<K...>> {
-  static constexpr BoundSpec forward = Source::value;
-  static constexpr std::array<BoundSpec, sizeof...(K)> of = {derive_gradient(forward, static_cast<int>(K))...};
-};
-
-/// The gradient of operand K as a two-operand fast path (lower/static_pair.hpp), when it
-/// qualifies: two forward operands, no broadcast seed axes, no diagonal in operand K.
-template <class Source, std::size_t K>
-struct GradientPair {
-  static constexpr BoundSpec spec = derive_gradient(Source::value, static_cast<int>(K));
-  static constexpr StaticPair pair = static_pair(spec);
-  static constexpr bool fast = Source::value.num_inputs == 2 && pair.fast &&
-                               spec.inputs[0].rank == Source::value.output.rank &&
-                               spec.output.rank == Source::value.inputs[K].rank;
-};
-
-template <class T, std::size_t R>
-Strided<const T> strided_of(const Tensor<T, R>& t, const BoundTerm& term) {
-  return labelled(t.view(), term);
-}
-
-/// Accumulates the gradient of operand k of `forward` into `grad_k`.
-/// `values` are every operand's value (Strided, forward labels); `seed` the output's gradient.
-template <class T>
-void accumulate_gradient(const BoundSpec& forward, const BoundSpec& gradient, std::string_view text, int k,
-                         const Strided<const T>* values, const Strided<const T>& seed, const Strided<T>& grad_k) {
-  HostBackend<T> be;
-  accumulate_gradient_on<T>(be, forward, gradient, text, k, values, seed, grad_k);
-}
-
 }  // namespace detail
 
 /// einsum with at least one Var operand: evaluates now and records one tape node.
@@ -103,33 +67,19 @@ auto einsum(Ops&&... ops) {
   } else {
     constexpr std::size_t R = Source::value.output.rank;
     auto nodes = std::make_tuple(detail::node_of(std::forward<Ops>(ops))...);
+    if constexpr (detail::einsum_layer<Source>) {  // a layer: its value waits for a bias and a relu
+      auto& [a, b] = nodes;
+      if (grad_enabled() && (a->requires_grad() || b->requires_grad())) {
+        // (Reading the operands now: their pending values computed, the shapes checked.)
+        const Extents<R> extents = ein::einsum<S>(a->value(), b->value()).extents();
+        using Layer = detail::EinsumLayerNode<S, Source, T, R, std::remove_cvref_t<decltype(*a)>,
+                                              std::remove_cvref_t<decltype(*b)>>;
+        return Var<T, R>(detail::make_node<Layer>(Tensor<T, R>(extents, detail::for_writing), a, b));
+      }
+    }
     Tensor<T, R> value = std::apply([](const auto&... n) { return ein::einsum<S>(n->value()...).eval(); }, nodes);
-    using Grads = detail::GradientSpecs<Source, std::make_index_sequence<sizeof...(Ops)>>;
     auto rule = [](detail::TensorNode<T, R>& self, auto&... in) {
-      const std::array<detail::Strided<const T>, sizeof...(Ops)> values = [&] {
-        std::size_t k = 0;
-        return std::array<detail::Strided<const T>, sizeof...(Ops)>{
-            detail::labelled(in.value().view(), Source::value.inputs[k++])...};
-      }();
-      const Tensor<T, R>& seed_tensor = self.grad();
-      const detail::Strided<const T> seed = detail::labelled(seed_tensor.view(), Source::value.output);
-      const auto inputs = std::forward_as_tuple(in...);
-      const auto one = [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
-        auto& node = std::get<K>(inputs);
-        if (!node.requires_grad()) return;
-        using Pair = detail::GradientPair<Source, K>;
-        if constexpr (Pair::fast) {  // "ij,jk->ik": dA = "ik,jk->ij", dB = "ik,ij->jk", straight to the GEMM
-          const auto& other = std::get<1 - K>(inputs).value();
-          if (detail::try_fast_pair<Pair::pair, T>(seed_tensor.view(), other.view(), node.grad().view(), T(1), T(1)))
-            return;
-        }
-        const auto grad_k = detail::labelled_destination(node.grad().view(), Source::value.inputs[K]);
-        detail::accumulate_gradient<T>(Source::value, Grads::of[K], S.view(), static_cast<int>(K), values.data(), seed,
-                                       grad_k);
-      };
-      [&]<std::size_t... K>(std::index_sequence<K...>) {
-        (one(std::integral_constant<std::size_t, K>{}), ...);
-      }(std::make_index_sequence<sizeof...(Ops)>{});
+      detail::einsum_backward<S, Source>(self.grad(), in...);
     };
     return std::apply(
         [&](const auto&... n) { return detail::record<T, R>(std::move(value), std::move(rule), n...); }, nodes);

@@ -10,6 +10,11 @@
 //   2. Accumulation into a leaf's gradient holds the leaf's mutex (LeafGradLock
 //      around every rule), so backward passes in several threads may share
 //      leaves (parameters); they must not share non-leaf nodes.
+//   3. A node's value may be pending (an einsum waiting for the bias and the
+//      activation that may follow it, autodiff/einsum.hpp): it is computed on
+//      its first read, or before any leaf's value is written (mutable_value) on
+//      the thread that made it, so every read sees what computing it at once
+//      would have given. A pending node's inputs are never pending: no chain.
 #pragma once
 
 #include <array>
@@ -22,6 +27,7 @@
 #include <tuple>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ein/backend/host_device.hpp"
@@ -59,6 +65,12 @@ class Node {
   /// Frees the gradient buffer of a non-leaf after backward.
   virtual void drop_grad() {}
   virtual void zero_grad() {}
+  /// A pending einsum's epilogue (guarantee 3): folds a bias along the value's last
+  /// axis (`bias`: a host node of the value's element type, rank 1, extent checked
+  /// by the caller) or a relu into the computation still to come; false where this
+  /// node is not a pending einsum that can take it (the caller then records the op).
+  virtual bool fuse_bias(const std::shared_ptr<Node>& /*bias*/) { return false; }
+  virtual bool fuse_relu() { return false; }
 
   [[nodiscard]] bool requires_grad() const { return requires_grad_; }
   [[nodiscard]] bool is_leaf() const { return leaf_; }
@@ -67,6 +79,15 @@ class Node {
   [[nodiscard]] std::uint64_t order() const { return order_; }
   /// Held while anything adds into this node's gradient, when it is a leaf.
   [[nodiscard]] std::mutex& grad_mutex() const { return grad_mutex_; }
+  /// Whether the value is still to be computed (guarantee 3).
+  [[nodiscard]] bool pending() const { return pending_; }
+  /// Computes a pending value now (else nothing).
+  void settle() {
+    if (!pending_) return;
+    compute_value();
+    pending_ = false;
+    unlist_pending();
+  }
   /// Marks an op node as reached by backward walk `walk`; false when it already was.
   bool mark_visited(std::uint64_t walk) {
     if (visited_ == walk) return false;
@@ -75,15 +96,89 @@ class Node {
   }
 
  protected:
+  /// Computes a pending value (a pending node's own).
+  virtual void compute_value() {}
+  /// Marks the value pending and lists the node for settle_pending_values.
+  void list_pending();
+  /// Takes the node off that list (its destructor calls it while it is pending).
+  void unlist_pending();
+
   bool requires_grad_;
   bool leaf_ = true;
   bool released_ = false;
+  bool pending_ = false;
   std::uint64_t order_ = next_node_order();
   std::uint64_t visited_ = std::uint64_t(-1);
 
  private:
+  friend class PendingNodes;
   mutable std::mutex grad_mutex_;
+  Node* pending_prev_ = nullptr;  // the pending list's links (PendingNodes)
+  Node* pending_next_ = nullptr;
+  std::thread::id pending_thread_;
 };
+
+/// Every pending node of the process, with the thread that made it: a doubly
+/// linked list through the nodes (no allocation), under one mutex (a node may be
+/// read, and so settled or freed, on another thread than its maker's).
+class PendingNodes {
+ public:
+  static PendingNodes& instance() {
+    static PendingNodes& list = *new PendingNodes;  // (never destroyed: static Vars free their graphs after it)
+    return list;
+  }
+  void add(Node* n) {
+    const std::scoped_lock lock(mutex_);
+    n->pending_thread_ = std::this_thread::get_id();
+    n->pending_prev_ = nullptr;
+    n->pending_next_ = head_;
+    if (head_ != nullptr) head_->pending_prev_ = n;
+    head_ = n;
+    count_.fetch_add(1, std::memory_order_relaxed);
+  }
+  void remove(Node* n) {
+    const std::scoped_lock lock(mutex_);
+    unlink(n);
+  }
+  /// Settles the pending nodes this thread made (guarantee 3), one at a time.
+  void settle_this_thread() {
+    if (count_.load(std::memory_order_relaxed) == 0) return;
+    const std::thread::id me = std::this_thread::get_id();
+    while (true) {
+      Node* mine = nullptr;
+      {
+        const std::scoped_lock lock(mutex_);
+        for (Node* n = head_; n != nullptr && mine == nullptr; n = n->pending_next_)
+          if (n->pending_thread_ == me) mine = n;
+      }
+      if (mine == nullptr) return;
+      mine->settle();  // (takes it off the list)
+    }
+  }
+
+ private:
+  void unlink(Node* n) {
+    if (n->pending_prev_ == nullptr && head_ != n) return;  // (not listed)
+    if (n->pending_prev_ != nullptr) n->pending_prev_->pending_next_ = n->pending_next_;
+    else head_ = n->pending_next_;
+    if (n->pending_next_ != nullptr) n->pending_next_->pending_prev_ = n->pending_prev_;
+    n->pending_prev_ = n->pending_next_ = nullptr;
+    count_.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  std::mutex mutex_;
+  Node* head_ = nullptr;
+  std::atomic<std::size_t> count_{0};
+};
+
+inline void Node::list_pending() {
+  pending_ = true;
+  PendingNodes::instance().add(this);
+}
+inline void Node::unlist_pending() { PendingNodes::instance().remove(this); }
+
+/// Computes this thread's pending values (guarantee 3): before a leaf's value is written.
+inline void settle_pending_values() { PendingNodes::instance().settle_this_thread(); }
 
 /// The list the outermost drop_inputs on this thread is emptying, or null. A
 /// plain pointer: nothing to destroy at thread or program exit, so a static Var
@@ -160,8 +255,23 @@ class ValueNode : public Node {
  public:
   ValueNode(Value value, bool requires_grad) : Node(requires_grad), value_(std::move(value)) {}
 
-  [[nodiscard]] const Value& value() const { return value_; }
-  [[nodiscard]] Value& mutable_value() { return value_; }
+  /// The value, computed first where it is pending (guarantee 3).
+  [[nodiscard]] const Value& value() const {
+    if (this->pending_) [[unlikely]]
+      const_cast<ValueNode*>(this)->settle();
+    return value_;
+  }
+  /// The value to write (a leaf's, for optimizers and initialisers): this thread's
+  /// pending values that may read it are computed first.
+  [[nodiscard]] Value& mutable_value() {
+    settle_pending_values();
+    this->settle();
+    return value_;
+  }
+  /// The value's buffer, of the right extents, before a pending value is computed
+  /// into it (extents, and the pending node's own computation).
+  [[nodiscard]] const Value& unsettled_value() const { return value_; }
+  [[nodiscard]] Value& unsettled_value() { return value_; }
 
   /// The gradient, allocated (zero) on first use with the value's extents. For
   /// a non-leaf, the working buffer of one backward (see retained_grad).

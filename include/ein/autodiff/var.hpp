@@ -105,8 +105,9 @@ class Var {
   /// retain_grad()); on a leaf, which keeps its own, it does nothing.
   void retain_grad() const { node_->retain_grad(); }
   [[nodiscard]] bool requires_grad() const { return node_->requires_grad(); }
-  [[nodiscard]] index_t extent(std::size_t d) const { return value().extent(d); }
-  [[nodiscard]] const Extents<R>& extents() const { return value().extents(); }
+  [[nodiscard]] index_t extent(std::size_t d) const { return extents()[d]; }
+  /// (Known before a pending value is computed: node.hpp's guarantee 3.)
+  [[nodiscard]] const Extents<R>& extents() const { return node_->unsettled_value().extents(); }
   /// The device context the value lives on (devices that have one: a CUDA stream).
   [[nodiscard]] decltype(auto) context() const
     requires requires(const tensor_type& t) { t.context(); }

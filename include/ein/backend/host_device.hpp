@@ -35,6 +35,22 @@ void over_elements(index_t n, Pass&& pass) {
   else pass(index_t(0), n);
 }
 
+/// Passes over tensors of at least `from` elements made on this thread (from = 0:
+/// not counted): how a test counts the passes a training step makes over its
+/// layer-sized tensors. Every pass of Host below counts itself, as does a fused layer.
+struct PassCounter {
+  index_t from = 0;
+  long passes = 0;
+};
+inline PassCounter& pass_counter() {
+  thread_local PassCounter counter;
+  return counter;
+}
+inline void count_pass(index_t n) {
+  PassCounter& c = pass_counter();
+  if (c.from > 0 && n >= c.from) ++c.passes;
+}
+
 /// float sums accumulate in double; wider types in themselves.
 template <class T>
 using accumulator_t = std::conditional_t<std::is_same_v<T, float>, double, T>;
@@ -68,6 +84,7 @@ struct Host {
   static Tensor<T, R> zeros_like(const Tensor<T, R>& v) {
     Tensor<T, R> z(v.extents(), detail::for_writing);
     T* zs = z.data();
+    detail::count_pass(z.size());
     detail::over_thread_chunks(z.size(), [&](index_t b, index_t e) { std::fill(zs + b, zs + e, T{}); });
     return z;
   }
@@ -76,6 +93,7 @@ struct Host {
   static void add_into(Tensor<T, R>& dst, const Tensor<T, R>& src) {
     T* d = dst.data();
     const T* s = src.data();
+    detail::count_pass(src.size());
     detail::over_thread_chunks(src.size(), [&](index_t b, index_t e) {
       for (index_t k = b; k < e; ++k) d[k] += s[k];
     });
@@ -94,6 +112,7 @@ struct Host {
     Tensor<T, R> z(x.extents(), detail::for_writing);
     const T* xs = x.data();
     T* zs = z.data();
+    detail::count_pass(z.size());
     detail::over_elements<F>(z.size(), [&](index_t b, index_t e) {
       for (index_t k = b; k < e; ++k) zs[k] = static_cast<T>(f(xs[k]));
     });
@@ -107,6 +126,7 @@ struct Host {
     const T* xs = x.data();
     const T* zs = z.data();
     T* out = gx.data();
+    detail::count_pass(z.size());
     detail::over_elements<F>(z.size(), [&](index_t b, index_t e) {
       for (index_t k = b; k < e; ++k) out[k] += gs[k] * static_cast<T>(f.derivative(xs[k], zs[k]));
     });
@@ -119,6 +139,7 @@ struct Host {
     const T* xs = x.data();
     const T* ys = y.data();
     T* zs = z.data();
+    detail::count_pass(l.size());
     detail::over_elements<F>(l.size(), [&](index_t b, index_t e) {
       l.for_each_in(b, e, [&](index_t k, index_t i, index_t j) { zs[k] = static_cast<T>(f(xs[i], ys[j])); });
     });
@@ -137,6 +158,7 @@ struct Host {
     // to has the result's rank (it meets each element once), else on one thread (a
     // repeated operand, a bias, sums over rows).
     const auto accumulate = [&](auto once, const auto& add) {
+      detail::count_pass(l.size());
       const auto pass = [&](index_t b, index_t e) { l.for_each_in(b, e, add); };
       if constexpr (decltype(once)::value) detail::over_elements<F>(l.size(), pass);
       else pass(0, l.size());
@@ -162,6 +184,7 @@ struct Host {
   static Tensor<T, 0> scaled_sum(const Tensor<T, R>& x, T scale) {
     detail::accumulator_t<T> s{};
     const T* xs = x.data();
+    detail::count_pass(x.size());
     for (index_t k = 0, n = x.size(); k < n; ++k) s += xs[k];
     Tensor<T, 0> z;
     z() = static_cast<T>(s) * scale;
@@ -172,6 +195,7 @@ struct Host {
   static void scaled_sum_backward(const Tensor<T, 0>& g, T scale, Tensor<T, R>& gx) {
     const T d = g() * scale;
     T* out = gx.data();
+    detail::count_pass(gx.size());
     detail::over_thread_chunks(gx.size(), [&](index_t b, index_t e) {
       for (index_t k = b; k < e; ++k) out[k] += d;
     });
@@ -184,6 +208,7 @@ struct Host {
     Tensor<T, R> y(x.extents(), detail::for_writing);
     const T* xs = x.data();
     T* ys = y.data();
+    detail::count_pass(x.size());
     s.for_each_line([&](index_t first, index_t stride) {
       const auto st = math::line_stats(xs + first, s.n, stride);
       for (index_t k = 0; k < s.n; ++k) {
@@ -200,6 +225,7 @@ struct Host {
     const T* gs = g.data();
     const T* ys = y.data();
     T* out = gx.data();
+    detail::count_pass(y.size());
     s.for_each_line([&](index_t first, index_t stride) {
       T total = 0;  // log_softmax: sum(dy); softmax: sum(dy * y)
       for (index_t k = 0; k < s.n; ++k) {
@@ -228,6 +254,7 @@ struct Host {
     const index_t n = x.extent(0), c = x.extent(1);
     lse = Tensor<T, 1>(Extents<1>{n}, detail::for_writing);
     const T* xs = x.data();
+    detail::count_pass(x.size());
     detail::accumulator_t<T> total = 0;
     for (index_t r = 0; r < n; ++r) {
       const auto st = math::line_stats(xs + r * c, c, 1);
@@ -246,6 +273,7 @@ struct Host {
     const T g_mean = g() / static_cast<T>(n);
     const T* xs = x.data();
     T* out = gx.data();
+    detail::count_pass(x.size());
     for (index_t r = 0; r < n; ++r) {
       const index_t label = classes[static_cast<std::size_t>(r)];
       for (index_t k = 0; k < c; ++k) {

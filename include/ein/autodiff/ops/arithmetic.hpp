@@ -5,18 +5,61 @@
 
 #include <algorithm>
 #include <type_traits>
+#include <utility>
 
 #include "ein/autodiff/ops/apply.hpp"
 #include "ein/math/element.hpp"
 
 namespace ein {
+namespace detail {
+
+/// Folds `bias`, a rank-1 Var along the last axis of `layer`, into layer's pending
+/// einsum (autodiff/einsum_node.hpp), where layer is one held by nothing else (a
+/// temporary: `einsum<"ij,lj->li">(W, X) + b`); false where it cannot.
+template <class T, std::size_t RL, std::size_t RB, class D>
+bool fuse_bias(const Var<T, RL, D>& layer, const Var<T, RB, D>& bias) {
+  if constexpr (std::is_same_v<D, Host> && RB == 1 && RL >= 1) {
+    const auto& n = layer.node();
+    return grad_enabled() && n.use_count() == 1 && n->pending() &&
+           static_cast<const Node*>(n.get()) != static_cast<const Node*>(bias.node().get()) &&
+           bias.extent(0) == layer.extent(RL - 1) && n->fuse_bias(bias.node());
+  } else {
+    return false;
+  }
+}
+
+}  // namespace detail
 
 /// a + b, a - b, a * b, a / b element by element; the operands line up as the
 /// table at the top of this file says (equal extents, a rank-1 bias along the
-/// last axis, or a rank-0 Var).
+/// last axis, or a rank-0 Var). A bias added to an einsum's temporary result
+/// folds into the einsum (detail::fuse_bias).
 template <class T, std::size_t RA, std::size_t RB, class D>
   requires detail::lines_up<RA, RB>
 Var<T, std::max(RA, RB), D> operator+(const Var<T, RA, D>& a, const Var<T, RB, D>& b) {
+  return apply(math::Add{}, a, b);
+}
+template <class T, std::size_t RA, std::size_t RB, class D>
+  requires detail::lines_up<RA, RB>
+Var<T, std::max(RA, RB), D> operator+(Var<T, RA, D>&& a, const Var<T, RB, D>& b) {
+  if constexpr (RA >= RB)
+    if (detail::fuse_bias(a, b)) return std::move(a);
+  return apply(math::Add{}, a, b);
+}
+template <class T, std::size_t RA, std::size_t RB, class D>
+  requires detail::lines_up<RA, RB>
+Var<T, std::max(RA, RB), D> operator+(const Var<T, RA, D>& a, Var<T, RB, D>&& b) {
+  if constexpr (RB >= RA)
+    if (detail::fuse_bias(b, a)) return std::move(b);
+  return apply(math::Add{}, a, b);
+}
+template <class T, std::size_t RA, std::size_t RB, class D>
+  requires detail::lines_up<RA, RB>
+Var<T, std::max(RA, RB), D> operator+(Var<T, RA, D>&& a, Var<T, RB, D>&& b) {
+  if constexpr (RA >= RB)
+    if (detail::fuse_bias(a, b)) return std::move(a);
+  if constexpr (RB >= RA)
+    if (detail::fuse_bias(b, a)) return std::move(b);
   return apply(math::Add{}, a, b);
 }
 template <class T, std::size_t RA, std::size_t RB, class D>

@@ -4,6 +4,9 @@
 // own function is. Layer: autodiff.
 #pragma once
 
+#include <type_traits>
+#include <utility>
+
 #include "ein/autodiff/ops/arithmetic.hpp"
 #include "ein/math/element.hpp"
 
@@ -40,8 +43,18 @@ Var<T, R, D> sigmoid(const Var<T, R, D>& v) {
   return apply(math::Sigmoid{}, v);
 }
 /// max(v, 0) element by element (NaN stays NaN); d/dx = 1 where x > 0, else 0.
+/// Of an einsum's temporary result (with its bias or not), it folds into the
+/// einsum (autodiff/einsum_node.hpp): `relu(einsum<"ij,lj->li">(W, X) + b)`.
 template <class T, std::size_t R, class D>
 Var<T, R, D> relu(const Var<T, R, D>& v) {
+  return apply(math::Relu{}, v);
+}
+template <class T, std::size_t R, class D>
+Var<T, R, D> relu(Var<T, R, D>&& v) {
+  if constexpr (std::is_same_v<D, Host>) {
+    const auto& n = v.node();
+    if (grad_enabled() && n.use_count() == 1 && n->pending() && n->fuse_relu()) return std::move(v);
+  }
   return apply(math::Relu{}, v);
 }
 /// v where v >= 0, slope * v below (PyTorch's default slope 0.01); d/dx = 1 or slope.
