@@ -15,6 +15,7 @@
 // nothing else (a temporary): a named result keeps its value. Layer: autodiff.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <tuple>
@@ -22,6 +23,7 @@
 
 #include "ein/autodiff/gradient_step.hpp"
 #include "ein/autodiff/var.hpp"
+#include "ein/lower/thread_chunks.hpp"
 #include "ein/expr/einsum.hpp"
 #include "ein/lower/fast_pair.hpp"
 #include "ein/lower/static_pair.hpp"
@@ -164,11 +166,8 @@ class EinsumLayerNode final : public TensorNode<T, R> {
     if (bias_ && n > 0) {
       const T* b = bias_->value().data();
       count_pass(n);
-      over_thread_chunks(n, [&](index_t begin, index_t end) {
-        for (index_t k = begin, c = begin % cols; k < end; ++k) {
-          o[k] = b[c];
-          if (++c == cols) c = 0;
-        }
+      over_thread_columns(n / cols, cols, [&](index_t c0, index_t c1) {
+        for (index_t row = 0; row < n; row += cols) std::copy(b + c0, b + c1, o + row + c0);
       });
       beta = T(1);
     }
@@ -183,9 +182,9 @@ class EinsumLayerNode final : public TensorNode<T, R> {
 
  private:
   /// to = g * relu'(y) (y null: g, not written), and bias_grad += to summed over the
-  /// rows (null: not; y and bias_grad not both null), in one pass. The bias's sums go
-  /// row after row on one thread, as + b's own rule adds them (the same sums); the
-  /// mask alone splits across the threads.
+  /// rows (null: not; y and bias_grad not both null), in one pass split across the
+  /// threads by columns: each bias sum goes row after row, as + b's own rule adds it
+  /// (the same sums, on any number of threads).
   void epilogue_backward(const T* g, const T* y, T* to, T* bias_grad) {
     const Tensor<T, R>& out = this->unsettled_value();
     const index_t n = out.size(), cols = out.extent(R - 1);
@@ -197,16 +196,18 @@ class EinsumLayerNode final : public TensorNode<T, R> {
       });
       return;
     }
-    for (index_t row = 0; row < n; row += cols) {
-      if (y != nullptr)
-        for (index_t c = 0; c < cols; ++c) {
-          const T v = g[row + c] * T(y[row + c] > T(0));
-          to[row + c] = v;
-          bias_grad[c] += v;
-        }
-      else
-        for (index_t c = 0; c < cols; ++c) bias_grad[c] += g[row + c];
-    }
+    over_thread_columns(n / cols, cols, [&](index_t c0, index_t c1) {
+      for (index_t row = 0; row < n; row += cols) {
+        if (y != nullptr)
+          for (index_t c = c0; c < c1; ++c) {
+            const T v = g[row + c] * T(y[row + c] > T(0));
+            to[row + c] = v;
+            bias_grad[c] += v;
+          }
+        else
+          for (index_t c = c0; c < c1; ++c) bias_grad[c] += g[row + c];
+      }
+    });
   }
 
   std::shared_ptr<NodeA> a_;

@@ -2,7 +2,8 @@
 // (thread_share, also the loop nest's, loop_nest.hpp), and one pass over n
 // independent elements split that way (over_thread_chunks: the host's
 // element-wise primitives, backend/host_device.hpp, and optimizer updates,
-// optim/parameter.hpp). After a step on two threads, a tensor's lines sit in, or
+// optim/parameter.hpp), or by columns (over_thread_columns: a fused layer's bias,
+// autodiff/einsum_node.hpp). After a step on two threads, a tensor's lines sit in, or
 // are shared with, both cores' caches; one thread walking all of it waits on the
 // other core for half its lines (a 1024 x 784 SGD step: 470-500 us on one thread,
 // 110 us split, where one thread took 125 us after a 1-thread step). Layer: lower.
@@ -51,6 +52,27 @@ void over_thread_chunks(index_t n, F&& f) {
   }
 #endif
   f(index_t(0), n);
+}
+
+/// f(begin, end) over the columns [0, cols) of a rows x cols pass: split across the
+/// OpenMP threads by whole columns (multiples of 64), as over_thread_chunks splits
+/// elements, where rows x cols is at least parallel_pass_elements. Each column is
+/// one thread's, walked down its rows in order: a sum down a column (a bias's
+/// gradient) adds the same terms in the same order on any number of threads.
+template <class F>
+void over_thread_columns(index_t rows, index_t cols, F&& f) {
+#ifdef _OPENMP
+  if (rows * cols >= parallel_pass_elements && cols >= 128 && omp_get_max_threads() > 1 && !omp_in_parallel()) {
+#pragma omp parallel
+    {
+      const ThreadShare share = thread_share(cols, 64, omp_get_thread_num(), omp_get_num_threads());
+      if (share.begin < share.end) f(share.begin, share.end);
+    }
+    return;
+  }
+#endif
+  (void)rows;
+  f(index_t(0), cols);
 }
 
 }  // namespace ein::detail
