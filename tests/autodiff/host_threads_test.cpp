@@ -79,6 +79,58 @@ TEST_CASE("over_thread_chunks: every element once, in shares that start on multi
     }
 }
 
+TEST_CASE("over_thread_columns: every column once, in shares of whole columns from multiples of 64") {
+  for (const int threads : {1, 2, 3})
+    for (const auto& [rows, cols] : {std::array<index_t, 2>{0, 0}, {1000, 127}, {256, 128}, {100, 1000}, {300, 257}}) {
+      CAPTURE(threads);
+      CAPTURE(rows);
+      CAPTURE(cols);
+      std::vector<int> visits(static_cast<std::size_t>(cols), 0);
+      std::atomic<int> shares{0}, misplaced{0};
+      on_threads(threads, [&] {
+        ein::detail::over_thread_columns(rows, cols, [&](index_t begin, index_t end) {
+          ++shares;
+          if (begin % 64 != 0 || (begin >= end && cols > 0)) ++misplaced;
+          for (index_t c = begin; c < end; ++c) ++visits[static_cast<std::size_t>(c)];
+        });
+        return 0;
+      });
+      CHECK(misplaced == 0);
+      CHECK(std::count(visits.begin(), visits.end(), 1) == cols);
+#ifdef _OPENMP
+      const bool split = rows * cols >= ein::detail::parallel_pass_elements && cols >= 128;
+      CHECK(shares == (split ? std::min<int>(threads, int((cols + 63) / 64)) : 1));
+#endif
+    }
+}
+
+TEST_CASE("a fused layer's bias and gradients give the same bits on 1, 2 and 3 threads") {
+  const index_t rows = 300, cols = 257, inputs = 20;  // 77100 outputs: the fill, relu and mask split
+  const auto w = random_matrix(cols, inputs, 4), x = random_matrix(rows, inputs, 5), seed = random_matrix(rows, cols, 6);
+  Tensor<float, 1> bias(cols);
+  for (index_t k = 0; k < cols; ++k) bias(k) = float(k % 7) * 0.25f - 0.75f;
+  const auto run = [&](int threads) {
+    return on_threads(threads, [&] {
+      const auto W = ein::param(w);
+      const auto b = ein::param(bias);
+      const auto h = ein::relu(ein::einsum<"ij,lj->li">(W, ein::constant(x)) + b);
+      CHECK(h.node()->input_count() == 3);  // (fused: one node)
+      h.backward(seed);
+      std::vector<float> out(h.value().data(), h.value().data() + h.value().size());
+      out.insert(out.end(), b.grad().data(), b.grad().data() + cols);
+      out.insert(out.end(), W.grad().data(), W.grad().data() + W.grad().size());
+      return out;
+    });
+  };
+  const auto one = run(1);
+  for (const int threads : {2, 3}) {
+    CAPTURE(threads);
+    const auto more = run(threads);
+    REQUIRE(more.size() == one.size());
+    CHECK(same_bits(more.data(), one.data(), index_t(one.size())));
+  }
+}
+
 TEST_CASE("a lineup walked in pieces meets the same elements as walked whole") {
   const auto check = [](const ein::detail::Lineup& l) {
     std::vector<std::array<index_t, 3>> whole, pieces;
