@@ -81,7 +81,8 @@ TEST_CASE("over_thread_chunks: every element once, in shares that start on multi
 
 TEST_CASE("over_thread_columns: every column once, in shares of whole columns from multiples of 64") {
   for (const int threads : {1, 2, 3})
-    for (const auto& [rows, cols] : {std::array<index_t, 2>{0, 0}, {1000, 127}, {256, 128}, {100, 1000}, {300, 257}}) {
+    for (const auto& shape : {std::array<index_t, 2>{0, 0}, {1000, 127}, {256, 128}, {100, 1000}, {300, 257}}) {
+      const index_t rows = shape[0], cols = shape[1];  // (not a structured binding: Clang 14 captures none)
       CAPTURE(threads);
       CAPTURE(rows);
       CAPTURE(cols);

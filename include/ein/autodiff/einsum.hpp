@@ -68,7 +68,8 @@ auto einsum(Ops&&... ops) {
     constexpr std::size_t R = Source::value.output.rank;
     auto nodes = std::make_tuple(detail::node_of(std::forward<Ops>(ops))...);
     if constexpr (detail::einsum_layer<Source>) {  // a layer: its value waits for a bias and a relu
-      auto& [a, b] = nodes;
+      const auto& a = std::get<0>(nodes);
+      const auto& b = std::get<1>(nodes);
       if (grad_enabled() && (a->requires_grad() || b->requires_grad())) {
         // (Reading the operands now: their pending values computed, the shapes checked.)
         const Extents<R> extents = ein::einsum<S>(a->value(), b->value()).extents();
