@@ -275,6 +275,12 @@ class ValueNode : public Node {
 
   /// The gradient, allocated (zero) on first use with the value's extents. For
   /// a non-leaf, the working buffer of one backward (see retained_grad).
+  /// v = 0: the device's own pass where it has one (the host's splits across threads).
+  static void set_zero(Value& v) {
+    if constexpr (requires { Device::set_zero(v); }) Device::set_zero(v);
+    else v.set_zero();
+  }
+
   Value& grad() {
     if (!grad_allocated_) {
       grad_ = Device::zeros_like(value_);
@@ -284,8 +290,8 @@ class ValueNode : public Node {
   }
   [[nodiscard]] bool has_grad() const { return grad_allocated_; }
   void zero_grad() override {
-    if (grad_allocated_) grad_.set_zero();
-    if (retained_allocated_) retained_.set_zero();
+    if (grad_allocated_) set_zero(grad_);
+    if (retained_allocated_) set_zero(retained_);
   }
   void drop_grad() override {
     if (leaf_) return;

@@ -88,6 +88,14 @@ struct Host {
     detail::over_thread_chunks(z.size(), [&](index_t b, index_t e) { std::fill(zs + b, zs + e, T{}); });
     return z;
   }
+  /// t = 0 everywhere (zero_grad): after a step on two threads, a gradient's lines
+  /// sit in both cores' caches, and one thread zeroing all of it waits on the other core.
+  template <class T, std::size_t R>
+  static void set_zero(Tensor<T, R>& t) {
+    T* ts = t.data();
+    detail::count_pass(t.size());
+    detail::over_thread_chunks(t.size(), [&](index_t b, index_t e) { std::fill(ts + b, ts + e, T{}); });
+  }
   /// dst += src, element by element (equal extents).
   template <class T, std::size_t R>
   static void add_into(Tensor<T, R>& dst, const Tensor<T, R>& src) {
