@@ -120,15 +120,25 @@ void set_threads(int threads) {
   for (const auto& hook : thread_hooks()) hook(threads);
 }
 
-void run_benchmark(benchmark::State& state, const Impl& impl, bool full_step) {
+/// What a benchmark times: a whole step, the forward (with the loss), or the backward alone.
+enum class Part { step, forward, backward };
+
+void run_benchmark(benchmark::State& state, const Impl& impl, Part part) {
   const auto n = state.range(0), h = state.range(1);
   set_threads(int(state.range(2)));
   const Problem problem(n, h);
   const std::unique_ptr<Model> model = impl.make(problem);
   model->step();  // warm-up: optimizer state, first-touch buffers, thread pools
   model->step();
+  if (part == Part::backward && model->timed_backward() < 0) {
+    state.SkipWithError("no separate backward");
+    return;
+  }
   const std::int64_t before = allocation_count();
-  for (auto _ : state) benchmark::DoNotOptimize(full_step ? model->step() : model->forward());
+  for (auto _ : state) {
+    if (part == Part::backward) state.SetIterationTime(model->timed_backward());
+    else benchmark::DoNotOptimize(part == Part::step ? model->step() : model->forward());
+  }
   const std::int64_t allocations = allocation_count() - before;
   state.SetItemsProcessed(state.iterations() * n);
   if (impl.count_allocations) state.counters["allocs"] = double(allocations) / double(state.iterations());
@@ -136,18 +146,18 @@ void run_benchmark(benchmark::State& state, const Impl& impl, bool full_step) {
 
 void register_benchmarks() {
   for (const Impl& impl : impls())
-    for (const bool full_step : {true, false})
+    for (const Part part : {Part::step, Part::forward, Part::backward})
       for (const std::int64_t threads : {1, 2})
         for (const std::int64_t h : {256, 1024})
           for (const std::int64_t n : {32, 128, 1024}) {
-            const std::string name = std::string(full_step ? "mlp_step/" : "mlp_forward/") + impl.name;
-            benchmark::RegisterBenchmark(name.c_str(), [&impl, full_step](benchmark::State& s) {
-              run_benchmark(s, impl, full_step);
-            })
-                ->Args({n, h, threads})
-                ->ArgNames({"N", "H", "threads"})
-                ->UseRealTime()
-                ->Unit(benchmark::kMicrosecond);
+            const char* prefix = part == Part::step ? "mlp_step/" : part == Part::forward ? "mlp_forward/" : "mlp_backward/";
+            const std::string name = prefix + impl.name;
+            auto* b = benchmark::RegisterBenchmark(name.c_str(), [&impl, part](benchmark::State& s) {
+              run_benchmark(s, impl, part);
+            });
+            b->Args({n, h, threads})->ArgNames({"N", "H", "threads"})->Unit(benchmark::kMicrosecond);
+            if (part == Part::backward) b->UseManualTime();  // (timed_backward's own clock: the backward alone)
+            else b->UseRealTime();
           }
 }
 

@@ -44,12 +44,16 @@ struct Problem {
 
 /// One implementation's model, built on a Problem: step() trains once and
 /// returns the loss; forward() computes the loss only (recording the tape, for
-/// the autodiff libraries, as a training step does).
+/// the autodiff libraries, as a training step does); timed_backward() trains once
+/// and returns the seconds its backward alone took (from the loss to the
+/// parameters' gradients, without zero_grad and the optimizer's step), or a
+/// negative number where the implementation does not time it.
 class Model {
  public:
   virtual ~Model() = default;
   virtual float step() = 0;
   virtual float forward() = 0;
+  virtual double timed_backward() { return -1; }
 };
 
 struct Impl {
