@@ -11,7 +11,7 @@
 //      around every rule), so backward passes in several threads may share
 //      leaves (parameters); they must not share non-leaf nodes.
 //   3. A node's value may be pending (an einsum waiting for the bias and the
-//      activation that may follow it, autodiff/einsum.hpp): it is computed on
+//      activation that may follow it, autodiff/einsum_node.hpp): it is computed on
 //      its first read, or before any leaf's value is written (mutable_value) on
 //      the thread that made it, so every read sees what computing it at once
 //      would have given. A pending node's inputs are never pending: no chain.
