@@ -83,9 +83,7 @@ struct Host {
   template <class T, std::size_t R>
   static Tensor<T, R> zeros_like(const Tensor<T, R>& v) {
     Tensor<T, R> z(v.extents(), detail::for_writing);
-    T* zs = z.data();
-    detail::count_pass(z.size());
-    detail::over_thread_chunks(z.size(), [&](index_t b, index_t e) { std::fill(zs + b, zs + e, T{}); });
+    set_zero(z);
     return z;
   }
   /// t = 0 everywhere (zero_grad): after a step on two threads, a gradient's lines

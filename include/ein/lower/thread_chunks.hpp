@@ -34,15 +34,13 @@ inline ThreadShare thread_share(index_t n, index_t unit, index_t t, index_t thre
   return {std::min(n, units * t / threads * unit), std::min(n, units * (t + 1) / threads * unit)};
 }
 
-/// f(begin, end) over [0, n): split across the OpenMP threads where n is at least
-/// parallel_pass_elements and no parallel region is running, else one call f(0, n).
-/// The splits fall on multiples of 64 elements, so each element goes through the
-/// same vector or scalar code as in one call (the same bits), and no two threads
-/// write one cache line of float or double.
+/// f(begin, end) over [0, n): with `split`, and more than one thread outside any
+/// parallel region, each OpenMP thread's share in whole units of 64 (thread_share);
+/// else one call f(0, n).
 template <class F>
-void over_thread_chunks(index_t n, F&& f) {
+void over_thread_shares(index_t n, bool split, F&& f) {
 #ifdef _OPENMP
-  if (n >= parallel_pass_elements && omp_get_max_threads() > 1 && !omp_in_parallel()) {
+  if (split && omp_get_max_threads() > 1 && !omp_in_parallel()) {
 #pragma omp parallel
     {
       const ThreadShare share = thread_share(n, 64, omp_get_thread_num(), omp_get_num_threads());
@@ -51,7 +49,18 @@ void over_thread_chunks(index_t n, F&& f) {
     return;
   }
 #endif
+  (void)split;
   f(index_t(0), n);
+}
+
+/// f(begin, end) over [0, n): split across the OpenMP threads where n is at least
+/// parallel_pass_elements and no parallel region is running, else one call f(0, n).
+/// The splits fall on multiples of 64 elements, so each element goes through the
+/// same vector or scalar code as in one call (the same bits), and no two threads
+/// write one cache line of float or double.
+template <class F>
+void over_thread_chunks(index_t n, F&& f) {
+  over_thread_shares(n, n >= parallel_pass_elements, f);
 }
 
 /// f(begin, end) over the columns [0, cols) of a rows x cols pass: split across the
@@ -61,18 +70,7 @@ void over_thread_chunks(index_t n, F&& f) {
 /// gradient) adds the same terms in the same order on any number of threads.
 template <class F>
 void over_thread_columns(index_t rows, index_t cols, F&& f) {
-#ifdef _OPENMP
-  if (rows * cols >= parallel_pass_elements && cols >= 128 && omp_get_max_threads() > 1 && !omp_in_parallel()) {
-#pragma omp parallel
-    {
-      const ThreadShare share = thread_share(cols, 64, omp_get_thread_num(), omp_get_num_threads());
-      if (share.begin < share.end) f(share.begin, share.end);
-    }
-    return;
-  }
-#endif
-  (void)rows;
-  f(index_t(0), cols);
+  over_thread_shares(cols, rows * cols >= parallel_pass_elements && cols >= 128, f);
 }
 
 }  // namespace ein::detail

@@ -13,6 +13,13 @@
 namespace ein {
 namespace detail {
 
+/// Whether v is a pending einsum held by nothing but v (a temporary), recorded
+/// where ops record now: one whose value a bias or a relu may still fold into.
+template <class T, std::size_t R, class D>
+bool is_sole_pending(const Var<T, R, D>& v) {
+  return grad_enabled() && v.node().use_count() == 1 && v.node()->pending();
+}
+
 /// Folds `bias`, a rank-1 Var along the last axis of `layer`, into layer's pending
 /// einsum (autodiff/einsum_node.hpp), where layer is one held by nothing else (a
 /// temporary: `einsum<"ij,lj->li">(W, X) + b`); false where it cannot.
@@ -20,8 +27,7 @@ template <class T, std::size_t RL, std::size_t RB, class D>
 bool fuse_bias(const Var<T, RL, D>& layer, const Var<T, RB, D>& bias) {
   if constexpr (std::is_same_v<D, Host> && RB == 1 && RL >= 1) {
     const auto& n = layer.node();
-    return grad_enabled() && n.use_count() == 1 && n->pending() &&
-           static_cast<const Node*>(n.get()) != static_cast<const Node*>(bias.node().get()) &&
+    return is_sole_pending(layer) && static_cast<const Node*>(n.get()) != static_cast<const Node*>(bias.node().get()) &&
            bias.extent(0) == layer.extent(RL - 1) && n->fuse_bias(bias.node());
   } else {
     return false;

@@ -51,10 +51,8 @@ Var<T, R, D> relu(const Var<T, R, D>& v) {
 }
 template <class T, std::size_t R, class D>
 Var<T, R, D> relu(Var<T, R, D>&& v) {
-  if constexpr (std::is_same_v<D, Host>) {
-    const auto& n = v.node();
-    if (grad_enabled() && n.use_count() == 1 && n->pending() && n->fuse_relu()) return std::move(v);
-  }
+  if constexpr (std::is_same_v<D, Host>)
+    if (detail::is_sole_pending(v) && v.node()->fuse_relu()) return std::move(v);
   return apply(math::Relu{}, v);
 }
 /// v where v >= 0, slope * v below (PyTorch's default slope 0.01); d/dx = 1 or slope.
