@@ -76,7 +76,9 @@ void add_non_gemm_cases(std::vector<Case>& all) {
   all.push_back(streamed_case("bi,ij,bj->bij", "b=32,i=256,j=256", {{32, 256}, {256, 256}, {32, 256}}, {32, 256, 256},
                               Kind::elementwise));
   all.push_back(streamed_case("i,j->ij", "n=1024", {{n}, {n}}, {n, n}, Kind::outer));
-  // Permutations of rank 3 to 5 (1 to 2 M elements).
+  // Permutations of rank 2 to 5 (1 to 2 M elements); the matrix transpose's rows are
+  // a power of two long (4 KiB of floats), as the 3-d reversal's are (512 B).
+  all.push_back(streamed_case("ij->ji", "n=1024", {{n, n}}, {n, n}, Kind::permutation));
   all.push_back(streamed_case("ijk->kji", "n=128", {{128, 128, 128}}, {128, 128, 128}, Kind::permutation));
   all.push_back(streamed_case("ijk->ikj", "i=64,j=128,k=256", {r3}, {64, 256, 128}, Kind::permutation));
   all.push_back(streamed_case("ijkl->ljki", "i=16,j=32,k=32,l=64", {{16, 32, 32, 64}}, {64, 32, 32, 16},

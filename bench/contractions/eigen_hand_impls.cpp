@@ -21,7 +21,8 @@
 //  10             "ij,j->ij"            A.array().rowwise() * v.array()
 //  11             "bi,ij,bj->bij"       per b, i: out_b.row(i) = x_b(i) * W.row(i) ⊙ y_b
 //  12 outer       "i,j->ij"             out.noalias() = x * y.transpose()
-//  13 permutation "ijk->kji"            loop k, j, i: out[k][j][i] = in[i][j][k] (unit-stride writes)
+//  13 permutation "ij->ji"              out = A.transpose(), the output's rows split over the threads
+//                 "ijk->kji"            loop k, j, i: out[k][j][i] = in[i][j][k] (unit-stride writes)
 //  14             "ijk->ikj"            per i: out_i = in_i.transpose()
 //  15             "ijkl->ljki"          loop l, j, k, i (unit-stride writes)
 //  16             "abcde->edcba"        loop e, d, c, b, a (unit-stride writes)
@@ -231,6 +232,15 @@ std::optional<Runner> eigen_hand(const Case& c, Operands<T>& ops, int threads) {
                   {}};
   }
   // 13-16: permutations.
+  if (s == "ij->ji") {
+    const index_t ni = in[0][0], nj = in[0][1];
+    return Runner{[=] {
+                    blocks(nj, nt, [=](index_t b, index_t e) {
+                      Mat<T>(out + b * ni, e - b, ni) = CMat<T>(x, ni, nj).middleCols(b, e - b).transpose();
+                    });
+                  },
+                  {}};
+  }
   if (s == "ijk->kji") {
     const index_t ni = in[0][0], nj = in[0][1], nk = in[0][2];
     return Runner{[=] {

@@ -71,6 +71,7 @@ using PathFn = std::string (*)(const Case&, Operands<float>&);
   X("ij,ij,ij->ij", 2, 2, 2, 2)            \
   X("ij,j->ij", 2, 2, 1)                   \
   X("bi,ij,bj->bij", 3, 2, 2, 2)           \
+  X("ij->ji", 2, 2)                        \
   X("ijk->kji", 3, 3)                      \
   X("ijk->ikj", 3, 3)                      \
   X("ijkl->ljki", 4, 4)                    \

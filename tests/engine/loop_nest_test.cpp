@@ -379,6 +379,54 @@ TEST_CASE_TEMPLATE("a permutation past stream_output_bytes (its output streamed)
   });
 }
 
+TEST_CASE_TEMPLATE("transpose_plane with aliased output rows (squares along diagonals): every square once, cached and "
+                   "streamed", T, float, double) {
+  std::mt19937 gen(8);
+  // Output rows cache_set_period bytes apart (rows_alias), 1 to 3 squares along u and
+  // along v, with strips past them; alpha 3, beta 0 and 0.5 (cached), beta 0 streamed.
+  const index_t ov = ein::detail::cache_set_period / index_t(sizeof(T));
+  REQUIRE(ein::detail::rows_alias(ov, index_t(sizeof(T))));
+  for (index_t eu : {16, 33, 48})
+    for (index_t ev : {16, 40})
+      for (int mode = 0; mode < 3; ++mode) {
+        const T beta = mode == 1 ? T(0.5) : T(0);
+        const bool stream = mode == 2;
+        const index_t au = ev + 3;
+        std::vector<T> a(static_cast<std::size_t>(eu * au));
+        for (T& x : a) x = T(gen() % 100);
+        ein::Tensor<T, 1> o(ev * ov);  // (64-byte aligned: the streamed squares' lines are)
+        for (index_t i = 0; i < o.size(); ++i) o.data()[i] = T(gen() % 100);
+        ein::Tensor<T, 1> want = o;
+        for (index_t u = 0; u < eu; ++u)
+          for (index_t v = 0; v < ev; ++v) {
+            T& x = want.data()[v * ov + u];
+            x = T(3) * a[static_cast<std::size_t>(u * au + v)] + beta * x;
+          }
+        ein::detail::transpose_plane(o.data(), ov, a.data(), au, eu, ev, T(3), beta, stream);
+        ein::detail::stream_fence();
+        CAPTURE(eu);
+        CAPTURE(ev);
+        CAPTURE(mode);
+        REQUIRE(std::equal(o.data(), o.data() + o.size(), want.data()));
+      }
+}
+
+TEST_CASE_TEMPLATE("permutations with aliased output rows past stream_output_bytes: the reference's answer", T, float,
+                   double) {
+  // "ij->ji" of 768 x 1024 floats / 768 x 512 doubles: one plane, output rows a
+  // multiple of cache_set_period apart, 3 MiB: streamed, squares along diagonals (and
+  // cached with beta 0.5). "ijk->kji" of 64 x 16 x 520 (floats: output rows 4 KiB apart,
+  // 2.1 MB; doubles 8 KiB, 4.3 MB): whole planes at every j, streamed where a square's
+  // lines outnumber an L1 set's ways (floats), by squares cached (doubles).
+  const index_t wide = ein::detail::cache_set_period / index_t(sizeof(T));
+  const auto m = random_tensor<T>(Extents<2>{768, wide}, 34);
+  REQUIRE(double(m.size()) * double(sizeof(T)) >= ein::detail::stream_output_bytes);
+  check_spec_on<T, 2>({1, 2}, "ij->ji", T(2), T(0.5), m);
+  const auto c = random_tensor<T>(Extents<3>{64, 16, 520}, 35);
+  REQUIRE(double(c.size()) * double(sizeof(T)) >= ein::detail::stream_output_bytes);
+  check_spec_on<T, 3>({1, 2}, "ijk->kji", T(2), T(0.5), c);
+}
+
 TEST_CASE("a streamed permutation in strips of stream_strip_rows: a last strip of one square and a remainder") {
   // Doubles: strips of 16 input rows are two squares of 8; u = 75 leaves a last strip
   // of 11 (one square, then 3 rows by elements). 75 x 40 x 100 doubles: 2.4 MB, streamed.
@@ -569,6 +617,35 @@ TEST_CASE("a permutation with a half-line output row groups it with the next out
   CHECK(s.axes[2].stride[1] == 1);  // v: d
   CHECK(s.axes[1].stride[0] == 8);  // w: b
   CHECK(ein::detail::split_grain(s, nest, 1) == 2);
+}
+
+TEST_CASE("a permutation whose output rows alias walks diagonals, streamed past the floor whatever was measured") {
+  // "ij->ji" of rows x cols floats: the output's rows are `rows` floats apart.
+  const auto transpose_space = [](index_t rows, index_t cols) {
+    LoopSpace s;
+    s.operands = 2;
+    s.rank = 2;
+    s.axes[0].extent = rows, s.axes[1].extent = cols;
+    s.axes[0].stride = s.axes[1].stride = {};
+    s.axes[0].stride[0] = 1, s.axes[0].stride[1] = cols;  // i: the output's unit axis
+    s.axes[1].stride[0] = rows, s.axes[1].stride[1] = 1;  // j: the input's
+    return s;
+  };
+  const bool can_stream =
+      ein::detail::can_stream_stores && ein::detail::stream_policy() != ein::detail::StreamPolicy::never;
+  LoopSpace s = transpose_space(1024, 1024);  // 4 KiB rows, 4 MiB: aliased, past the floor
+  auto nest = ein::detail::order_nest(s, 4);
+  CHECK(nest.transpose);
+  CHECK(nest.diagonal);
+  CHECK(nest.stream == can_stream);
+  s = transpose_space(1024, 256);  // aliased, 1 MiB: below the floor, cached
+  nest = ein::detail::order_nest(s, 4);
+  CHECK(nest.diagonal);
+  CHECK_FALSE(nest.stream);
+  s = transpose_space(1920, 1024);  // 7.5 KiB rows: not aliased, along rows
+  nest = ein::detail::order_nest(s, 4);
+  CHECK(nest.transpose);
+  CHECK_FALSE(nest.diagonal);
 }
 
 TEST_CASE("the cost model: loops for dots, GEMVs and Hadamard products, GEMMs where they reuse data") {

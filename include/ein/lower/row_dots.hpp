@@ -201,8 +201,7 @@ void row_dots(T* o, index_t so, const T* a, index_t ra, const T* b, index_t rb, 
 template <class T, bool XRows = false, int R = row_axpy_rows>
 void row_axpys(T* o, const T* a, index_t ra, const T* x, index_t rx, index_t rows, index_t n, T alpha, T beta) {
   if constexpr (XRows && R != row_axpy_rows_aliased) {
-    const auto aliased = [](index_t stride) { return stride != 0 && stride * index_t(sizeof(T)) % cache_set_period == 0; };
-    if (rows > 1 && (aliased(ra) || aliased(rx)))
+    if (rows > 1 && (rows_alias(ra, index_t(sizeof(T))) || rows_alias(rx, index_t(sizeof(T)))))
       return row_axpys<T, true, row_axpy_rows_aliased>(o, a, ra, x, rx, rows, n, alpha, beta);
   }
   constexpr int W = native_vector_bytes / int(sizeof(T));

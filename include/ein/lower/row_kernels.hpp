@@ -48,6 +48,16 @@ inline constexpr int native_vector_bytes = 16;
 /// 32 KiB 8-way or 48 KiB 12-way L1D), and, a power of two apart, in the same L2 set.
 inline constexpr index_t cache_set_period = 4096;
 
+/// The lines one L1 set holds (48 KiB 12-way: Zen 4 and 5, Intel since Ice Lake).
+inline constexpr index_t l1_set_ways = 12;
+
+/// Whether rows `stride` elements of `element_size` apart all fall in one L1 set
+/// (a nonzero multiple of cache_set_period bytes: every power-of-two row of 1024
+/// floats or more).
+constexpr bool rows_alias(index_t stride, index_t element_size) {
+  return stride != 0 && stride * element_size % cache_set_period == 0;
+}
+
 /// The vectors of one row: W elements of T, loaded and stored unaligned.
 template <class T>
 struct RowVector {

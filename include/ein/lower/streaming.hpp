@@ -89,15 +89,19 @@ inline bool streaming_wins(int size_class) {
   return streamed < 0.85 * cached;  // (a near tie keeps the lines cached: the next step may read them)
 }
 
+/// Whether an output of `bytes` may go past the caches at all: the target can, the
+/// policy is not "never", and it reaches `floor`, the kernel's own smallest output
+/// worth streaming. A kernel whose cached stores are slow whatever the cache keeps
+/// (transpose_plane's aliased output rows) streams on this alone.
+inline bool stream_allowed(double bytes, double floor) {
+  return can_stream_stores && bytes >= floor && stream_policy() != StreamPolicy::never;
+}
+
 /// Whether an output of `bytes` goes past the caches; `floor`: the kernel's own
 /// smallest output worth streaming (below it never, as before the measurement).
 inline bool stream_pays(double bytes, double floor) {
-  if (!can_stream_stores || bytes < floor) return false;
-  switch (stream_policy()) {
-    case StreamPolicy::never: return false;
-    case StreamPolicy::always: return true;
-    case StreamPolicy::automatic: break;
-  }
+  if (!stream_allowed(bytes, floor)) return false;
+  if (stream_policy() == StreamPolicy::always) return true;
   if (bytes >= double(index_t(2) << last_stream_class)) return true;
   int size_class = first_stream_class;
   while (size_class < last_measured_class && bytes >= double(index_t(1) << (size_class + 1))) ++size_class;
