@@ -379,8 +379,8 @@ TEST_CASE_TEMPLATE("a permutation past stream_output_bytes (its output streamed)
   });
 }
 
-TEST_CASE_TEMPLATE("transpose_plane with aliased output rows (squares along diagonals): every square once, cached and "
-                   "streamed", T, float, double) {
+TEST_CASE_TEMPLATE("transpose_plane along diagonals, output rows aliased: every square once, cached and streamed", T,
+                   float, double) {
   std::mt19937 gen(8);
   // Output rows cache_set_period bytes apart (rows_alias), 1 to 3 squares along u and
   // along v, with strips past them; alpha 3, beta 0 and 0.5 (cached), beta 0 streamed.
@@ -402,7 +402,7 @@ TEST_CASE_TEMPLATE("transpose_plane with aliased output rows (squares along diag
             T& x = want.data()[v * ov + u];
             x = T(3) * a[static_cast<std::size_t>(u * au + v)] + beta * x;
           }
-        ein::detail::transpose_plane(o.data(), ov, a.data(), au, eu, ev, T(3), beta, stream);
+        ein::detail::transpose_plane(o.data(), ov, a.data(), au, eu, ev, T(3), beta, stream, 0, true);
         ein::detail::stream_fence();
         CAPTURE(eu);
         CAPTURE(ev);
@@ -416,8 +416,8 @@ TEST_CASE_TEMPLATE("permutations with aliased output rows past stream_output_byt
   // "ij->ji" of 768 x 1024 floats / 768 x 512 doubles: one plane, output rows a
   // multiple of cache_set_period apart, 3 MiB: streamed, squares along diagonals (and
   // cached with beta 0.5). "ijk->kji" of 64 x 16 x 520 (floats: output rows 4 KiB apart,
-  // 2.1 MB; doubles 8 KiB, 4.3 MB): whole planes at every j, streamed where a square's
-  // lines outnumber an L1 set's ways (floats), by squares cached (doubles).
+  // 2.1 MB; doubles 8 KiB, 4.3 MB): whole diagonal planes at every j, streamed, where a
+  // square's lines outnumber an L1 set's ways (floats); by squares or strips (doubles).
   const index_t wide = ein::detail::cache_set_period / index_t(sizeof(T));
   const auto m = random_tensor<T>(Extents<2>{768, wide}, 34);
   REQUIRE(double(m.size()) * double(sizeof(T)) >= ein::detail::stream_output_bytes);
@@ -644,6 +644,26 @@ TEST_CASE("a permutation whose output rows alias walks diagonals, streamed past 
   CHECK_FALSE(nest.stream);
   s = transpose_space(1920, 1024);  // 7.5 KiB rows: not aliased, along rows
   nest = ein::detail::order_nest(s, 4);
+  CHECK(nest.transpose);
+  CHECK_FALSE(nest.diagonal);
+  // "ijk->kji" of 128^3: output rows 64 KiB apart, squares of 16 floats overflow an
+  // L1 set (diagonal planes); squares of 8 doubles fit (by squares, or strips).
+  const auto reversal = [] {
+    LoopSpace r;
+    r.operands = 2;
+    r.rank = 3;
+    for (std::size_t a = 0; a < 3; ++a) {
+      r.axes[a].extent = 128;
+      r.axes[a].stride = {};
+      r.axes[a].stride[0] = index_t(1) << (7 * a);        // i, j, k in the output: 1, 128, 128^2
+      r.axes[a].stride[1] = index_t(1) << (7 * (2 - a));  // in the input: 128^2, 128, 1
+    }
+    return r;
+  };
+  s = reversal();
+  CHECK(ein::detail::order_nest(s, 4).diagonal);
+  s = reversal();
+  nest = ein::detail::order_nest(s, 8);
   CHECK(nest.transpose);
   CHECK_FALSE(nest.diagonal);
 }

@@ -117,8 +117,8 @@ struct LoopNest {
                            // (transpose_grouped_plane; that axis is axes[rank - 3])
   bool stream = false;     // the output stored past the caches: a large permutation's in strips along
                            // u (whole planes where diagonal), or large unit-stride rows (no summed axis)
-  bool diagonal = false;   // a permutation whose output rows alias (rows_alias): transpose_plane walks
-                           // its squares along diagonals
+  bool diagonal = false;   // a permutation whose cached squares would overflow an L1 set (see order_nest):
+                           // whole planes, their squares along diagonals (transpose_plane)
   NestKernel kernel = NestKernel::element;  // set by prepare_nest (nest_kernel)
 };
 
@@ -216,20 +216,20 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
       nest.by_square = std::abs(row.stride[1]) * element_size >= cache_set_period ||
                        std::abs(partner.stride[0]) * element_size >= cache_set_period;
       // (Squares of a whole line only: a half-line row is not worth streaming.)
-      // Aliased output rows (transpose_plane's diagonal walk) stream past the floor
-      // whatever streaming.hpp measured for rows written in order, where cached
-      // stores would pile more lines into one L1 set than it holds: in one plane
-      // (no outer axis), whose squares at one u all share a set, or in any square of
-      // a line of 16 (floats), whose 16 lines share one. Against a memcpy of the same
-      // bytes, 1 thread, alternating: 128^3 "ijk->kji" float 38-43% by squares cached
-      // -> 75-82% streamed diagonal planes; 1024^2 "ij->ji" double 40-49% diagonal
-      // cached -> 72-76% streamed. Squares of 8 (doubles) at outer positions fit:
-      // 128^3 double by squares cached 66%, streamed diagonal planes 60%.
-      nest.diagonal = rows_alias(partner.stride[0], element_size);
+      // Where the output's rows alias (rows_alias) and cached stores would pile more
+      // lines into one L1 set than it holds, in one plane (no outer axis: its squares
+      // at one u share a set) or in every square of a line of 16 (floats: its 16
+      // lines share one), whole planes go along diagonals (transpose_plane) and
+      // stream past the floor whatever streaming.hpp measured for rows written in
+      // order. Against a memcpy of the same bytes, 1 thread, alternating: 128^3
+      // "ijk->kji" float 38-43% by squares cached -> 75-82% streamed diagonal planes
+      // (strips, streamed: 31%); 1024^2 "ij->ji" double 40-49% diagonal cached ->
+      // 72-76% streamed. Squares of 8 (doubles) at outer positions fit: by squares,
+      // or strips where streamed (128^3 double streamed: strips 82%, diagonal planes 41%).
+      nest.diagonal = rows_alias(partner.stride[0], element_size) && (s.rank == 2 || line > l1_set_ways);
       const double bytes = s.volume() * double(element_size);
-      const bool overflows_set = nest.diagonal && (s.rank == 2 || line > l1_set_ways);
       nest.stream = row.extent >= line && partner.extent >= line &&
-                    (overflows_set ? stream_allowed(bytes, stream_output_bytes)
+                    (nest.diagonal ? stream_allowed(bytes, stream_output_bytes)
                                    : stream_pays(bytes, stream_output_bytes));
       if (nest.stream) outer_in_input_order(s, s.rank - 2);
     } else {
@@ -420,7 +420,8 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
     return walk_outer([&](bool first) { plane(first, std::false_type{}); });
   }
   const auto whole_plane = [&](bool first) {
-    transpose_plane(out + off[0], v.stride[0], in[0] + off[1], su[1], u.extent, ev, alpha, first ? beta : T(1));
+    transpose_plane(out + off[0], v.stride[0], in[0] + off[1], su[1], u.extent, ev, alpha, first ? beta : T(1), false,
+                    0, nest.diagonal);
   };
   // A permutation whose square's rows lie cache_set_period apart or more walks one
   // square at every outer position, then the next square. A whole plane at a time
@@ -433,7 +434,7 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
   // a stream the prefetcher follows, and the output goes past the caches.
   if (nest.stream && beta == T(0) && nest.diagonal) {  // whole planes, their squares along diagonals
     walk_outer([&](bool) {
-      transpose_plane(out + off[0], v.stride[0], in[0] + off[1], su[1], u.extent, ev, alpha, beta, true);
+      transpose_plane(out + off[0], v.stride[0], in[0] + off[1], su[1], u.extent, ev, alpha, beta, true, 0, true);
     });
     return stream_fence();
   }

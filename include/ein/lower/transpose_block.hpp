@@ -107,10 +107,10 @@ constexpr int square_side(index_t eu, index_t ev) {
 /// leave at the far edges of u and v, by rows. stream: the squares' output rows are
 /// stored past the caches where each is one aligned line (else cached, as without),
 /// and the input `ahead` elements on (the next plane's, 0: none) is prefetched.
-/// Where the output's rows alias (rows_alias: a power-of-two row of 1024 floats or
-/// more), the squares go along diagonals, (u, v) then (u + 1, v + 1) squares on: a
-/// square's output lines share one L1 set, and so do those of every square at the
-/// same u, so walking along u or v piled a whole strip's lines into one set
+/// diagonals: the squares go along diagonals, (u, v) then (u + 1, v + 1) squares on,
+/// for output rows that alias (rows_alias: a power-of-two row of 1024 floats or
+/// more): a square's output lines share one L1 set, and so do those of every square
+/// at the same u, so walking along u or v piled a whole strip's lines into one set
 /// (12 ways). Along diagonals each next square's lines, output and input, are in the
 /// next set. One thread, a 1024 x 1024 "ij->ji" against a memcpy of the same bytes,
 /// alternating: float 13-16% along rows -> 39-46% along diagonals, streamed 38-47%
@@ -118,7 +118,7 @@ constexpr int square_side(index_t eu, index_t ev) {
 /// 16-20% -> 44-55%, streamed 38-46% -> 58-88%.
 template <class T>
 void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index_t ev, T alpha, T beta,
-                     bool stream = false, index_t ahead = 0) {
+                     bool stream = false, index_t ahead = 0, bool diagonals = false) {
   const auto squares = [&](auto side) {
     constexpr int S = decltype(side)::value;
     const index_t whole_u = eu / S * S, whole_v = ev / S * S;
@@ -127,12 +127,12 @@ void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index
       transpose_square<T, S, decltype(streamed)::value>(
           o + v * ov + u, ov, [&](int i) { return at + i * au; }, alpha, beta, ahead);
     };
-    // Aliased output rows: along diagonals (see above). Else cached, along the input's
+    // Along diagonals where asked (see above). Else cached, along the input's
     // rows (streams the prefetcher follows); streamed, along the output's: the squares
     // that share output rows go back to back, so each row gets a run of lines at once,
     // not one line per visit (see loop_nest.hpp's stream_strip_rows).
     const auto move = [&](auto streamed) {
-      if (rows_alias(ov, index_t(sizeof(T)))) {
+      if (diagonals) {
         const index_t squares_u = whole_u / S;
         for (index_t d = 0; d < squares_u; ++d)  // square (u, v) = ((q + d) % squares_u, q), q = v / S
           for (index_t v = 0, u = d * S; v < whole_v; v += S) {
