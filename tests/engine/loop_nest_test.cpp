@@ -413,13 +413,13 @@ TEST_CASE_TEMPLATE("transpose_plane along diagonals, output rows aliased: every 
 
 TEST_CASE_TEMPLATE("permutations with aliased output rows past stream_output_bytes: the reference's answer", T, float,
                    double) {
-  // "ij->ji" of 768 x 1024 floats / 768 x 512 doubles: one plane, output rows a
-  // multiple of cache_set_period apart, 3 MiB: streamed, squares along diagonals (and
-  // cached with beta 0.5). "ijk->kji" of 64 x 16 x 520 (floats: output rows 4 KiB apart,
+  // "ij->ji" of 1024 x 768 floats / 512 x 768 doubles: one plane whose output rows
+  // (1024 floats, 512 doubles) are cache_set_period apart, 3 MiB: streamed, squares
+  // along diagonals (and cached with beta 0.5). "ijk->kji" of 64 x 16 x 520 (floats: output rows 4 KiB apart,
   // 2.1 MB; doubles 8 KiB, 4.3 MB): whole diagonal planes at every j, streamed, where a
   // square's lines outnumber an L1 set's ways (floats); by squares or strips (doubles).
   const index_t wide = ein::detail::cache_set_period / index_t(sizeof(T));
-  const auto m = random_tensor<T>(Extents<2>{768, wide}, 34);
+  const auto m = random_tensor<T>(Extents<2>{wide, 768}, 34);
   REQUIRE(double(m.size()) * double(sizeof(T)) >= ein::detail::stream_output_bytes);
   check_spec_on<T, 2>({1, 2}, "ij->ji", T(2), T(0.5), m);
   const auto c = random_tensor<T>(Extents<3>{64, 16, 520}, 35);
