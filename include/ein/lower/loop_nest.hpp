@@ -147,6 +147,20 @@ inline void outer_in_input_order(LoopSpace& s, int inner) {
   });
 }
 
+/// Whether a permutation's cached squares would pile more lines into one L1 set than
+/// it holds: its output rows alias (rows_alias), and it is one plane (no outer axis:
+/// its squares at one u share a set) or its squares are a line of 16 (floats: a
+/// square's 16 lines share one). Such a permutation streams past stream_output_bytes
+/// whatever streaming.hpp measured for rows written in order (permutation_streams).
+inline bool squares_overflow_set(index_t output_row_stride, index_t element_size, bool one_plane) {
+  return rows_alias(output_row_stride, element_size) && (one_plane || 64 / element_size > l1_set_ways);
+}
+
+/// Whether a permutation writing `bytes` streams its output (see stream_output_bytes).
+inline bool permutation_streams(double bytes, bool overflows_set) {
+  return overflows_set ? stream_allowed(bytes, stream_output_bytes) : stream_pays(bytes, stream_output_bytes);
+}
+
 /// Orders a folded space into loop order, in place (see the header comment).
 inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
   LoopNest nest;
@@ -197,11 +211,8 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
       nest.transpose = true;
       nest.group = line / row.extent;
       nest.tile_v = line;  // (a square's side: split_grain cuts v in whole squares)
-      // (Aliased output rows: a square's 16 lines in one L1 set, as below.)
-      const double bytes = s.volume() * double(element_size);
-      nest.stream = !summed && (rows_alias(partner.stride[0], element_size) && line > l1_set_ways
-                                    ? stream_allowed(bytes, stream_output_bytes)
-                                    : stream_pays(bytes, stream_output_bytes));
+      nest.stream = !summed && permutation_streams(s.volume() * double(element_size),
+                                                   squares_overflow_set(partner.stride[0], element_size, false));
       if (nest.stream) outer_in_input_order(s, s.rank - 3);
       return nest;
     }
@@ -216,21 +227,16 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
       nest.by_square = std::abs(row.stride[1]) * element_size >= cache_set_period ||
                        std::abs(partner.stride[0]) * element_size >= cache_set_period;
       // (Squares of a whole line only: a half-line row is not worth streaming.)
-      // Where the output's rows alias (rows_alias) and cached stores would pile more
-      // lines into one L1 set than it holds, in one plane (no outer axis: its squares
-      // at one u share a set) or in every square of a line of 16 (floats: its 16
-      // lines share one), whole planes go along diagonals (transpose_plane) and
-      // stream past the floor whatever streaming.hpp measured for rows written in
-      // order. Against a memcpy of the same bytes, 1 thread, alternating: 128^3
+      // Where cached squares would overflow an L1 set (squares_overflow_set), whole
+      // planes go along diagonals (transpose_plane) and stream past the floor.
+      // Against a memcpy of the same bytes, 1 thread, alternating: 128^3
       // "ijk->kji" float 38-43% by squares cached -> 75-82% streamed diagonal planes
       // (strips, streamed: 31%); 1024^2 "ij->ji" double 40-49% diagonal cached ->
       // 72-76% streamed. Squares of 8 (doubles) at outer positions fit: by squares,
       // or strips where streamed (128^3 double streamed: strips 82%, diagonal planes 41%).
-      nest.diagonal = rows_alias(partner.stride[0], element_size) && (s.rank == 2 || line > l1_set_ways);
-      const double bytes = s.volume() * double(element_size);
+      nest.diagonal = squares_overflow_set(partner.stride[0], element_size, s.rank == 2);
       nest.stream = row.extent >= line && partner.extent >= line &&
-                    (nest.diagonal ? stream_allowed(bytes, stream_output_bytes)
-                                   : stream_pays(bytes, stream_output_bytes));
+                    permutation_streams(s.volume() * double(element_size), nest.diagonal);
       if (nest.stream) outer_in_input_order(s, s.rank - 2);
     } else {
       nest.tile_u = loop_tile;
