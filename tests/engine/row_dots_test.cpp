@@ -48,7 +48,10 @@ TEST_CASE_TEMPLATE("row_dots: every length, block remainder, pad, shared, per-ro
                    float, double) {
   std::mt19937 gen(7);
   for (const index_t n : row_lengths())
-    for (const index_t rows : {index_t(1), index_t(3), index_t(4), index_t(7), index_t(9)})
+    // (around one block, and two blocks and a remainder: row_dot_rows rows a block)
+    for (const index_t rows : {index_t(1), index_t(3), index_t(4), ein::detail::row_dot_rows - index_t(1),
+                               index_t(ein::detail::row_dot_rows), ein::detail::row_dot_rows + index_t(1),
+                               2 * ein::detail::row_dot_rows + index_t(1)})
       for (const index_t pad : {index_t(0), index_t(3)})
         for (const int with : {0, 1, 2}) {  // a row of b each, one shared, none (the rows' sums)
           const bool shared = with == 1, none = with == 2;
