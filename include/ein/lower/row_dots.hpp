@@ -27,10 +27,11 @@
 namespace ein::detail {
 
 /// Rows a dot block carries (row_dots): two partial-sum vectors per row, sixteen FMA
-/// chains in flight, and eight rows folded into one vector (7 shuffle-adds, against
-/// 4 per block of 4). 8, not 4: "bij,bj->bi" (64 x 256 x 128) 1.10-1.24x and
-/// "ij,j->i" 2048 x 1024 float 1.07-1.11x faster, float and double, 1 and 2 threads,
-/// in alternating bench/run runs (then 0.88-0.96x Eigen's row-major GEMV, now 1.1-1.3x).
+/// chains in flight, and eight rows folded into one vector (with AVX-512, 7
+/// shuffle-adds for 8 doubles' rows against 4 for 4; 8 against 5 for floats).
+/// 8, not 4: "bij,bj->bi" (64 x 256 x 128) 1.10-1.24x and "ij,j->i" 2048 x 1024
+/// float 1.07-1.11x faster, float and double, 1 and 2 threads, in alternating
+/// bench/run runs (then 0.88-0.96x Eigen's row-major GEMV, now 1.1-1.3x).
 inline constexpr int row_dot_rows = 8;
 /// Rows of a row each (DotWith::rows) at least this long go one at a time: nothing is
 /// shared between rows, and two streams beat eight (four rows of two operands) by 1.4x
