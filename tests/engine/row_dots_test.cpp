@@ -47,11 +47,10 @@ double tolerance_for(index_t n) {
 TEST_CASE_TEMPLATE("row_dots: every length, block remainder, pad, shared, per-row or no vector, alpha and beta", T,
                    float, double) {
   std::mt19937 gen(7);
+  const index_t block = ein::detail::row_dot_rows;  // rows a dot block carries
   for (const index_t n : row_lengths())
-    // (around one block, and two blocks and a remainder: row_dot_rows rows a block)
-    for (const index_t rows : {index_t(1), index_t(3), index_t(4), ein::detail::row_dot_rows - index_t(1),
-                               index_t(ein::detail::row_dot_rows), ein::detail::row_dot_rows + index_t(1),
-                               2 * ein::detail::row_dot_rows + index_t(1)})
+    // (around one block, and two blocks and a remainder)
+    for (const index_t rows : {index_t(1), index_t(3), index_t(4), block - 1, block, block + 1, 2 * block + 1})
       for (const index_t pad : {index_t(0), index_t(3)})
         for (const int with : {0, 1, 2}) {  // a row of b each, one shared, none (the rows' sums)
           const bool shared = with == 1, none = with == 2;
