@@ -25,7 +25,7 @@ namespace {
 std::vector<index_t> row_lengths() {
   std::vector<index_t> n;
   for (index_t i = 1; i <= 70; ++i) n.push_back(i);
-  for (index_t i : {127, 128, 129, 255, 1000, 4096}) n.push_back(i);
+  for (index_t i : {127, 128, 129, 255, 512, 513, 1000, 1024, 1025, 4096}) n.push_back(i);
   return n;
 }
 
@@ -86,7 +86,8 @@ TEST_CASE_TEMPLATE("row_axpys: every length, row remainder, pad, strided or no v
   for (const index_t n : row_lengths())
     // (rows about row_axpy_rows = 8: a pass short of it, one, one and one row, two and one row;
     // at n 4096 and no pad, rows of x a multiple of cache_set_period apart: passes of
-    // row_axpy_rows_aliased = 4)
+    // row_axpy_rows_aliased = 4; without pad, rows up to row_axpy_alone_bytes (n 1024 floats,
+    // 512 doubles) go one per pass, one element longer or padded in blocks)
     for (const index_t rows : {index_t(0), index_t(1), index_t(3), index_t(4), index_t(7), index_t(8), index_t(9),
                                index_t(17)})
       for (const index_t pad : {index_t(0), index_t(3)})

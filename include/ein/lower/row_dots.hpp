@@ -10,7 +10,9 @@
 // Its transpose, row_axpys, keeps the row and sums over the rows ("ji,j->i"):
 //   o[i] = alpha * sum_r x[r * rx] * a[r * ra + i] + beta * o[i]
 // eight rows of a per pass over o (row_axpy_rows), so o is loaded and stored once
-// per eight rows where a row at a time (product_row) loads and stores it once per row.
+// per eight rows where a row at a time (product_row) loads and stores it once per row;
+// but a short o over rows that follow each other takes one row a pass, o staying in
+// L1 and the rows read in address order (row_axpy_alone_bytes).
 // Without the second operand (b or x null) the same kernels sum one operand's rows
 // ("ij->i") or sum its rows into one ("ij->j").
 // Layer: lower.
@@ -47,6 +49,17 @@ inline constexpr index_t row_alone_length = 4 * native_vector_bytes / index_t(si
 /// output row are 17 lines in one L1 set, more than its ways ("ijk,ijk->ik" at
 /// 16 x 128 x 1024: 1.3x faster in float and in double, the rows in L3).
 inline constexpr int row_axpy_rows = 8, row_axpy_rows_aliased = 4;
+/// Output rows up to this many bytes whose input rows follow each other (no gap)
+/// take the input rows one at a time, the output row kept in L1 and loaded and
+/// stored once per input row: each operand is then read in address order, one
+/// stream, where a block of eight rows reads eight: "ijk,ijk->ik" 64 x 128 x 256
+/// 1.11-1.28x faster in float, 0.97-1.18x in double, in alternating bench/run runs;
+/// "ij->j" 1024^2 and 20000 x 300 float 1.1x and 1.25x in a probe calling both
+/// (bench/run: 0.99-1.16x), the rows in L3 or memory.
+/// Longer output rows keep the blocks, the one-row pass 1.2-1.7x slower there (16
+/// KiB rows or longer from memory: "ij->j" 256 x 16384 float); so do rows with gaps
+/// between them (a thread's half of "ij->j"'s columns: 1.4-2x slower one at a time).
+inline constexpr index_t row_axpy_alone_bytes = 4096;
 
 /// f(std::integral_constant<int, r>{}) for r < N, as N statements: an array of
 /// vectors indexed only by constants is split into registers early (g++ 12's
@@ -204,8 +217,10 @@ void row_dots(T* o, index_t so, const T* a, index_t ra, const T* b, index_t rb, 
 /// a[r * ra + i] + beta * o[i] ("ijk,ijk->ik": the products of two rows summed).
 template <class T, bool XRows = false, int R = row_axpy_rows>
 void row_axpys(T* o, const T* a, index_t ra, const T* x, index_t rx, index_t rows, index_t n, T alpha, T beta) {
+  // One input row per pass: short output rows whose input rows follow each other.
+  const bool alone = n * index_t(sizeof(T)) <= row_axpy_alone_bytes && ra == n && (!XRows || rx == n);
   if constexpr (XRows && R != row_axpy_rows_aliased) {
-    if (rows > 1 && (rows_alias(ra, index_t(sizeof(T))) || rows_alias(rx, index_t(sizeof(T)))))
+    if (rows > 1 && !alone && (rows_alias(ra, index_t(sizeof(T))) || rows_alias(rx, index_t(sizeof(T)))))
       return row_axpys<T, true, row_axpy_rows_aliased>(o, a, ra, x, rx, rows, n, alpha, beta);
   }
   constexpr int W = native_vector_bytes / int(sizeof(T));
@@ -215,14 +230,15 @@ void row_axpys(T* o, const T* a, index_t ra, const T* x, index_t rx, index_t row
     return;
   }
   const index_t whole = n / W * W;
-  for (index_t r0 = 0; r0 < rows; r0 += R, beta = T(1)) {
-    const int m = rows - r0 >= R ? R : int(rows - r0);  // rows in this pass
+  const index_t step = alone ? 1 : R;
+  for (index_t r0 = 0; r0 < rows; r0 += step, beta = T(1)) {
+    const int m = rows - r0 >= step ? int(step) : int(rows - r0);  // rows in this pass
     T c[ix(R)] = {};
     for (int r = 0; r < m; ++r) c[ix(r)] = XRows || x == nullptr ? alpha : alpha * x[(r0 + r) * rx];
     const T* p = a + r0 * ra;
     const T* q = XRows ? x + r0 * rx : nullptr;
-    const auto pass = [&](auto full) {  // full: m == R, the rows unrolled
-      constexpr bool all = decltype(full)::value;
+    const auto pass = [&](auto unrolled_rows) {  // M: m, the rows unrolled (0: a loop over m)
+      constexpr int M = decltype(unrolled_rows)::value;
       const auto row_sum = [&](index_t i, auto load) {
         // Row r's term at i: its scale times a's element (times x's, XRows).
         const auto term = [&](int r) {
@@ -232,14 +248,14 @@ void row_axpys(T* o, const T* a, index_t ra, const T* x, index_t rx, index_t row
             return c[ix(r)] * load(p + r * ra + i);
         };
         auto acc = term(0);
-        if constexpr (all) {  // (two chains: half the additions' latency in a row)
+        if constexpr (M >= 2) {  // (two chains: half the additions' latency in a row)
           auto odd = term(1);
-          unrolled<R / 2 - 1>([&](auto r) {
+          unrolled<M / 2 - 1>([&](auto r) {
             acc += term(2 * r + 2);
             odd += term(2 * r + 3);
           });
           acc += odd;
-        } else {
+        } else if constexpr (M == 0) {
           for (int r = 1; r < m; ++r) acc += term(r);
         }
         return acc;
@@ -261,9 +277,11 @@ void row_axpys(T* o, const T* a, index_t ra, const T* x, index_t rx, index_t row
       }
     };
     if (m == R)
-      pass(std::true_type{});
+      pass(std::integral_constant<int, R>{});
+    else if (m == 1)
+      pass(std::integral_constant<int, 1>{});
     else
-      pass(std::false_type{});
+      pass(std::integral_constant<int, 0>{});
   }
 }
 
