@@ -525,6 +525,39 @@ TEST_CASE("stream_pays: never below the kernel's floor, always past the measured
   for (int i = 0; i < 3; ++i) CHECK(ein::detail::stream_pays(double(7 << 20), floor) == first);
   if (policy == StreamPolicy::always) CHECK(first == ein::detail::can_stream_stores);
   if (policy == StreamPolicy::never) CHECK_FALSE(first);
+  // Reading output-sized inputs is measured apart, one answer per count; more than
+  // measured_inputs count as that many.
+  const int most = ein::detail::measured_inputs;
+  for (int inputs = 1; inputs <= most; ++inputs) {
+    CAPTURE(inputs);
+    const bool reading = ein::detail::stream_pays(double(4 << 20), floor, inputs);
+    CHECK(ein::detail::stream_pays(double(7 << 20), floor, inputs) == reading);
+    CHECK_FALSE(ein::detail::stream_pays(floor / 2, floor, inputs));
+    if (policy == StreamPolicy::always) CHECK(reading == ein::detail::can_stream_stores);
+    if (policy == StreamPolicy::never) CHECK_FALSE(reading);
+  }
+  CHECK(ein::detail::stream_pays(double(4 << 20), floor, most + 2) ==
+        ein::detail::stream_pays(double(4 << 20), floor, most));
+}
+
+TEST_CASE("LoopSpace::output_sized_inputs: the inputs' elements over the output's, rounded") {
+  LoopSpace s{};
+  s.operands = 3;  // "ij,ij->ij", 4 x 8: both inputs walk both axes
+  s.rank = 2;
+  s.axes[0].extent = 4;
+  s.axes[0].stride = {8, 8, 8};
+  s.axes[1].extent = 8;
+  s.axes[1].stride = {1, 1, 1};
+  CHECK(s.output_sized_inputs() == 2);
+  s.axes[0].stride[2] = 0;  // "ij,j->ij": 32 + 8 elements read, 32 written
+  CHECK(s.output_sized_inputs() == 1);
+  s.axes[0].stride = {8, 1, 0};  // "i,j->ij": 4 + 8
+  s.axes[1].stride = {1, 0, 1};
+  CHECK(s.output_sized_inputs() == 0);
+  s.operands = 2;  // "ij->i": j summed, 32 read into 4
+  s.axes[0].stride = {1, 8, 0};
+  s.axes[1].stride = {0, 1, 0};
+  CHECK(s.output_sized_inputs() == 8);
 }
 
 TEST_CASE_TEMPLATE("loop_nest on random strided spaces: permutations and reductions, reversed and broadcast axes", T,

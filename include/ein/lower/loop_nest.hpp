@@ -174,7 +174,8 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
   bool summed = false;
   for (int a = 0; a < s.rank; ++a) summed = summed || s.summed(a);
   nest.stream = row.stride[0] == 1 && !summed &&
-                stream_pays(s.volume() * double(element_size), stream_rows_bytes);  // (rows: untiled, below)
+                stream_pays(s.volume() * double(element_size), stream_rows_bytes,
+                            s.output_sized_inputs());  // (rows: untiled, below)
   if (s.rank == 1) return nest;
   // A tile partner: an axis along which an operand that jumps along u walks unit-stride.
   // A permutation (the output unit-stride along u) pairs shorter axes: its squares
@@ -603,13 +604,13 @@ void run_prepared(const PreparedNest& p, T* out, const T* const* in, T alpha, T 
                         omp_get_max_threads() > 1 && !omp_in_parallel();
   if (parallel) {
     LoopNest nest = p.nest;
-    // Rows streamed on several threads only where each thread's share is twice
-    // stream_rows_bytes: at a share of 4 MiB (2 threads, 8 MiB out, a loop over the
-    // same call) neither won everywhere. bench/run, Eigen's time / ein's, 3 alternating
-    // runs, streamed against cached:
+    // Rows that read no input as large as the output are streamed on several threads
+    // only where each thread's share is twice stream_rows_bytes: at a share of 4 MiB
+    // (2 threads, 8 MiB out, a loop over the same call) neither won everywhere.
+    // bench/run, Eigen's time / ein's, 3 alternating runs, streamed against cached:
     // bi,ij,bj->bij float 0.83-1.02 streamed, 1.12-1.17 cached; i,j->ij double
-    // 0.89-0.98 and 0.83-0.86; ij,ij->ij double 1.17-1.27 and 0.96-1.01.
-    if (nest.stream && !nest.transpose &&
+    // 0.89-0.98 and 0.83-0.86; but ij,ij->ij double 1.17-1.27 and 0.96-1.01.
+    if (nest.stream && !nest.transpose && space.output_sized_inputs() == 0 &&
         space.volume() * double(sizeof(T)) / omp_get_max_threads() < 2 * stream_rows_bytes)
       nest.stream = false;
     if (split < 0) return reduce_in_parallel(space, nest, out, in, alpha, beta);

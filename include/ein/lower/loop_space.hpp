@@ -45,6 +45,21 @@ struct LoopSpace {
     for (int a = 0; a < rank; ++a) v *= double(axes[ix(a)].extent);
     return v;
   }
+  /// How many inputs as large as the output the nest reads, rounded: the elements
+  /// the inputs hold (each counted along the axes it walks) over the output's
+  /// ("ij,ij->ij": 2; "ij,j->ij": 1; "i,j->ij": 0).
+  [[nodiscard]] int output_sized_inputs() const {
+    double out = 1, read = 0;
+    for (int a = 0; a < rank; ++a)
+      if (axes[ix(a)].stride[0] != 0) out *= double(axes[ix(a)].extent);
+    for (int k = 1; k < operands; ++k) {
+      double held = 1;
+      for (int a = 0; a < rank; ++a)
+        if (axes[ix(a)].stride[ix(k)] != 0) held *= double(axes[ix(a)].extent);
+      read += held;
+    }
+    return int(read / out + 0.5);
+  }
 };
 
 /// The space of out = contract(ins[0], ..., ins[n - 1]): every label of the output

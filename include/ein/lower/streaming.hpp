@@ -6,7 +6,10 @@
 // in cache at twice the speed of the memory the streamed one must reach. So ein
 // measures, once per power-of-two size class and process, how long this core takes
 // to rewrite a buffer of that size with cached stores and with streamed ones, and
-// streams where the streamed ones are clearly faster. Layer: lower.
+// streams where the streamed ones are clearly faster. A kernel that also reads
+// inputs as large as its output is measured reading as many: they compete with
+// the output for the cache, and the answer turns (see measured_inputs).
+// Layer: lower.
 //
 // EIN_STREAM_STORES (environment, read once): "auto" (the default, measured),
 // "never", "always" (every output past the kernel's floor: the behaviour before the
@@ -49,10 +52,20 @@ inline StreamPolicy stream_policy() {
 /// what the first such einsum pays for its own output.
 inline constexpr int first_stream_class = 21, last_measured_class = 23, last_stream_class = 26;
 
+/// The most output-sized inputs a measurement reads (more count as this many).
+/// Reading them turns the answer: on a Zen 5 (32 MiB of L3), streamed ÷ cached time
+/// for 4 MiB written while reading 0, 1, 2, 3 buffers of 4 MiB: 1.47, 0.90-1.02,
+/// 0.76-0.81, 0.71-0.83; for 8 MiB: 1.84, 0.79-0.81, 0.56-0.60, 0.75-0.76 (so
+/// "ij,ij->ij" 1024^2 double ran 1.5x faster streamed, where a rewrite alone said
+/// to cache it).
+inline constexpr int measured_inputs = 3;
+
 /// Seconds for the fastest of `passes` rewrites of n floats at p (after one to warm),
-/// with cached stores, or streamed ones. The values depend on the pass, so that no
-/// compiler turns the loop into a memset (which may stream on its own).
-[[gnu::noinline]] inline double time_rewrite(float* p, index_t n, bool streamed, int passes) {
+/// with cached stores, or streamed ones, each element the sum of `inputs` arrays of
+/// n floats at in, in[k * n + i] (none: a constant). The values depend on the pass,
+/// so that no compiler turns the loop into a memset (which may stream on its own).
+[[gnu::noinline]] inline double time_rewrite(float* p, const float* in, index_t n, int inputs, bool streamed,
+                                             int passes) {
   using Row = RowVector<float>;
   constexpr index_t lanes = index_t(sizeof(typename Row::V) / sizeof(float));
   double best = 1e30;
@@ -60,11 +73,16 @@ inline constexpr int first_stream_class = 21, last_measured_class = 23, last_str
     const auto start = std::chrono::steady_clock::now();
     typename Row::V v;
     for (index_t l = 0; l < lanes; ++l) v[l] = float(pass + l);
+    const auto value = [&](index_t i) {
+      typename Row::V sum = v;
+      for (int k = 0; k < inputs; ++k) sum += Row::load(in + k * n + i);
+      return sum;
+    };
     if (streamed) {
-      for (index_t i = 0; i < n; i += lanes) stream_store(p + i, v);
+      for (index_t i = 0; i < n; i += lanes) stream_store(p + i, value(i));
       stream_fence();
     } else {
-      for (index_t i = 0; i < n; i += lanes) Row::store(p + i, v);
+      for (index_t i = 0; i < n; i += lanes) Row::store(p + i, value(i));
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (pass > 0) best = std::min(best, seconds);
@@ -72,19 +90,23 @@ inline constexpr int first_stream_class = 21, last_measured_class = 23, last_str
   return best;
 }
 
-/// Whether streamed stores rewrite 2^size_class bytes clearly faster than cached
-/// ones on this core (measured: 16 passes over the bytes, once per class).
+/// Whether streamed stores rewrite 2^size_class bytes, reading `inputs` buffers as
+/// large, clearly faster than cached ones on this core (measured: 16 passes over
+/// the bytes, once per class and input count).
 /// The best of 3 passes, twice each, alternated (so that a burst of other load hurts
 /// both alike): with the best of 1, the cached figure of an 8 MiB buffer on a Zen 5
 /// ranged 113-329 us over six processes (streamed: 187-258), and one process in three
 /// streamed a 128^3 "ijk->kji" that runs 1.8x slower so.
-inline bool streaming_wins(int size_class) {
+inline bool streaming_wins(int size_class, int inputs = 0) {
   const index_t n = index_t(1) << (size_class - 2);  // floats
-  void* raw = ::operator new(static_cast<std::size_t>(n) * sizeof(float), std::align_val_t{64});
+  const auto bytes = static_cast<std::size_t>(n) * sizeof(float);
+  void* raw = ::operator new(bytes * std::size_t(1 + inputs), std::align_val_t{64});
   float* p = static_cast<float*>(raw);
-  double cached = time_rewrite(p, n, false, 3), streamed = time_rewrite(p, n, true, 3);
-  cached = std::min(cached, time_rewrite(p, n, false, 3));
-  streamed = std::min(streamed, time_rewrite(p, n, true, 3));
+  const float* in = p + n;
+  std::memset(p + n, 0, bytes * std::size_t(inputs));
+  double cached = time_rewrite(p, in, n, inputs, false, 3), streamed = time_rewrite(p, in, n, inputs, true, 3);
+  cached = std::min(cached, time_rewrite(p, in, n, inputs, false, 3));
+  streamed = std::min(streamed, time_rewrite(p, in, n, inputs, true, 3));
   ::operator delete(raw, std::align_val_t{64});
   return streamed < 0.85 * cached;  // (a near tie keeps the lines cached: the next step may read them)
 }
@@ -98,8 +120,10 @@ inline bool stream_allowed(double bytes, double floor) {
 }
 
 /// Whether an output of `bytes` goes past the caches; `floor`: the kernel's own
-/// smallest output worth streaming (below it never, as before the measurement).
-inline bool stream_pays(double bytes, double floor) {
+/// smallest output worth streaming (below it never, as before the measurement);
+/// `inputs`: how many inputs as large as the output the kernel reads (0 to
+/// measured_inputs; rounded).
+inline bool stream_pays(double bytes, double floor, int inputs = 0) {
   if (!stream_allowed(bytes, floor)) return false;
   if (stream_policy() == StreamPolicy::always) return true;
   if (bytes >= double(index_t(2) << last_stream_class)) return true;
@@ -107,11 +131,12 @@ inline bool stream_pays(double bytes, double floor) {
   while (size_class < last_measured_class && bytes >= double(index_t(1) << (size_class + 1))) ++size_class;
   // 0: not measured yet, 1: cached, 2: streamed. Two threads may both measure a
   // class at first; they store the same kind of answer.
-  static std::array<std::atomic<unsigned char>, last_measured_class + 1> decided{};
-  std::atomic<unsigned char>& d = decided[ix(size_class)];
+  inputs = std::clamp(inputs, 0, measured_inputs);
+  static std::array<std::array<std::atomic<unsigned char>, last_measured_class + 1>, measured_inputs + 1> decided{};
+  std::atomic<unsigned char>& d = decided[ix(inputs)][ix(size_class)];
   unsigned char v = d.load(std::memory_order_relaxed);
   if (v == 0) {
-    v = streaming_wins(size_class) ? 2 : 1;
+    v = streaming_wins(size_class, inputs) ? 2 : 1;
     d.store(v, std::memory_order_relaxed);
   }
   return v == 2;
