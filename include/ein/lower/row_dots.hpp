@@ -40,6 +40,10 @@ inline constexpr int row_dot_rows = 8;
 /// (rows in L3) to 1.8x (in L2) at 64 floats or 32 doubles and longer, in a probe
 /// calling both; from memory (32 MiB of doubles) either was ahead by up to 20% from
 /// run to run. Shorter rows keep the blocks, whose one fold per block outweighs that.
+/// So do one operand's rows summed (DotWith::none, "ij->i"): one stream against
+/// eight, in a probe calling both (1 thread), 1.02-1.08x faster at 1024^2, 1.08-1.2x
+/// at 8192 x 256 float (0.97-1.03x in double), 1.3x at 65536 x 64 float; bench/run's
+/// 1024^2, alternating: 0.92-1.08x, within its noise.
 template <class T>
 inline constexpr index_t row_alone_length = 4 * native_vector_bytes / index_t(sizeof(T));
 /// Rows row_axpys adds in one pass over the output row, which it loads and stores
@@ -197,7 +201,7 @@ void row_dots(T* o, index_t so, const T* a, index_t ra, const T* b, index_t rb, 
   const auto run = [&](auto with) {
     constexpr DotWith w = decltype(with)::value;
     constexpr index_t R = row_dot_rows;
-    if (w == DotWith::rows && n >= row_alone_length<T>)  // (see row_alone_length)
+    if (w != DotWith::shared && n >= row_alone_length<T>)  // (see row_alone_length)
       return dot_blocks<T, 1, w>(o, so, a, ra, b, rb, rows, n, alpha, beta);
     const index_t blocks = rows / R, done = blocks * R;
     if (blocks > 0) dot_blocks<T, R, w>(o, so, a, ra, b, rb, blocks, n, alpha, beta);
