@@ -558,6 +558,10 @@ TEST_CASE("LoopSpace::output_sized_inputs: the inputs' elements over the output'
   s.axes[0].stride = {1, 8, 0};
   s.axes[1].stride = {0, 1, 0};
   CHECK(s.output_sized_inputs() == 8);
+  s.axes[1].extent = ein::index_t(1) << 40;  // "ij->i" summing 2^40 a row: capped, not an overflowed int
+  CHECK(s.output_sized_inputs() == 1 << 20);
+  s.axes[0].extent = 0;  // nothing written
+  CHECK(s.output_sized_inputs() == 0);
 }
 
 TEST_CASE_TEMPLATE("loop_nest on random strided spaces: permutations and reductions, reversed and broadcast axes", T,

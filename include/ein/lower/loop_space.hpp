@@ -47,7 +47,8 @@ struct LoopSpace {
   }
   /// How many inputs as large as the output the nest reads, rounded: the elements
   /// the inputs hold (each counted along the axes it walks) over the output's
-  /// ("ij,ij->ij": 2; "ij,j->ij": 1; "i,j->ij": 0).
+  /// ("ij,ij->ij": 2; "ij,j->ij": 1; "i,j->ij": 0; an empty space: 0). At most
+  /// 2^20 (a sum's ratio may be any size, past an int's range).
   [[nodiscard]] int output_sized_inputs() const {
     double out = 1, read = 0;
     for (int a = 0; a < rank; ++a)
@@ -58,7 +59,8 @@ struct LoopSpace {
         if (axes[ix(a)].stride[ix(k)] != 0) held *= double(axes[ix(a)].extent);
       read += held;
     }
-    return int(read / out + 0.5);
+    if (!(out > 0)) return 0;
+    return int(std::min(read / out, double(1 << 20)) + 0.5);
   }
 };
 

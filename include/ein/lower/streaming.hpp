@@ -48,8 +48,9 @@ inline StreamPolicy stream_policy() {
 /// to keep more than a cached store loses where it does not: at most the read for
 /// ownership, against twice the time where the streamed lines go to memory for
 /// nothing); above 2^26 an output is streamed unmeasured. Measuring costs a few
-/// rewrites of the buffer plus its page faults, once per class and process: about
-/// what the first such einsum pays for its own output.
+/// rewrites of the buffer plus its page faults, once per class, input count
+/// (measured_inputs) and process: about what the first such einsum pays for its own
+/// output and the inputs it reads.
 inline constexpr int first_stream_class = 21, last_measured_class = 23, last_stream_class = 26;
 
 /// The most output-sized inputs a measurement reads (more count as this many).
