@@ -61,7 +61,8 @@ inline constexpr int row_axpy_rows = 8, row_axpy_rows_aliased = 4;
 /// "ij->j" 1024^2 and 20000 x 300 float 1.1x and 1.25x in a probe calling both
 /// (bench/run: 0.99-1.16x), the rows in L3 or memory.
 /// Longer output rows keep the blocks, the one-row pass 1.2-1.7x slower there (16
-/// KiB rows or longer from memory: "ij->j" 256 x 16384 float); so do rows with gaps
+/// KiB rows and longer, 16 MiB and more: "ij->j" 4096^2, 2048 x 4096, 256 x 16384
+/// float; though at 256 x 4096, 4 MiB, it was 1.25x faster); so do rows with gaps
 /// between them (a thread's half of "ij->j"'s columns: 1.4-2x slower one at a time).
 inline constexpr index_t row_axpy_alone_bytes = 4096;
 

@@ -49,8 +49,8 @@ inline StreamPolicy stream_policy() {
 /// ownership, against twice the time where the streamed lines go to memory for
 /// nothing); above 2^26 an output is streamed unmeasured. Measuring costs a few
 /// rewrites of the buffer plus its page faults, once per class, input count
-/// (measured_inputs) and process: about what the first such einsum pays for its own
-/// output and the inputs it reads.
+/// (measured_inputs) and process: on a Zen 5, 14-34 ms a class without inputs, up
+/// to 0.1 s for 8 MiB with three (the first such einsum pays it once).
 inline constexpr int first_stream_class = 21, last_measured_class = 23, last_stream_class = 26;
 
 /// The most output-sized inputs a measurement reads (more count as this many).
