@@ -4,8 +4,12 @@
 // Runs on the host (autodiff_test) and on the counting test device
 // (autodiff_counting_device_test), where the host's einsum gives way to the same
 // sums without it.
+#include <algorithm>
+#include <functional>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -90,6 +94,52 @@ TEST_CASE("gradients reach only what requires them; intermediate gradients are f
   CHECK(x.grad()(0, 1) == 4.0);
   CHECK_FALSE(c.node()->has_grad());
   CHECK_FALSE(y.node()->has_grad());
+}
+
+TEST_CASE("a backward observer hears of each watched leaf once, after the last rule adding into it") {
+  const auto w = ein::test::param(Tensor<double, 1>({2}, {1, 2}));
+  const auto v = ein::test::param(Tensor<double, 1>({2}, {3, 4}));
+  const auto unused = ein::test::param(Tensor<double, 1>({2}, {5, 6}));
+  const auto early = w * w;  // (one rule naming w twice)
+  const auto loss = ein::sum(early * v + w);  // rules, newest first: sum, +, * v, w * w
+  struct Recorder final : ein::detail::BackwardObserver {
+    std::vector<const ein::detail::Node*> nodes;  // (sorted: watched()'s contract)
+    std::vector<std::function<std::string()>> grads;  // the first element of each one's gradient, as text
+    std::vector<std::string> events;
+    [[nodiscard]] std::span<const ein::detail::Node* const> watched() const override { return nodes; }
+    void gradient_complete(std::size_t i) override { events.push_back(grads[i]()); }
+    void after_rule() override { events.emplace_back("rule"); }
+  } recorder;
+  std::vector<std::pair<const ein::detail::Node*, std::function<std::string()>>> watch;
+  for (const auto* var : {&w, &v, &unused}) {
+    const std::string name = var == &w ? "w" : var == &v ? "v" : "unused";
+    watch.emplace_back(var->node().get(), [var, name] { return name + " " + std::to_string(int(var->grad()(0))); });
+  }
+  std::sort(watch.begin(), watch.end(), [](const auto& a, const auto& b) { return std::less<>{}(a.first, b.first); });
+  for (auto& [node, grad] : watch) {
+    recorder.nodes.push_back(node);
+    recorder.grads.push_back(grad);
+  }
+  {
+    const ein::detail::ObserveBackward scope(recorder);
+    loss.backward();
+  }
+  // v is complete after "* v" (its gradient then: w * w = 1), w after "w * w", the
+  // last rule (2 w v + 1 = 7); `unused` is not reached, so not told.
+  std::vector<std::string> told;
+  std::size_t rules_after_v = 0, rules_after_w = 0;
+  for (const std::string& e : recorder.events) {
+    if (e != "rule") told.push_back(e);
+    else if (!told.empty()) (told.back()[0] == 'v' ? rules_after_v : rules_after_w) += 1;
+  }
+  CHECK(told == std::vector<std::string>{"v 1", "w 7"});
+  CHECK(rules_after_w == 1);  // (w * w's own)
+  CHECK(rules_after_v >= 1);  // ("* v"'s own: w * w still to run)
+  CHECK(w.grad()(0) == 7.0);
+  // Without the scope, nothing is told.
+  const std::size_t events = recorder.events.size();
+  ein::sum(w * v).backward();
+  CHECK(recorder.events.size() == events);
 }
 
 TEST_CASE("no_grad records nothing") {

@@ -86,8 +86,13 @@ bool identical_across_ranks(const std::vector<ein::optim::Parameter>& params) {
   return all == 1;
 }
 
+/// How a data-parallel step averages: after backward (loss.backward(); step(weight))
+/// or during it (backward(loss, weight); step()).
+enum class Averaging { after_backward, during_backward };
+
 template <class T, class Optimizer, class Options>
-void train_and_compare(Options options, index_t global_batch, double tolerance) {
+void train_and_compare(Options options, index_t global_batch, double tolerance,
+                       Averaging averaging = Averaging::after_backward) {
   constexpr index_t n = 1024, d = 20, h = 32;
   constexpr int classes = 5, steps = 100;
   const Data<T> data(n, d, classes);
@@ -108,8 +113,15 @@ void train_and_compare(Options options, index_t global_batch, double tolerance) 
     const auto [x, y] = data.rows(sampler.local_batch(s));
     opt.zero_grad();
     const auto loss = parallel.loss(x, y);
-    loss.backward();
-    opt.step(double(x.extent(0)));
+    if (averaging == Averaging::during_backward) {
+      opt.backward(loss, double(x.extent(0)));
+      // the buckets of W2 and b2 (and b1's) start while W1's gradient is computed
+      if (world->size() > 1) CHECK(opt.averager().started_during_backward() >= 1);
+      opt.step();
+    } else {
+      loss.backward();
+      opt.step(double(x.extent(0)));
+    }
     const double global_loss = world->sum(double(loss.value()()) * double(x.extent(0))) / double(sampler.global_size(s));
 
     const auto [xa, ya] = data.rows(all.local_batch(s));
@@ -241,6 +253,42 @@ TEST_CASE_TEMPLATE("100 data-parallel steps: the single-process losses, bit-iden
   }
   // (a global batch of 127: slices of 63 and 64, which the gradient weights must balance)
   SUBCASE("Adam") { train_and_compare<T, ein::optim::Adam>(ein::optim::AdamOptions{.lr = 1e-3}, 127, tolerance); }
+  SUBCASE("SGD with momentum, averaged during backward") {
+    train_and_compare<T, ein::optim::SGD>(ein::optim::SGDOptions{.lr = 0.05, .momentum = 0.9}, 128, tolerance,
+                                          Averaging::during_backward);
+  }
+  SUBCASE("Adam, averaged during backward") {
+    train_and_compare<T, ein::optim::Adam>(ein::optim::AdamOptions{.lr = 1e-3}, 127, tolerance,
+                                           Averaging::during_backward);
+  }
+}
+
+TEST_CASE("DataParallel::backward: the averaging overlaps backward, step() finishes it") {
+  // Two layers: the second's gradients are complete while the first's are computed.
+  auto w1 = ein::param(ein::Tensor<double, 2>({2, 2}, {1, 2, 3, 4}));
+  auto w2 = ein::param(ein::Tensor<double, 1>({2}, {0.5, -1}));
+  auto unused = ein::param(ein::Tensor<double, 1>({1}, {7}));  // (backward reaches it on no process)
+  ein::dist::DataParallel opt(*world, ein::optim::SGD({unused, w1, w2}, {.lr = 1}), 8);  // (one element a bucket)
+  const auto x = ein::constant(ein::Tensor<double, 1>({2}, {1.0 + world->rank(), 1}));
+  const auto loss = [&] { return ein::einsum<"i,i->">(w2, ein::einsum<"ij,j->i">(w1, x)); };
+  opt.zero_grad();
+  opt.backward(loss(), 1.0);
+  // Buckets of one double, parameters last to first: w2's two, w1's four, unused's
+  // one. Backward completed w2 and w1, so their six started within it; unused's was
+  // left for step().
+  if (world->size() > 1) CHECK(opt.averager().started_during_backward() == 6);
+  CHECK_THROWS_AS(opt.step(2.0), std::logic_error);  // (another weight than backward's: the round still ends)
+  if (world->size() > 1) CHECK(opt.averager().allreduce_calls() == 7);
+  // dL/dw2 = w1 x, dL/dw1 = w2 x^T; x's first element is 1 + rank: its mean over ranks
+  const double x0 = world->size() == 2 ? 1.5 : 1.0;
+  CHECK(w1.grad().data()[0] == doctest::Approx(0.5 * x0));
+  CHECK(w1.grad().data()[3] == doctest::Approx(-1.0));
+  CHECK(w2.grad().data()[0] == doctest::Approx(1 * x0 + 2));
+  opt.zero_grad();
+  opt.backward(loss(), 1.0);
+  opt.step(1.0);  // (the same weight: accepted)
+  CHECK(w2.value().data()[1] == doctest::Approx(-1 - (3 * x0 + 4)));
+  CHECK(unused.value().data()[0] == 7.0);  // (no gradient: not stepped)
 }
 
 int main(int argc, char** argv) {

@@ -8,6 +8,7 @@
 #include <concepts>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <vector>
 
 #include "ein/autodiff/node.hpp"
@@ -22,6 +23,70 @@ namespace detail {
 inline int& no_grad_depth() {
   thread_local int depth = 0;
   return depth;
+}
+
+/// Told, during a backward on the thread that installed it (ObserveBackward), when
+/// a watched leaf's gradient is complete: the last rule that adds into it has run,
+/// while the rules of the rest of the graph are still to run. ein::dist starts
+/// averaging those gradients across processes then (as PyTorch's DDP does from
+/// its gradient hooks). A watched leaf that the backward does not reach is not told.
+class BackwardObserver {
+ public:
+  /// The leaves watched, sorted by address (std::less).
+  [[nodiscard]] virtual std::span<const Node* const> watched() const = 0;
+  /// watched()[i]'s gradient is complete for this backward (told once a backward).
+  virtual void gradient_complete(std::size_t i) = 0;
+  /// After every rule: a point to make progress on what gradient_complete started.
+  virtual void after_rule() {}
+
+ protected:
+  ~BackwardObserver() = default;
+};
+
+/// This thread's observer of backward (null: none).
+inline BackwardObserver*& backward_observer() {
+  thread_local BackwardObserver* observer = nullptr;
+  return observer;
+}
+
+/// RAII: `observer` watches every backward this thread runs while alive.
+class ObserveBackward {
+ public:
+  explicit ObserveBackward(BackwardObserver& observer) : previous_(backward_observer()) {
+    backward_observer() = &observer;
+  }
+  ~ObserveBackward() { backward_observer() = previous_; }
+  ObserveBackward(const ObserveBackward&) = delete;
+  ObserveBackward& operator=(const ObserveBackward&) = delete;
+
+ private:
+  BackwardObserver* previous_;
+};
+
+/// Runs the rules (newest first) telling `observer` of each watched leaf after the
+/// last rule that adds into it: first each leaf's rules are counted (a rule naming
+/// a leaf twice, x * x, adds once), then counted down as they run.
+inline void run_observed(const pooled_vector<Node*>& nodes, BackwardObserver& observer) {
+  const std::span<const Node* const> watched = observer.watched();
+  const auto for_each_watched_input = [&](const Node* n, auto&& f) {
+    for (std::size_t i = 0, count = n->input_count(); i < count; ++i) {
+      const Node* in = n->input(i);
+      if (in == nullptr || !in->is_leaf()) continue;
+      bool again = false;
+      for (std::size_t j = 0; j < i && !again; ++j) again = n->input(j) == in;
+      const auto at = std::lower_bound(watched.begin(), watched.end(), in, std::less<>{});
+      if (!again && at != watched.end() && *at == in) f(static_cast<std::size_t>(at - watched.begin()));
+    }
+  };
+  pooled_vector<std::size_t> rules_left(watched.size(), 0);
+  for (const Node* n : nodes) for_each_watched_input(n, [&](std::size_t w) { ++rules_left[w]; });
+  for (Node* n : nodes) {
+    n->backward();
+    for_each_watched_input(n, [&](std::size_t w) {
+      if (--rules_left[w] == 0) observer.gradient_complete(w);
+    });
+    observer.after_rule();
+  }
 }
 
 /// Runs every rule from `root` back to the leaves, in reverse creation order,
@@ -44,7 +109,9 @@ inline void run_backward(Node* root, bool retain) {
     for (std::size_t i = 0, count = n->input_count(); i < count; ++i) stack.push_back(n->input(i));
   }
   std::sort(nodes.begin(), nodes.end(), [](Node* a, Node* b) { return a->order() > b->order(); });
-  for (Node* n : nodes) n->backward();
+  if (BackwardObserver* observer = backward_observer(); observer != nullptr) run_observed(nodes, *observer);
+  else
+    for (Node* n : nodes) n->backward();
   // Gradients of non-leaves live for one backward only (as in PyTorch), so a
   // second backward over a retained graph does not count the first one again.
   // Oldest first: a node is still held by its newer consumers while it is

@@ -9,10 +9,11 @@
 //   ein::dist::DataParallel opt(comm, ein::optim::SGD({W1, b1, W2, b2}, {.lr = 0.1}));
 //   per step: opt.zero_grad(); loss.backward(); opt.step(local_batch_size);
 //
-// Gradients travel in few large allreduces: each element type's gradients are
-// packed, parameter after parameter, into one host buffer of bucket_bytes (4 MiB by
-// default; a larger parameter spans several), and each full buffer is summed in
-// place. Parameters on a device are staged through host memory (the device table's
+// Gradients travel in few large allreduces: packed, parameter after parameter
+// (last to first), into buckets of bucket_bytes (4 MiB by default; a larger
+// parameter spans several), each summed in place; DataParallel::backward starts
+// each bucket while backward still computes the gradients of the earlier layers.
+// Parameters on a device are staged through host memory (the device table's
 // to_host and from_host: ein::cuda's copies on the Var's stream), not CUDA-aware MPI.
 // Layer: dist.
 #pragma once
@@ -20,6 +21,9 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -161,16 +165,26 @@ inline void broadcast_parameters(const Communicator& comm, const std::vector<opt
 /// Replaces the parameters' gradients by their mean over the processes, weighted:
 /// sum_r w_r g_r / sum_r w_r, with w_r the weight each process passes (its share of
 /// the global mini-batch, its example count, makes the mean of per-process mean
-/// losses the global mean loss exactly, whatever the slices' sizes). Its buffers
-/// are made at the first call and reused: later calls allocate nothing.
+/// losses the global mean loss exactly, whatever the slices' sizes).
+///
+/// The gradients travel in buckets of about bucket_bytes, the parameters taken
+/// last to first (the order backward completes them in: the last layer's first),
+/// one allreduce a bucket, after a small one of the header (each process's weight
+/// and which parameters have a gradient there). A round runs either after backward
+/// (average(): each bucket packed, summed with MPI_Allreduce and unpacked in turn,
+/// in one bucket's memory) or during it: begin(weight) before backward,
+/// gradient_complete(i) as backward completes parameter i (DataParallel::backward
+/// has the tape say so), finish() after it. Then a bucket is started
+/// (MPI_Iallreduce) as soon as its parameters are complete and every bucket before
+/// it has started (every process starts them in one order, as MPI requires), moved
+/// along between backward's rules (progress(): MPI advances a nonblocking reduction
+/// only inside MPI calls), and the buckets together hold a copy of every gradient
+/// (as DDP's do). Buffers are made at the first round and reused.
 class GradientAverager {
  public:
   GradientAverager(const Communicator& comm, std::vector<optim::Parameter> params,
                    std::size_t bucket_bytes = default_bucket_bytes)
-      : comm_(&comm), params_(std::move(params)), bucket_bytes_(bucket_bytes) {
-    for (const optim::Parameter& p : params_)
-      p.visit([&]<class T>(const optim::Access<T>&) { (std::is_same_v<T, float> ? has_float_ : has_double_) = true; });
-  }
+      : comm_(&comm), params_(std::move(params)), bucket_bytes_(bucket_bytes) {}
 
   /// Every process calls it after its backward, with its weight (alone, it returns
   /// at once: the mean over one process is its gradient). A parameter that
@@ -178,137 +192,268 @@ class GradientAverager {
   /// std::logic_error naming it (unused parameters are not supported: the
   /// gradients would be averaged over different sets of processes).
   void average(double weight = 1) {
-    if (!(weight >= 0)) throw std::invalid_argument("ein::dist: negative gradient weight " + std::to_string(weight));
-    calls_ = 0;
-    if (comm_->size() == 1) return;  // (the mean over one process: the gradients as they are)
-    header_pending_ = true;
-    total_weight_ = 0;
-    if (has_float_) run<float>(weight);
-    if (has_double_) run<double>(weight);
+    if (!start_round(weight)) return;
+    in_round_ = false;
+    const double total = sum_header();
+    for (std::size_t b = 0; b < buckets_.size(); ++b) {
+      const Bucket& bucket = buckets_[b];
+      for (std::size_t k = bucket.first_segment; k < bucket.end_segment; ++k) pack(segments_[k], bucket.at);
+      with_type(bucket, [&]<class T>(T* data) {
+        MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(bucket.size), mpi_type<T>(), MPI_SUM, comm_->handle());
+      }, bucket.at);
+      ++calls_;
+      for (std::size_t k = bucket.first_segment; k < bucket.end_segment; ++k) unpack(segments_[k], bucket.at, total);
+    }
+  }
+
+  /// Starts a round that overlaps backward (see the class comment) with this
+  /// process's weight; finish() ends it.
+  void begin(double weight) {
+    if (!start_round(weight)) return;
+    const std::size_t total_size[2] = {float_total_, double_total_};
+    if (floats_.size() < total_size[0]) floats_.assign(total_size[0], 0.0f);
+    if (doubles_.size() < total_size[1]) doubles_.assign(total_size[1], 0.0);
+    packed_.assign(params_.size(), false);
+    for (Bucket& b : buckets_) b.waiting = b.parameters;
+    requests_.assign(buckets_.size(), MPI_REQUEST_NULL);
+    next_start_ = next_done_ = 0;
+  }
+  /// Parameter i's gradient is complete for this round: packs it, and starts the
+  /// buckets that are now complete (in order).
+  void gradient_complete(std::size_t i) {
+    if (!in_round_ || packed_[i]) return;
+    pack_parameter(i);
+    start_complete_buckets();
+    started_early_ = calls_;
+  }
+  /// Moves the started reductions along (MPI_Testall).
+  void progress() {
+    if (!in_round_ || next_done_ == next_start_) return;
+    int done = 0;
+    MPI_Testall(static_cast<int>(next_start_ - next_done_), requests_.data() + next_done_, &done, MPI_STATUSES_IGNORE);
+    if (done != 0) next_done_ = next_start_;
+  }
+  /// Packs what backward did not complete, starts every bucket left, sums the
+  /// header, waits for the buckets and replaces the gradients by the mean (see
+  /// average()). Does nothing outside a round begun by begin().
+  void finish() {
+    if (!in_round_) return;
+    in_round_ = false;
+    for (std::size_t i = params_.size(); i-- > 0;)
+      if (!packed_[i]) pack_parameter(i);
+    start_complete_buckets();
+    double total = 0;
+    try {
+      total = sum_header();  // (while the buckets run)
+    } catch (...) {
+      MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE);
+      throw;
+    }
+    MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE);
+    for (const Segment& s : segments_) unpack(s, 0, total);
   }
 
   [[nodiscard]] const std::vector<optim::Parameter>& parameters() const { return params_; }
-  /// Allreduce calls made by the last average() (a few per step: the buckets).
+  /// Allreduce calls for the gradients in the last round (a few per step: the buckets).
   [[nodiscard]] int allreduce_calls() const { return calls_; }
+  /// Of those, how many were started before finish() (while backward ran).
+  [[nodiscard]] int started_during_backward() const { return started_early_; }
 
  private:
-  // A run of one parameter's gradient in the bucket: elements [from, from + n) of
-  // parameter `param`, at `at` in the bucket.
+  // A run of one parameter's gradient in a bucket: elements [from, from + n) of
+  // parameter `param`, at `at` in its element type's buffers (all buckets' laid end to end).
   struct Segment {
-    std::size_t param;
+    std::size_t param, bucket;
     index_t from, n, at;
+  };
+  struct Bucket {
+    bool is_double;
+    index_t at = 0, size = 0;                        // (in its element type's buffers)
+    std::size_t first_segment = 0, end_segment = 0;  // its segments_
+    int parameters = 0;                              // the parameters with a segment here
+    int waiting = 0;                                 // of those, not yet packed this round
   };
 
   template <class T>
-  std::vector<T>& bucket() {
-    if constexpr (std::is_same_v<T, float>) return float_bucket_;
-    else return double_bucket_;
+  std::vector<T>& buffer() {
+    if constexpr (std::is_same_v<T, float>) return floats_;
+    else return doubles_;
+  }
+  // f(T* data) for the bucket's memory: at `base` less than its own place in the buffers.
+  template <class F>
+  void with_type(const Bucket& b, F&& f, index_t base) {
+    if (b.is_double) f(doubles_.data() + (b.at - base));
+    else f(floats_.data() + (b.at - base));
   }
 
-  // Packs every T parameter's gradient (weighted) into the bucket, sums each full
-  // bucket over the processes, and unpacks it scaled by 1 / total weight. The first
-  // bucket of a call starts with a header: the weight, then for each parameter
-  // whether it has a gradient here (summed: how many processes have one).
-  template <class T>
-  void run(double weight) {
-    std::vector<T>& buffer = bucket<T>();
-    // (at least the header and one element; at most what one MPI call's int count holds)
-    const auto capacity = std::min(static_cast<index_t>(std::max(bucket_bytes_ / sizeof(T), params_.size() + 2)),
-                                   detail::mpi_chunk);
-    if (buffer.size() != static_cast<std::size_t>(capacity)) buffer.assign(static_cast<std::size_t>(capacity), T(0));
-    segments_.clear();
-    index_t fill = 0;
-    const auto w = static_cast<T>(weight);
-    if (header_pending_) {
-      buffer[0] = w;
-      for (std::size_t i = 0; i < params_.size(); ++i)
-        params_[i].visit([&]<class U>(const optim::Access<U>& at) { buffer[1 + i] = at.grad != nullptr ? T(1) : T(0); });
-      fill = static_cast<index_t>(params_.size() + 1);
-      header_pending_ = false;
-      header_in_bucket_ = true;
-    }
-    for (std::size_t i = 0; i < params_.size(); ++i)
-      params_[i].visit([&]<class U>(const optim::Access<U>& at) {
-        if constexpr (std::is_same_v<U, T>) {
-          const optim::UpdateDevice<T>& device = detail::staging_of(at, "ein::dist::GradientAverager", i);
-          for (index_t from = 0; from < at.size;) {
-            if (fill == capacity) fill = flush<T>(fill);
-            const index_t n = std::min(at.size - from, capacity - fill);
-            T* to = buffer.data() + fill;
-            if (at.grad == nullptr) {
-              std::fill(to, to + n, T(0));
-            } else if (detail::on_host(at)) {  // (one pass: copied and weighted together)
-              const T* g = at.grad + from;
-              if (w == T(1)) std::copy_n(g, n, to);
-              else
-                for (index_t k = 0; k < n; ++k) to[k] = w * g[k];
-            } else {
-              device.to_host(at.context, n, at.grad + from, to);
-              if (w != T(1))
-                for (index_t k = 0; k < n; ++k) to[k] *= w;
-            }
-            segments_.push_back({i, from, n, fill});
-            fill += n;
-            from += n;
-          }
-        }
+  // Begins any round: false alone (nothing to do); else lays out the buckets.
+  bool start_round(double weight) {
+    if (!(weight >= 0)) throw std::invalid_argument("ein::dist: negative gradient weight " + std::to_string(weight));
+    if (in_round_) throw std::logic_error("ein::dist::GradientAverager: the last round was not finished");
+    calls_ = started_early_ = 0;
+    if (comm_->size() == 1) return false;  // (the mean over one process: the gradients as they are)
+    lay_out();
+    weight_ = weight;
+    in_round_ = true;
+    return true;
+  }
+
+  // The buckets, made at the first round and again only if a parameter's size
+  // changed: every process makes the same from the same sizes. One bucket's room
+  // for average(); begin() makes room for all.
+  void lay_out() {
+    std::vector<index_t> sizes;
+    std::vector<bool> doubles;
+    for (const optim::Parameter& p : params_)
+      p.visit([&]<class T>(const optim::Access<T>& at) {
+        sizes.push_back(at.size);
+        doubles.push_back(std::is_same_v<T, double>);
       });
-    if (fill > 0) flush<T>(fill);
-  }
-
-  // Sums the bucket's first `fill` elements over the processes and unpacks its
-  // segments; returns the new fill (0).
-  template <class T>
-  index_t flush(index_t fill) {
-    std::vector<T>& buffer = bucket<T>();
-    MPI_Allreduce(MPI_IN_PLACE, buffer.data(), static_cast<int>(fill), mpi_type<T>(), MPI_SUM, comm_->handle());
-    ++calls_;
-    if (header_in_bucket_) {
-      header_in_bucket_ = false;
-      total_weight_ = static_cast<double>(buffer[0]);
-      for (std::size_t i = 0; i < params_.size(); ++i) {
-        const auto having = static_cast<int>(buffer[1 + i]);
-        if (having != 0 && having != comm_->size())
-          throw std::logic_error("ein::dist::GradientAverager: parameter " + std::to_string(i) + " has a gradient on " +
-                                 std::to_string(having) + " of " + std::to_string(comm_->size()) +
-                                 " processes (backward reached it on some only; every process must use every parameter)");
+    if (sizes == laid_out_sizes_ && laid_out_) return;
+    buckets_.clear();
+    segments_.clear();
+    index_t used[2] = {0, 0}, largest[2] = {0, 0};  // elements of the float and the double buffers
+    const auto capacity = [&](bool is_double) {
+      const std::size_t bytes = is_double ? sizeof(double) : sizeof(float);
+      return std::clamp(static_cast<index_t>(bucket_bytes_ / bytes), index_t(1), detail::mpi_chunk);
+    };
+    for (std::size_t i = params_.size(); i-- > 0;) {
+      const bool d = doubles[i];
+      for (index_t from = 0; from < sizes[i];) {
+        if (buckets_.empty() || buckets_.back().is_double != d || buckets_.back().size == capacity(d)) {
+          buckets_.push_back({d, used[d], 0, segments_.size(), segments_.size(), 0, 0});
+        }
+        Bucket& b = buckets_.back();
+        const index_t n = std::min(sizes[i] - from, capacity(d) - b.size);
+        segments_.push_back({i, buckets_.size() - 1, from, n, b.at + b.size});
+        ++b.parameters;  // (a parameter has one segment a bucket)
+        b.size += n;
+        b.end_segment = segments_.size();
+        largest[d] = std::max(largest[d], b.size);
+        used[d] += n;
+        from += n;
       }
-      if (!(total_weight_ > 0)) throw std::invalid_argument("ein::dist::GradientAverager: the weights sum to 0");
     }
-    const auto scale = static_cast<T>(1.0 / total_weight_);
-    for (const Segment& s : segments_)
-      params_[s.param].visit([&]<class U>(const optim::Access<U>& at) {
-        if constexpr (std::is_same_v<U, T>) {
-          if (at.grad == nullptr) return;  // (no process has one: checked above)
-          T* from = buffer.data() + s.at;
-          if (detail::on_host(at)) {  // (one pass: scaled and copied back together)
-            T* g = at.grad + s.from;
-            for (index_t k = 0; k < s.n; ++k) g[k] = from[k] * scale;
-            return;
-          }
-          for (index_t k = 0; k < s.n; ++k) from[k] *= scale;
-          at.device->from_host(at.context, s.n, from, at.grad + s.from);
-        }
-      });
-    segments_.clear();
-    return 0;
+    float_total_ = static_cast<std::size_t>(used[0]);
+    double_total_ = static_cast<std::size_t>(used[1]);
+    floats_.assign(static_cast<std::size_t>(largest[0]), 0.0f);
+    doubles_.assign(static_cast<std::size_t>(largest[1]), 0.0);
+    // Each parameter's segments, for packing one parameter: by_parameter_[first_of_[i] .. first_of_[i + 1]).
+    first_of_.assign(params_.size() + 1, 0);
+    for (const Segment& s : segments_) ++first_of_[s.param + 1];
+    for (std::size_t i = 0; i < params_.size(); ++i) first_of_[i + 1] += first_of_[i];
+    by_parameter_.assign(segments_.size(), 0);
+    std::vector<std::size_t> next(first_of_.begin(), first_of_.end() - 1);
+    for (std::size_t k = 0; k < segments_.size(); ++k) by_parameter_[next[segments_[k].param]++] = k;
+    header_.assign(params_.size() + 1, 0.0);
+    laid_out_sizes_ = std::move(sizes);
+    laid_out_ = true;
+  }
+
+  // Sums the header over the processes (each one's weight, and for each parameter
+  // whether it has a gradient here: summed, how many processes have one), checks
+  // it, and returns the total weight.
+  double sum_header() {
+    header_[0] = weight_;
+    for (std::size_t i = 0; i < params_.size(); ++i)
+      params_[i].visit([&]<class T>(const optim::Access<T>& at) { header_[1 + i] = at.grad != nullptr ? 1.0 : 0.0; });
+    MPI_Allreduce(MPI_IN_PLACE, header_.data(), static_cast<int>(header_.size()), MPI_DOUBLE, MPI_SUM, comm_->handle());
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+      const auto having = static_cast<int>(header_[1 + i]);
+      if (having != 0 && having != comm_->size())
+        throw std::logic_error("ein::dist::GradientAverager: parameter " + std::to_string(i) + " has a gradient on " +
+                               std::to_string(having) + " of " + std::to_string(comm_->size()) +
+                               " processes (backward reached it on some only; every process must use every parameter)");
+    }
+    if (!(header_[0] > 0)) throw std::invalid_argument("ein::dist::GradientAverager: the weights sum to 0");
+    return header_[0];
+  }
+
+  // One segment's gradient (weighted; zeros where it has none) into its bucket's
+  // memory (`base` as for with_type).
+  void pack(const Segment& s, index_t base) {
+    params_[s.param].visit([&]<class T>(const optim::Access<T>& at) {
+      const optim::UpdateDevice<T>& device = detail::staging_of(at, "ein::dist::GradientAverager", s.param);
+      const auto w = static_cast<T>(weight_);
+      T* to = buffer<T>().data() + (s.at - base);
+      if (at.grad == nullptr) {
+        std::fill(to, to + s.n, T(0));
+      } else if (detail::on_host(at)) {  // (one pass: copied and weighted together)
+        const T* g = at.grad + s.from;
+        if (w == T(1)) std::copy_n(g, s.n, to);
+        else
+          for (index_t e = 0; e < s.n; ++e) to[e] = w * g[e];
+      } else {
+        device.to_host(at.context, s.n, at.grad + s.from, to);
+        if (w != T(1))
+          for (index_t e = 0; e < s.n; ++e) to[e] *= w;
+      }
+    });
+  }
+  // The summed segment back into the gradient, divided by the total weight.
+  void unpack(const Segment& s, index_t base, double total_weight) {
+    params_[s.param].visit([&]<class T>(const optim::Access<T>& at) {
+      if (at.grad == nullptr) return;  // (no process has one: sum_header checked)
+      const auto scale = static_cast<T>(1.0 / total_weight);
+      T* from = buffer<T>().data() + (s.at - base);
+      if (detail::on_host(at)) {  // (one pass: scaled and copied back together)
+        T* g = at.grad + s.from;
+        for (index_t k = 0; k < s.n; ++k) g[k] = from[k] * scale;
+        return;
+      }
+      for (index_t k = 0; k < s.n; ++k) from[k] *= scale;
+      at.device->from_host(at.context, s.n, from, at.grad + s.from);
+    });
+  }
+
+  // An overlapped round: parameter i's segments packed, each in its own bucket's place.
+  void pack_parameter(std::size_t i) {
+    packed_[i] = true;
+    for (std::size_t k = first_of_[i]; k < first_of_[i + 1]; ++k) {
+      const Segment& s = segments_[by_parameter_[k]];
+      pack(s, 0);
+      --buckets_[s.bucket].waiting;
+    }
+  }
+
+  // An overlapped round: starts the buckets from next_start_ on while each is complete.
+  void start_complete_buckets() {
+    for (; next_start_ < buckets_.size() && buckets_[next_start_].waiting == 0; ++next_start_) {
+      const Bucket& b = buckets_[next_start_];
+      with_type(b, [&]<class T>(T* data) {
+        MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(b.size), mpi_type<T>(), MPI_SUM, comm_->handle(),
+                       &requests_[next_start_]);
+      }, 0);
+      ++calls_;
+    }
   }
 
   const Communicator* comm_;
   std::vector<optim::Parameter> params_;
   std::size_t bucket_bytes_;
-  std::vector<float> float_bucket_;
-  std::vector<double> double_bucket_;
-  std::vector<Segment> segments_;
-  bool has_float_ = false, has_double_ = false;       // (element types among the parameters)
-  bool header_pending_ = false, header_in_bucket_ = false;  // (the next, the current bucket: the header's)
-  double total_weight_ = 0;
-  int calls_ = 0;
+  std::vector<Bucket> buckets_;
+  std::vector<Segment> segments_;          // bucket by bucket
+  std::vector<std::size_t> by_parameter_;  // segments_' indices, parameter by parameter
+  std::vector<std::size_t> first_of_;      // parameter i's: by_parameter_[first_of_[i] .. first_of_[i + 1])
+  std::vector<index_t> laid_out_sizes_;
+  bool laid_out_ = false;
+  std::size_t float_total_ = 0, double_total_ = 0;  // every bucket's elements
+  std::vector<float> floats_;    // one bucket's room (average), or every bucket's (an overlapped round)
+  std::vector<double> doubles_;
+  std::vector<double> header_;
+  std::vector<MPI_Request> requests_;  // an overlapped round's, one a bucket
+  std::vector<bool> packed_;           // an overlapped round's, by parameter
+  std::size_t next_start_ = 0, next_done_ = 0;  // the next bucket to start; the first that may be in flight
+  double weight_ = 1;
+  bool in_round_ = false;
+  int calls_ = 0, started_early_ = 0;
 };
 
 /// An ein::optim optimizer (SGD, Adam, or any with parameters(), zero_grad() and
 /// step()) whose step first averages the gradients over the processes. Building it
 /// broadcasts rank 0's parameters, so every process starts from the same model.
+///   opt.zero_grad(); loss.backward(); opt.step(weight);   // averaged after backward
+///   opt.zero_grad(); opt.backward(loss, weight); opt.step();  // averaged during backward
 template <class Optimizer>
 class DataParallel {
  public:
@@ -318,10 +463,39 @@ class DataParallel {
   }
 
   void zero_grad() { optimizer_.zero_grad(); }
+
+  /// loss.backward(), averaging the gradients while it runs: each bucket's
+  /// allreduce starts once backward has completed its parameters' gradients (the
+  /// last layer's first); step() then waits for the rest. `weight` as for step().
+  /// One backward a step (gradients accumulated over several backward calls: call
+  /// loss.backward() for each, then step(weight)). On the thread that made the
+  /// Communicator (MPI calls are made from within backward).
+  template <class Loss>
+  void backward(const Loss& loss, double weight = 1) {
+    averager_.begin(weight);
+    averager_weight_ = weight;
+    overlapped_ = true;
+    observed_.averager = &averager_;
+    const ein::detail::ObserveBackward scope(observed_);
+    loss.backward();
+  }
+
   /// Averages the gradients (weighted by `weight`: this process's examples in the
-  /// step, or 1 for slices of equal size), then steps the optimizer.
-  void step(double weight = 1) {
-    averager_.average(weight);
+  /// step, or 1 for slices of equal size), then steps the optimizer. After
+  /// backward(loss, weight), finishes that averaging (its weight counts: a
+  /// different one here throws std::logic_error).
+  void step(std::optional<double> weight = std::nullopt) {
+    if (overlapped_) {
+      overlapped_ = false;
+      if (weight && *weight != averager_weight_) {
+        averager_.finish();
+        throw std::logic_error("ein::dist::DataParallel::step: weight " + std::to_string(*weight) +
+                               " after backward(loss, " + std::to_string(averager_weight_) + ")");
+      }
+      averager_.finish();
+    } else {
+      averager_.average(weight.value_or(1.0));
+    }
     optimizer_.step();
   }
 
@@ -331,8 +505,30 @@ class DataParallel {
   [[nodiscard]] GradientAverager& averager() { return averager_; }
 
  private:
+  // The tape's view of the averager: the parameters' nodes, sorted, each with its index.
+  class ObservedParameters final : public ein::detail::BackwardObserver {
+   public:
+    explicit ObservedParameters(const std::vector<optim::Parameter>& params) {
+      for (std::size_t i = 0; i < params.size(); ++i) by_node_.push_back({params[i].node(), i});
+      std::sort(by_node_.begin(), by_node_.end(),
+                [](const auto& a, const auto& b) { return std::less<>{}(a.first, b.first); });
+      for (const auto& [node, i] : by_node_) nodes_.push_back(node);
+    }
+    [[nodiscard]] std::span<const ein::detail::Node* const> watched() const override { return nodes_; }
+    void gradient_complete(std::size_t w) override { averager->gradient_complete(by_node_[w].second); }
+    void after_rule() override { averager->progress(); }
+    GradientAverager* averager = nullptr;  // (set by backward: DataParallel may have moved since)
+
+   private:
+    std::vector<std::pair<const ein::detail::Node*, std::size_t>> by_node_;
+    std::vector<const ein::detail::Node*> nodes_;
+  };
+
   Optimizer optimizer_;
   GradientAverager averager_;
+  ObservedParameters observed_{averager_.parameters()};  // (after averager_: made from its list)
+  bool overlapped_ = false;
+  double averager_weight_ = 1;
 };
 
 }  // namespace ein::dist
