@@ -188,6 +188,19 @@ TEST_CASE("parameters on a device are broadcast and averaged through host stagin
   CHECK(b.var.value().data()[0] == doctest::Approx(0.5 - 0.1));
   // one copy per parameter for the broadcast (out on rank 0, in on the others), two for the averaging
   CHECK(staged_copies == 6);
+  // Averaged during backward: a gradient leaves the device when packed, comes back in
+  // step(). b (laid out first: the last parameter) is not reached, so its bucket
+  // waits for step(), and w's, started in order after it, waits too.
+  staged_copies = 0;
+  opt.zero_grad();
+  opt.backward(ein::sum(w.var * w.var) * float(world->rank() + 1));
+  CHECK(opt.averager().started_during_backward() == 0);
+  opt.step();
+  if (world->size() > 1) CHECK(opt.averager().allreduce_calls() == 2);
+  CHECK(staged_copies == (world->size() > 1 ? 4 : 0));
+  const double w1 = 2 - 0.1 * 2 * 2 * mean_factor;  // (after the first step)
+  CHECK(w.var.value().data()[1] == doctest::Approx(w1 - 0.1 * 2 * w1 * mean_factor));
+  CHECK(b.var.value().data()[0] == doctest::Approx(0.4));  // (its gradient zero)
 }
 
 TEST_CASE("broadcast_parameters: every rank starts from rank 0's parameters") {
