@@ -175,15 +175,16 @@ inline void broadcast_parameters(const Communicator& comm, const std::vector<opt
 /// last to first (the order backward completes them in: the last layer's first),
 /// one allreduce a bucket, after a small one of the header (each process's weight
 /// and which parameters have a gradient there). A round runs either after backward
-/// (average(): the header first, then each bucket packed, summed with
-/// MPI_Allreduce and unpacked in turn, in one bucket's memory) or during it: begin(weight) before backward,
-/// gradient_complete(i) as backward completes parameter i (DataParallel::backward
-/// has the tape say so), finish() after it. Then a bucket is started
-/// (MPI_Iallreduce) as soon as its parameters are complete and every bucket before
-/// it has started (every process starts them in one order, as MPI requires), moved
-/// along between backward's rules (progress(): MPI advances a nonblocking reduction
-/// only inside MPI calls), and the buckets together hold a copy of every gradient
-/// (as DDP's do). Buffers are made at the first round and reused.
+/// (average(): the header first, then each bucket packed, summed with MPI_Allreduce
+/// and unpacked in turn, in one bucket's memory) or during it: begin(weight) before
+/// backward, gradient_complete(i) as backward completes parameter i
+/// (DataParallel::backward has the tape say so), finish() after it. Then a bucket
+/// is started (MPI_Iallreduce) as soon as its parameters are complete and every
+/// bucket before it has started (every process starts them in one order, as MPI
+/// requires), moved along between backward's rules (progress(): MPI advances a
+/// nonblocking reduction only inside MPI calls), and the buckets together hold a
+/// copy of every gradient (as DDP's do). Buffers are made at the first round and
+/// reused: later rounds allocate nothing themselves (MPI may).
 class GradientAverager {
  public:
   GradientAverager(const Communicator& comm, std::vector<optim::Parameter> params,
@@ -307,6 +308,10 @@ class GradientAverager {
   // changed: every process makes the same from the same sizes. One bucket's room
   // for average(); begin() makes room for all.
   void lay_out() {
+    bool same = laid_out_;  // (compared in place: a round with the same sizes allocates nothing)
+    for (std::size_t i = 0; i < params_.size() && same; ++i)
+      params_[i].visit([&]<class T>(const optim::Access<T>& at) { same = at.size == laid_out_sizes_[i]; });
+    if (same) return;
     std::vector<index_t> sizes;
     std::vector<bool> doubles;
     for (const optim::Parameter& p : params_)
@@ -314,7 +319,6 @@ class GradientAverager {
         sizes.push_back(at.size);
         doubles.push_back(std::is_same_v<T, double>);
       });
-    if (sizes == laid_out_sizes_ && laid_out_) return;
     buckets_.clear();
     segments_.clear();
     index_t used[2] = {0, 0}, largest[2] = {0, 0};  // elements of the float and the double buffers
