@@ -29,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <new>
 #include <string>
 #include <vector>
@@ -131,6 +132,7 @@ void run_benchmark(benchmark::State& state, const Impl& impl, Part part) {
   model->step();  // warm-up: optimizer state, first-touch buffers, thread pools
   model->step();
   if (part == Part::backward && model->timed_backward() < 0) {
+    state.counters["allocs"] = std::numeric_limits<double>::quiet_NaN();  // (see below)
     state.SkipWithError("no separate backward");
     return;
   }
@@ -141,7 +143,11 @@ void run_benchmark(benchmark::State& state, const Impl& impl, Part part) {
   }
   const std::int64_t allocations = allocation_count() - before;
   state.SetItemsProcessed(state.iterations() * n);
-  if (impl.count_allocations) state.counters["allocs"] = double(allocations) / double(state.iterations());
+  // Every run has the counter (NaN where it is not counted: libtorch's own allocator):
+  // the CSV reporter aborts when a run lacks a counter an earlier one had, which
+  // --benchmark_enable_random_interleaving made happen whenever ein ran before torch.
+  state.counters["allocs"] = impl.count_allocations ? double(allocations) / double(state.iterations())
+                                                    : std::numeric_limits<double>::quiet_NaN();
 }
 
 void register_benchmarks() {
