@@ -115,7 +115,9 @@ void train_and_compare(Options options, index_t global_batch, double tolerance,
     const auto loss = parallel.loss(x, y);
     if (averaging == Averaging::during_backward) {
       opt.backward(loss, double(x.extent(0)));
-      // the buckets of W2 and b2 (and b1's) start while W1's gradient is computed
+      // (started within backward: here right after its last rule, which completes W1
+      // and b1, since 1 KiB buckets put b2, W2, b1 and W1's first elements in one;
+      // the two-layer case below starts buckets before the last rule)
       if (world->size() > 1) CHECK(opt.averager().started_during_backward() >= 1);
       opt.step();
     } else {
