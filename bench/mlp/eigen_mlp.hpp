@@ -147,6 +147,42 @@ class HandMlp final : public Model {
 using EigenMlp = HandMlp<EigenProducts>;
 #ifdef EIN_USE_CBLAS
 using EigenBlasMlp = HandMlp<BlasProducts>;
+
+/// The step's five GEMMs alone, through cblas_sgemm at the step's shapes (forward:
+/// X W1^T, H W2^T; backward: dO^T H, dO W2, dH^T X), and nothing else: the GEMM's
+/// GFLOP/s that a step's own is read against (`gemm`; no loss, left out of --check).
+class GemmFloor final : public Model {
+ public:
+  explicit GemmFloor(const Problem& p)
+      : x_(Eigen::Map<const RowMatrix>(p.x.data(), p.n, inputs)),
+        w1_(Eigen::Map<const RowMatrix>(p.w1.data(), p.h, inputs)),
+        w2_(Eigen::Map<const RowMatrix>(p.w2.data(), classes, p.h)), a_(p.n, p.h), o_(p.n, classes),
+        d_o_(RowMatrix::Constant(p.n, classes, 1e-3f)), d_h_(p.n, p.h), g_w1_(p.h, inputs), g_w2_(classes, p.h) {}
+
+  float forward() override {
+    BlasProducts::product(a_, x_, false, w1_, true);
+    BlasProducts::product(o_, a_, false, w2_, true);
+    return o_(0, 0);
+  }
+  float step() override {
+    const float first = forward();
+    backward();
+    return first;
+  }
+  double timed_backward() override {
+    const auto start = std::chrono::steady_clock::now();
+    backward();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+
+ private:
+  void backward() {
+    BlasProducts::product(g_w2_, d_o_, true, a_, false);
+    BlasProducts::product(d_h_, d_o_, false, w2_, false);
+    BlasProducts::product(g_w1_, d_h_, true, x_, false);
+  }
+  RowMatrix x_, w1_, w2_, a_, o_, d_o_, d_h_, g_w1_, g_w2_;
+};
 #endif
 
 }  // namespace bench

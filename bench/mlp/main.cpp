@@ -143,6 +143,14 @@ void run_benchmark(benchmark::State& state, const Impl& impl, Part part) {
   }
   const std::int64_t allocations = allocation_count() - before;
   state.SetItemsProcessed(state.iterations() * n);
+  // The GEMMs' FLOPs: forward 2 N H (784 + 10); backward dW2, dH (2 N H 10 each) and dW1 (2 N H 784).
+  const double nh = double(n) * double(h), forward_flops = 2 * nh * double(inputs + classes),
+               backward_flops = 2 * nh * double(inputs + 2 * classes);
+  const double flops = part == Part::forward    ? forward_flops
+                       : part == Part::backward ? backward_flops
+                                                : forward_flops + backward_flops;
+  state.counters["FLOPS"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate,
+                                               benchmark::Counter::kIs1000);
   // Every run has the counter (NaN where it is not counted: libtorch's own allocator):
   // the CSV reporter aborts when a run lacks a counter an earlier one had, which
   // --benchmark_enable_random_interleaving made happen whenever ein ran before torch.
@@ -172,7 +180,10 @@ int check() {
   set_threads(1);
   const Problem problem(128, 256);
   std::vector<std::vector<float>> losses;
+  std::vector<std::string> names;
   for (const Impl& impl : impls()) {
+    if (!impl.checked) continue;
+    names.push_back(impl.name);
     const auto model = impl.make(problem);
     std::vector<float>& l = losses.emplace_back();
     for (int s = 0; s < 5; ++s) l.push_back(model->step());
@@ -183,7 +194,7 @@ int check() {
   for (std::size_t i = 1; i < losses.size(); ++i)
     for (std::size_t s = 0; s < losses[i].size(); ++s)
       if (std::abs(losses[i][s] - losses[0][s]) > 1e-4f * std::max(1.0f, std::abs(losses[0][s]))) {
-        std::printf("MISMATCH: %s differs from %s at step %zu\n", impls()[i].name.c_str(), impls()[0].name.c_str(), s);
+        std::printf("MISMATCH: %s differs from %s at step %zu\n", names[i].c_str(), names[0].c_str(), s);
         return 1;
       }
   std::printf("all %zu implementations agree over 5 steps\n", losses.size());
@@ -228,6 +239,7 @@ int main(int argc, char** argv) {
   impls().push_back({"eigen", [](const Problem& p) { return std::make_unique<EigenMlp>(p); }, true});
 #ifdef EIN_USE_CBLAS
   impls().push_back({"eigen_blas", [](const Problem& p) { return std::make_unique<EigenBlasMlp>(p); }, true});
+  impls().push_back({"gemm", [](const Problem& p) { return std::make_unique<GemmFloor>(p); }, true, false});
 #endif
 #ifdef EIN_BENCH_HAVE_TORCH
   add_torch_impl();

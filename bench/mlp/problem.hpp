@@ -60,6 +60,7 @@ struct Impl {
   std::string name;
   std::function<std::unique_ptr<Model>(const Problem&)> make;
   bool count_allocations;  // the counter sees ein's and Eigen's allocations, not libtorch's own allocator
+  bool checked = true;     // its losses are compared by --check (not the GEMM floor's: it has none)
 };
 
 /// The registry, filled by each implementation's add_* function.
