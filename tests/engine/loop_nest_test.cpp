@@ -757,3 +757,97 @@ TEST_CASE("einsum_path shows each GEMM as it runs: one per image for a 1x1 convo
   CHECK(permuted[0].batch == 1);  // no split where a copy is needed anyway
   CHECK(permuted[0].copies == 2);
 }
+
+TEST_CASE_TEMPLATE("broadcast products in reuse blocks (block_for_reuse): the reference's answer, as einsum_path shows",
+                   T, float, double) {
+  // W (i x j) stays along b and is larger than reuse_input_bytes: b splits into blocks
+  // walked just outside the row. b = 12 (in float one block: b moves inside whole), 30
+  // (blocks of a divisor), 13 (prime, longer than a block: in order); alpha and beta,
+  // one walking input ("bi,ij->bij") and three staying ("...,b,i->bij").
+  // (The product path takes calls this small, in order: off, the general path's nest runs.)
+  ein::detail::product_path_probe.off = true;
+  const auto w = random_tensor<T>(Extents<2>{64, 160}, 51);
+  REQUIRE(double(w.size()) * double(sizeof(T)) > ein::detail::reuse_input_bytes);
+  for (index_t b : {12, 30, 13}) {
+    CAPTURE(b);
+    const auto x = random_tensor<T>(Extents<2>{b, 64}, 52), y = random_tensor<T>(Extents<2>{b, 160}, 53);
+    const auto s = random_tensor<T>(Extents<1>{b}, 54), t = random_tensor<T>(Extents<1>{64}, 55);
+    check_spec_on<T, 3>({1, 2}, "bi,ij,bj->bij", T(1), T(0), x, w, y);
+    check_spec_on<T, 3>({1, 2}, "bi,ij,bj->bij", T(2), T(0.5), x, w, y);
+    check_spec_on<T, 3>({1, 2}, "bi,ij->bij", T(1), T(1), x, w);
+    check_spec_on<T, 3>({1, 2}, "bi,ij,bj,b,i->bij", T(1), T(0.5), x, w, y, s, t);
+    const auto steps = ein::einsum_path("bi,ij,bj->bij", x, w, y).steps;
+    REQUIRE(steps.size() == 1);
+    CHECK(steps[0].nest.find(b == 13 ? "unit rows" : "unit rows, reuse blocks of") == 0);
+    if (b == 13) CHECK(steps[0].nest == "unit rows");
+  }
+  // A W that L1 keeps, or one that stays only along the row's neighbour: in order, no
+  // blocks. One input walking b (y) and W staying: blocks.
+  const auto small = random_tensor<T>(Extents<2>{8, 16}, 56);
+  const auto path = ein::einsum_path("bi,ij,bj->bij", random_tensor<T>(Extents<2>{30, 8}, 57), small,
+                                     random_tensor<T>(Extents<2>{30, 16}, 58));
+  CHECK(path.steps[0].nest == "unit rows");
+  CHECK(ein::einsum_path("ib,ij->ibj", random_tensor<T>(Extents<2>{64, 30}, 60), w).steps[0].nest == "unit rows");
+  CHECK(ein::einsum_path("ij,bj->bij", w, random_tensor<T>(Extents<2>{30, 160}, 59)).steps[0].nest.find("reuse") !=
+        std::string::npos);
+  ein::detail::product_path_probe.off = false;
+}
+
+TEST_CASE("block_for_reuse: the split axes, their strides and the block's bounds") {
+  // "bi,ij,bj->bij" folded: b (30), i (64), j (160, the row); operands out, x, W, y.
+  LoopSpace s;
+  s.operands = 4;
+  s.rank = 3;
+  s.axes[0].extent = 30, s.axes[1].extent = 64, s.axes[2].extent = 160;
+  s.axes[0].stride = {64 * 160, 64, 0, 160};
+  s.axes[1].stride = {160, 1, 160, 0};
+  s.axes[2].stride = {1, 0, 1, 1};
+  const LoopSpace before = s;
+  auto split = ein::detail::block_for_reuse(s, 4);
+  // One position keeps y's row and x's (640 + 640 bytes): 16 KiB holds 12; 10 divides 30.
+  CHECK(split.block == 10);
+  CHECK(split.axis == 0);
+  CHECK(split.outer);
+  REQUIRE(s.rank == 4);
+  CHECK(s.axes[0].extent == 3);  // b / 10, strides times 10
+  CHECK(s.axes[0].stride[0] == 10 * before.axes[0].stride[0]);
+  CHECK(s.axes[0].stride[3] == 10 * before.axes[0].stride[3]);
+  CHECK(s.axes[1].extent == 64);  // i
+  CHECK(s.axes[2].extent == 10);  // b % 10, just outside the row
+  CHECK(s.axes[2].stride[0] == before.axes[0].stride[0]);
+  CHECK(s.axes[3].extent == 160);  // j
+  CHECK(visit(s).size() == visit(before).size());
+  // Every output offset once, as before (a permutation of the visit order).
+  auto got = visit(s)[0], want = visit(before)[0];
+  std::sort(got.begin(), got.end());
+  std::sort(want.begin(), want.end());
+  CHECK(got == want);
+  // unsplit_reuse puts it back as it was (for a run across threads).
+  const auto same = [](const LoopSpace& x, const LoopSpace& y) {
+    bool equal = x.rank == y.rank && x.operands == y.operands;
+    for (int a = 0; a < x.rank && equal; ++a)
+      equal = x.axes[static_cast<std::size_t>(a)].extent == y.axes[static_cast<std::size_t>(a)].extent &&
+              x.axes[static_cast<std::size_t>(a)].stride == y.axes[static_cast<std::size_t>(a)].stride;
+    return equal;
+  };
+  ein::detail::unsplit_reuse(s, split);
+  CHECK(same(s, before));
+  CHECK(split.block == 1);
+  // b = 12: one block, b moved inside whole (no outer part); and back.
+  LoopSpace twelve = before;
+  twelve.axes[0].extent = 12;
+  const LoopSpace twelve_before = twelve;
+  split = ein::detail::block_for_reuse(twelve, 4);
+  CHECK(split.block == 12);
+  CHECK_FALSE(split.outer);
+  REQUIRE(twelve.rank == 3);
+  CHECK(twelve.axes[0].extent == 64);
+  CHECK(twelve.axes[1].extent == 12);
+  ein::detail::unsplit_reuse(twelve, split);
+  CHECK(same(twelve, twelve_before));
+  // Nothing large stays (W 8 x 16): nothing moves.
+  LoopSpace small = before;
+  small.axes[1].extent = 8, small.axes[2].extent = 16;
+  CHECK(ein::detail::block_for_reuse(small, 4).block == 1);
+  CHECK(small.rank == 3);
+}

@@ -138,7 +138,9 @@ class RecordingBackend {
       s.loop_shape += (a ? "," : "") + (space.summed(a) ? "[" + extent + "]" : extent);
     }
     s.loop_shape += ")";
-    s.nest = detail::nest_kernel_name(nest_kernel(space, order_nest(space, index_t(sizeof(T)))));
+    const LoopNest nest = order_nest(space, index_t(sizeof(T)));
+    s.nest = detail::nest_kernel_name(nest_kernel(space, nest));
+    if (nest.reuse.block > 1) s.nest += ", reuse blocks of " + std::to_string(nest.reuse.block);
   }
   void gemm(T, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb, T, T*, const MatrixLayout& lc,
             const BatchLoop& batch) {
@@ -275,7 +277,7 @@ template <class T, std::size_t N>
 void show_product_path(const BoundSpec& spec, const std::array<Strided<const T>, N>& ops, const index_t* extent,
                        const Strided<T>& dest, Path& path) {
   const StaticProduct p = static_product(spec);
-  if (!p.fast || gemm_shaped(static_pair(spec))) return;
+  if (!p.fast || gemm_shaped(static_pair(spec)) || product_path_probe.off) return;  // (off: as run_product)
   const int rank = spec.output.rank;
   std::array<index_t, max_rank> out_extent{}, out_stride{}, summed_extent{};
   index_t stride = 1;

@@ -106,6 +106,15 @@ enum class NestKernel : unsigned char {
   grouped_squares,  // a permutation whose short rows are grouped into lines (transpose_grouped_plane)
 };
 
+/// An outer axis split in reuse blocks (block_for_reuse): its block (1: none), where
+/// the axis stood, and whether its outer part (axis / block) is still there (it is
+/// dropped when one long).
+struct ReuseSplit {
+  index_t block = 1;
+  int axis = -1;
+  bool outer = false;
+};
+
 /// How a folded space, put in loop order, is walked: axes[rank - 1] is u (the
 /// row), axes[rank - 2] is v; tile_u and tile_v are their tile sides (the full
 /// extent when untiled). (Apart from the space: a LoopSpace is ~10 KB, not copied.)
@@ -119,6 +128,8 @@ struct LoopNest {
                            // u (whole planes where diagonal), or large unit-stride rows (no summed axis)
   bool diagonal = false;   // a permutation whose cached squares would overflow an L1 set (see order_nest):
                            // whole planes, their squares along diagonals (transpose_plane)
+  ReuseSplit reuse;        // block > 1: axes[rank - 2] is the inner part of an outer axis split in blocks
+                           // so that a large input staying along it is reused from L1 (block_for_reuse)
   NestKernel kernel = NestKernel::element;  // set by prepare_nest (nest_kernel)
 };
 
@@ -159,6 +170,88 @@ inline bool squares_overflow_set(index_t output_row_stride, index_t element_size
 /// Whether a permutation writing `bytes` streams its output (see stream_output_bytes).
 inline bool permutation_streams(double bytes, bool overflows_set) {
   return overflows_set ? stream_allowed(bytes, stream_output_bytes) : stream_pays(bytes, stream_output_bytes);
+}
+
+/// Reuse blocks (block_for_reuse): an input that stays along an outer axis counts as
+/// large where what it reads inside that axis is more than this (L1 cannot keep it
+/// from one position of the axis to the next); a block keeps the rows the block's
+/// positions reread within reuse_block_bytes; blocks are at most reuse_block_most long.
+inline constexpr double reuse_input_bytes = 32 << 10;
+inline constexpr double reuse_block_bytes = 16 << 10;
+inline constexpr index_t reuse_block_most = 16;
+
+/// Unit-stride rows with no summed axis, where a large input stays along an outer
+/// axis `a` that is not the row's neighbour ("bi,ij,bj->bij": W, 256 KiB, stays along
+/// b): walked in order, every position of `a` reads all of W again from L2. Split
+/// into blocks, a / block outermost and a % block just outside the row, each row of
+/// W is read from L1 `block` times in a row, and the inputs that walk `a` but stay
+/// along the axes between ("bj": y) keep their block's rows in L1 (reuse_block_bytes
+/// bounds them: rows of inputs that walk every axis only stream through, one each).
+/// The block is the largest divisor of a's extent that fits (at least 2): no
+/// remainder to walk apart. Moves the split axes in place and returns the split
+/// (block 1: no such axis, nothing moved). On one thread only: see run_prepared.
+/// bench/run, 1 thread, interleaved, "bi,ij,bj->bij" b=32, i=j=256: float
+/// 142-152 us in blocks of 8, 175-194 in order; double (blocks of 4) 363-610 and
+/// 406-527 (16 MiB out: the writes decide).
+inline ReuseSplit block_for_reuse(LoopSpace& s, index_t element_size) {
+  if (s.rank < 3 || s.rank + 1 > max_labels) return {};
+  const int u = s.rank - 1;
+  // What input k reads inside axis a (the axes after it where it walks), in bytes.
+  const auto inside = [&](int k, int a) {
+    double bytes = double(element_size);
+    for (int b = a + 1; b < s.rank; ++b)
+      if (s.axes[ix(b)].stride[ix(k)] != 0) bytes *= double(s.axes[ix(b)].extent);
+    return bytes;
+  };
+  for (int a = s.rank - 3; a >= 0; --a) {  // (the row's neighbour already runs next to it)
+    const LoopAxis& axis = s.axes[ix(a)];
+    if (axis.extent < 2) continue;
+    bool large_stays = false;
+    double block_row = 0;  // what one position of the block keeps in L1
+    for (int k = 1; k < s.operands; ++k) {
+      if (axis.stride[ix(k)] == 0) {
+        large_stays = large_stays || inside(k, a) > reuse_input_bytes;
+        continue;
+      }
+      bool reread = false;  // stays along an axis between a and the row: its rows come back
+      for (int b = a + 1; b < u; ++b) reread = reread || s.axes[ix(b)].stride[ix(k)] == 0;
+      block_row += reread ? inside(k, a) : double(element_size) * double(s.axes[ix(u)].extent);
+    }
+    if (!large_stays) continue;
+    const index_t most = std::min(reuse_block_most, index_t(reuse_block_bytes / std::max(block_row, 1.0)));
+    index_t block = std::min(most, axis.extent);
+    while (block >= 2 && axis.extent % block != 0) --block;
+    if (block < 2) continue;
+    LoopAxis inner = axis, outer = axis;
+    inner.extent = block;
+    outer.extent = axis.extent / block;
+    for (int k = 0; k < s.operands; ++k) outer.stride[ix(k)] *= block;
+    // [..., a, ..., u] -> [..., a / block, ..., a % block, u] (a / block dropped when 1 long)
+    std::rotate(s.axes.begin() + a, s.axes.begin() + a + 1, s.axes.begin() + u);
+    s.axes[ix(u - 1)] = inner;
+    if (outer.extent > 1) {
+      std::rotate(s.axes.begin() + a, s.axes.begin() + s.rank, s.axes.begin() + s.rank + 1);
+      s.axes[ix(a)] = outer;
+      ++s.rank;
+    }
+    return {block, a, outer.extent > 1};
+  }
+  return {};
+}
+
+/// Undoes block_for_reuse's split: the axis whole where it stood, the space as before.
+inline void unsplit_reuse(LoopSpace& s, ReuseSplit& split) {
+  if (split.block < 2) return;
+  LoopAxis whole = s.axes[ix(s.rank - 2)];  // (the inner part carries the axis's own strides)
+  if (split.outer) whole.extent *= s.axes[ix(split.axis)].extent;
+  s.axes[ix(s.rank - 2)] = s.axes[ix(s.rank - 1)];
+  --s.rank;
+  if (!split.outer) {
+    std::rotate(s.axes.begin() + split.axis, s.axes.begin() + s.rank, s.axes.begin() + s.rank + 1);
+    ++s.rank;
+  }
+  s.axes[ix(split.axis)] = whole;
+  split = {};
 }
 
 /// Orders a folded space into loop order, in place (see the header comment).
@@ -245,6 +338,12 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
       nest.stream = false;  // (tiles' rows are short: a line or two)
     }
   } else {
+    if (!summed && row.stride[0] == 1) {
+      // (block_for_reuse moves the row: rows are walked by value from here.)
+      const index_t u_extent = row.extent;
+      nest.reuse = block_for_reuse(s, element_size);
+      nest.tile_u = u_extent;
+    }
     nest.tile_v = s.axes[ix(s.rank - 2)].extent;
   }
   return nest;
@@ -289,6 +388,39 @@ inline NestKernel nest_kernel(const LoopSpace& s, const LoopNest& nest) {
     if (unit && (walking == 1 || walking == 2)) return NestKernel::unit_rows;  // (three: product_row_n's loops)
   }
   return NestKernel::rows;
+}
+
+/// A block of `rows` unit-stride rows of run_nest's unit_rows kernel, each row
+/// o = alpha * s0 * s1 * a (* b) + beta * o (a null s0, s1 or b: absent), every
+/// pointer stepping by its own step from row to row; beta for the first row,
+/// beta_rest for the others (a summed v: 1). Its own function, so that the row
+/// loop's bounds and pointers live in registers: inlined into run_nest's walk they
+/// were spilled, and reloaded from the stack inside the row loop, each load waiting
+/// on the stores before it wherever the addresses matched in their low 12 bits
+/// (4 KiB aliasing): "bi,ij,bj->bij" b=32, i=j=256, float, 1 thread, rows in reuse
+/// blocks of 8: 1.4-1.5x the time of the same rows called from a small loop (probe,
+/// interleaved medians).
+template <class T, bool Stream>
+[[gnu::noinline]] void unit_rows_block(T* o, index_t o_step, const T* a, index_t a_step, const T* b, index_t b_step,
+                                       const T* s0, index_t s0_step, const T* s1, index_t s1_step, index_t rows,
+                                       index_t len, T alpha, T beta, T beta_rest) {
+  constexpr int chunk = 16;  // rows whose scales are taken first (fewer values live in the row loop)
+  for (index_t r0 = 0; r0 < rows; r0 += chunk) {
+    const int n = int(std::min(index_t(chunk), rows - r0));
+    T scale[ix(chunk)];
+    for (int r = 0; r < n; ++r) {
+      T value = alpha;
+      if (s0 != nullptr) value *= s0[(r0 + r) * s0_step];
+      if (s1 != nullptr) value *= s1[(r0 + r) * s1_step];
+      scale[ix(r)] = value;
+    }
+    if (b == nullptr)
+      for (int r = 0; r < n; ++r, o += o_step, a += a_step)
+        copy_row<T, Stream>(o, 1, a, 1, len, scale[ix(r)], r0 + r == 0 ? beta : beta_rest);
+    else
+      for (int r = 0; r < n; ++r, o += o_step, a += a_step, b += b_step)
+        product_row<T, Stream>(o, 1, a, 1, b, 1, len, scale[ix(r)], r0 + r == 0 ? beta : beta_rest);
+  }
 }
 
 /// Runs a nest on one thread. base[k] is operand k's pointer (base[0] the output's).
@@ -354,16 +486,27 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
           continue;
         }
         if (unit_rows) {  // (u untiled: u0 is 0)
-          for (index_t j = v0; j < v1; ++j) {
-            const T b = first && !(v_summed && j > 0) ? beta : T(1);
-            const auto at = [&](int k) { return in[k - 1] + off[ix(k)] + (has_v ? j * v.stride[ix(k)] : 0); };
+          const auto first_row = [&](int k) { return in[k - 1] + off[ix(k)] + (has_v ? v0 * v.stride[ix(k)] : 0); };
+          const auto step_of = [&](int k) { return has_v ? v.stride[ix(k)] : index_t(0); };
+          T* o = out + off[0] + (has_v ? v0 * v.stride[0] : 0);
+          const T b = first && !(v_summed && v0 > 0) ? beta : T(1), b_rest = first && !v_summed ? beta : T(1);
+          if (n_stay <= 2) {
+            const int k0 = walking[0], k1 = walking[ix(n_walk - 1)];
+            unit_rows_block<T, Stream>(o, step_of(0), first_row(k0), step_of(k0), n_walk == 2 ? first_row(k1) : nullptr,
+                                       step_of(k1), n_stay > 0 ? first_row(staying[0]) : nullptr,
+                                       n_stay > 0 ? step_of(staying[0]) : 0,
+                                       n_stay > 1 ? first_row(staying[1]) : nullptr,
+                                       n_stay > 1 ? step_of(staying[1]) : 0, v1 - v0, len, alpha, b, b_rest);
+            continue;
+          }
+          for (index_t j = v0; j < v1; ++j, o += step_of(0)) {
+            const auto at = [&](int k) { return first_row(k) + (j - v0) * step_of(k); };
             T scale = alpha;
             for (int q = 0; q < n_stay; ++q) scale *= *at(staying[ix(q)]);
-            T* o = out + off[0] + (has_v ? j * v.stride[0] : 0);
             if (n_walk == 1)
-              copy_row<T, Stream>(o, 1, at(walking[0]), 1, len, scale, b);
+              copy_row<T, Stream>(o, 1, at(walking[0]), 1, len, scale, j == v0 ? b : b_rest);
             else
-              product_row<T, Stream>(o, 1, at(walking[0]), 1, at(walking[1]), 1, len, scale, b);
+              product_row<T, Stream>(o, 1, at(walking[0]), 1, at(walking[1]), 1, len, scale, j == v0 ? b : b_rest);
           }
           continue;
         }
@@ -602,6 +745,16 @@ void run_prepared(const PreparedNest& p, T* out, const T* const* in, T alpha, T 
     if (!space.summed(a) && space.axes[ix(a)].extent > 1) split = a;
   const bool parallel = space.rank > 0 && space.volume() * double(space.operands) >= parallel_loop_elements &&
                         omp_get_max_threads() > 1 && !omp_in_parallel();
+  if (parallel && p.nest.reuse.block > 1) {
+    // Reuse blocks on one thread only. Two threads, each its half of b in blocks,
+    // ran 1.5-1.6x the time of the same halves in order (bench/run, interleaved,
+    // "bi,ij,bj->bij" b=32, i=j=256, float and double), where a probe of the same
+    // loops outside the suite ran faster in blocks: not understood, so not used.
+    PreparedNest flat = p;  // (a large nest: the copy is nothing beside it)
+    unsplit_reuse(flat.space, flat.nest.reuse);
+    flat.nest.tile_v = flat.space.axes[ix(flat.space.rank - 2)].extent;
+    return run_prepared<T>(flat, out, in, alpha, beta);
+  }
   if (parallel) {
     LoopNest nest = p.nest;
     // Rows that read no input as large as the output are streamed on several threads
