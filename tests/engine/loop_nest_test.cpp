@@ -851,3 +851,33 @@ TEST_CASE("block_for_reuse: the split axes, their strides and the block's bounds
   CHECK(ein::detail::block_for_reuse(small, 4).block == 1);
   CHECK(small.rank == 3);
 }
+
+TEST_CASE("permutations whose squares' output lines share one L1 set: half of each square streamed (float)") {
+  // "ijk->kji" with output rows (k) a multiple of 4 KiB apart and an outer axis (j)
+  // whole lines apart: 64 x 16 x 72 floats (rows 4 KiB apart; k leaves an edge of 8)
+  // and 48 x 64 x 40 (12 KiB; j 3 lines apart). beta 0: squares half streamed, the
+  // edges cached; beta 0.5 and an output one element in (no line aligned): as before.
+  for (const Extents<3> shape : {Extents<3>{64, 16, 72}, Extents<3>{48, 64, 40}}) {
+    CAPTURE(shape[0]);
+    const auto a = random_tensor<float>(shape, 61);
+    check_spec_on<float, 3>({1, 2}, "ijk->kji", 2.0f, 0.0f, a);
+    check_spec_on<float, 3>({1, 2}, "ijk->kji", 1.0f, 0.5f, a);
+    const auto steps = ein::einsum_path("ijk->kji", a).steps;
+    REQUIRE(steps.size() == 1);
+    CHECK(steps[0].nest == "squares, half of each streamed");
+    const auto want = ein::test::reference_of<float>("ijk->kji", a);
+    ein::Tensor<float, 1> storage(a.size() + 1);
+    const ein::TensorView<float, 3> shifted(storage.data() + 1, Extents<3>{shape[2], shape[1], shape[0]});
+    on_threads({1, 2}, [&] {
+      ein::einsum("ijk->kji", a).evaluate_into(shifted, 1.0f, 0.0f);
+      ein::test::check_against<float>(want, "ijk->kji", shifted);
+    });
+  }
+  // Doubles (8 lines a square fit a set), one plane ("ij->ji": along diagonals), j not
+  // whole lines apart (72 floats): not.
+  CHECK(ein::einsum_path("ijk->kji", random_tensor<float>(Extents<3>{72, 128, 24}, 64)).steps[0].nest == "squares");
+  const auto d = random_tensor<double>(Extents<3>{64, 16, 72}, 62);
+  CHECK(ein::einsum_path("ijk->kji", d).steps[0].nest == "squares");
+  const auto m = random_tensor<float>(Extents<2>{1024, 64}, 63);
+  CHECK(ein::einsum_path("ij->ji", m).steps[0].nest == "squares");
+}

@@ -125,7 +125,7 @@ class RecordingBackend {
     const std::array<Strided<const T>, 2> ins{a, b ? *b : a};
     loop_n(ins.data(), b ? 2 : 1, out, T(1), T(0));
   }
-  void loop_n(const Strided<const T>* ins, int n, const Strided<T>& out, T, T) {
+  void loop_n(const Strided<const T>* ins, int n, const Strided<T>& out, T, T beta) {
     Step& s = steps.back();
     if (s.loops++ > 0) return;
     LoopSpace space = loop_space(ins, n, out);
@@ -141,6 +141,7 @@ class RecordingBackend {
     const LoopNest nest = order_nest(space, index_t(sizeof(T)));
     s.nest = detail::nest_kernel_name(nest_kernel(space, nest));
     if (nest.reuse.block > 1) s.nest += ", reuse blocks of " + std::to_string(nest.reuse.block);
+    if (half_streamed_squares(space, nest, out.data, beta)) s.nest += ", half of each streamed";
   }
   void gemm(T, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb, T, T*, const MatrixLayout& lc,
             const BatchLoop& batch) {

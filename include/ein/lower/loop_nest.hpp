@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <type_traits>
 
@@ -423,6 +424,34 @@ template <class T, bool Stream>
   }
 }
 
+/// Whether run_nest moves a permutation in half-streamed squares: a permutation by
+/// squares (float: 16 output lines a square) whose output rows alias, so that all of
+/// a square's output lines fall in one L1 set, more than its 12 ways (nest.diagonal),
+/// with outer axes (one plane goes along diagonals instead), beta 0 and every output
+/// line aligned. Each square then stores its first half of rows cached and the rest
+/// past the caches (stream_store): no set gets more of a square's lines than it
+/// holds, and only half the output goes to memory. Cached squares stalled on their
+/// set (padding the output rows by one line, in a probe, ran 1.7x faster), streaming
+/// them all waited on memory: 128^3 "ijk->kji" float here cached 44% of a memcpy of
+/// the same bytes, all streamed 32%. Probe, 1 thread, the same squares, interleaved
+/// medians against a memcpy of the same bytes, n^3 "ijk->kji" float, cached / 8 rows
+/// streamed: n = 96 44% / 95%, 112 79% / 104%, 128 40% / 57%, 160 64% / 87% (the
+/// machine loaded by a build: the ratios, not the rates). 10 or 12 rows cached: less.
+inline constexpr int half_streamed_cached_rows = 8;
+
+template <class T>
+bool half_streamed_squares(const LoopSpace& s, const LoopNest& nest, const T* out, T beta) {
+  if constexpr (!line_squares(sizeof(T)) || !can_stream_stores) {
+    return false;
+  } else {
+    if (!nest.transpose || nest.group > 1 || !nest.diagonal || s.rank < 3 || beta != T(0)) return false;
+    if (reinterpret_cast<std::uintptr_t>(out) % 64 != 0) return false;
+    for (int a = 0; a < s.rank - 1; ++a)  // v and the outer axes: whole lines apart
+      if (s.axes[ix(a)].stride[0] * index_t(sizeof(T)) % 64 != 0) return false;
+    return true;
+  }
+}
+
 /// Runs a nest on one thread. base[k] is operand k's pointer (base[0] the output's).
 template <class T>
 void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* in, T alpha, T beta) {
@@ -582,6 +611,26 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
   // A large one (nest.stream) walks a strip of stream_strip_rows along u at every outer
   // position, then the next strip: the input's rows are read along their length,
   // a stream the prefetcher follows, and the output goes past the caches.
+  if constexpr (line_squares(sizeof(T))) {
+    if (half_streamed_squares(s, nest, out, beta)) {  // whole squares half streamed, the edges cached
+      constexpr int S = 64 / int(sizeof(T));
+      for (index_t u0 = 0; u0 < u.extent; u0 += S)
+        for (index_t v0 = 0; v0 < ev; v0 += S) {
+          const index_t lu = std::min(index_t(S), u.extent - u0), lv = std::min(index_t(S), ev - v0);
+          walk_outer([&](bool) {
+            T* o = out + off[0] + v0 * v.stride[0] + u0;
+            const T* at = in[0] + off[1] + u0 * su[1] + v0;
+            const index_t au = su[1];
+            if (lu == S && lv == S)
+              transpose_square<T, S, true>(o, v.stride[0], [&](int i) { return at + i * au; }, alpha, beta, 0,
+                                           half_streamed_cached_rows);
+            else
+              transpose_plane(o, v.stride[0], at, au, lu, lv, alpha, beta);
+          });
+        }
+      return stream_fence();
+    }
+  }
   if (nest.stream && beta == T(0) && nest.diagonal) {  // whole planes, their squares along diagonals
     walk_outer([&](bool) {
       transpose_plane(out + off[0], v.stride[0], in[0] + off[1], su[1], u.extent, ev, alpha, beta, true, 0, true);

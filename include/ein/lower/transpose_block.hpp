@@ -54,11 +54,12 @@ template <int S, class V>
 /// zipped with row i / 2 + S / 2 of its input, which rotates an element's index
 /// bits (row, column) by one; log2(S) rotations swap row and column.
 /// ahead (Stream only): the square's input lines this many elements on are fetched
-/// into the cache meanwhile (0: not).
+/// into the cache meanwhile (0: not). cached_rows (Stream only): the first this many
+/// output rows are stored cached all the same (half_streamed_squares, loop_nest.hpp).
 /// row_at(i): where the square's input row i starts (a + i * au in a plane; rows
 /// from two axes in a grouped plane, transpose_grouped_plane).
 template <class T, int S, bool Stream = false, class RowAt>
-void transpose_square(T* o, index_t ov, RowAt&& row_at, T alpha, T beta, index_t ahead = 0) {
+void transpose_square(T* o, index_t ov, RowAt&& row_at, T alpha, T beta, index_t ahead = 0, int cached_rows = 0) {
   using V = typename Lanes<T, S>::type;
   constexpr std::size_t rows = S;
   V r[rows], t[rows];
@@ -81,9 +82,11 @@ void transpose_square(T* o, index_t ov, RowAt&& row_at, T alpha, T beta, index_t
       row += beta * old;
     }
     if constexpr (Stream)
-      stream_store(o + i * ov, row);
-    else
-      std::memcpy(o + i * ov, &row, sizeof(V));
+      if (i >= cached_rows) {
+        stream_store(o + i * ov, row);
+        continue;
+      }
+    std::memcpy(o + i * ov, &row, sizeof(V));
   }
 }
 
