@@ -437,6 +437,8 @@ template <class T, bool Stream>
 /// medians against a memcpy of the same bytes, n^3 "ijk->kji" float, cached / 8 rows
 /// streamed: n = 96 44% / 95%, 112 79% / 104%, 128 40% / 57%, 160 64% / 87% (the
 /// machine loaded by a build: the ratios, not the rates). 10 or 12 rows cached: less.
+/// EIN_STREAM_STORES=never turns it off; "always" leaves it (the output's other half
+/// cached).
 inline constexpr int half_streamed_cached_rows = 8;
 
 template <class T>
@@ -445,6 +447,7 @@ bool half_streamed_squares(const LoopSpace& s, const LoopNest& nest, const T* ou
     return false;
   } else {
     if (!nest.transpose || nest.group > 1 || !nest.diagonal || s.rank < 3 || beta != T(0)) return false;
+    if (stream_policy() == StreamPolicy::never) return false;  // (EIN_STREAM_STORES=never: no stream at all)
     if (reinterpret_cast<std::uintptr_t>(out) % 64 != 0) return false;
     for (int a = 0; a < s.rank - 1; ++a)  // v and the outer axes: whole lines apart
       if (s.axes[ix(a)].stride[0] * index_t(sizeof(T)) % 64 != 0) return false;
