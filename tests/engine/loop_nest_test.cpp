@@ -874,6 +874,16 @@ TEST_CASE("permutations whose squares' output lines share one L1 set: half of ea
       ein::test::check_against<float>(want, "ijk->kji", shifted);
     });
   }
+  // A transpose summed over a short outer axis ("ijk->ki", j = 2: i beats j as the
+  // row) stores each visit with beta 1 after the first: neither half-streamed nor
+  // streamed squares (both stored every visit with beta, so only the last j stayed).
+  for (const Extents<3> shape : {Extents<3>{1024, 2, 32}, Extents<3>{1024, 2, 1024}}) {
+    CAPTURE(shape[2]);
+    const auto s = random_tensor<float>(shape, 65);
+    check_spec_on<float, 2>({1, 2}, "ijk->ki", 1.0f, 0.0f, s);
+    check_spec_on<float, 2>({1, 2}, "ijk->ki", 2.0f, 0.5f, s);
+    CHECK(ein::einsum_path("ijk->ki", s).steps[0].nest == "squares");
+  }
   // Doubles (8 lines a square fit a set), one plane ("ij->ji": along diagonals), j not
   // whole lines apart (72 floats): not.
   CHECK(ein::einsum_path("ijk->kji", random_tensor<float>(Extents<3>{72, 128, 24}, 64)).steps[0].nest == "squares");

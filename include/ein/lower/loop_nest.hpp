@@ -330,7 +330,9 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
       // 72-76% streamed. Squares of 8 (doubles) at outer positions fit: by squares,
       // or strips where streamed (128^3 double streamed: strips 82%, diagonal planes 41%).
       nest.diagonal = squares_overflow_set(partner.stride[0], element_size, s.rank == 2);
-      nest.stream = row.extent >= line && partner.extent >= line &&
+      // (Not with a summed axis, "ijk->ki" at j = 2: the streamed walks store each
+      // visit with beta, where the later visits must add to the first.)
+      nest.stream = !summed && row.extent >= line && partner.extent >= line &&
                     permutation_streams(s.volume() * double(element_size), nest.diagonal);
       if (nest.stream) outer_in_input_order(s, s.rank - 2);
     } else {
@@ -448,6 +450,8 @@ bool half_streamed_squares(const LoopSpace& s, const LoopNest& nest, const T* ou
   } else {
     if (!nest.transpose || nest.group > 1 || !nest.diagonal || s.rank < 3 || beta != T(0)) return false;
     if (stream_policy() == StreamPolicy::never) return false;  // (EIN_STREAM_STORES=never: no stream at all)
+    for (int a = 0; a < s.rank; ++a)
+      if (s.summed(a)) return false;  // (each visit stores with beta: a sum must add to the first)
     if (reinterpret_cast<std::uintptr_t>(out) % 64 != 0) return false;
     for (int a = 0; a < s.rank - 1; ++a)  // v and the outer axes: whole lines apart
       if (s.axes[ix(a)].stride[0] * index_t(sizeof(T)) % 64 != 0) return false;
