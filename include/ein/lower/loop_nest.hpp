@@ -609,15 +609,6 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
     transpose_plane(out + off[0], v.stride[0], in[0] + off[1], su[1], u.extent, ev, alpha, first ? beta : T(1), false,
                     0, nest.diagonal);
   };
-  // A permutation whose square's rows lie cache_set_period apart or more walks one
-  // square at every outer position, then the next square. A whole plane at a time
-  // puts such rows (a power of two apart: 128^3 "ijk->kji", 64 KiB) through the
-  // same few cache sets square after square: 1.7-2x slower there (1 thread, float
-  // and double). Closer rows read the plane along its rows, streams the prefetcher
-  // follows ("ijk->ikj" 64 x 128 x 256: 1.3-1.6x faster than by squares).
-  // A large one (nest.stream) walks a strip of stream_strip_rows along u at every outer
-  // position, then the next strip: the input's rows are read along their length,
-  // a stream the prefetcher follows, and the output goes past the caches.
   if constexpr (line_squares(sizeof(T))) {
     if (half_streamed_squares(s, nest, out, beta)) {  // whole squares half streamed, the edges cached
       constexpr int S = 64 / int(sizeof(T));
@@ -638,6 +629,15 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
       return stream_fence();
     }
   }
+  // A permutation whose square's rows lie cache_set_period apart or more walks one
+  // square at every outer position, then the next square. A whole plane at a time
+  // puts such rows (a power of two apart: 128^3 "ijk->kji", 64 KiB) through the
+  // same few cache sets square after square: 1.7-2x slower there (1 thread, float
+  // and double). Closer rows read the plane along its rows, streams the prefetcher
+  // follows ("ijk->ikj" 64 x 128 x 256: 1.3-1.6x faster than by squares).
+  // A large one (nest.stream) walks a strip of stream_strip_rows along u at every outer
+  // position, then the next strip: the input's rows are read along their length,
+  // a stream the prefetcher follows, and the output goes past the caches.
   if (nest.stream && beta == T(0) && nest.diagonal) {  // whole planes, their squares along diagonals
     walk_outer([&](bool) {
       transpose_plane(out + off[0], v.stride[0], in[0] + off[1], su[1], u.extent, ev, alpha, beta, true, 0, true);
