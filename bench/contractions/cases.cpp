@@ -142,6 +142,11 @@ std::vector<Case> make_cases() {
   for (index_t n : {4, 16, 64, 256, 1024})
     all.push_back(gemm_case("ij,jk->ik", "n=" + std::to_string(n), {{n, n}, {n, n}}, {n, n}, {1, n, n, n},
                             n <= 16 ? Kind::small : Kind::gemm));
+  // Tall thin products, a matrix times a few columns (M {i} long, N {k} 8 or 32 wide): the
+  // direct kernel's and, in double at 32, Eigen's kernel's case (backend/gemm.hpp).
+  for (index_t k : {8, 32})
+    all.push_back(gemm_case("ij,jk->ik", "i=2048,j=2048,k=" + std::to_string(k), {{2048, 2048}, {2048, k}}, {2048, k},
+                            {1, 2048, k, 2048}));
   // "ji,kj->ik": both operands transposed.
   for (index_t n : {256, 1024})
     all.push_back(gemm_case("ji,kj->ik", "n=" + std::to_string(n), {{n, n}, {n, n}}, {n, n}, {1, n, n, n}));

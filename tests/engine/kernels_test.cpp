@@ -116,14 +116,22 @@ TEST_CASE("the direct kernel keeps the products whose B it reads by rows or pack
   using ein::GemmKernel;
   using ein::detail::choose_gemm_kernel;
   const MatrixLayout a{16, 32, 32, 1}, c{16, 200, 200, 1};
-  CHECK(choose_gemm_kernel(a, MatrixLayout{32, 200, 200, 1}, c) == GemmKernel::direct);  // row-major B
-  CHECK(choose_gemm_kernel(a, MatrixLayout{32, 200, 1, 32}, c) != GemmKernel::direct);   // "kj" as K x N
+  CHECK(choose_gemm_kernel(a, MatrixLayout{32, 200, 200, 1}, c, 4) == GemmKernel::direct);  // row-major B
+  CHECK(choose_gemm_kernel(a, MatrixLayout{32, 200, 1, 32}, c, 4) != GemmKernel::direct);   // "kj" as K x N
   // Up to direct_pack_limit elements it packs B once: 16 x 16 x 16, B column-major.
   const MatrixLayout small_a{16, 16, 16, 1}, small_c{16, 16, 16, 1};
-  CHECK(choose_gemm_kernel(small_a, MatrixLayout{16, 16, 1, 16}, small_c) == GemmKernel::direct);
+  CHECK(choose_gemm_kernel(small_a, MatrixLayout{16, 16, 1, 16}, small_c, 4) == GemmKernel::direct);
   // And sizes alone decide as before for a row-major B.
   CHECK(choose_gemm_kernel(MatrixLayout{256, 256, 256, 1}, MatrixLayout{256, 256, 256, 1},
-                           MatrixLayout{256, 256, 256, 1}) == choose_gemm_kernel(256.0, 256.0, 256.0));
+                           MatrixLayout{256, 256, 256, 1}, 4) == choose_gemm_kernel(256.0, 256.0, 256.0, 4));
+  // A tall thin product whose B is column-major and large goes to a blocked GEMM too,
+  // the one its size picks (the MLP's logits "ij,lj->li", 128 x 10 x 256: BLAS, as before).
+  CHECK(choose_gemm_kernel(MatrixLayout{2048, 512, 512, 1}, MatrixLayout{512, 8, 1, 512}, MatrixLayout{2048, 8, 8, 1},
+                           4) == choose_gemm_kernel(2048.0, 8.0, 512.0, 4, false));
+  CHECK(choose_gemm_kernel(2048.0, 8.0, 512.0, 4, false) != GemmKernel::direct);
+  if (ein::detail::have_blas)
+    CHECK(choose_gemm_kernel(MatrixLayout{128, 256, 256, 1}, MatrixLayout{256, 10, 1, 256},
+                             MatrixLayout{128, 10, 10, 1}, 4) == GemmKernel::blas);
 }
 
 // eigen_gemm calls Eigen's GEMM and GEMV kernels directly: each storage order of A
@@ -139,15 +147,37 @@ TEST_CASE_TEMPLATE("eigen_gemm: storage orders, GEMV rows and columns, threads, 
 TEST_CASE("choose_gemm_kernel: thin products go to the direct kernel, others by size") {
   using ein::GemmKernel;
   using ein::detail::choose_gemm_kernel;
-  CHECK(choose_gemm_kernel(4, 4, 4) == GemmKernel::direct);
-  CHECK(choose_gemm_kernel(512, 8, 8) == GemmKernel::direct);   // "ab,be->ae" of the uneven chain
-  CHECK(choose_gemm_kernel(8, 512, 16) == GemmKernel::direct);
-  // Deep and thin below blas_gemm_limit: the direct kernel ran 1.1-1.9x as fast as Eigen's
-  // blocked one (8 x 8 x 512: 1.2 against 1.8-2.2 us in double); past it, BLAS.
-  CHECK(choose_gemm_kernel(8, 8, 512) == GemmKernel::direct);
-  CHECK(choose_gemm_kernel(16, 16, 1024) != GemmKernel::direct);
-  CHECK(choose_gemm_kernel(256, 256, 256) != GemmKernel::direct);
-  CHECK(choose_gemm_kernel(1 << 20, 16, 32) != GemmKernel::direct);  // large: a threaded GEMM
+  for (const std::size_t size : {std::size_t(4), std::size_t(8)}) {
+    CAPTURE(size);
+    CHECK(choose_gemm_kernel(4, 4, 4, size) == GemmKernel::direct);
+    CHECK(choose_gemm_kernel(512, 8, 8, size) == GemmKernel::direct);  // "ab,be->ae" of the uneven chain
+    CHECK(choose_gemm_kernel(8, 512, 16, size) == GemmKernel::direct);
+    // Deep and thin below blas_gemm_limit: the direct kernel ran 1.1-1.9x as fast as Eigen's
+    // blocked one (8 x 8 x 512: 1.2 against 1.8-2.2 us in double); past it, BLAS.
+    CHECK(choose_gemm_kernel(8, 8, 512, size) == GemmKernel::direct);
+    CHECK(choose_gemm_kernel(16, 16, 1024, size) != GemmKernel::direct);
+    CHECK(choose_gemm_kernel(256, 256, 256, size) != GemmKernel::direct);
+    // Tall and thin at any size (tall_gemm_rows): the direct kernel reads A once, unpacked
+    // (split across threads by ein, not by a threaded GEMM).
+    CHECK(choose_gemm_kernel(2048, 8, 2048, size) == GemmKernel::direct);
+    CHECK(choose_gemm_kernel(1 << 20, 16, 32, size) == GemmKernel::direct);
+    CHECK(choose_gemm_kernel(64, 16, 4096, size) == GemmKernel::direct);
+    CHECK(choose_gemm_kernel(63, 16, 4096, size) != GemmKernel::direct);  // (not tall: blocked)
+    // Wide and short is a blocked GEMM's case (the direct kernel ran 2.6-5.6x slower).
+    CHECK(choose_gemm_kernel(8, 2048, 2048, size) != GemmKernel::direct);
+    CHECK(choose_gemm_kernel(2048, 17, 2048, size) != GemmKernel::direct);
+  }
+  // Tall double products up to thin_double_eigen_cols wide: Eigen's kernel where it is
+  // built; float keeps BLAS (where there is one), as do wider doubles.
+  if (ein::detail::have_eigen_gemm) {
+    CHECK(choose_gemm_kernel(2048, 32, 2048, 8) == GemmKernel::eigen);
+    CHECK(choose_gemm_kernel(128, 17, 16384, 8) == GemmKernel::eigen);
+  }
+  if (ein::detail::have_blas) {
+    CHECK(choose_gemm_kernel(2048, 32, 2048, 4) == GemmKernel::blas);
+    CHECK(choose_gemm_kernel(2048, 33, 2048, 8) == GemmKernel::blas);
+    CHECK(choose_gemm_kernel(32, 2048, 2048, 8) == GemmKernel::blas);
+  }
 }
 
 TEST_CASE_TEMPLATE("strided_sum and strided_dot: every length and stride", T, float, double) {
@@ -304,6 +334,38 @@ TEST_CASE_TEMPLATE("batched_gemm: a batch of GEMMs in parallel over the batch gi
       }
 }
 
+// A batch of fewer tall thin products than threads (3 of 400 x 8 x 200 on 4 threads):
+// each goes through gemm(), which splits it across the team (the direct kernel has no
+// threads of its own); on 1 thread, the direct kernel in turn. Both give each answer.
+TEST_CASE_TEMPLATE("batched_gemm: a short batch of tall thin products, 1 and 4 threads", T, float, double) {
+  const index_t batches = 3, m = 400, n = 8, k = 200;
+  const auto a = random_values<T>(std::size_t(batches * m * k), 23), b = random_values<T>(std::size_t(batches * k * n), 24);
+  ein::detail::BatchLoop loop;
+  loop.push(batches, m * k, k * n, m * n);
+  const MatrixLayout la{m, k, k, 1}, lb{k, n, n, 1}, lc{m, n, n, 1};
+#ifdef _OPENMP
+  const int threads_before = omp_get_max_threads();
+  for (const int threads : {1, 4}) {
+    omp_set_num_threads(threads);
+#else
+  for (const int threads : {1}) {
+#endif
+    CAPTURE(threads);
+    std::vector<T> c(static_cast<std::size_t>(batches * m * n), T(0));
+    ein::detail::batched_gemm<T>(T(1), a.data(), la, b.data(), lb, T(0), c.data(), lc, loop);
+    for (index_t q = 0; q < batches; ++q)
+      for (index_t i = 0; i < m; ++i)
+        for (index_t j = 0; j < n; ++j) {
+          double sum = 0;
+          for (index_t p = 0; p < k; ++p) sum += double(a[q * m * k + i * k + p]) * double(b[q * k * n + p * n + j]);
+          REQUIRE(double(c[q * m * n + i * n + j]) == doctest::Approx(sum).epsilon(1e-4));
+        }
+  }
+#ifdef _OPENMP
+  omp_set_num_threads(threads_before);
+#endif
+}
+
 TEST_CASE_TEMPLATE("split_thin_gemm: a thin BLAS product split along C's longer side gives the serial answer", T, float,
                    double) {
   // Taken only where more than one thread may run and BLAS runs single-threaded inside
@@ -328,12 +390,38 @@ TEST_CASE_TEMPLATE("split_thin_gemm: a thin BLAS product split along C's longer 
           check_gemm<T>(
               [&](T alpha, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb, T b2, T* c,
                   const MatrixLayout& lc) {
-                split = ein::detail::split_thin_gemm(alpha, a, la, b, lb, b2, c, lc);
+                split = ein::detail::split_thin_gemm(ein::GemmKernel::blas, alpha, a, la, b, lb, b2, c, lc);
                 if (!split) ein::detail::gemm_any(alpha, a, la, b, lb, b2, c, lc, true);
               },
               s.m, s.n, s.k, a_row, b_row, beta);
           CHECK(split == (expect_split && s.thin));
         }
+}
+
+// The tall thin products the direct kernel (or, in double, Eigen's) takes at any size
+// are split across the threads by ein, with no BLAS in the team: each kernel's split,
+// and gemm_any's whole dispatch at those shapes, give the serial answer (every storage
+// of A and B, beta 0 and not; B column-major and large goes to a blocked GEMM).
+TEST_CASE_TEMPLATE("split_thin_gemm: tall products split for the direct and Eigen's kernels", T, float, double) {
+#ifdef _OPENMP
+  const bool threads = omp_get_max_threads() >= 2;
+#else
+  const bool threads = false;
+#endif
+  for (const ein::GemmKernel kernel : {ein::GemmKernel::direct, ein::GemmKernel::eigen})
+    for (const bool a_row : {true, false})
+      for (const bool b_row : {true, false})
+        for (const T beta : {T(0), T(0.5)}) {
+          bool split = false;
+          check_gemm<T>(
+              [&](T alpha, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb, T b2, T* c,
+                  const MatrixLayout& lc) { split = ein::detail::split_thin_gemm(kernel, alpha, a, la, b, lb, b2, c, lc); },
+              1000, 12, 100, a_row, b_row, beta);
+          CHECK(split == threads);
+        }
+  const auto dispatch = [](T alpha, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb, T beta,
+                           T* c, const MatrixLayout& lc) { ein::detail::gemm_any(alpha, a, la, b, lb, beta, c, lc, true); };
+  check_gemm_shapes<T>(dispatch, {{1000, 8, 100}, {777, 16, 90}, {300, 24, 100}, {64, 3, 99}}, {T(0.75)});
 }
 
 // The lowering's one merge rule (merge_axes, lower/loop_space.hpp) and its users:

@@ -61,6 +61,7 @@ struct EinResult {
   std::string what;
   std::vector<ein::StepKind> lowerings;  // of each step, as einsum_path reports the plan
   std::vector<std::string> nests;        // and each loop-lowered step's nest kernel
+  std::vector<std::string> gemms;        // and each GEMM step's kernel (backend/gemm.hpp)
 };
 
 /// Runs ein::einsum(spec, ...) for signature I; catches what it throws.
@@ -80,14 +81,16 @@ EinResult<T> run_ein(const std::string& spec, const std::vector<Array<T>>& ops, 
       for (const ein::PathStep& step : ein::einsum_path(spec, std::get<K>(views)...).steps) {
         r.lowerings.push_back(step.kind);
         if (!step.nest.empty()) r.nests.push_back(step.nest);
+        if (step.kind == ein::StepKind::gemm || step.kind == ein::StepKind::batched_gemm)
+          r.gemms.push_back(ein::to_string(step.kernel));
       }
     }(std::make_index_sequence<static_cast<std::size_t>(sig.operands)>{});
   } catch (const ein::spec_error& e) {
-    r = {Outcome::spec_error, {}, e.what(), {}, {}};
+    r = {Outcome::spec_error, {}, e.what(), {}, {}, {}};
   } catch (const ein::shape_error& e) {
-    r = {Outcome::shape_error, {}, e.what(), {}, {}};
+    r = {Outcome::shape_error, {}, e.what(), {}, {}, {}};
   } catch (const std::exception& e) {
-    r = {Outcome::other_error, {}, e.what(), {}, {}};
+    r = {Outcome::other_error, {}, e.what(), {}, {}, {}};
   }
   return r;
 }
@@ -121,6 +124,7 @@ struct Tally {
   std::map<std::string, int> known;  // mismatches of an already reported kind, by kind
   std::map<std::string, int> lowerings;  // steps of agreeing results, by the lowering that ran them
   std::map<std::string, int> nests;      // loop-lowered steps of agreeing results, by nest kernel
+  std::map<std::string, int> gemms;      // GEMM steps of agreeing results, by GEMM kernel
   double worst = 0;                  // largest error / tolerance seen
 };
 
@@ -184,6 +188,7 @@ void check_case(std::size_t signature, const Case& c, Outcome expected_error, Rn
   if (cmp.agree) {
     for (ein::StepKind k : got.lowerings) ++tally.lowerings[ein::to_string(k)];
     for (const std::string& kernel : got.nests) ++tally.nests[kernel];
+    for (const std::string& kernel : got.gemms) ++tally.gemms[kernel];
   }
   if (!cmp.agree) {
     EIN_DIFF_MISMATCH(tally, kind, "MISMATCH " << where << ": " << cmp.why);
@@ -355,4 +360,8 @@ TEST_CASE_TEMPLATE("differential: ein::einsum(spec, ...) agrees with the oracle 
                        NestKernel::rows, NestKernel::squares, NestKernel::grouped_squares})
     CHECK_MESSAGE(tally.nests[ein::detail::nest_kernel_name(k)] > 0,
                   "no random case ran the nest kernel " << std::string(ein::detail::nest_kernel_name(k)));
+  // And the GEMM steps' kernels.
+  std::string gemms;
+  for (const auto& [kernel, count] : tally.gemms) gemms += " " + kernel + ": " + std::to_string(count) + ";";
+  std::printf("differential<%s>: GEMM steps by kernel:%s\n", sizeof(T) == 4 ? "float" : "double", gemms.c_str());
 }

@@ -1,15 +1,18 @@
 // The GEMM dispatcher: every GEMM of a plan goes through gemm(), which picks
-// one of three kernels from the step's M, N and K and B's layout (einsum_path shows it):
+// one of three kernels from the step's M, N and K, the element size and B's layout
+// (einsum_path shows it):
 //   1. direct    M*N*K <= small_gemm_limit, or a thin product (min(M, N) <=
 //                thin_gemm_extent and M*N*K < blas_gemm_limit, or K <=
-//                thin_gemm_depth up to thin_gemm_limit), unless B is not
-//                row-major and past direct_pack_limit: register-blocked loops
-//                (small_gemm.hpp); packing for a blocked GEMM costs more than
-//                such products ("ab,bc,cd,de->ae" with b, d, e = 8)
+//                thin_gemm_depth up to thin_gemm_limit), or a tall thin one at
+//                any size (N <= thin_gemm_extent, M >= tall_gemm_rows), unless B
+//                is not row-major and past direct_pack_limit: register-blocked
+//                loops (small_gemm.hpp); packing for a blocked GEMM costs more
+//                than such products ("ab,bc,cd,de->ae" with b, d, e = 8)
 //   2. BLAS      M*N*K >= blas_gemm_limit, when built with a CBLAS (blas/gemm.hpp)
 //   3. Eigen     everything else, and everything when no CBLAS (eigen/gemm.hpp);
-//                not in a build with a CBLAS and no AVX (have_eigen_gemm): there
-//                BLAS takes everything the direct kernel does not
+//                tall double products up to thin_double_eigen_cols columns; not in
+//                a build with a CBLAS and no AVX (have_eigen_gemm): there BLAS
+//                takes everything the direct kernel does not
 // A column-major C is computed as C^T = B^T A^T, so the kernels see C row-major.
 // Layer: backend.
 #pragma once
@@ -67,12 +70,37 @@ inline constexpr bool have_eigen_gemm = false;
 inline constexpr bool have_eigen_gemm = true;
 #endif
 
-constexpr GemmKernel choose_gemm_kernel(double m, double n, double k) {
+/// Tall thin products: C (row-major) at least this many rows long and at most
+/// thin_gemm_extent wide goes to the direct kernel at any size. Such a product
+/// reads A once at the speed memory gives it; a blocked GEMM packs A first (one
+/// more pass over it) and its micro-kernel is wider than C. One thread, medians,
+/// ein's "ik,kj->ij" through each kernel in one run (AMD Zen 5, OpenBLAS 0.3.21 with
+/// SkylakeX kernels): 2048 x 8 x 2048 double 1.5 ms direct, 3.7 BLAS, 2.3 Eigen;
+/// x 16: 3.4, 4.7, 3.8; float x 8: 0.93, 1.42, 1.41; 128 x 8 x 8192 double 0.25,
+/// 0.47, 0.38; 64 x 16 x 4096 float 48, 64, 72 us. At 32 wide the direct kernel
+/// no longer wins (double 2048 x 32 x 2048: 7.3 ms, BLAS 6.7, Eigen 5.8).
+inline constexpr double tall_gemm_rows = 64;
+/// Tall double products up to this many columns (past thin_gemm_extent) go to
+/// Eigen's kernel: OpenBLAS's double kernels for a row-major C this narrow ran
+/// 1.0-1.17x Eigen's time, same run as above (2048 x 32 x 2048 6.7 against 5.8 ms,
+/// 128 x 32 x 16384 3.2 against 2.8, 512 x 32 x 512 even; 256 x 24 x 4096 0.96
+/// against 0.89; 48 wide: 1.59 against 1.64, BLAS). In float BLAS's were 1.2-1.4x
+/// faster at the same shapes.
+inline constexpr double thin_double_eigen_cols = 32;
+
+/// direct_ok: B is one the direct kernel reads by rows or packs in one block (see
+/// direct_pack_limit); where it is not, the products it would take go to a blocked
+/// GEMM: Eigen's where the small and thin rules chose it, by the rules below where
+/// only its tall shape did.
+constexpr GemmKernel choose_gemm_kernel(double m, double n, double k, std::size_t element_size,
+                                        bool direct_ok = true) {
   const double work = m * n * k;
-  if (work <= small_gemm_limit) return GemmKernel::direct;
-  if ((m <= thin_gemm_extent || n <= thin_gemm_extent) &&
-      (work < blas_gemm_limit || (k <= thin_gemm_depth && work <= thin_gemm_limit)))
-    return GemmKernel::direct;
+  const bool tall = m >= tall_gemm_rows;
+  if (work <= small_gemm_limit || ((m <= thin_gemm_extent || n <= thin_gemm_extent) &&
+                                   (work < blas_gemm_limit || (k <= thin_gemm_depth && work <= thin_gemm_limit))))
+    return direct_ok ? GemmKernel::direct : have_eigen_gemm ? GemmKernel::eigen : GemmKernel::blas;
+  if (direct_ok && tall && n <= thin_gemm_extent) return GemmKernel::direct;
+  if (have_eigen_gemm && element_size == 8 && tall && n <= thin_double_eigen_cols) return GemmKernel::eigen;
   if (have_blas && (work >= blas_gemm_limit || !have_eigen_gemm)) return GemmKernel::blas;
   return GemmKernel::eigen;
 }
@@ -83,12 +111,10 @@ constexpr GemmKernel choose_gemm_kernel(double m, double n, double k) {
 inline constexpr double direct_pack_limit = 512;
 
 /// choose_gemm_kernel for a product that orient_row_major has oriented (C row-major).
-inline GemmKernel choose_gemm_kernel(const MatrixLayout& la, const MatrixLayout& lb, const MatrixLayout& lc) {
-  const GemmKernel kernel = choose_gemm_kernel(double(lc.rows), double(lc.cols), double(la.cols));
-  if (kernel != GemmKernel::direct || lb.col_stride == 1 || lb.cols == 1 ||
-      double(lb.rows) * double(lb.cols) <= direct_pack_limit)
-    return kernel;
-  return have_eigen_gemm ? GemmKernel::eigen : GemmKernel::blas;
+inline GemmKernel choose_gemm_kernel(const MatrixLayout& la, const MatrixLayout& lb, const MatrixLayout& lc,
+                                     std::size_t element_size) {
+  const bool direct_ok = lb.col_stride == 1 || lb.cols == 1 || double(lb.rows) * double(lb.cols) <= direct_pack_limit;
+  return choose_gemm_kernel(double(lc.rows), double(lc.cols), double(la.cols), element_size, direct_ok);
 }
 
 /// The kernel for a GEMM that BLAS declines (an element type it lacks, or sizes
@@ -118,25 +144,40 @@ bool orient_row_major(const T*& a, MatrixLayout& la, const T*& b, MatrixLayout& 
   return true;
 }
 
-/// C's shorter side up to which a BLAS product on more than one thread is split by
-/// ein: OpenBLAS's own threads divide a thin product badly (float, 2 threads, in one
+/// C's shorter side up to which a product on more than one thread is split by ein:
+/// OpenBLAS's own threads divide a thin product badly (float, 2 threads, in one
 /// run: 4096x32x64 1.17x slower than on 1 thread); split along C's longer side, one
 /// single-threaded call per thread, it ran 2.05x faster than that (32x2048x64 1.28x,
 /// 32x1024x64 1.21x, 64x32x16384 1.19x); a square 1024^3 lost 5%, so only thin ones.
+/// The direct kernel (tall_gemm_rows) has no threads of its own, and Eigen's split
+/// its products along N where these are a few columns wide: both split the same way.
 inline constexpr index_t thin_split_extent = 64;
+/// Multiply-adds from which such a product is split.
+inline constexpr double thin_split_work = 5e5;
 
-/// gemm_any's BLAS case for a thin C (row-major) when more than one thread may run:
-/// C's longer side in one block per thread of a team, each block one BLAS call
-/// (single-threaded there: blas_in_team_ok), or the fallback kernel where BLAS
-/// declines it. False, having done nothing, when the split does not apply.
+/// One product on this thread by the kernel chosen for it (BLAS falls back where
+/// it declines the product).
 template <class T>
-bool split_thin_gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb, T beta, T* c,
-                     const MatrixLayout& lc) {
-#if defined(_OPENMP) && defined(EIN_USE_CBLAS)
+void gemm_on_thread(GemmKernel kernel, T alpha, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb,
+                    T beta, T* c, const MatrixLayout& lc) {
+  if (kernel == GemmKernel::direct) return small_gemm(alpha, a, la, b, lb, beta, c, lc);
+  if (kernel == GemmKernel::blas && blas_gemm(alpha, a, la, b, lb, beta, c, lc)) return;
+  fallback_gemm(alpha, a, la, b, lb, beta, c, lc);
+}
+
+/// gemm_any's case for a thin C (row-major) when more than one thread may run: C's
+/// longer side in one block per thread of a team, each block one single-threaded
+/// call of `kernel` (BLAS only where blas_in_team_ok). False, having done nothing,
+/// when the split does not apply.
+template <class T>
+bool split_thin_gemm(GemmKernel kernel, T alpha, const T* a, const MatrixLayout& la, const T* b,
+                     const MatrixLayout& lb, T beta, T* c, const MatrixLayout& lc) {
+#if defined(_OPENMP)
   const bool by_rows = lc.rows >= lc.cols;
   const index_t long_side = by_rows ? lc.rows : lc.cols, short_side = by_rows ? lc.cols : lc.rows;
   if (short_side > thin_split_extent || long_side < 32 || omp_in_parallel() || omp_get_max_threads() < 2 ||
-      !blas_in_team_ok() || double(lc.rows) * double(lc.cols) * double(la.cols) < 5e5)
+      (kernel == GemmKernel::blas && !blas_in_team_ok()) ||
+      double(lc.rows) * double(lc.cols) * double(la.cols) < thin_split_work)
     return false;
 #pragma omp parallel
   {
@@ -156,13 +197,12 @@ bool split_thin_gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, co
         pb_data += begin * lb.col_stride;
         pc_data += begin * lc.col_stride;
       }
-      if (!blas_gemm(alpha, pa_data, pa, pb_data, pb, beta, pc_data, pc))
-        fallback_gemm(alpha, pa_data, pa, pb_data, pb, beta, pc_data, pc);
+      gemm_on_thread(kernel, alpha, pa_data, pa, pb_data, pb, beta, pc_data, pc);
     }
   }
   return true;
 #else
-  (void)alpha, (void)a, (void)la, (void)b, (void)lb, (void)beta, (void)c, (void)lc;
+  (void)kernel, (void)alpha, (void)a, (void)la, (void)b, (void)lb, (void)beta, (void)c, (void)lc;
   return false;
 #endif
 }
@@ -181,17 +221,14 @@ template <class T>
       }
     return;
   }
-  switch (choose_gemm_kernel(la, lb, lc)) {
-    case GemmKernel::direct: small_gemm(alpha, a, la, b, lb, beta, c, lc); return;
-    case GemmKernel::blas:
-#ifdef EIN_USE_CBLAS
-      if (allow_blas && (split_thin_gemm(alpha, a, la, b, lb, beta, c, lc) || blas_gemm(alpha, a, la, b, lb, beta, c, lc)))
-        return;
-#endif
-      [[fallthrough]];
-    case GemmKernel::eigen: fallback_gemm(alpha, a, la, b, lb, beta, c, lc); return;
-  }
-  (void)allow_blas;
+  GemmKernel kernel = choose_gemm_kernel(la, lb, lc, sizeof(T));
+  if (kernel == GemmKernel::blas && !allow_blas) kernel = GemmKernel::eigen;
+  // Split: BLAS's thin products, and the tall ones the direct or Eigen's kernel takes
+  // for their shape (the others Eigen threads itself; the direct kernel's small ones
+  // are not worth a team).
+  const bool tall = double(lc.rows) >= tall_gemm_rows && double(lc.cols) <= thin_double_eigen_cols;
+  if ((kernel == GemmKernel::blas || tall) && split_thin_gemm(kernel, alpha, a, la, b, lb, beta, c, lc)) return;
+  gemm_on_thread(kernel, alpha, a, la, b, lb, beta, c, lc);
 }
 
 /// C = alpha * A * B + beta * C. A, B and C must each have a storage other than
@@ -243,7 +280,7 @@ void batched_gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, const
   const T* pb = b;
   const bool swapped = orient_row_major(pa, oa, pb, ob, oc);
   const double work = double(la.rows) * double(la.cols) * double(lb.cols);
-  const GemmKernel kernel = choose_gemm_kernel(oa, ob, oc);
+  const GemmKernel kernel = choose_gemm_kernel(oa, ob, oc, sizeof(T));
   const bool direct = work > 0 && kernel == GemmKernel::direct;
   const auto direct_batch = [&] {
     for_each_batch(batch, [&](index_t off_a, index_t off_b, index_t off_c) {
@@ -253,7 +290,7 @@ void batched_gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, const
   };
   // Too little work for a team (see `parallel`): asking OpenMP costs more than a 2x2 product.
   if (direct && work * double(batches) <= parallel_batch_work) return direct_batch();
-  bool avoid_blas = false;
+  bool avoid_blas = false, split_each = false;
   const auto one = [&](index_t index) {
     index_t off_a = 0, off_b = 0, off_c = 0;
     for (std::size_t i = ix(batch.count); i-- > 0;) {
@@ -263,7 +300,7 @@ void batched_gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, const
       off_b += at * batch.sb[i];
       off_c += at * batch.sc[i];
     }
-    if (direct) {
+    if (direct && !split_each) {
       if (swapped) std::swap(off_a, off_b);
       small_gemm(alpha, pa + off_a, oa, pb + off_b, ob, beta, c + off_c, oc);
     } else {
@@ -285,7 +322,9 @@ void batched_gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, const
   avoid_blas = parallel && !blas_in_team_ok();
   // Entering a parallel region costs about a microsecond even when `if` turns it
   // down (libgomp 12), more than a whole small batch: enter it only to fork.
-  if (!parallel && direct) return direct_batch();
+  // (A tall direct product large enough goes through gemm(), which splits it across the threads.)
+  split_each = !parallel && direct && threads > 1 && work >= thin_split_work;
+  if (!parallel && direct && !split_each) return direct_batch();
   if (!parallel) {
     for (index_t i = 0; i < batches; ++i) one(i);
     return;

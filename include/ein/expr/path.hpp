@@ -149,7 +149,7 @@ class RecordingBackend {
     s.gemm = true;
     MatrixLayout oa = la, ob = lb, oc = lc;  // (the kernel is chosen for C row-major, as gemm() runs it)
     orient_row_major(a, oa, b, ob, oc);
-    s.kernel = choose_gemm_kernel(oa, ob, oc);
+    s.kernel = choose_gemm_kernel(oa, ob, oc, sizeof(T));
     s.m = lc.rows;
     s.n = lc.cols;
     s.k = la.cols;
@@ -232,7 +232,7 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
     p.m = size(step.groups.m);
     p.n = size(step.groups.n);
     p.k = size(step.groups.k);
-    p.kernel = choose_gemm_kernel(double(p.m), double(p.n), double(p.k));
+    p.kernel = choose_gemm_kernel(double(p.m), double(p.n), double(p.k), sizeof(T));
     if (ix(s) < recorded.steps.size() && recorded.steps[ix(s)].gemm) {  // as it runs: after splits and copies
       const auto& r = recorded.steps[ix(s)];
       p.batch = r.batch;
