@@ -161,7 +161,9 @@ template <class T>
 void gemm_on_thread(GemmKernel kernel, T alpha, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb,
                     T beta, T* c, const MatrixLayout& lc) {
   if (kernel == GemmKernel::direct) return small_gemm(alpha, a, la, b, lb, beta, c, lc);
+#ifdef EIN_USE_CBLAS
   if (kernel == GemmKernel::blas && blas_gemm(alpha, a, la, b, lb, beta, c, lc)) return;
+#endif
   fallback_gemm(alpha, a, la, b, lb, beta, c, lc);
 }
 
