@@ -167,16 +167,20 @@ TEST_CASE("choose_gemm_kernel: thin products go to the direct kernel, others by 
     CHECK(choose_gemm_kernel(8, 2048, 2048, size) != GemmKernel::direct);
     CHECK(choose_gemm_kernel(2048, 17, 2048, size) != GemmKernel::direct);
   }
-  // Tall double products up to thin_double_eigen_cols wide: Eigen's kernel where it is
-  // built; float keeps BLAS (where there is one), as do wider doubles.
+  // Tall deep double products up to thin_double_eigen_cols wide: Eigen's kernel where it
+  // is built; float keeps BLAS (where there is one), as do wider or shallower doubles
+  // (the Tucker product's 4096 x 32 x 64).
   if (ein::detail::have_eigen_gemm) {
     CHECK(choose_gemm_kernel(2048, 32, 2048, 8) == GemmKernel::eigen);
     CHECK(choose_gemm_kernel(128, 17, 16384, 8) == GemmKernel::eigen);
+    CHECK(choose_gemm_kernel(128, 32, 1024, 8) == GemmKernel::eigen);
   }
   if (ein::detail::have_blas) {
     CHECK(choose_gemm_kernel(2048, 32, 2048, 4) == GemmKernel::blas);
     CHECK(choose_gemm_kernel(2048, 33, 2048, 8) == GemmKernel::blas);
     CHECK(choose_gemm_kernel(32, 2048, 2048, 8) == GemmKernel::blas);
+    CHECK(choose_gemm_kernel(4096, 32, 64, 8) == GemmKernel::blas);
+    CHECK(choose_gemm_kernel(4096, 32, 1023, 8) == GemmKernel::blas);
   }
 }
 
@@ -422,6 +426,8 @@ TEST_CASE_TEMPLATE("split_thin_gemm: tall products split for the direct and Eige
   const auto dispatch = [](T alpha, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb, T beta,
                            T* c, const MatrixLayout& lc) { ein::detail::gemm_any(alpha, a, la, b, lb, beta, c, lc, true); };
   check_gemm_shapes<T>(dispatch, {{1000, 8, 100}, {777, 16, 90}, {300, 24, 100}, {64, 3, 99}}, {T(0.75)});
+  // (Deep enough for Eigen's kernel in double; float's sums of 1100 round too far for the tolerance.)
+  if constexpr (std::is_same_v<T, double>) check_gemm_shapes<T>(dispatch, {{200, 24, 1100}}, {T(0.75)});
 }
 
 // The lowering's one merge rule (merge_axes, lower/loop_space.hpp) and its users:

@@ -10,7 +10,7 @@
 //                than such products ("ab,bc,cd,de->ae" with b, d, e = 8)
 //   2. BLAS      M*N*K >= blas_gemm_limit, when built with a CBLAS (blas/gemm.hpp)
 //   3. Eigen     everything else, and everything when no CBLAS (eigen/gemm.hpp);
-//                tall double products up to thin_double_eigen_cols columns; not in
+//                tall deep double products up to thin_double_eigen_cols columns; not in
 //                a build with a CBLAS and no AVX (have_eigen_gemm): there BLAS
 //                takes everything the direct kernel does not
 // A column-major C is computed as C^T = B^T A^T, so the kernels see C row-major.
@@ -80,13 +80,15 @@ inline constexpr bool have_eigen_gemm = true;
 /// 0.47, 0.38; 64 x 16 x 4096 float 48, 64, 72 us. At 32 wide the direct kernel
 /// no longer wins (double 2048 x 32 x 2048: 7.3 ms, BLAS 6.7, Eigen 5.8).
 inline constexpr double tall_gemm_rows = 64;
-/// Tall double products up to this many columns (past thin_gemm_extent) go to
-/// Eigen's kernel: OpenBLAS's double kernels for a row-major C this narrow ran
-/// 1.0-1.17x Eigen's time, same run as above (2048 x 32 x 2048 6.7 against 5.8 ms,
-/// 128 x 32 x 16384 3.2 against 2.8, 512 x 32 x 512 even; 256 x 24 x 4096 0.96
-/// against 0.89; 48 wide: 1.59 against 1.64, BLAS). In float BLAS's were 1.2-1.4x
-/// faster at the same shapes.
-inline constexpr double thin_double_eigen_cols = 32;
+/// Tall double products up to this many columns (past thin_gemm_extent) and at
+/// least thin_double_eigen_depth deep go to Eigen's kernel: OpenBLAS's double kernels
+/// for a row-major C this narrow ran 1.04-1.17x Eigen's time there, same run as above
+/// (2048 x 32 x 2048 6.7 against 5.8 ms, 128 x 32 x 16384 3.2 against 2.8, 1024 x 32
+/// x 1024 1.15 against 1.11; 256 x 24 x 4096 0.96 against 0.89; 48 wide: 1.59
+/// against 1.64, BLAS). Shallower, no gain: 512 x 32 x 512 even, 4096 x 32 x 128
+/// 1.06x; and the Tucker product "ijk,ai,bj,ck->abc" (a step of 4096 x 32 x 64) ran
+/// 5% slower on 1 thread and 20% on 2 with it. In float BLAS's were 1.2-1.4x faster.
+inline constexpr double thin_double_eigen_cols = 32, thin_double_eigen_depth = 1024;
 
 /// direct_ok: B is one the direct kernel reads by rows or packs in one block (see
 /// direct_pack_limit); where it is not, the products it would take go to a blocked
@@ -100,7 +102,8 @@ constexpr GemmKernel choose_gemm_kernel(double m, double n, double k, std::size_
                                    (work < blas_gemm_limit || (k <= thin_gemm_depth && work <= thin_gemm_limit))))
     return direct_ok ? GemmKernel::direct : have_eigen_gemm ? GemmKernel::eigen : GemmKernel::blas;
   if (direct_ok && tall && n <= thin_gemm_extent) return GemmKernel::direct;
-  if (have_eigen_gemm && element_size == 8 && tall && n <= thin_double_eigen_cols) return GemmKernel::eigen;
+  if (have_eigen_gemm && element_size == 8 && tall && n <= thin_double_eigen_cols && k >= thin_double_eigen_depth)
+    return GemmKernel::eigen;
   if (have_blas && (work >= blas_gemm_limit || !have_eigen_gemm)) return GemmKernel::blas;
   return GemmKernel::eigen;
 }
