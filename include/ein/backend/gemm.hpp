@@ -152,8 +152,10 @@ bool orient_row_major(const T*& a, MatrixLayout& la, const T*& b, MatrixLayout& 
 /// run: 4096x32x64 1.17x slower than on 1 thread); split along C's longer side, one
 /// single-threaded call per thread, it ran 2.05x faster than that (32x2048x64 1.28x,
 /// 32x1024x64 1.21x, 64x32x16384 1.19x); a square 1024^3 lost 5%, so only thin ones.
-/// The direct kernel (tall_gemm_rows) has no threads of its own, and Eigen's split
-/// its products along N where these are a few columns wide: both split the same way.
+/// The tall products of the direct kernel (tall_gemm_rows), which has no threads of
+/// its own, and of Eigen's are split the same way; Eigen's so ran as fast or faster
+/// than under Eigen's own threads (2 threads, double: 2048 x 32 x 2048 2.69 against
+/// 2.71 ms, 128 x 32 x 16384 1.44 against 1.97).
 inline constexpr index_t thin_split_extent = 64;
 /// Multiply-adds from which such a product is split.
 inline constexpr double thin_split_work = 5e5;
