@@ -90,6 +90,10 @@ inline constexpr double tall_gemm_rows = 64;
 /// 5% slower on 1 thread and 20% on 2 with it. In float BLAS's were 1.2-1.4x faster.
 inline constexpr double thin_double_eigen_cols = 32, thin_double_eigen_depth = 1024;
 
+/// A tall product at most thin_double_eigen_cols wide: the shapes the two rules above
+/// send to the direct or Eigen's kernel, which ein splits across threads (gemm_any).
+constexpr bool tall_thin(double m, double n) { return m >= tall_gemm_rows && n <= thin_double_eigen_cols; }
+
 /// direct_ok: B is one the direct kernel reads by rows or packs in one block (see
 /// direct_pack_limit); where it is not, the products it would take go to a blocked
 /// GEMM: Eigen's where the small and thin rules chose it, by the rules below where
@@ -97,12 +101,12 @@ inline constexpr double thin_double_eigen_cols = 32, thin_double_eigen_depth = 1
 constexpr GemmKernel choose_gemm_kernel(double m, double n, double k, std::size_t element_size,
                                         bool direct_ok = true) {
   const double work = m * n * k;
-  const bool tall = m >= tall_gemm_rows;
+  const bool tall = tall_thin(m, n);
   if (work <= small_gemm_limit || ((m <= thin_gemm_extent || n <= thin_gemm_extent) &&
                                    (work < blas_gemm_limit || (k <= thin_gemm_depth && work <= thin_gemm_limit))))
     return direct_ok ? GemmKernel::direct : have_eigen_gemm ? GemmKernel::eigen : GemmKernel::blas;
   if (direct_ok && tall && n <= thin_gemm_extent) return GemmKernel::direct;
-  if (have_eigen_gemm && element_size == 8 && tall && n <= thin_double_eigen_cols && k >= thin_double_eigen_depth)
+  if (have_eigen_gemm && element_size == 8 && tall && k >= thin_double_eigen_depth)
     return GemmKernel::eigen;
   if (have_blas && (work >= blas_gemm_limit || !have_eigen_gemm)) return GemmKernel::blas;
   return GemmKernel::eigen;
@@ -233,8 +237,9 @@ template <class T>
   // Split: BLAS's thin products, and the tall ones the direct or Eigen's kernel takes
   // for their shape (the others Eigen threads itself; the direct kernel's small ones
   // are not worth a team).
-  const bool tall = double(lc.rows) >= tall_gemm_rows && double(lc.cols) <= thin_double_eigen_cols;
-  if ((kernel == GemmKernel::blas || tall) && split_thin_gemm(kernel, alpha, a, la, b, lb, beta, c, lc)) return;
+  if ((kernel == GemmKernel::blas || tall_thin(double(lc.rows), double(lc.cols))) &&
+      split_thin_gemm(kernel, alpha, a, la, b, lb, beta, c, lc))
+    return;
   gemm_on_thread(kernel, alpha, a, la, b, lb, beta, c, lc);
 }
 
