@@ -294,6 +294,41 @@ Case random_permutation(Rng& rng, std::size_t& signature) {
   return c;
 }
 
+/// A matrix product large enough for the blocked GEMM kernels (Eigen's, and BLAS's
+/// where the build has one, past blas_gemm_limit), which the random specs, a few
+/// thousand elements an operand, seldom reach: "mk,kn->mn" with each term's labels
+/// in a random order (so any of the transposes), or the same with a batch label b
+/// in a random place of each term (a batched GEMM, or a loop of them where b does
+/// not fold). Extents 17-80 (past thin_gemm_extent; a batch of 2-3); check_case lays each operand out at
+/// random (padded, reversed, permuted: the strides the GEMM takes or copies).
+Case random_large_product(Rng& rng, std::size_t& signature) {
+  const bool batched = rng.chance(0.3);
+  signature = batched ? 24 : 20;  // {2, {3, 3}, 3} and {2, {2, 2}, 2}
+  const auto shuffled = [&](std::string t) {
+    for (std::size_t i = t.size(); i > 1; --i)
+      std::swap(t[i - 1], t[static_cast<std::size_t>(rng.below(static_cast<int>(i)))]);
+    return t;
+  };
+  const std::string b = batched ? "b" : "";
+  const std::string ta = shuffled(b + "mk"), tb = shuffled(b + "kn"), tc = shuffled(b + "mn");
+  std::map<char, index_t> extent{{'b', 2 + rng.below(2)}, {'m', 17 + rng.below(64)}, {'n', 17 + rng.below(64)},
+                                 {'k', 17 + rng.below(64)}};
+  Case c;
+  c.spec = ta + "," + tb + "->" + tc;
+  for (const std::string& term : {ta, tb}) {
+    std::vector<index_t> e;
+    index_t size = 1;
+    for (char l : term) e.push_back(extent[l]), size *= extent[l];
+    std::vector<double> v(static_cast<std::size_t>(size));
+    for (double& x : v) x = rng.uniform(-1.0, 1.0);
+    c.extents.push_back(e);
+    c.values.push_back(std::move(v));
+  }
+  for (const auto& [label, e] : extent)
+    if (batched || label != 'b') c.loop_size *= e;
+  return c;
+}
+
 }  // namespace
 
 TEST_CASE_TEMPLATE("differential: ein::einsum(spec, ...) agrees with the oracle on random cases", T, float, double) {
@@ -326,6 +361,11 @@ TEST_CASE_TEMPLATE("differential: ein::einsum(spec, ...) agrees with the oracle 
     }
     if (i % 4 == 2)  // one extent changed: the oracle rejects it (ein::shape_error) or computes it
       check_case<T>(signature, reshape(c, rng), Outcome::shape_error, rng, tally);
+    if (i % 50 == 17) {  // a product for the blocked GEMM kernels
+      std::size_t pair = 0;
+      const Case g = random_large_product(rng, pair);
+      check_case<T>(pair, g, Outcome::ok, rng, tally);
+    }
     if (i % 8 == 5) {  // a permutation large enough for the nest's squares
       std::size_t unary = 0;
       const Case p = random_permutation(rng, unary);
@@ -364,4 +404,10 @@ TEST_CASE_TEMPLATE("differential: ein::einsum(spec, ...) agrees with the oracle 
   std::string gemms;
   for (const auto& [kernel, count] : tally.gemms) gemms += " " + kernel + ": " + std::to_string(count) + ";";
   std::printf("differential<%s>: GEMM steps by kernel:%s\n", sizeof(T) == 4 ? "float" : "double", gemms.c_str());
+  using ein::GemmKernel;
+  for (GemmKernel k : {GemmKernel::direct, GemmKernel::eigen, GemmKernel::blas}) {
+    const bool in_build = k == GemmKernel::direct || (k == GemmKernel::eigen && ein::detail::have_eigen_gemm) ||
+                          (k == GemmKernel::blas && ein::detail::have_blas);
+    if (in_build) CHECK_MESSAGE(tally.gemms[ein::to_string(k)] > 0, "no random GEMM step ran " << ein::to_string(k));
+  }
 }
