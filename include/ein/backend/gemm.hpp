@@ -302,7 +302,23 @@ void batched_gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, const
   };
   // Too little work for a team (see `parallel`): asking OpenMP costs more than a 2x2 product.
   if (direct && work * double(batches) <= parallel_batch_work) return direct_batch();
-  bool avoid_blas = false, split_each = false;
+  int threads = 1;
+#ifdef _OPENMP
+  if (!omp_in_parallel()) threads = omp_get_max_threads();
+#endif
+  const bool blas_kernel = kernel == GemmKernel::blas;
+  const bool even = batches % threads == 0 || batches >= 4 * threads;  // no thread idles long at the end
+  // Without Eigen's kernel (have_eigen_gemm), a team that may not call BLAS has only the
+  // direct kernel: a batch of larger GEMMs then runs one BLAS call after another.
+  const bool parallel = threads > 1 && batches >= threads && work * double(batches) > parallel_batch_work &&
+                        (!blas_kernel || work <= batch_parallel_limit || (blas_in_team_ok() && even)) &&
+                        (direct || have_eigen_gemm || blas_in_team_ok());
+  // Each GEMM then runs on one thread of the team: BLAS only where it stays single-threaded there.
+  const bool avoid_blas = parallel && !blas_in_team_ok();
+  // Entering a parallel region costs about a microsecond even when `if` turns it
+  // down (libgomp 12), more than a whole small batch: enter it only to fork.
+  // (A tall direct product large enough goes through gemm(), which splits it across the threads.)
+  const bool split_each = !parallel && direct && threads > 1 && work >= thin_split_work;
   const auto one = [&](index_t index) {
     index_t off_a = 0, off_b = 0, off_c = 0;
     for (std::size_t i = ix(batch.count); i-- > 0;) {
@@ -319,23 +335,6 @@ void batched_gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, const
       gemm<T>(alpha, a + off_a, la, b + off_b, lb, beta, c + off_c, lc, !avoid_blas);
     }
   };
-  int threads = 1;
-#ifdef _OPENMP
-  if (!omp_in_parallel()) threads = omp_get_max_threads();
-#endif
-  const bool blas_kernel = kernel == GemmKernel::blas;
-  const bool even = batches % threads == 0 || batches >= 4 * threads;  // no thread idles long at the end
-  // Without Eigen's kernel (have_eigen_gemm), a team that may not call BLAS has only the
-  // direct kernel: a batch of larger GEMMs then runs one BLAS call after another.
-  const bool parallel = threads > 1 && batches >= threads && work * double(batches) > parallel_batch_work &&
-                        (!blas_kernel || work <= batch_parallel_limit || (blas_in_team_ok() && even)) &&
-                        (direct || have_eigen_gemm || blas_in_team_ok());
-  // Each GEMM then runs on one thread of the team: BLAS only where it stays single-threaded there.
-  avoid_blas = parallel && !blas_in_team_ok();
-  // Entering a parallel region costs about a microsecond even when `if` turns it
-  // down (libgomp 12), more than a whole small batch: enter it only to fork.
-  // (A tall direct product large enough goes through gemm(), which splits it across the threads.)
-  split_each = !parallel && direct && threads > 1 && work >= thin_split_work;
   if (!parallel && direct && !split_each) return direct_batch();
   if (!parallel) {
     for (index_t i = 0; i < batches; ++i) one(i);

@@ -232,7 +232,6 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
     p.m = size(step.groups.m);
     p.n = size(step.groups.n);
     p.k = size(step.groups.k);
-    p.kernel = choose_gemm_kernel(double(p.m), double(p.n), double(p.k), sizeof(T));
     if (ix(s) < recorded.steps.size() && recorded.steps[ix(s)].gemm) {  // as it runs: after splits and copies
       const auto& r = recorded.steps[ix(s)];
       p.batch = r.batch;
@@ -244,6 +243,8 @@ Path describe_path(const BoundSpec& spec, std::string_view text, const Strided<c
     } else if (ix(s) < recorded.steps.size()) {
       p.loop_shape = recorded.steps[ix(s)].loop_shape;
       p.nest = recorded.steps[ix(s)].nest;
+    } else {  // (not recorded: the kernel the plan's groups would get)
+      p.kernel = choose_gemm_kernel(double(p.m), double(p.n), double(p.k), sizeof(T));
     }
     const bool last = s + 1 == plan.num_steps;
     const std::string result = last ? out_term : term_string(step.result_labels, names);

@@ -610,6 +610,8 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
                     0, nest.diagonal);
   };
   if constexpr (line_squares(sizeof(T))) {
+    // (The by-square walk below, written once for both as one lambda, made double 128^3
+    // "ijk->kji" 1.1-1.3x slower, 3 alternating runs: g++ 12 inlined it otherwise.)
     if (half_streamed_squares(s, nest, out, beta)) {  // whole squares half streamed, the edges cached
       constexpr int S = 64 / int(sizeof(T));
       for (index_t u0 = 0; u0 < u.extent; u0 += S)
