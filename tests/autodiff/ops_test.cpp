@@ -344,7 +344,6 @@ struct WrongShape {
 
 }  // namespace
 
-#ifndef EIN_TEST_DEVICE_COUNTING  // (a Function runs on host Vars)
 TEST_CASE("ein::apply of a Function: gradients checked, broadcast inputs reduced, skipped, saved state freed") {
   const auto x = random_away_from_zero<double>(ein::Extents<2>{3, 4}, gen, 0.1, 2.0);
   const auto row = random_away_from_zero<double>(ein::Extents<1>{4}, gen, 0.1, 2.0);
@@ -367,10 +366,23 @@ TEST_CASE("ein::apply of a Function: gradients checked, broadcast inputs reduced
   CHECK(p.grad()(1, 2) == doctest::Approx(row(2)));
   // No input needs a gradient: nothing is recorded.
   CHECK_FALSE(ein::apply(CubeFunction{}, ein::test::constant(Tensor<double, 2>(x))).requires_grad());
+#ifdef EIN_TEST_DEVICE_COUNTING
+  {  // Off the host: x's gradient (its extents) through the table, b's (summed over x's rows) through the host.
+    const auto a = ein::test::param(Tensor<double, 2>(x));
+    const auto b = ein::test::param(Tensor<double, 1>(row));
+    auto z = ein::sum(ein::apply(RowScale{}, a, b));
+    ein::test::calls.clear();
+    z.backward();
+    CHECK(ein::test::calls["to_host"] == 1);
+    CHECK(ein::test::calls["from_host"] == 1);
+    CHECK(ein::test::calls["add_into"] >= 2);
+    CHECK(a.grad()(2, 1) == doctest::Approx(row(1)));
+    CHECK(b.grad()(1) == doctest::Approx(x(0, 1) + x(1, 1) + x(2, 1)));
+  }
+#endif
   // A gradient that does not reduce to its input's shape names the input.
   const auto w = ein::test::param(Tensor<double, 1>({3}, {1, 2, 3}));
   auto bad = ein::sum(ein::apply(WrongShape{}, w));
   CHECK(message_of([&] { bad.backward(); }).find("ein::apply: the gradient of input 0 has extents (5)") !=
         std::string::npos);
 }
-#endif

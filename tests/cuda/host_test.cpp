@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -65,6 +66,16 @@ static_assert(std::is_same_v<decltype(ein::cross_entropy(ein::relu(std::declval<
                              ein::cuda::Var<float, 0>>);
 static_assert(std::is_same_v<decltype(ein::to<ein::cuda::Device>(std::declval<const ein::Tensor<float, 2>&>())),
                              DeviceMatrix>);
+// A user's op with its own backward (ein::apply of a Function) on CUDA Vars: forward
+// and backward in the device's tensors; a bias's gradient summed over broadcast rows.
+// (Declared only: the type check instantiates ein::apply, nothing runs.)
+struct DeviceFunction {
+  DeviceMatrix forward(const DeviceMatrix& x, const ein::cuda::Tensor<float, 1>& bias);
+  std::tuple<DeviceMatrix, DeviceMatrix> backward(const DeviceMatrix& grad);
+};
+static_assert(std::is_same_v<decltype(ein::apply(DeviceFunction{}, std::declval<const DeviceVar&>(),
+                                                 std::declval<const ein::cuda::Var<float, 1>&>())),
+                             DeviceVar>);
 }  // namespace
 
 // The CUDA device's table maps each row of the element-math table to the kernels'

@@ -19,7 +19,8 @@
 // others' work. The library adds each gradient into its input where that needs
 // one, after summing it over the axes the input was broadcast along: the leading
 // axes it lacks and the axes where it has extent 1 (NumPy's rules, as PyTorch's
-// autograd does); any other mismatch throws ein::shape_error.
+// autograd does); any other mismatch throws ein::shape_error. On Vars of another
+// device, forward and backward get and return that device's tensors (see apply).
 #pragma once
 
 #include <array>
@@ -33,10 +34,6 @@
 
 namespace ein {
 namespace detail {
-
-/// The value forward returns for inputs of these element type and ranks.
-template <class Op, class T, std::size_t... R>
-using forward_result_t = std::remove_cvref_t<decltype(std::declval<Op&>().forward(std::declval<const Tensor<T, R>&>()...))>;
 
 /// g summed into `into` over the axes `into` was broadcast along (see the header).
 template <class T, std::size_t RI, std::size_t RG>
@@ -77,35 +74,58 @@ auto as_gradient_tuple(G&& g) {
   else return std::tuple<std::remove_cvref_t<G>>(std::forward<G>(g));
 }
 
+/// Adds a user op's gradient g (a tensor of device D, or on the host an expression)
+/// of input k, an RI-axis tensor, into that input's node where it needs one, summed
+/// over the axes the input was broadcast along (add_reduced): on the host in place;
+/// on another device by its table where g has the input's extents, else summed on
+/// the host and added by the table (see apply).
+template <class D, class T, std::size_t RI, class Node, class G>
+void add_gradient(Node& node, const G& g, std::size_t k) {
+  if (!node.requires_grad()) return;
+  constexpr std::size_t RG = G::rank;
+  using DeviceTensor = typename D::template tensor<T, RG>;
+  if constexpr (!std::is_base_of_v<DeviceTensor, G> && !std::is_base_of_v<Tensor<T, RG>, G>) {
+    return add_gradient<D, T, RI>(node, DeviceTensor(g), k);  // (an expression: evaluated)
+  } else if constexpr (std::is_same_v<D, Host>) {
+    add_reduced(node.grad(), g, k);
+  } else {
+    if constexpr (RG == RI)
+      if (g.extents() == node.grad().extents()) return D::add_into(node.grad(), g);
+    Tensor<T, RI> sum(node.grad().extents());
+    add_reduced(sum, D::to_host(g), k);
+    D::add_into(node.grad(), D::from_host(sum));
+  }
+}
+
 }  // namespace detail
 
 /// A user's op with its own backward (see the header): forward and backward as
-/// members of Op.
-template <class Op, class T, std::size_t... R>
-  requires requires(Op& op, const Tensor<T, R>&... values) {
+/// members of Op. On another device than the host, forward gets and returns that
+/// device's tensors (and so does backward); a gradient of the input's own extents
+/// is added by the device's table, one that must be summed over broadcast axes goes
+/// through the host (copied there and back: the device tables have no such sum).
+template <class Op, class T, class D, std::size_t... R>
+  requires requires(Op& op, const typename D::template tensor<T, R>&... values) {
     { op.forward(values...) };
   }
-auto apply(Op op, const Var<T, R>&... inputs) {
-  using Value = detail::forward_result_t<Op, T, R...>;  // a Tensor or an expression
+auto apply(Op op, const Var<T, R, D>&... inputs) {
+  using Value = std::remove_cvref_t<decltype(op.forward(inputs.value()...))>;  // a tensor or an expression
   static_assert(std::is_same_v<typename Value::value_type, T>, "ein::apply: forward returns the inputs' element type");
   constexpr std::size_t RO = Value::rank;
-  Tensor<T, RO> value(op.forward(inputs.value()...));
-  auto rule = [op = std::move(op)](detail::TensorNode<T, RO>& self, detail::TensorNode<T, R>&... in) mutable {
+  using Out = typename D::template tensor<T, RO>;
+  Out value(op.forward(inputs.value()...));
+  auto rule = [op = std::move(op)](detail::NodeOf<T, RO, D>& self, detail::NodeOf<T, R, D>&... in) mutable {
     constexpr std::size_t n = sizeof...(R);
     const std::array<bool, n> needs{in.requires_grad()...};
     auto grads = [&] {
-      if constexpr (requires { op.backward(self.grad(), needs); }) return detail::as_gradient_tuple(op.backward(self.grad(), needs));
-      else return detail::as_gradient_tuple(op.backward(self.grad()));
+      if constexpr (requires { op.backward(self.grad(), needs); })
+        return detail::as_gradient_tuple(op.backward(self.grad(), needs));
+      else
+        return detail::as_gradient_tuple(op.backward(self.grad()));
     }();
     static_assert(std::tuple_size_v<decltype(grads)> == n, "ein::apply: backward returns one gradient per input");
     [&]<std::size_t... K>(std::index_sequence<K...>) {
-      const auto add = [&](auto& node, const auto& g, std::size_t k) {
-        if (!node.requires_grad()) return;
-        using G = std::remove_cvref_t<decltype(g)>;  // a Tensor or an expression
-        if constexpr (std::is_same_v<G, Tensor<T, G::rank>>) detail::add_reduced(node.grad(), g, k);
-        else detail::add_reduced(node.grad(), Tensor<T, G::rank>(g), k);
-      };
-      (add(in, std::get<K>(grads), K), ...);
+      (detail::add_gradient<D, T, R>(in, std::get<K>(grads), K), ...);
     }(std::index_sequence_for<decltype(in)...>{});
   };
   return detail::record<T, RO>(std::move(value), std::move(rule), inputs.node()...);
