@@ -793,6 +793,39 @@ TEST_CASE_TEMPLATE("broadcast products in reuse blocks (block_for_reuse): the re
   ein::detail::product_path_probe.off = false;
 }
 
+TEST_CASE_TEMPLATE("products and reductions whose inputs disagree on the unit-stride axis: packed tiles", T, float,
+                   double) {
+  // "ij,ji->...": b walks i unit-stride and jumps along j, a the other way. Each tile
+  // moves b's part into a buffer first (packed_tile_input); extents past the tile and
+  // not multiples of it, a square plane of a power-of-two row, alpha and beta, 1 to 3
+  // threads, a reversed operand (a negative stride), and three operands.
+  ein::detail::product_path_probe.off = true;
+  for (const std::pair<index_t, index_t>& shape : {std::pair<index_t, index_t>{70, 45}, {64, 64}, {33, 97}}) {
+    const index_t ni = shape.first, nj = shape.second;  // (not a structured binding: Clang 14 cannot capture one)
+    CAPTURE(ni);
+    CAPTURE(nj);
+    const auto a = random_tensor<T>(Extents<2>{ni, nj}, 61), b = random_tensor<T>(Extents<2>{nj, ni}, 62);
+    const auto c = random_tensor<T>(Extents<2>{ni, nj}, 63);
+    check_spec_on<T, 0>({1, 2}, "ij,ji->", T(1), T(0.5), a, b);
+    check_spec_on<T, 1>({1, 3}, "ij,ji->i", T(2), T(1), a, b);
+    check_spec_on<T, 1>({1, 2}, "ij,ji->j", T(1), T(0), a, b);
+    check_spec_on<T, 2>({1, 2}, "ij,ji->ij", T(1), T(-1), a, b);
+    check_spec_on<T, 2>({1, 2}, "ij,ji,ij->ij", T(1), T(0), a, b, c);
+    check_spec_on<T, 0>({1}, "ij,ji,ij->", T(1), T(0), a, b, c);
+    const ein::TensorView<const T, 2> reversed(b.data() + (nj - 1) * ni, Extents<2>{nj, ni}, {-ni, 1});
+    check_spec_on<T, 1>({1}, "ij,ji->i", T(1), T(0), a, reversed);
+    CHECK(ein::einsum_path("ij,ji->i", a, b).steps[0].nest == "packed tile rows");
+  }
+  // Batched: the tile's planes at every outer position.
+  const auto x = random_tensor<T>(Extents<3>{3, 40, 50}, 64), y = random_tensor<T>(Extents<3>{3, 50, 40}, 65);
+  check_spec_on<T, 2>({1, 2}, "bij,bji->bi", T(1), T(0.5), x, y);
+  check_spec_on<T, 1>({1, 2}, "bij,bji->b", T(1), T(0), x, y);
+  // Below a tile (no tiling) or agreeing operands: not packed.
+  const auto small = random_tensor<T>(Extents<2>{16, 16}, 66);
+  CHECK(ein::einsum_path("ij,ji->i", small, small).steps[0].nest != "packed tile rows");
+  ein::detail::product_path_probe.off = false;
+}
+
 TEST_CASE("block_for_reuse: the split axes, their strides and the block's bounds") {
   // "bi,ij,bj->bij" folded: b (30), i (64), j (160, the row); operands out, x, W, y.
   LoopSpace s;

@@ -329,6 +329,27 @@ Case random_large_product(Rng& rng, std::size_t& signature) {
   return c;
 }
 
+/// A product or reduction whose two operands disagree on the unit-stride axis
+/// ("ij,ji->", "ij,ji->ij", "ij,ji->ji"), its extents past a loop tile (33-80), so
+/// that the loop nest packs the strided operand's tiles (packed_tile_input); the
+/// random layouts (check_case) may turn either operand around.
+Case random_transposed_product(Rng& rng, std::size_t& signature) {
+  static const char* const specs[] = {"ij,ji->", "ij,ji->ij", "ij,ji->ji"};
+  const int which = rng.below(3);
+  signature = which == 0 ? 19 : 20;  // {2, {2, 2}, 0} and {2, {2, 2}, 2}
+  const index_t ni = 33 + rng.below(48), nj = 33 + rng.below(48);
+  Case c;
+  c.spec = specs[which];
+  c.extents = {{ni, nj}, {nj, ni}};
+  for (int k = 0; k < 2; ++k) {
+    std::vector<double> v(static_cast<std::size_t>(ni * nj));
+    for (double& x : v) x = rng.uniform(-1.0, 1.0);
+    c.values.push_back(std::move(v));
+  }
+  c.loop_size = ni * nj;
+  return c;
+}
+
 }  // namespace
 
 TEST_CASE_TEMPLATE("differential: ein::einsum(spec, ...) agrees with the oracle on random cases", T, float, double) {
@@ -361,10 +382,12 @@ TEST_CASE_TEMPLATE("differential: ein::einsum(spec, ...) agrees with the oracle 
     }
     if (i % 4 == 2)  // one extent changed: the oracle rejects it (ein::shape_error) or computes it
       check_case<T>(signature, reshape(c, rng), Outcome::shape_error, rng, tally);
-    if (i % 50 == 17) {  // a product for the blocked GEMM kernels
+    if (i % 50 == 17) {  // a product for the blocked GEMM kernels, and one for the packed tiles
       std::size_t pair = 0;
       const Case g = random_large_product(rng, pair);
       check_case<T>(pair, g, Outcome::ok, rng, tally);
+      const Case t = random_transposed_product(rng, pair);
+      check_case<T>(pair, t, Outcome::ok, rng, tally);
     }
     if (i % 8 == 5) {  // a permutation large enough for the nest's squares
       std::size_t unary = 0;
@@ -397,7 +420,7 @@ TEST_CASE_TEMPLATE("differential: ein::einsum(spec, ...) agrees with the oracle 
   std::printf("differential<%s>: loop steps by nest kernel:%s\n", sizeof(T) == 4 ? "float" : "double", nests.c_str());
   using ein::detail::NestKernel;
   for (NestKernel k : {NestKernel::element, NestKernel::row_dots, NestKernel::row_axpys, NestKernel::unit_rows,
-                       NestKernel::rows, NestKernel::squares, NestKernel::grouped_squares})
+                       NestKernel::rows, NestKernel::packed_rows, NestKernel::squares, NestKernel::grouped_squares})
     CHECK_MESSAGE(tally.nests[ein::detail::nest_kernel_name(k)] > 0,
                   "no random case ran the nest kernel " << std::string(ein::detail::nest_kernel_name(k)));
   // And the GEMM steps' kernels.

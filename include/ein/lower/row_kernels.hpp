@@ -239,6 +239,21 @@ T strided_dot(const T* a, index_t sa, const T* b, index_t sb, index_t n) {
   return total;
 }
 
+/// Sum of a[i] * b[i] * c[i] for i < n: three unit-stride rows ("i,i,i->"), as
+/// strided_dot's unit-stride loop (through row_products' chunks it ran at 0.57x a
+/// one-line Eigen expression: 1M floats, 1 thread).
+template <class T>
+T unit_dot3(const T* a, const T* b, const T* c, index_t n) {
+  index_t i = 0;
+  constexpr int lanes = 128 / sizeof(T);
+  T acc[ix(lanes)] = {};
+  for (; i + lanes <= n; i += lanes)
+    for (int j = 0; j < lanes; ++j) acc[j] += a[i + j] * b[i + j] * c[i + j];
+  T total = sum_lanes(acc, lanes);
+  for (; i < n; ++i) total += a[i] * b[i] * c[i];
+  return total;
+}
+
 /// o[i] = alpha * a[i * sa] + beta * o[i] for i < n: a unit-stride row read from a
 /// strided one ("ii->i", a column). The restrict pointers (rows never overlap their
 /// operands) let g++ build whole vectors from the strided elements and store them
@@ -404,6 +419,7 @@ T dot_n(const T* const* a, const index_t* s, int count, index_t n) {
   if (count == 0) return T(0);
   if (count == 1) return strided_sum(a[0], s[0], n);
   if (count == 2) return strided_dot(a[0], s[0], a[1], s[1], n);
+  if (count == 3 && s[0] == 1 && s[1] == 1 && s[2] == 1) return unit_dot3(a[0], a[1], a[2], n);
   T total = T(0);
   row_products(a, s, count, n, [&](index_t, const T* buf, index_t len) { total += strided_sum(buf, 1, len); });
   return total;
