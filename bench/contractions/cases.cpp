@@ -61,6 +61,8 @@ void add_non_gemm_cases(std::vector<Case>& all) {
   const index_t v = index_t(1) << 20, n = 1024;
   all.push_back(streamed_case("i,i->", "n=1048576", {{v}, {v}}, {}, Kind::dot));
   all.push_back(streamed_case("ij,ij->", "n=1024", {{n, n}, {n, n}}, {}, Kind::dot));
+  // The same with the operands' unit strides on different axes (tr(A B)).
+  all.push_back(streamed_case("ij,ji->", "n=1024", {{n, n}, {n, n}}, {}, Kind::dot));
   // Partial reductions of a product over the leading, middle and trailing axis; plain reductions.
   const Shape r3{64, 128, 256};
   const std::string r3_size = "i=64,j=128,k=256";
@@ -72,6 +74,7 @@ void add_non_gemm_cases(std::vector<Case>& all) {
   // N-ary Hadamard and broadcast products, and the outer product.
   all.push_back(streamed_case("ij,ij->ij", "n=1024", {{n, n}, {n, n}}, {n, n}, Kind::elementwise));
   all.push_back(streamed_case("ij,ij,ij->ij", "n=1024", {{n, n}, {n, n}, {n, n}}, {n, n}, Kind::elementwise));
+  all.push_back(streamed_case("ij,ji->ij", "n=1024", {{n, n}, {n, n}}, {n, n}, Kind::elementwise));
   all.push_back(streamed_case("ij,j->ij", "n=1024", {{n, n}, {n}}, {n, n}, Kind::elementwise));
   all.push_back(streamed_case("bi,ij,bj->bij", "b=32,i=256,j=256", {{32, 256}, {256, 256}, {32, 256}}, {32, 256, 256},
                               Kind::elementwise));

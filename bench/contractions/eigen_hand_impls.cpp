@@ -11,6 +11,8 @@
 //     class       spec                  what is timed (row-major Maps; X_i is X's slice at i)
 //   1 dot         "i,i->"               x.dot(y)
 //   2             "ij,ij->"             A.cwiseProduct(B).sum()
+//                 "ij,ji->"             A.cwiseProduct(B.transpose()).sum()
+//                 "ij,ji->ij"           A.cwiseProduct(B.transpose())
 //   3 reduction   "ijk,ijk->jk"         X, Y viewed (i, jk): out = Σ_i X.row(i) ⊙ Y.row(i), row by row
 //   4             "ijk,ijk->ik"         per i: out.row(i) = Σ_j X_i.row(j) ⊙ Y_i.row(j)
 //   5             "ijk,ijk->ij"         X, Y viewed (ij, k): X.cwiseProduct(Y).rowwise().sum()
@@ -116,6 +118,25 @@ std::optional<Runner> eigen_hand(const Case& c, Operands<T>& ops, int threads) {
     return Runner{[=] {
                     out[0] = block_sum<T>(rows, nt, [=](index_t b, index_t e) {
                       return CMat<T>(x + b * cols, e - b, cols).cwiseProduct(CMat<T>(y + b * cols, e - b, cols)).sum();
+                    });
+                  },
+                  {}};
+  }
+  // The same with B's unit stride on the other axis (tr(A B)), and its Hadamard product:
+  // what a user writes in Eigen, A.cwiseProduct(B.transpose()), over blocks of A's rows.
+  if (s == "ij,ji->" || s == "ij,ji->ij") {
+    const index_t n = in[0][0];
+    const auto rows_of_bt = [=](index_t b, index_t e) { return CMat<T>(y, n, n).transpose().middleRows(b, e - b); };
+    if (c.output.empty())
+      return Runner{[=] {
+                      out[0] = block_sum<T>(n, nt, [=](index_t b, index_t e) {
+                        return CMat<T>(x + b * n, e - b, n).cwiseProduct(rows_of_bt(b, e)).sum();
+                      });
+                    },
+                    {}};
+    return Runner{[=] {
+                    blocks(n, nt, [=](index_t b, index_t e) {
+                      Mat<T>(out + b * n, e - b, n) = CMat<T>(x + b * n, e - b, n).cwiseProduct(rows_of_bt(b, e));
                     });
                   },
                   {}};

@@ -63,6 +63,8 @@ using PathFn = std::string (*)(const Case&, Operands<float>&);
   X("ij->i", 1, 2)                         \
   X("i,i->", 0, 1, 1)                      \
   X("ij,ij->", 0, 2, 2)                    \
+  X("ij,ji->", 0, 2, 2)                    \
+  X("ij,ji->ij", 2, 2, 2)                  \
   X("ijk,ijk->jk", 2, 3, 3)                \
   X("ijk,ijk->ik", 2, 3, 3)                \
   X("ijk,ijk->ij", 2, 3, 3)                \
