@@ -534,8 +534,7 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
       s_row[ix(k)] = 1;
     }
   // (Per thread, not on the stack: every nest would probe the pages of 16 KiB of frame.)
-  alignas(64) static thread_local T packed_tiles[pack_tile_operands][ix(pack_tile_elements)];
-  T(*const packed)[ix(pack_tile_elements)] = packed_tiles;  // (written before read, tile by tile)
+  alignas(64) static thread_local T packed[pack_tile_operands][ix(pack_tile_elements)];  // (written, then read)
   // The tile (or whole plane) of u and v at the current outer position; `first`:
   // every outer summed axis is at 0, so beta applies.
   const auto plane = [&](bool first, auto streamed) {
@@ -593,15 +592,21 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
           transpose_plane(packed[ix(q)], len, in[k - 1] + off[ix(k)] + v0 + u0 * su[ix(k)], su[ix(k)], len, v1 - v0,
                           T(1), T(0));
         }
-        const auto row_at = [&](int k, index_t j) {  // input k's row j of the tile, as the rows read it
-          for (int q = 0; q < n_packed; ++q)
-            if (packed_operand[ix(q)] == k) return static_cast<const T*>(packed[ix(q)] + (j - v0) * len);
-          return in[k - 1] + off[ix(k)] + (has_v ? j * v.stride[ix(k)] : 0) + u0 * su[ix(k)];
-        };
+        // Each input's first row of the tile and its step from row to row, as the rows
+        // read it (a packed one in `packed`).
+        std::array<const T*, max_loop_operands> row0;
+        std::array<index_t, max_loop_operands> row_step;
+        for (int k = 1; k < s.operands; ++k) {
+          row_step[ix(k)] = has_v ? v.stride[ix(k)] : 0;
+          row0[ix(k)] = in[k - 1] + off[ix(k)] + v0 * row_step[ix(k)] + u0 * su[ix(k)];
+        }
+        for (int q = 0; q < n_packed; ++q) {
+          row0[ix(packed_operand[ix(q)])] = packed[ix(q)];
+          row_step[ix(packed_operand[ix(q)])] = len;
+        }
         if (n_packed > 0 && u_summed && n_in == 2) {  // the tile's dots a block of rows at a time
           T tile_dots[ix(loop_tile)];
-          const auto row_step = [&](int k) { return v1 - v0 > 1 ? row_at(k, v0 + 1) - row_at(k, v0) : index_t(0); };
-          row_dots(tile_dots, 1, row_at(1, v0), row_step(1), row_at(2, v0), row_step(2), v1 - v0, len, T(1), T(0));
+          row_dots(tile_dots, 1, row0[1], row_step[1], row0[2], row_step[2], v1 - v0, len, T(1), T(0));
           for (index_t j = v0; j < v1; ++j) {
             T* o = out + off[0] + j * v.stride[0];
             const T bt = u0 > 0 || !first || (v_summed && j > 0) ? T(1) : beta;
@@ -611,7 +616,7 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
         }
         for (index_t j = v0; j < v1; ++j) {
           const T b = first && !(v_summed && j > 0) ? beta : T(1);
-          for (int k = 1; k < s.operands; ++k) p[ix(k)] = row_at(k, j);
+          for (int k = 1; k < s.operands; ++k) p[ix(k)] = row0[ix(k)] + (j - v0) * row_step[ix(k)];
           T* o = out + off[0] + (has_v ? j * v.stride[0] : 0) + u0 * su[0];
           if (u_summed) {
             const T value = dot_n(p.data() + 1, s_row.data() + 1, n_in, len);
