@@ -184,6 +184,10 @@ std::vector<Case> make_cases() {
   // Matrix chains: the order that minimises FLOPs differs between the two.
   all.push_back(chain_case(8, 512, 8, 512, 8));
   all.push_back(chain_case(512, 8, 512, 8, 8));
+  // Small square chains: three products whose cost is mostly the call's own (planning,
+  // temporaries, dispatch) beside Eigen's three fixed products.
+  for (index_t n : {4, 16})
+    all.push_back(chain_case(n, n, n, n, n));
   // Memory-bound diagonals: elements read + written per call. ("i,j->ij" and "ij->i" are
   // with issue 10's classes below, kinds outer and reduction.)
   const index_t n = 1024;

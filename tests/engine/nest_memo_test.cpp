@@ -1,14 +1,17 @@
-// The per-thread memo of prepared loop nests (lower/nest_memo.hpp): a call whose
-// shapes repeat runs the nest prepared for them, with its own data, alpha and beta;
-// a call that differs in any label, extent or stride gets its own nest; calls that
-// throw, and calls with more axes than a key holds, are not kept. Every result is
-// checked against the naive reference. Each case runs on a fresh thread, whose
-// memo starts empty.
+// The per-thread memos of prepared loop nests (lower/nest_memo.hpp) and of recorded
+// programs (backend/host_program.hpp): a call whose shapes repeat runs the nest
+// prepared for them, or replays the backend calls its steps made, with its own
+// data, alpha and beta; a call that differs in any label, extent or stride gets its
+// own; calls that throw, and calls with more axes than a key holds, are not kept;
+// a program replays only where the operands share memory as they did when it was
+// recorded. Every result is checked against the naive reference. Each case runs
+// on a fresh thread, whose memos start empty.
 #include <cmath>
 #include <string>
 #include <thread>
 
 #include "engine_support.hpp"
+#include "ein/backend/host_program.hpp"
 #include "ein/lower/nest_memo.hpp"
 
 using ein::Extents;
@@ -88,6 +91,99 @@ void repeated_calls() {
 TEST_CASE("a repeated shape runs its memoized nest with each call's data, alpha and beta") {
   on_fresh_thread(repeated_calls<float>);
   on_fresh_thread(repeated_calls<double>);
+}
+
+/// Calls on this thread that replayed a recorded program.
+std::uint64_t replays() { return ein::detail::host_program_replays; }
+
+/// dest = 2 * einsum(S, ins) - 0.5 * dest, checked against the reference.
+template <ein::fixed_string S, class T, std::size_t RO, std::size_t... R>
+void check_scaled(Tensor<T, RO>& dest, const Tensor<T, R>&... ins) {
+  const Tensor<T, RO> before = dest;
+  dest.view().assign(T(2) * ein::einsum<S>(ins...), T(1), T(-0.5));
+  const auto want = ein::reference::einsum<T>(S.view(), ein::reference::to_array(ins)...);
+  index_t bad = -1;
+  for (index_t i = 0; i < dest.size() && bad < 0; ++i) {
+    const double expected = 2.0 * double(want.values[static_cast<std::size_t>(i)]) - 0.5 * double(before.data()[i]);
+    if (std::abs(double(dest.data()[i]) - expected) > 1e-4 * (1.0 + std::abs(expected))) bad = i;
+  }
+  CHECK_MESSAGE(bad == -1, S.view() << ": element " << bad);
+}
+
+template <class T>
+void replayed_programs() {
+  // A chain of GEMM steps with a temporary, Tucker's mode products (three GEMM steps,
+  // two temporaries), a batched product whose operand is copied permuted first, and
+  // a GEMM step after a loop step: each called twice per data set, other data, alpha and beta.
+  for (int round = 0; round < 3; ++round) {
+    const unsigned seed = 10u * unsigned(round);
+    const Tensor<T, 2> a = random_tensor<T>(Extents<2>{5, 6}, seed + 1), b = random_tensor<T>(Extents<2>{6, 7}, seed + 2),
+                       c = random_tensor<T>(Extents<2>{7, 3}, seed + 3);
+    const std::uint64_t before = replays();
+    Tensor<T, 2> chain = ein::einsum<"ij,jk,kl->il">(a, b, c);
+    check_against_reference<T>("ij,jk,kl->il", chain, a, b, c);
+    CHECK(replays() == before + (round > 0 ? 1 : 0));
+    check_scaled<"ij,jk,kl->il">(chain, a, b, c);
+    CHECK(replays() == before + (round > 0 ? 2 : 0));
+
+    const Tensor<T, 3> x = random_tensor<T>(Extents<3>{4, 5, 6}, seed + 4);
+    const Tensor<T, 2> u = random_tensor<T>(Extents<2>{3, 4}, seed + 5), v = random_tensor<T>(Extents<2>{2, 5}, seed + 6),
+                       w = random_tensor<T>(Extents<2>{3, 6}, seed + 7);
+    Tensor<T, 3> tucker = ein::einsum<"ijk,ai,bj,ck->abc">(x, u, v, w);
+    check_against_reference<T>("ijk,ai,bj,ck->abc", tucker, x, u, v, w);
+    check_scaled<"ijk,ai,bj,ck->abc">(tucker, x, u, v, w);
+
+    const Tensor<T, 3> p = random_tensor<T>(Extents<3>{3, 4, 5}, seed + 8), q = random_tensor<T>(Extents<3>{5, 3, 6}, seed + 9);
+    Tensor<T, 3> batched = ein::einsum<"bij,jbk->kib">(p, q);
+    check_against_reference<T>("bij,jbk->kib", batched, p, q);
+    check_scaled<"bij,jbk->kib">(batched, p, q);
+
+    const Tensor<T, 3> r = random_tensor<T>(Extents<3>{4, 5, 6}, seed + 10);
+    const Tensor<T, 1> s = random_tensor<T>(Extents<1>{6}, seed + 11);
+    const Tensor<T, 2> m = random_tensor<T>(Extents<2>{5, 3}, seed + 12);
+    Tensor<T, 2> mixed = ein::einsum<"ijk,k,jl->il">(r, s, m);
+    check_against_reference<T>("ijk,k,jl->il", mixed, r, s, m);
+    check_scaled<"ijk,k,jl->il">(mixed, r, s, m);
+  }
+  CHECK(replays() >= 2 * 4 * 2);
+}
+
+TEST_CASE("a repeated shape of several steps replays its program with each call's data, alpha and beta") {
+  on_fresh_thread(replayed_programs<float>);
+  on_fresh_thread(replayed_programs<double>);
+}
+
+TEST_CASE("a program replays only where the operands share memory as when it was recorded") {
+  on_fresh_thread([] {
+    const Tensor<double, 2> a = random_tensor<double>(Extents<2>{6, 6}, 31), b = random_tensor<double>(Extents<2>{6, 6}, 32);
+    // Recorded on three tensors, called with one tensor three times: recorded again.
+    Tensor<double, 2> out = ein::einsum<"ij,jk,kl->il">(a, b, a);
+    check_against_reference<double>("ij,jk,kl->il", out, a, b, a);
+    std::uint64_t before = replays();
+    out = ein::einsum<"ij,jk,kl->il">(a, a, a);
+    check_against_reference<double>("ij,jk,kl->il", out, a, a, a);
+    CHECK(replays() == before);
+    out = ein::einsum<"ij,jk,kl->il">(b, b, b);  // (the same sharing: replayed)
+    check_against_reference<double>("ij,jk,kl->il", out, b, b, b);
+    CHECK(replays() == before + 1);
+    // Operands that overlap without starting at the same element: never recorded.
+    Tensor<double, 1> storage = random_tensor<double>(Extents<1>{40}, 33);
+    const TensorView<const double, 2> first(storage.data(), Extents<2>{6, 6}, {6, 1});
+    const TensorView<const double, 2> shifted(storage.data() + 3, Extents<2>{6, 6}, {6, 1});
+    before = replays();
+    for (int i = 0; i < 2; ++i) {
+      out = ein::einsum<"ij,jk,kl->il">(first, shifted, b);
+      check_against_reference<double>("ij,jk,kl->il", out, first, shifted, b);
+    }
+    CHECK(replays() == before);
+    // Other strides (a transposed view): a program of its own.
+    const TensorView<const double, 2> at(a.data(), Extents<2>{6, 6}, {1, 6});
+    for (int i = 0; i < 2; ++i) {
+      out = ein::einsum<"ij,jk,kl->il">(at, b, a);
+      check_against_reference<double>("ij,jk,kl->il", out, at, b, a);
+    }
+    CHECK(replays() == before + 1);
+  });
 }
 
 TEST_CASE("a call that differs in labels or strides alone gets a nest of its own") {

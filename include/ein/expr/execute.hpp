@@ -160,19 +160,26 @@ Plan plan_for(const Strided<const T>* ops, int n, const Strided<T>& dest, const 
 /// `resolved`, when given, holds every label's extent as resolve_extents found it
 /// for these operands (the caller checked the destination against it).
 /// On the host, a call whose shapes this thread lowered to one loop nest before
-/// runs that nest at once (lower/nest_memo.hpp): none of the checks and planning
-/// below can come out otherwise for the same shapes.
+/// runs that nest at once (lower/nest_memo.hpp), and one it lowered to steps replays
+/// the backend calls they made (backend/host_program.hpp): none of the checks and
+/// planning below can come out otherwise for the same shapes.
 template <class T, class Backend>
 void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const Strided<const T>* raw_ops, int n,
                 const Strided<T>& raw_dest, T alpha, T beta, const index_t* resolved = nullptr) {
   constexpr bool memoized = std::is_same_v<Backend, HostBackend<T>>;
   CallKey key;
   bool keyed = false;
+  long long sharing = -1;  // (host_program.hpp's sharing_signature, where keyed)
   if constexpr (memoized) {
     keyed = call_key(key, raw_ops, n, raw_dest);
-    if (keyed)
+    if (keyed) {
       if (const PreparedNest* p = nest_memo().find(key))
         return run_prepared<T>(*p, raw_dest.data, data_of(raw_ops, n).data(), alpha, beta);
+      sharing = sharing_signature(raw_ops, n, raw_dest);
+      if (sharing >= 0)
+        if (const HostProgram<T>* p = host_program_memo<T>().find(key, alpha, beta, sharing))
+          return p->replay(raw_dest.data, data_of(raw_ops, n).data());
+    }
   }
   std::array<index_t, max_labels> label_extent;
   if (resolved)
@@ -216,6 +223,22 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
       return one_nest(live.data(), n);
     }
   }
+  // Steps: on the host, recorded where keyed, for the next calls of these shapes to
+  // replay (backend/host_program.hpp). (The scope stops the recording however the steps end.)
+  std::unique_ptr<HostProgram<T>> program;
+  struct RecordingScope {
+    Backend& be;
+    ~RecordingScope() {
+      if constexpr (std::is_same_v<Backend, HostBackend<T>>) be.recording = nullptr;
+    }
+  } scope{be};
+  if constexpr (memoized) {
+    if (sharing >= 0) {
+      program = std::make_unique<HostProgram<T>>();
+      program->begin(raw_ops, n, raw_dest);
+      be.recording = program.get();
+    }
+  }
   int count = n;
   for (int s = 0; s < plan.num_steps; ++s) {
     if constexpr (requires { be.begin_step(s); }) be.begin_step(s);  // (a recording backend: expr/path.hpp)
@@ -235,6 +258,11 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
       pairwise_step<T>(a, b, step.kind, step.groups, result, T(1), T(0), label_extent.data(), be);
       live[ix(count++)] = as_const(result);
     }
+  }
+  if constexpr (memoized) {
+    be.recording = nullptr;
+    if (program && program->replayable())
+      host_program_memo<T>().keep(key, alpha, beta, sharing, std::move(program));
   }
 }
 

@@ -37,7 +37,8 @@ struct StaticProduct {
 };
 
 /// The product path's description of a bound spec (fast == false: no term may
-/// repeat a label, and at most max_rank labels are summed).
+/// repeat a label, at most max_rank labels are summed, and an operand has all of
+/// them or none).
 constexpr StaticProduct static_product(const BoundSpec& spec) {
   StaticProduct p;
   if (spec.error.failed() || spec.num_inputs < 1 || detail::has_repeats(spec.output)) return p;
@@ -55,6 +56,15 @@ constexpr StaticProduct static_product(const BoundSpec& spec) {
       summed[detail::ix(p.summed++)] = l;
     }
   }
+  // An operand with some of the summed labels but not all stays along the others:
+  // the summed labels never fold into one run (choose_product declines) but where
+  // those are 1 long. A chain "ij,jk,kl->il" is a GEMM's, not a product's.
+  if (p.summed >= 2)
+    for (std::size_t k = 0; k < detail::ix(spec.num_inputs); ++k) {
+      int has = 0;
+      for (std::size_t s = 0; s < detail::ix(p.summed); ++s) has += detail::axis_in(spec.inputs[k], summed[s]) >= 0;
+      if (has > 0 && has < p.summed) return p;
+    }
   for (std::size_t k = 0; k < detail::ix(spec.num_inputs); ++k) {
     const BoundTerm& in = spec.inputs[k];
     for (std::size_t o = 0; o < detail::ix(spec.output.rank); ++o)

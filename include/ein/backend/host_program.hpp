@@ -1,0 +1,240 @@
+// A host evaluation recorded as the calls it made on HostBackend, and a per-thread
+// memo of them keyed by the call's shapes. Where a plan has several steps or a
+// GEMM step (a chain "ij,jk,kl->il", Tucker's mode products, a batched product
+// with a permuted copy), a small einsum spends most of its time between the call
+// and its kernels: the extents' checks, normalisation, the plan's lookup, each
+// step's grouping of labels and collapsing of axes into matrices, the temporaries'
+// layouts. None of it reads an element or a pointer's value: it follows from the
+// operands' labels, extents and strides (nest_memo.hpp's CallKey), alpha and beta.
+// So the first call of a shape on a thread records what the lowering asks of the
+// backend (temporaries by size, loop nests prepared, GEMMs by their layouts), each
+// pointer as a buffer (the destination, an input, a temporary) and an offset into
+// it, and the calls after it replay those on their own pointers. 1 thread,
+// bench/run alternating both builds: "ab,bc,cd,de->ae" 4 x 4 float 1041-1044 ->
+// 140-203 ns a call (BLAS's three products in the best order: 56), 16 x 16
+// 1234-1247 -> 355-514 ns (BLAS 218); (8,512,8,512,8) 2646-2820 -> 1719-2073.
+// Layer: backend.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <type_traits>
+#include <vector>
+
+#include "ein/backend/gemm.hpp"
+#include "ein/backend/scratch.hpp"
+#include "ein/lower/nest_memo.hpp"
+
+namespace ein::detail {
+
+/// Where a recorded pointer lies: buffer 0 is the destination, 1 to n the inputs,
+/// then the temporaries in the order they were made; offset in elements from the
+/// buffer's data pointer.
+struct BufferOffset {
+  int buffer = -1;
+  index_t offset = 0;
+};
+
+/// The elements x spans, first and last; false where it has none.
+template <class U>  // (U: T or const T)
+bool element_span(const Strided<U>& x, const std::remove_const_t<U>*& first, const std::remove_const_t<U>*& last) {
+  index_t low = 0, high = 0;
+  for (int d = 0; d < x.rank; ++d) {
+    const index_t e = x.extents[ix(d)], s = x.strides[ix(d)];
+    if (e == 0) return false;
+    (s < 0 ? low : high) += (e - 1) * s;
+  }
+  first = x.data + low;
+  last = x.data + high;
+  return true;
+}
+
+/// Which buffers of a call share elements: bit p for the p-th pair (i < j) of the
+/// destination and the inputs whose data pointers are equal (a tensor given twice);
+/// -1 where two overlap otherwise (a recorded pointer could not be told apart), or
+/// the call has more than program_max_buffers operands. A call replays only a
+/// program recorded with its own signature. (-1 too where one has no element: such
+/// a call is trivial anyway.)
+inline constexpr int program_max_buffers = 11;  // (55 pairs: one 64-bit mask)
+template <class T>
+long long sharing_signature(const Strided<const T>* ins, int n, const Strided<T>& dest) {
+  if (n + 1 > program_max_buffers) return -1;
+  std::array<const T*, program_max_buffers> first, last;
+  if (!element_span(dest, first[0], last[0])) return -1;
+  for (int k = 0; k < n; ++k)
+    if (!element_span(ins[k], first[ix(k + 1)], last[ix(k + 1)])) return -1;
+  long long bits = 0;
+  int pair = 0;
+  for (int i = 0; i <= n; ++i)
+    for (int j = i + 1; j <= n; ++j, ++pair) {
+      if (last[ix(i)] < first[ix(j)] || last[ix(j)] < first[ix(i)]) continue;  // (disjoint, or one empty)
+      const T* data_i = i == 0 ? dest.data : ins[i - 1].data;
+      if (data_i != ins[j - 1].data) return -1;
+      bits |= 1LL << pair;
+    }
+  return bits;
+}
+
+/// For the tests: calls that replayed a program on this thread.
+inline thread_local std::uint64_t host_program_replays = 0;
+
+/// The calls one evaluation made on HostBackend, replayable on other pointers.
+template <class T>
+class HostProgram {
+ public:
+  /// Starts a recording of an evaluation of ins into dest (each with an element:
+  /// sharing_signature's condition).
+  void begin(const Strided<const T>* ins, int n, const Strided<T>& dest) {
+    inputs_ = n;
+    const auto add = [&](const auto& x) {
+      const T *first = nullptr, *last = nullptr;
+      replayable_ = element_span(x, first, last) && replayable_;
+      span_.emplace_back(first, last);
+      base_.push_back(x.data);
+    };
+    add(dest);
+    for (int k = 0; k < n; ++k) add(ins[k]);
+  }
+  /// Whether every pointer recorded lay in a buffer (else the program is not kept).
+  [[nodiscard]] bool replayable() const { return replayable_; }
+
+  // ---- recording: HostBackend calls these while `recording` points here ----
+  void temporary(const Strided<T>& t) {
+    const index_t count = t.size();
+    temporaries_.push_back(count < 1 ? 1 : count);
+    span_.push_back({t.data, t.data + (count < 1 ? 1 : count) - 1});
+    base_.push_back(t.data);
+  }
+  /// Prepares, records and runs a loop nest (HostBackend::loop_n's).
+  void loop(const Strided<const T>* ins, int n, const Strided<T>& out, T alpha, T beta) {
+    Call c;
+    c.kind = Call::Kind::loop;
+    c.alpha = alpha;
+    c.beta = beta;
+    c.out = writable(out.data);
+    c.inputs = n;
+    for (int k = 0; k < n; ++k) c.in[ix(k)] = locate(ins[k].data);
+    c.nest = std::make_unique<PreparedNest>();
+    prepare_nest(*c.nest, ins, n, out);
+    run_prepared<T>(*c.nest, out.data, data_of(ins, n).data(), alpha, beta);
+    calls_.push_back(std::move(c));
+  }
+  /// Records a GEMM call (HostBackend::gemm runs it).
+  void gemm(T alpha, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb, T beta, T* c,
+            const MatrixLayout& lc, const BatchLoop& batch) {
+    Call g;
+    g.kind = Call::Kind::gemm;
+    g.alpha = alpha;
+    g.beta = beta;
+    g.a = locate(a);
+    g.b = locate(b);
+    g.out = writable(c);
+    g.la = la;
+    g.lb = lb;
+    g.lc = lc;
+    g.batch = batch;
+    calls_.push_back(std::move(g));
+  }
+
+  /// Runs the recorded calls on dest and ins (the call's data pointers, shaped as
+  /// recorded), temporaries from this thread's pool.
+  void replay(T* dest, const T* const* ins) const {
+    ++host_program_replays;
+    Scratch<T> scratch;
+    std::array<T*, program_max_buffers + 4 * max_operands + 4> at;  // (Scratch's most temporaries)
+    at[0] = dest;
+    for (int k = 0; k < inputs_; ++k) at[ix(k + 1)] = const_cast<T*>(ins[k]);  // (read only: see writable)
+    for (std::size_t t = 0; t < temporaries_.size(); ++t)
+      at[ix(inputs_ + 1) + t] = scratch.allocate(temporaries_[t]);
+    const auto ptr = [&](const BufferOffset& p) { return at[ix(p.buffer)] + p.offset; };
+    for (const Call& c : calls_) {
+      if (c.kind == Call::Kind::gemm) {
+        batched_gemm<T>(c.alpha, ptr(c.a), c.la, ptr(c.b), c.lb, c.beta, ptr(c.out), c.lc, c.batch);
+        continue;
+      }
+      std::array<const T*, max_operands> in;
+      for (int k = 0; k < c.inputs; ++k) in[ix(k)] = ptr(c.in[ix(k)]);
+      run_prepared<T>(*c.nest, ptr(c.out), in.data(), c.alpha, c.beta);
+    }
+  }
+
+ private:
+  struct Call {
+    enum class Kind : unsigned char { loop, gemm } kind = Kind::loop;
+    T alpha = T(1), beta = T(0);
+    BufferOffset out;  // a loop's output, a GEMM's C
+    BufferOffset a, b;  // a GEMM's operands
+    MatrixLayout la{}, lb{}, lc{};
+    BatchLoop batch;
+    int inputs = 0;  // a loop's operands
+    std::array<BufferOffset, max_operands> in{};
+    std::unique_ptr<PreparedNest> nest;  // (~10 KB: on the heap, made once per recording)
+  };
+
+  /// The first buffer that holds p (a tensor given twice: the first of the two,
+  /// which a replay with the same sharing_signature has at the same address).
+  BufferOffset locate(const T* p) {
+    for (std::size_t i = 0; i < span_.size(); ++i)
+      if (span_[i].first <= p && p <= span_[i].second) return {int(i), p - base_[i]};
+    replayable_ = false;
+    return {};
+  }
+  /// locate, for a pointer written: the destination or a temporary, never an input.
+  BufferOffset writable(const T* p) {
+    const BufferOffset at = locate(p);
+    if (at.buffer >= 1 && at.buffer <= inputs_) replayable_ = false;
+    return at;
+  }
+
+  int inputs_ = 0;
+  bool replayable_ = true;
+  std::vector<std::pair<const T*, const T*>> span_;  // each buffer's elements while recording
+  std::vector<const T*> base_;                        // and its data pointer
+  std::vector<index_t> temporaries_;                  // elements of each temporary
+  std::vector<Call> calls_;
+};
+
+/// The programs of the last few calls on this thread, by shape, alpha and beta and
+/// sharing_signature, replaced round-robin.
+template <class T>
+class HostProgramMemo {
+ public:
+  [[nodiscard]] const HostProgram<T>* find(const CallKey& key, T alpha, T beta, long long sharing) const {
+    for (const Entry& e : entries_)
+      if (e.program && e.sharing == sharing && same_bits(e.alpha, alpha) && same_bits(e.beta, beta) && e.key == key)
+        return e.program.get();
+    return nullptr;
+  }
+  void keep(const CallKey& key, T alpha, T beta, long long sharing, std::unique_ptr<HostProgram<T>> program) {
+    Entry& e = entries_[ix(next_)];
+    next_ = (next_ + 1) % entries;
+    e.key = key;
+    e.alpha = alpha;
+    e.beta = beta;
+    e.sharing = sharing;
+    e.program = std::move(program);
+  }
+
+ private:
+  static bool same_bits(T x, T y) { return std::memcmp(&x, &y, sizeof(T)) == 0; }
+  static constexpr int entries = 8;
+  struct Entry {
+    CallKey key;
+    T alpha, beta;
+    long long sharing = -1;
+    std::unique_ptr<HostProgram<T>> program;
+  };
+  std::array<Entry, entries> entries_{};
+  int next_ = 0;
+};
+
+/// This thread's memo of programs.
+template <class T>
+HostProgramMemo<T>& host_program_memo() {
+  thread_local HostProgramMemo<T> memo;
+  return memo;
+}
+
+}  // namespace ein::detail
