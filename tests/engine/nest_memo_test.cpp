@@ -3,8 +3,8 @@
 // prepared for them, or replays the backend calls its steps made, with its own
 // data, alpha and beta; a call that differs in any label, extent or stride gets its
 // own; calls that throw, and calls with more axes than a key holds, are not kept;
-// a program replays only where the operands share memory as they did when it was
-// recorded. Every result is checked against the naive reference. Each case runs
+// a program recorded on a tensor given twice replays only where it is again, one
+// recorded on overlapping operands is not kept. Every result is checked against the naive reference. Each case runs
 // on a fresh thread, whose memos start empty.
 #include <cmath>
 #include <string>
@@ -153,34 +153,43 @@ TEST_CASE("a repeated shape of several steps replays its program with each call'
   on_fresh_thread(replayed_programs<double>);
 }
 
-TEST_CASE("a program replays only where the operands share memory as when it was recorded") {
+TEST_CASE("a program recorded on a tensor given twice replays only where it is given twice again") {
   on_fresh_thread([] {
-    const Tensor<double, 2> a = random_tensor<double>(Extents<2>{6, 6}, 31), b = random_tensor<double>(Extents<2>{6, 6}, 32);
-    // Recorded on three tensors, called with one tensor three times: recorded again.
+    const Tensor<double, 2> a = random_tensor<double>(Extents<2>{6, 6}, 31), b = random_tensor<double>(Extents<2>{6, 6}, 32),
+                            c = random_tensor<double>(Extents<2>{6, 6}, 33);
+    // Recorded on (a, b, a): the third operand's pointers are the first's.
     Tensor<double, 2> out = ein::einsum<"ij,jk,kl->il">(a, b, a);
     check_against_reference<double>("ij,jk,kl->il", out, a, b, a);
     std::uint64_t before = replays();
-    out = ein::einsum<"ij,jk,kl->il">(a, a, a);
-    check_against_reference<double>("ij,jk,kl->il", out, a, a, a);
-    CHECK(replays() == before);
-    out = ein::einsum<"ij,jk,kl->il">(b, b, b);  // (the same sharing: replayed)
-    check_against_reference<double>("ij,jk,kl->il", out, b, b, b);
+    out = ein::einsum<"ij,jk,kl->il">(b, c, b);  // (given twice again: replayed)
+    check_against_reference<double>("ij,jk,kl->il", out, b, c, b);
     CHECK(replays() == before + 1);
+    out = ein::einsum<"ij,jk,kl->il">(a, b, c);  // (three tensors: recorded anew)
+    check_against_reference<double>("ij,jk,kl->il", out, a, b, c);
+    CHECK(replays() == before + 1);
+    // Recorded on three tensors, every pointer told apart: replayed whatever the operands share.
+    out = ein::einsum<"ij,jk,kl->il">(c, a, b);
+    check_against_reference<double>("ij,jk,kl->il", out, c, a, b);
+    out = ein::einsum<"ij,jk,kl->il">(c, c, c);
+    check_against_reference<double>("ij,jk,kl->il", out, c, c, c);
+    CHECK(replays() == before + 3);
     // Operands that overlap without starting at the same element: never recorded.
-    Tensor<double, 1> storage = random_tensor<double>(Extents<1>{40}, 33);
-    const TensorView<const double, 2> first(storage.data(), Extents<2>{6, 6}, {6, 1});
-    const TensorView<const double, 2> shifted(storage.data() + 3, Extents<2>{6, 6}, {6, 1});
+    Tensor<double, 1> storage = random_tensor<double>(Extents<1>{40}, 34);
+    const TensorView<const double, 2> first(storage.data(), Extents<2>{5, 5}, {5, 1});
+    const TensorView<const double, 2> shifted(storage.data() + 3, Extents<2>{5, 5}, {5, 1});
+    const Tensor<double, 2> d = random_tensor<double>(Extents<2>{5, 5}, 35);
     before = replays();
+    Tensor<double, 2> small(5, 5);
     for (int i = 0; i < 2; ++i) {
-      out = ein::einsum<"ij,jk,kl->il">(first, shifted, b);
-      check_against_reference<double>("ij,jk,kl->il", out, first, shifted, b);
+      small = ein::einsum<"ij,jk,kl->il">(first, shifted, d);
+      check_against_reference<double>("ij,jk,kl->il", small, first, shifted, d);
     }
     CHECK(replays() == before);
     // Other strides (a transposed view): a program of its own.
     const TensorView<const double, 2> at(a.data(), Extents<2>{6, 6}, {1, 6});
     for (int i = 0; i < 2; ++i) {
-      out = ein::einsum<"ij,jk,kl->il">(at, b, a);
-      check_against_reference<double>("ij,jk,kl->il", out, at, b, a);
+      out = ein::einsum<"ij,jk,kl->il">(at, b, c);
+      check_against_reference<double>("ij,jk,kl->il", out, at, b, c);
     }
     CHECK(replays() == before + 1);
   });

@@ -51,12 +51,14 @@ bool element_span(const Strided<U>& x, const std::remove_const_t<U>*& first, con
   return true;
 }
 
-/// Which buffers of a call share elements: bit p for the p-th pair (i < j) of the
-/// destination and the inputs whose data pointers are equal (a tensor given twice);
-/// -1 where two overlap otherwise (a recorded pointer could not be told apart), or
-/// the call has more than program_max_buffers operands. A call replays only a
-/// program recorded with its own signature. (-1 too where one has no element: such
-/// a call is trivial anyway.)
+/// Which buffers of a call share elements, for its recording: bit p for the p-th
+/// pair (i < j) of the destination and the inputs whose data pointers are equal (a
+/// tensor given twice), whose pointers the recording puts in the first of the two;
+/// -1 where two overlap otherwise (a pointer could not be told apart: not recorded),
+/// where one has no element (such a call is trivial anyway), or where the call has
+/// more than program_max_buffers operands. Where none share, each pointer was told
+/// apart, so a replay is right whatever its own operands share; where some did, a
+/// replay needs those pairs equal again (same_data).
 inline constexpr int program_max_buffers = 11;  // (55 pairs: one 64-bit mask)
 template <class T>
 long long sharing_signature(const Strided<const T>* ins, int n, const Strided<T>& dest) {
@@ -75,6 +77,19 @@ long long sharing_signature(const Strided<const T>* ins, int n, const Strided<T>
       bits |= 1LL << pair;
     }
   return bits;
+}
+
+/// Whether every pair of buffers in `sharing` (sharing_signature's bits) has equal data pointers.
+template <class T>
+bool same_data(long long sharing, const Strided<const T>* ins, int n, const Strided<T>& dest) {
+  int pair = 0;
+  for (int i = 0; i <= n && sharing != 0; ++i)
+    for (int j = i + 1; j <= n; ++j, ++pair)
+      if (sharing >> pair & 1) {
+        const T* data_i = i == 0 ? dest.data : ins[i - 1].data;
+        if (data_i != ins[j - 1].data) return false;
+      }
+  return true;
 }
 
 /// For the tests: calls that replayed a program on this thread.
@@ -174,7 +189,7 @@ class HostProgram {
   };
 
   /// The first buffer that holds p (a tensor given twice: the first of the two,
-  /// which a replay with the same sharing_signature has at the same address).
+  /// which a replay has at the same address: same_data).
   BufferOffset locate(const T* p) {
     for (std::size_t i = 0; i < span_.size(); ++i)
       if (span_[i].first <= p && p <= span_[i].second) return {int(i), p - base_[i]};
@@ -196,14 +211,17 @@ class HostProgram {
   std::vector<Call> calls_;
 };
 
-/// The programs of the last few calls on this thread, by shape, alpha and beta and
-/// sharing_signature, replaced round-robin.
+/// The programs of the last few calls on this thread, by shape, alpha and beta (and
+/// the buffers they shared), replaced round-robin.
 template <class T>
 class HostProgramMemo {
  public:
-  [[nodiscard]] const HostProgram<T>* find(const CallKey& key, T alpha, T beta, long long sharing) const {
+  /// The program recorded for a call of `key`, alpha and beta on ins and dest, or null.
+  [[nodiscard]] const HostProgram<T>* find(const CallKey& key, T alpha, T beta, const Strided<const T>* ins, int n,
+                                           const Strided<T>& dest) const {
     for (const Entry& e : entries_)
-      if (e.program && e.sharing == sharing && same_bits(e.alpha, alpha) && same_bits(e.beta, beta) && e.key == key)
+      if (e.program && same_bits(e.alpha, alpha) && same_bits(e.beta, beta) && e.key == key &&
+          same_data(e.sharing, ins, n, dest))
         return e.program.get();
     return nullptr;
   }

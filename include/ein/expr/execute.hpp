@@ -169,16 +169,13 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
   constexpr bool memoized = std::is_same_v<Backend, HostBackend<T>>;
   CallKey key;
   bool keyed = false;
-  long long sharing = -1;  // (host_program.hpp's sharing_signature, where keyed)
   if constexpr (memoized) {
     keyed = call_key(key, raw_ops, n, raw_dest);
     if (keyed) {
       if (const PreparedNest* p = nest_memo().find(key))
         return run_prepared<T>(*p, raw_dest.data, data_of(raw_ops, n).data(), alpha, beta);
-      sharing = sharing_signature(raw_ops, n, raw_dest);
-      if (sharing >= 0)
-        if (const HostProgram<T>* p = host_program_memo<T>().find(key, alpha, beta, sharing))
-          return p->replay(raw_dest.data, data_of(raw_ops, n).data());
+      if (const HostProgram<T>* p = host_program_memo<T>().find(key, alpha, beta, raw_ops, n, raw_dest))
+        return p->replay(raw_dest.data, data_of(raw_ops, n).data());
     }
   }
   std::array<index_t, max_labels> label_extent;
@@ -232,7 +229,9 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
       if constexpr (std::is_same_v<Backend, HostBackend<T>>) be.recording = nullptr;
     }
   } scope{be};
+  long long sharing = -1;  // (of the buffers: host_program.hpp's sharing_signature)
   if constexpr (memoized) {
+    if (keyed) sharing = sharing_signature(raw_ops, n, raw_dest);
     if (sharing >= 0) {
       program = std::make_unique<HostProgram<T>>();
       program->begin(raw_ops, n, raw_dest);
