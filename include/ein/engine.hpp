@@ -31,10 +31,9 @@
 // the definitions; `extern`: the declarations). One list for both.
 #define EIN_DETAIL_ENGINE_INSTANCES(KEYWORD, T)                                                                        \
   KEYWORD template void execute<T>(const BoundSpec&, std::string_view, const Strided<const T>*, int,                  \
-                                   const Strided<T>&, T, T, const index_t*);                                          \
+                                   const Strided<T>&, T, T, bool);                                                    \
   KEYWORD template void execute_on<T, HostBackend<T>>(HostBackend<T>&, const BoundSpec&, std::string_view,            \
-                                                      const Strided<const T>*, int, const Strided<T>&, T, T,          \
-                                                      const index_t*);                                                 \
+                                                      const Strided<const T>*, int, const Strided<T>&, T, T, bool);   \
   KEYWORD template void loop_nest<T>(const Strided<const T>*, int, const Strided<T>&, T, T);                           \
   KEYWORD template void memoized_loop_nest<T>(const Strided<const T>*, int, const Strided<T>&, T, T);                  \
   KEYWORD template void batched_gemm<T>(T, const T*, const MatrixLayout&, const T*, const MatrixLayout&, T, T*,       \

@@ -34,7 +34,7 @@ bool memoized(const TensorView<T, RO>& out, const TensorView<const T, R>&... ins
       ein::detail::labelled(ins, Spec::bound().inputs[k++])...};
   const auto dest = ein::detail::labelled_destination(out, Spec::bound().output);
   ein::detail::CallKey key;
-  return ein::detail::call_key(key, ops.data(), static_cast<int>(ops.size()), dest) &&
+  return ein::detail::call_key(key, ops.data(), static_cast<int>(ops.size()), dest, true) &&
          ein::detail::nest_memo().find(key) != nullptr;
 }
 

@@ -93,12 +93,11 @@ class ContractionCore {
   }
 
   /// dest = alpha * (this expression) + beta * dest by the general path. Throws
-  /// shape_error when dest's extents are not the result's.
+  /// shape_error when dest's extents are not the result's (checked in execute, after
+  /// its memos: a shape they hold passed the check).
   void run(const Strided<T>& dest, T alpha, T beta) const {
     const auto ops = operands();
-    const auto extent = label_extents(ops);
-    check_destination(spec(), dest.rank, dest.extents.data(), dest.labels.data(), extent.data());
-    execute<T>(bound(), spec(), ops.data(), static_cast<int>(ops.size()), dest, alpha_ * alpha, beta, extent.data());
+    execute<T>(bound(), spec(), ops.data(), static_cast<int>(ops.size()), dest, alpha_ * alpha, beta, true);
   }
 
   [[nodiscard]] bool overlaps(const void* begin, const void* end) const {

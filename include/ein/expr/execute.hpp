@@ -155,22 +155,22 @@ Plan plan_for(const Strided<const T>* ops, int n, const Strided<T>& dest, const 
 }
 
 /// dest = alpha * einsum(ops) + beta * dest on `be`. `ops` and `dest` carry the
-/// bound spec's labels per axis; dest's extents must already be the output's.
-/// Reads no element on the host: the pointers may be a device's.
-/// `resolved`, when given, holds every label's extent as resolve_extents found it
-/// for these operands (the caller checked the destination against it).
+/// bound spec's labels per axis. Throws shape_error where the operands' extents
+/// disagree and, with check_dest (the einsum APIs), where dest's are not the
+/// output's; without it a size-1 axis of dest sums over its label (a broadcast
+/// operand's gradient). Reads no element on the host: the pointers may be a device's.
 /// On the host, a call whose shapes this thread lowered to one loop nest before
 /// runs that nest at once (lower/nest_memo.hpp), and one it lowered to steps replays
 /// the backend calls they made (backend/host_program.hpp): none of the checks and
 /// planning below can come out otherwise for the same shapes.
 template <class T, class Backend>
 void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const Strided<const T>* raw_ops, int n,
-                const Strided<T>& raw_dest, T alpha, T beta, const index_t* resolved = nullptr) {
+                const Strided<T>& raw_dest, T alpha, T beta, bool check_dest = false) {
   constexpr bool memoized = std::is_same_v<Backend, HostBackend<T>>;
   CallKey key;
   bool keyed = false;
   if constexpr (memoized) {
-    keyed = call_key(key, raw_ops, n, raw_dest);
+    keyed = call_key(key, raw_ops, n, raw_dest, check_dest);
     if (keyed) {
       if (const PreparedNest* p = nest_memo().find(key))
         return run_prepared<T>(*p, raw_dest.data, data_of(raw_ops, n).data(), alpha, beta);
@@ -179,10 +179,9 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
     }
   }
   std::array<index_t, max_labels> label_extent;
-  if (resolved)
-    for (int l = 0; l < spec.num_labels; ++l) label_extent[ix(l)] = resolved[l];
-  else
-    resolve_extents(spec, text, raw_ops, n, label_extent.data());
+  resolve_extents(spec, text, raw_ops, n, label_extent.data());
+  if (check_dest)
+    check_destination(text, raw_dest.rank, raw_dest.extents.data(), raw_dest.labels.data(), label_extent.data());
   const Strided<T> dest = normalize(raw_dest);
   if (dest.size() == 0) return;  // (its row-major strides may be 0, e.g. extents (4, 0): nothing to check)
   for (int d = 0; d < raw_dest.rank; ++d)
@@ -268,9 +267,9 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
 /// execute_on the CPU.
 template <class T>
 void execute(const BoundSpec& spec, std::string_view text, const Strided<const T>* ops, int n, const Strided<T>& dest,
-             T alpha, T beta, const index_t* resolved = nullptr) {
+             T alpha, T beta, bool check_dest = false) {
   HostBackend<T> be;
-  execute_on<T>(be, spec, text, ops, n, dest, alpha, beta, resolved);
+  execute_on<T>(be, spec, text, ops, n, dest, alpha, beta, check_dest);
 }
 
 }  // namespace ein::detail

@@ -22,13 +22,16 @@ struct CallKey {
   int inputs;
   int axes;
   int element_size;
+  bool checked_destination;  // the call checks its destination's extents (execute_on's check_dest)
   // (No initialisers: only the first `axes` entries are written and compared.)
   std::array<unsigned char, max_operands + 1> rank;
   std::array<unsigned char, capacity> label;
   std::array<index_t, capacity> extent, stride;
 
   bool operator==(const CallKey& o) const {
-    if (inputs != o.inputs || axes != o.axes || element_size != o.element_size) return false;
+    if (inputs != o.inputs || axes != o.axes || element_size != o.element_size ||
+        checked_destination != o.checked_destination)
+      return false;
     for (int k = 0; k <= inputs; ++k)
       if (rank[ix(k)] != o.rank[ix(k)]) return false;
     for (int a = 0; a < axes; ++a)
@@ -39,10 +42,14 @@ struct CallKey {
 };
 
 /// The key of out = contract(ins[0], ..., ins[n - 1]); false when it exceeds the capacity.
+/// checked_destination: the call checks out's extents against the result's, so that
+/// what it finds was recorded by a call that passed the check (one that does not, a
+/// gradient's, sums over the labels of out's size-1 axes).
 template <class T>
-bool call_key(CallKey& key, const Strided<const T>* ins, int n, const Strided<T>& out) {
+bool call_key(CallKey& key, const Strided<const T>* ins, int n, const Strided<T>& out, bool checked_destination = false) {
   key.inputs = n;
   key.element_size = int(sizeof(T));
+  key.checked_destination = checked_destination;
   int a = 0;
   const auto add = [&](int k, const auto& x) {
     if (a + x.rank > CallKey::capacity) return false;
