@@ -258,6 +258,17 @@ TEST_CASE("calls that throw are not memoized: the same call throws again") {
     for (int i = 0; i < 2; ++i)
       CHECK(message_of([&] { ein::einsum<"ij,ij->ij">(a, a2).evaluate_into(wrong.view(), 1.0f, 0.0f); }) ==
             "einsum \"ij,ij->ij\": destination axis 1 is 5, the result's is 4");
+    // A call that sums over a size-1 destination axis (execute without check_dest, as a
+    // broadcast operand's gradient runs) keeps a nest that no checking call may use.
+    using Spec = ein::detail::StaticSpec<"ij,ij->ij", 2, 2>;
+    const std::array<ein::detail::Strided<const float>, 2> ops{
+        ein::detail::labelled(a.view(), Spec::bound().inputs[0]), ein::detail::labelled(a2.view(), Spec::bound().inputs[1])};
+    Tensor<float, 2> narrow(3, 1);
+    ein::detail::execute<float>(Spec::bound(), "ij,ij->ij", ops.data(), 2,
+                                ein::detail::labelled_destination(narrow.view(), Spec::bound().output), 1.0f, 0.0f);
+    for (int i = 0; i < 2; ++i)
+      CHECK(message_of([&] { ein::einsum<"ij,ij->ij">(a, a2).evaluate_into(narrow.view(), 1.0f, 0.0f); }) ==
+            "einsum \"ij,ij->ij\": destination axis 1 is 1, the result's is 4");
     // The same destination with overlapping elements (a zero stride).
     const TensorView<float, 2> overlapping(c.data(), Extents<2>{3, 4}, {0, 1});
     for (int i = 0; i < 2; ++i)
