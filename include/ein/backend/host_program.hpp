@@ -10,9 +10,10 @@
 // backend (temporaries by size, loop nests prepared, GEMMs by their layouts), each
 // pointer as a buffer (the destination, an input, a temporary) and an offset into
 // it, and the calls after it replay those on their own pointers. 1 thread,
-// bench/run alternating both builds: "ab,bc,cd,de->ae" 4 x 4 float 1041-1044 ->
-// 140-203 ns a call (BLAS's three products in the best order: 56), 16 x 16
-// 1234-1247 -> 355-514 ns (BLAS 218); (8,512,8,512,8) 2646-2820 -> 1719-2073.
+// bench/run alternating both builds (with the destination checked after the memos,
+// execute.hpp): "ab,bc,cd,de->ae" 4 x 4 float 1040-1044 -> 117-141 ns a call
+// (BLAS's three products in the best order: 56-61), 16 x 16 1235-1271 -> 329-366 ns
+// (BLAS 212-236); (8,512,8,512,8) 2670 -> 1723-1907.
 // Layer: backend.
 #pragma once
 
