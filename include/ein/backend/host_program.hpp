@@ -21,12 +21,12 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <type_traits>
 #include <vector>
 
 #include "ein/backend/gemm.hpp"
 #include "ein/backend/scratch.hpp"
 #include "ein/lower/nest_memo.hpp"
+#include "ein/tensor/view.hpp"
 
 namespace ein::detail {
 
@@ -38,49 +38,11 @@ struct BufferOffset {
   index_t offset = 0;
 };
 
-/// The elements x spans, first and last; false where it has none.
-template <class U>  // (U: T or const T)
-bool element_span(const Strided<U>& x, const std::remove_const_t<U>*& first, const std::remove_const_t<U>*& last) {
-  index_t low = 0, high = 0;
-  for (int d = 0; d < x.rank; ++d) {
-    const index_t e = x.extents[ix(d)], s = x.strides[ix(d)];
-    if (e == 0) return false;
-    (s < 0 ? low : high) += (e - 1) * s;
-  }
-  first = x.data + low;
-  last = x.data + high;
-  return true;
-}
+/// Operands a program is recorded for at most (the destination and the inputs): the
+/// pairs of them that share a data pointer fit one 64-bit mask (55 pairs).
+inline constexpr int program_max_buffers = 11;
 
-/// Which buffers of a call share elements, for its recording: bit p for the p-th
-/// pair (i < j) of the destination and the inputs whose data pointers are equal (a
-/// tensor given twice), whose pointers the recording puts in the first of the two;
-/// -1 where two overlap otherwise (a pointer could not be told apart: not recorded),
-/// where one has no element (such a call is trivial anyway), or where the call has
-/// more than program_max_buffers operands. Where none share, each pointer was told
-/// apart, so a replay is right whatever its own operands share; where some did, a
-/// replay needs those pairs equal again (same_data).
-inline constexpr int program_max_buffers = 11;  // (55 pairs: one 64-bit mask)
-template <class T>
-long long sharing_signature(const Strided<const T>* ins, int n, const Strided<T>& dest) {
-  if (n + 1 > program_max_buffers) return -1;
-  std::array<const T*, program_max_buffers> first, last;
-  if (!element_span(dest, first[0], last[0])) return -1;
-  for (int k = 0; k < n; ++k)
-    if (!element_span(ins[k], first[ix(k + 1)], last[ix(k + 1)])) return -1;
-  long long bits = 0;
-  int pair = 0;
-  for (int i = 0; i <= n; ++i)
-    for (int j = i + 1; j <= n; ++j, ++pair) {
-      if (last[ix(i)] < first[ix(j)] || last[ix(j)] < first[ix(i)]) continue;  // (disjoint, or one empty)
-      const T* data_i = i == 0 ? dest.data : ins[i - 1].data;
-      if (data_i != ins[j - 1].data) return -1;
-      bits |= 1LL << pair;
-    }
-  return bits;
-}
-
-/// Whether every pair of buffers in `sharing` (sharing_signature's bits) has equal data pointers.
+/// Whether every pair of buffers in `sharing` (HostProgram::sharing's bits) has equal data pointers.
 template <class T>
 bool same_data(long long sharing, const Strided<const T>* ins, int n, const Strided<T>& dest) {
   int pair = 0;
@@ -100,27 +62,43 @@ inline thread_local std::uint64_t host_program_replays = 0;
 template <class T>
 class HostProgram {
  public:
-  /// Starts a recording of an evaluation of ins into dest (each with an element:
-  /// sharing_signature's condition).
+  /// Starts a recording of an evaluation of ins into dest (at most
+  /// program_max_buffers operands), and finds which of them share elements: bit p
+  /// of sharing() for the p-th pair (i < j) of the destination and the inputs whose
+  /// data pointers are equal (a tensor given twice), whose pointers the recording
+  /// puts in the first of the two. Where two overlap otherwise (a pointer could not
+  /// be told apart) or one has no element (such a call is trivial anyway), the
+  /// program is not replayable. Where none share, each pointer was told apart, so a
+  /// replay is right whatever its own operands share; where some did, a replay needs
+  /// those pairs equal again (same_data).
   void begin(const Strided<const T>* ins, int n, const Strided<T>& dest) {
     inputs_ = n;
     const auto add = [&](const auto& x) {
-      const T *first = nullptr, *last = nullptr;
-      replayable_ = element_span(x, first, last) && replayable_;
-      span_.emplace_back(first, last);
+      const auto [first, end] = element_range(x.data, ix(x.rank), x.extents.data(), x.strides.data());
+      replayable_ = replayable_ && first != end;
+      span_.emplace_back(first, end);
       base_.push_back(x.data);
     };
     add(dest);
     for (int k = 0; k < n; ++k) add(ins[k]);
+    int pair = 0;
+    for (int i = 0; i <= n; ++i)
+      for (int j = i + 1; j <= n; ++j, ++pair)
+        if (ranges_overlap(span_[ix(i)].first, span_[ix(i)].second, span_[ix(j)].first, span_[ix(j)].second)) {
+          replayable_ = replayable_ && base_[ix(i)] == base_[ix(j)];
+          sharing_ |= 1LL << pair;
+        }
   }
-  /// Whether every pointer recorded lay in a buffer (else the program is not kept).
+  /// Whether every pointer recorded lay in a buffer, told apart (else the program is not kept).
   [[nodiscard]] bool replayable() const { return replayable_; }
+  /// The pairs of operands that shared a data pointer when recorded (see begin).
+  [[nodiscard]] long long sharing() const { return sharing_; }
 
   // ---- recording: HostBackend calls these while `recording` points here ----
   void temporary(const Strided<T>& t) {
     const index_t count = t.size();
     temporaries_.push_back(count < 1 ? 1 : count);
-    span_.push_back({t.data, t.data + (count < 1 ? 1 : count) - 1});
+    span_.emplace_back(t.data, t.data + temporaries_.back());
     base_.push_back(t.data);
   }
   /// Prepares, records and runs a loop nest (HostBackend::loop_n's).
@@ -193,7 +171,7 @@ class HostProgram {
   /// which a replay has at the same address: same_data).
   BufferOffset locate(const T* p) {
     for (std::size_t i = 0; i < span_.size(); ++i)
-      if (span_[i].first <= p && p <= span_[i].second) return {int(i), p - base_[i]};
+      if (span_[i].first <= p && p < span_[i].second) return {int(i), p - base_[i]};
     replayable_ = false;
     return {};
   }
@@ -206,7 +184,8 @@ class HostProgram {
 
   int inputs_ = 0;
   bool replayable_ = true;
-  std::vector<std::pair<const T*, const T*>> span_;  // each buffer's elements while recording
+  long long sharing_ = 0;
+  std::vector<std::pair<const T*, const T*>> span_;  // each buffer's elements, [first, end), while recording
   std::vector<const T*> base_;                        // and its data pointer
   std::vector<index_t> temporaries_;                  // elements of each temporary
   std::vector<Call> calls_;
@@ -226,13 +205,13 @@ class HostProgramMemo {
         return e.program.get();
     return nullptr;
   }
-  void keep(const CallKey& key, T alpha, T beta, long long sharing, std::unique_ptr<HostProgram<T>> program) {
+  void keep(const CallKey& key, T alpha, T beta, std::unique_ptr<HostProgram<T>> program) {
     Entry& e = entries_[ix(next_)];
     next_ = (next_ + 1) % entries;
     e.key = key;
     e.alpha = alpha;
     e.beta = beta;
-    e.sharing = sharing;
+    e.sharing = program->sharing();
     e.program = std::move(program);
   }
 

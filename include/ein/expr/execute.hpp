@@ -228,13 +228,12 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
       if constexpr (std::is_same_v<Backend, HostBackend<T>>) be.recording = nullptr;
     }
   } scope{be};
-  long long sharing = -1;  // (of the buffers: host_program.hpp's sharing_signature)
   if constexpr (memoized) {
-    if (keyed) sharing = sharing_signature(raw_ops, n, raw_dest);
-    if (sharing >= 0) {
+    if (keyed && n + 1 <= program_max_buffers) {
       program = std::make_unique<HostProgram<T>>();
       program->begin(raw_ops, n, raw_dest);
-      be.recording = program.get();
+      if (program->replayable()) be.recording = program.get();
+      else program.reset();
     }
   }
   int count = n;
@@ -257,11 +256,8 @@ void execute_on(Backend& be, const BoundSpec& spec, std::string_view text, const
       live[ix(count++)] = as_const(result);
     }
   }
-  if constexpr (memoized) {
-    be.recording = nullptr;
-    if (program && program->replayable())
-      host_program_memo<T>().keep(key, alpha, beta, sharing, std::move(program));
-  }
+  if constexpr (memoized)
+    if (program && program->replayable()) host_program_memo<T>().keep(key, alpha, beta, std::move(program));
 }
 
 /// execute_on the CPU.

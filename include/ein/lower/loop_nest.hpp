@@ -607,16 +607,13 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
         if (n_packed > 0 && u_summed && n_in == 2) {  // the tile's dots a block of rows at a time
           T tile_dots[ix(loop_tile)];
           row_dots(tile_dots, 1, row0[1], row_step[1], row0[2], row_step[2], v1 - v0, len, T(1), T(0));
+          index_t rows = v1 - v0;
           if (v_summed) {  // one output element: the tile's dots summed first, where adding each to
                            // *o in turn chained every add through a store and a reload
-            T sum = T(0);
-            for (index_t j = v0; j < v1; ++j) sum += tile_dots[j - v0];
-            T* o = out + off[0];
-            const T bt = u0 > 0 || !first || v0 > 0 ? T(1) : beta;
-            *o = bt == T(0) ? alpha * sum : alpha * sum + bt * *o;
-            continue;
+            for (index_t j = 1; j < rows; ++j) tile_dots[0] += tile_dots[j];
+            rows = 1;
           }
-          for (index_t j = v0; j < v1; ++j) {
+          for (index_t j = v0; j < v0 + rows; ++j) {
             T* o = out + off[0] + j * v.stride[0];
             const T bt = u0 > 0 || !first || (v_summed && j > 0) ? T(1) : beta;
             *o = bt == T(0) ? alpha * tile_dots[j - v0] : alpha * tile_dots[j - v0] + bt * *o;

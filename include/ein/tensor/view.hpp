@@ -6,11 +6,28 @@
 #include <concepts>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 #include "ein/tensor/expression.hpp"
 #include "ein/tensor/shape.hpp"
 
 namespace ein {
+
+namespace detail {
+/// [first, end) of the elements a strided layout can touch ({data, data} where an axis
+/// is empty: a broadcast view's element count may not fit a count).
+template <class T>
+std::pair<T*, T*> element_range(T* data, std::size_t rank, const index_t* extents, const index_t* strides) {
+  for (std::size_t d = 0; d < rank; ++d)
+    if (extents[d] == 0) return {data, data};
+  index_t lo = 0, hi = 0;
+  for (std::size_t d = 0; d < rank; ++d) {
+    const index_t reach = (extents[d] - 1) * strides[d];
+    (reach < 0 ? lo : hi) += reach;
+  }
+  return {data + lo, data + hi + 1};
+}
+}  // namespace detail
 
 template <class T, std::size_t R>
 class TensorView {
@@ -87,15 +104,7 @@ class TensorView {
 
   /// [first, last) byte range the view can touch (for aliasing checks).
   [[nodiscard]] std::pair<const void*, const void*> span_bytes() const {
-    // (Empty when an axis is: a broadcast view's element count may not fit a count.)
-    for (std::size_t d = 0; d < R; ++d)
-      if (extents_[d] == 0) return {data_, data_};
-    index_t lo = 0, hi = 0;
-    for (std::size_t d = 0; d < R; ++d) {
-      const index_t reach = (extents_[d] - 1) * strides_[d];
-      (reach < 0 ? lo : hi) += reach;
-    }
-    return {data_ + lo, data_ + hi + 1};
+    return detail::element_range(data_, R, extents_.data(), strides_.data());
   }
 
  private:
