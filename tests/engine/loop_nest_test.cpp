@@ -814,7 +814,8 @@ TEST_CASE_TEMPLATE("products and reductions whose inputs disagree on the unit-st
     check_spec_on<T, 0>({1}, "ij,ji,ij->", T(1), T(0), a, b, c);
     const ein::TensorView<const T, 2> reversed(b.data() + (nj - 1) * ni, Extents<2>{nj, ni}, {-ni, 1});
     check_spec_on<T, 1>({1}, "ij,ji->i", T(1), T(0), a, reversed);
-    CHECK(ein::einsum_path("ij,ji->i", a, b).steps[0].nest == "packed tile rows");
+    CHECK(ein::einsum_path("ij,ji,ij->ij", a, b, c).steps[0].nest == "packed tile rows");
+    CHECK(ein::einsum_path("ij,ji->i", a, b).steps[0].nest == "crossed squares");  // (two: see below)
   }
   // Batched: the tile's planes at every outer position.
   const auto x = random_tensor<T>(Extents<3>{3, 40, 50}, 64), y = random_tensor<T>(Extents<3>{3, 50, 40}, 65);
@@ -823,6 +824,118 @@ TEST_CASE_TEMPLATE("products and reductions whose inputs disagree on the unit-st
   // Below a tile (no tiling) or agreeing operands: not packed.
   const auto small = random_tensor<T>(Extents<2>{16, 16}, 66);
   CHECK(ein::einsum_path("ij,ji->i", small, small).steps[0].nest != "packed tile rows");
+  ein::detail::product_path_probe.off = false;
+}
+
+TEST_CASE_TEMPLATE("crossed_plane and crossed_sum: every edge length, every walk, alpha and beta", T, float, double) {
+  using ein::detail::CrossedWalk;
+  std::mt19937 gen(7);
+  constexpr index_t S = 64 / index_t(sizeof(T));
+  // Whole squares, the rows and columns past them, planes too small for one square.
+  for (index_t eu : {index_t(1), S - 1, S, S + 1, 2 * S + 3})
+    for (index_t ev : {index_t(1), S, S + 5, 3 * S})
+      for (int ab = 0; ab < 3; ++ab)
+        for (CrossedWalk walk : {CrossedWalk::b_rows, CrossedWalk::a_rows, CrossedWalk::diagonals}) {
+          const T alpha = ab == 0 ? T(1) : T(2), beta = ab == 2 ? T(0.5) : T(0);
+          const index_t av = eu + 3, bu = ev + 2, ov = eu + 5;  // padded rows
+          std::vector<T> a(static_cast<std::size_t>(ev * av)), b(static_cast<std::size_t>(eu * bu));
+          std::vector<T> o(static_cast<std::size_t>(ev * ov)), sums(static_cast<std::size_t>(2 * eu)), total(1);
+          for (T& x : a) x = T(gen() % 16);
+          for (T& x : b) x = T(gen() % 16);
+          for (T& x : o) x = T(gen() % 16);
+          for (T& x : sums) x = T(gen() % 16);
+          total[0] = T(3);
+          std::vector<T> want = o, want_sums = sums, want_total = total;
+          const auto at = [](index_t i) { return static_cast<std::size_t>(i); };
+          T all = T(0);
+          for (index_t u = 0; u < eu; ++u) {
+            T sum = T(0);
+            for (index_t v = 0; v < ev; ++v) {
+              const T product = a[at(v * av + u)] * b[at(u * bu + v)];
+              want[at(v * ov + u)] = alpha * product + beta * want[at(v * ov + u)];
+              sum += product;
+            }
+            want_sums[at(2 * u)] = alpha * sum + beta * want_sums[at(2 * u)];  // (every other: a stride of 2)
+            all += sum;
+          }
+          want_total[0] = alpha * all + beta * want_total[0];
+          ein::detail::crossed_plane(o.data(), ov, a.data(), av, b.data(), bu, eu, ev, alpha, beta, walk);
+          ein::detail::crossed_sum(sums.data(), 2, a.data(), av, b.data(), bu, eu, ev, alpha, beta, walk);
+          ein::detail::crossed_sum(total.data(), 0, a.data(), av, b.data(), bu, eu, ev, alpha, beta, walk);
+          CAPTURE(eu);
+          CAPTURE(ev);
+          CAPTURE(int(walk));
+          CHECK(o == want);  // (small integers: exact)
+          CHECK(sums == want_sums);
+          CHECK(total == want_total);
+        }
+}
+
+TEST_CASE("crossed_walk: down the columns of the operands whose rows do not alias, diagonals where all do") {
+  using ein::detail::CrossedWalk;
+  using ein::detail::crossed_walk;
+  CHECK(crossed_walk(1013, 1013, 1000, 4, false) == CrossedWalk::b_rows);  // none aliases
+  CHECK(crossed_walk(1013, 1013, 1000, 4, true) == CrossedWalk::a_rows);   // streamed: along the output's rows
+  CHECK(crossed_walk(517, 517, 2048, 8, false) == CrossedWalk::b_rows);    // b's rows alias: read along them
+  CHECK(crossed_walk(2048, 2048, 517, 8, false) == CrossedWalk::a_rows);   // the output's and a's
+  CHECK(crossed_walk(0, 2048, 517, 8, false) == CrossedWalk::a_rows);      // a's (a sum: no output rows)
+  CHECK(crossed_walk(1024, 1024, 1024, 4, false) == CrossedWalk::diagonals);
+  CHECK(crossed_walk(0, 1024, 1024, 4, false) == CrossedWalk::diagonals);
+}
+
+TEST_CASE_TEMPLATE("products and reductions of two crossed inputs: crossed squares, the reference's answer", T, float,
+                   double) {
+  // "ij,ji->...": one input unit-stride along u, the other along v and jumping along
+  // u (lower/crossed_squares.hpp). Every output form (kept along both; summed along
+  // v; summed along u, whose sums' lanes go along v; summed along both), extents
+  // past whole squares, alpha and beta, 1 to 3 threads (shares cut in whole
+  // squares), a reversed jump, batches, and rows a power of two apart (views into
+  // wider buffers), so that each walk (crossed_walk) runs.
+  ein::detail::product_path_probe.off = true;
+  for (const std::pair<index_t, index_t>& shape : {std::pair<index_t, index_t>{70, 45}, {64, 64}, {33, 97}}) {
+    const index_t ni = shape.first, nj = shape.second;  // (not a structured binding: Clang 14 cannot capture one)
+    CAPTURE(ni);
+    CAPTURE(nj);
+    const auto a = random_tensor<T>(Extents<2>{ni, nj}, 71), b = random_tensor<T>(Extents<2>{nj, ni}, 72);
+    check_spec_on<T, 0>({1, 2}, "ij,ji->", T(1), T(0.5), a, b);
+    check_spec_on<T, 1>({1, 3}, "ij,ji->i", T(2), T(1), a, b);
+    check_spec_on<T, 1>({1, 2}, "ij,ji->j", T(1), T(0), a, b);
+    check_spec_on<T, 2>({1, 2, 3}, "ij,ji->ij", T(1), T(-1), a, b);
+    check_spec_on<T, 2>({1, 2}, "ij,ji->ji", T(0.5), T(0), a, b);
+    check_spec_on<T, 2>({1}, "j,ji->ij", T(1), T(0), random_tensor<T>(Extents<1>{nj}, 73), b);  // a row that stays
+    const ein::TensorView<const T, 2> reversed(b.data() + (nj - 1) * ni, Extents<2>{nj, ni}, {-ni, 1});
+    check_spec_on<T, 2>({1, 2}, "ij,ji->ij", T(1), T(0), a, reversed);
+    for (const char* spec : {"ij,ji->", "ij,ji->i", "ij,ji->j", "ij,ji->ij", "ij,ji->ji"})
+      CHECK(ein::einsum_path(spec, a, b).steps[0].nest == "crossed squares");
+  }
+  // Batched, and summed over the batch (each plane after the first adds to the output).
+  const auto x = random_tensor<T>(Extents<3>{3, 40, 50}, 74), y = random_tensor<T>(Extents<3>{3, 50, 40}, 75);
+  check_spec_on<T, 2>({1, 2}, "bij,bji->bi", T(1), T(0.5), x, y);
+  check_spec_on<T, 1>({1, 2}, "bij,bji->b", T(1), T(0), x, y);
+  check_spec_on<T, 3>({1, 2}, "bij,bji->bij", T(1), T(0), x, y);
+  check_spec_on<T, 2>({1, 2}, "bij,bji->ij", T(2), T(0.5), x, y);
+  // Rows 1024 elements apart: a's and the output's, b's, or all of them.
+  const index_t wide = 1024;
+  const auto wa = random_tensor<T>(Extents<2>{40, wide}, 76), wb = random_tensor<T>(Extents<2>{50, wide}, 77);
+  const ein::TensorView<const T, 2> av(wa.data(), Extents<2>{40, 50}, {wide, 1});
+  const ein::TensorView<const T, 2> bv(wb.data(), Extents<2>{50, 40}, {wide, 1});
+  const auto a = random_tensor<T>(Extents<2>{40, 50}, 78), b = random_tensor<T>(Extents<2>{50, 40}, 79);
+  check_spec_on<T, 2>({1, 2}, "ij,ji->ij", T(1), T(0), av, b);
+  check_spec_on<T, 2>({1, 2}, "ij,ji->ij", T(1), T(0.5), a, bv);
+  check_spec_on<T, 2>({1, 2}, "ij,ji->ij", T(1), T(0), av, bv);
+  check_spec_on<T, 1>({1, 2}, "ij,ji->i", T(1), T(0), av, bv);
+  check_spec_on<T, 0>({1, 2}, "ij,ji->", T(1), T(0), av, bv);
+  Tensor<T, 2> into(wide, wide);  // the output's rows too, into a view of it
+  const ein::TensorView<T, 2> ov(into.data(), Extents<2>{40, 50}, {wide, 1});
+  ein::einsum("ij,ji->ij", av, bv).evaluate_into(ov, T(1), T(0));
+  const auto want = ein::test::reference_of<T>("ij,ji->ij", av, bv);
+  ein::test::check_against<T>(want, "ij,ji->ij", ov);
+  // Below a square, or a unit stride reversed: not crossed.
+  const auto small = random_tensor<T>(Extents<2>{5, 5}, 80);
+  CHECK(ein::einsum_path("ij,ji->i", small, small).steps[0].nest != "crossed squares");
+  const ein::TensorView<const T, 2> backwards(b.data() + 39, Extents<2>{50, 40}, {40, -1});
+  CHECK(ein::einsum_path("ij,ji->ij", a, backwards).steps[0].nest != "crossed squares");
+  check_spec_on<T, 2>({1}, "ij,ji->ij", T(1), T(0), a, backwards);
   ein::detail::product_path_probe.off = false;
 }
 

@@ -349,19 +349,21 @@ Case random_large_product(Rng& rng, std::size_t& signature) {
   return c;
 }
 
-/// A product or reduction whose two operands disagree on the unit-stride axis
-/// ("ij,ji->", "ij,ji->ij", "ij,ji->ji"), its extents past a loop tile (33-80), so
-/// that the loop nest packs the strided operand's tiles (packed_tile_input); the
-/// random layouts (check_case) may turn either operand around.
+/// A product or reduction whose operands disagree on the unit-stride axis
+/// ("ij,ji->", "ij,ji->ij", "ij,ji->ji": two crossed inputs, crossed_squares.hpp;
+/// "ij,ji,ij->ij": three, whose strided one the loop nest packs per tile,
+/// packed_tile_input), its extents past a loop tile (33-80); the random layouts
+/// (check_case) may turn either operand around.
 Case random_transposed_product(Rng& rng, std::size_t& signature) {
-  static const char* const specs[] = {"ij,ji->", "ij,ji->ij", "ij,ji->ji"};
-  const int which = rng.below(3);
-  signature = which == 0 ? 19 : 20;  // {2, {2, 2}, 0} and {2, {2, 2}, 2}
+  static const char* const specs[] = {"ij,ji->", "ij,ji->ij", "ij,ji->ji", "ij,ji,ij->ij"};
+  const int which = rng.below(4);
+  signature = which == 0 ? 19 : which == 3 ? 31 : 20;  // {2, {2, 2}, 0}, {3, {2, 2, 2}, 2}, {2, {2, 2}, 2}
   const index_t ni = 33 + rng.below(48), nj = 33 + rng.below(48);
   Case c;
   c.spec = specs[which];
   c.extents = {{ni, nj}, {nj, ni}};
-  for (int k = 0; k < 2; ++k) {
+  if (which == 3) c.extents.push_back({ni, nj});
+  for (std::size_t k = 0; k < c.extents.size(); ++k) {
     std::vector<double> v(static_cast<std::size_t>(ni * nj));
     for (double& x : v) x = rng.uniform(-1.0, 1.0);
     c.values.push_back(std::move(v));
@@ -402,7 +404,7 @@ TEST_CASE_TEMPLATE("differential: ein::einsum(spec, ...) agrees with the oracle 
     }
     if (i % 4 == 2)  // one extent changed: the oracle rejects it (ein::shape_error) or computes it
       check_case<T>(signature, reshape(c, rng), Outcome::shape_error, rng, tally);
-    if (i % 50 == 17) {  // a product for the blocked GEMM kernels, and one for the packed tiles
+    if (i % 50 == 17) {  // a product for the blocked GEMM kernels, and one of crossed inputs
       std::size_t pair = 0;
       const Case g = random_large_product(rng, pair);
       check_case<T>(pair, g, Outcome::ok, rng, tally);
@@ -440,7 +442,8 @@ TEST_CASE_TEMPLATE("differential: ein::einsum(spec, ...) agrees with the oracle 
   std::printf("differential<%s>: loop steps by nest kernel:%s\n", sizeof(T) == 4 ? "float" : "double", nests.c_str());
   using ein::detail::NestKernel;
   for (NestKernel k : {NestKernel::element, NestKernel::row_dots, NestKernel::row_axpys, NestKernel::unit_rows,
-                       NestKernel::rows, NestKernel::packed_rows, NestKernel::squares, NestKernel::grouped_squares})
+                       NestKernel::rows, NestKernel::packed_rows, NestKernel::crossed_squares, NestKernel::squares,
+                       NestKernel::grouped_squares})
     CHECK_MESSAGE(tally.nests[ein::detail::nest_kernel_name(k)] > 0,
                   "no random case ran the nest kernel " << std::string(ein::detail::nest_kernel_name(k)));
   // And calls of several steps, repeated at other addresses, replayed their programs.

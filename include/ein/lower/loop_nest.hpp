@@ -12,7 +12,9 @@
 //   - when an operand is strided along u but unit-stride along another axis v,
 //     u and v are walked together: a permutation ("ijk->kji": the output
 //     unit-stride along u, the input along v) as squares transposed in registers
-//     (transpose_block.hpp), anything else in square tiles that stay in L1, so
+//     (transpose_block.hpp), a product of two such crossed inputs as squares
+//     of the one transposed in registers times lines of the other
+//     (crossed_squares.hpp), anything else in square tiles that stay in L1, so
 //     both the reads and the writes use whole cache lines;
 //   - the other axes run outside, largest strides outermost (summed over the
 //     operands, stride_weight; the input's alone for a permutation whose output
@@ -33,6 +35,7 @@
 #include <omp.h>
 #endif
 
+#include "ein/lower/crossed_squares.hpp"
 #include "ein/lower/loop_space.hpp"
 #include "ein/lower/row_dots.hpp"
 #include "ein/lower/row_kernels.hpp"
@@ -116,6 +119,7 @@ enum class NestKernel : unsigned char {
                     // staying along it (copy_row, product_row)
   rows,             // any other row, tiled or not (product_row_n, dot_n)
   packed_rows,      // tiled rows whose inputs that jump along u are packed per tile (packed_tile_input)
+  crossed_squares,  // two inputs, unit-stride along u and along v: squares of products (crossed_squares.hpp)
   squares,          // a permutation in squares (transpose_plane)
   grouped_squares,  // a permutation whose short rows are grouped into lines (transpose_grouped_plane)
 };
@@ -135,6 +139,7 @@ struct ReuseSplit {
 struct LoopNest {
   index_t tile_u = 1, tile_v = 1;
   bool transpose = false;  // one input, unit-stride along v; the output, along u: transpose_plane
+  bool crossed = false;    // two inputs crossed (crossed_inputs): crossed_plane or crossed_sum
   bool by_square = false;  // a permutation walked one square at every outer position (run_nest)
   index_t group = 1;       // > 1: a short u and `group` positions of the axis before v fill a line
                            // (transpose_grouped_plane; that axis is axes[rank - 3])
@@ -268,6 +273,27 @@ inline void unsplit_reuse(LoopSpace& s, ReuseSplit& split) {
   split = {};
 }
 
+/// The inputs of a nest in loop order that cross (crossed_squares.hpp): two inputs,
+/// `along` unit-stride along u and `across` unit-stride along v but jumping along
+/// u, with the output unit-stride along u or summed along it; {0, 0} where they do
+/// not. Strides only: run_nest asks again of a thread's share, whatever its extents.
+struct CrossedInputs {
+  int along = 0, across = 0;
+};
+
+inline CrossedInputs crossed_inputs(const LoopSpace& s) {
+  if (s.operands != 3 || s.rank < 2) return {};
+  const LoopAxis &u = s.axes[ix(s.rank - 1)], &v = s.axes[ix(s.rank - 2)];
+  if (u.stride[0] != 0 && u.stride[0] != 1) return {};
+  for (int along = 1; along <= 2; ++along) {
+    const int across = 3 - along;
+    const index_t jump = u.stride[ix(across)];
+    if (u.stride[ix(along)] == 1 && v.stride[ix(across)] == 1 && jump != 0 && jump != 1 && jump != -1)
+      return {along, across};
+  }
+  return {};
+}
+
 /// Orders a folded space into loop order, in place (see the header comment).
 inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
   LoopNest nest;
@@ -348,6 +374,19 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
       nest.stream = !summed && row.extent >= line && partner.extent >= line &&
                     permutation_streams(s.volume() * double(element_size), nest.diagonal);
       if (nest.stream) outer_in_input_order(s, s.rank - 2);
+    } else if (line_squares(std::size_t(element_size)) && row.extent >= line && partner.extent >= line &&
+               crossed_inputs(s).along > 0) {
+      // Squares of a line a side (crossed_squares.hpp), stored past the caches as an
+      // output of unit-stride rows would be (kept: no summed axis); where the rows
+      // alias (crossed_walk's diagonals), the cached stores stall on their L1 set.
+      const CrossedInputs c = crossed_inputs(s);
+      nest.crossed = true;
+      nest.tile_u = nest.tile_v = line;  // (split_grain cuts u and v in whole squares)
+      const bool aliased = crossed_walk(partner.stride[0], partner.stride[ix(c.along)], row.stride[ix(c.across)],
+                                        element_size, false) == CrossedWalk::diagonals;
+      const double bytes = s.volume() * double(element_size);
+      nest.stream = !summed && (aliased ? stream_allowed(bytes, stream_rows_bytes)
+                                        : stream_pays(bytes, stream_rows_bytes, 2));
     } else {
       nest.tile_u = loop_tile;
       nest.tile_v = std::max(index_t(8), loop_tile_bytes / element_size / 8 * 8);
@@ -375,6 +414,7 @@ constexpr const char* nest_kernel_name(NestKernel kernel) {
     case NestKernel::squares: return "squares";
     case NestKernel::grouped_squares: return "line groups";
     case NestKernel::packed_rows: return "packed tile rows";
+    case NestKernel::crossed_squares: return "crossed squares";
   }
   return "?";
 }
@@ -382,7 +422,7 @@ constexpr const char* nest_kernel_name(NestKernel kernel) {
 /// Whether input k of a tiled nest is packed per tile (pack_tile_elements): it walks
 /// v unit-stride and jumps along u, and the tile fits the buffer.
 inline bool packed_tile_input(const LoopSpace& s, const LoopNest& nest, int k) {
-  if (s.rank < 2 || k < 1 || nest.transpose || nest.group > 1) return false;
+  if (s.rank < 2 || k < 1 || nest.transpose || nest.crossed || nest.group > 1) return false;
   const LoopAxis &u = s.axes[ix(s.rank - 1)], &v = s.axes[ix(s.rank - 2)];
   const index_t su = u.stride[ix(k)];
   return nest.tile_u < u.extent && nest.tile_v <= loop_tile && nest.tile_u * nest.tile_v <= pack_tile_elements &&
@@ -394,6 +434,7 @@ inline NestKernel nest_kernel(const LoopSpace& s, const LoopNest& nest) {
   if (s.rank == 0) return NestKernel::element;
   if (nest.group > 1) return NestKernel::grouped_squares;
   if (nest.transpose) return NestKernel::squares;
+  if (nest.crossed) return NestKernel::crossed_squares;
   const LoopAxis& u = s.axes[ix(s.rank - 1)];
   const bool has_v = s.rank >= 2, whole_row = nest.tile_u >= u.extent;
   const bool u_summed = u.stride[0] == 0, v_summed = has_v && s.axes[ix(s.rank - 2)].stride[0] == 0;
@@ -669,6 +710,39 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
       });
       if (stream) stream_fence();
       return;
+    }
+  }
+  if constexpr (line_squares(sizeof(T))) {
+    if (kernel == NestKernel::crossed_squares) {
+      const CrossedInputs c = crossed_inputs(s);
+      const index_t ou = u.stride[0], ov = v.stride[0], av = v.stride[ix(c.along)], bu = su[ix(c.across)];
+      const auto a_at = [&] { return in[c.along - 1] + off[ix(c.along)]; };
+      const auto b_at = [&] { return in[c.across - 1] + off[ix(c.across)]; };
+      if (ou == 1 && ov != 0) {  // kept along u and v
+        // Streamed where every square's output lines are whole aligned lines.
+        bool stream = nest.stream && beta == T(0) && reinterpret_cast<std::uintptr_t>(out) % 64 == 0;
+        for (int a = 0; a < s.rank - 1 && stream; ++a) stream = s.axes[ix(a)].stride[0] * index_t(sizeof(T)) % 64 == 0;
+        const CrossedWalk walk = crossed_walk(ov, av, bu, index_t(sizeof(T)), stream);
+        if (stream) {
+          walk_outer([&](bool) {
+            crossed_plane<T, true>(out + off[0], ov, a_at(), av, b_at(), bu, u.extent, ev, alpha, beta, walk);
+          });
+          return stream_fence();
+        }
+        return walk_outer([&](bool first) {
+          crossed_plane<T>(out + off[0], ov, a_at(), av, b_at(), bu, u.extent, ev, alpha, first ? beta : T(1), walk);
+        });
+      }
+      if (ou == 0 && ov != 0) {  // summed along u, kept along v: the sums' lanes along v (the roles swap)
+        const CrossedWalk walk = crossed_walk(0, bu, av, index_t(sizeof(T)), false);
+        return walk_outer([&](bool first) {
+          crossed_sum(out + off[0], ov, b_at(), bu, a_at(), av, ev, u.extent, alpha, first ? beta : T(1), walk);
+        });
+      }
+      const CrossedWalk walk = crossed_walk(0, av, bu, index_t(sizeof(T)), false);
+      return walk_outer([&](bool first) {  // summed along v (and along u where ou is 0)
+        crossed_sum(out + off[0], ou, a_at(), av, b_at(), bu, u.extent, ev, alpha, first ? beta : T(1), walk);
+      });
     }
   }
   if (!nest.transpose) {

@@ -48,11 +48,21 @@ template <int S, class V>
 #endif
 }
 
-/// One S x S square: o[v * ov + u] = alpha * a[u * au + v] + beta * o[v * ov + u];
-/// Stream: each output row is one whole, aligned line, stored past the caches.
-/// The transpose is log2(S) rounds of zip: row i of a round's output is row i / 2
+/// Transposes S rows of S lanes in registers, in place: afterwards r[j][i] is what
+/// r[i][j] was. log2(S) rounds of zip: row i of a round's output is row i / 2
 /// zipped with row i / 2 + S / 2 of its input, which rotates an element's index
 /// bits (row, column) by one; log2(S) rotations swap row and column.
+template <int S, class V>
+[[gnu::always_inline]] inline void transpose_registers(V* r) {
+  V t[std::size_t(S)];
+  for (int round = 1; round < S; round *= 2) {
+    for (int i = 0; i < S / 2; ++i) zip<S>(r[i], r[i + S / 2], t[2 * i], t[2 * i + 1]);
+    for (int i = 0; i < S; ++i) r[i] = t[i];
+  }
+}
+
+/// One S x S square: o[v * ov + u] = alpha * a[u * au + v] + beta * o[v * ov + u];
+/// Stream: each output row is one whole, aligned line, stored past the caches.
 /// ahead (Stream only): the square's input lines this many elements on are fetched
 /// into the cache meanwhile (0: not). cached_rows (Stream only): the first this many
 /// output rows are stored cached all the same (half_streamed_squares, loop_nest.hpp).
@@ -62,17 +72,14 @@ template <class T, int S, bool Stream = false, class RowAt>
 void transpose_square(T* o, index_t ov, RowAt&& row_at, T alpha, T beta, index_t ahead = 0, int cached_rows = 0) {
   using V = typename Lanes<T, S>::type;
   constexpr std::size_t rows = S;
-  V r[rows], t[rows];
+  V r[rows];
   if constexpr (Stream)
     if (ahead != 0)
       for (int i = 0; i < S; ++i)  // (an address, not a pointer: it may lie past the operand's end)
         __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(row_at(i)) +
                                                          std::uintptr_t(ahead) * sizeof(T)));
   for (int i = 0; i < S; ++i) std::memcpy(&r[i], row_at(i), sizeof(V));
-  for (int round = 1; round < S; round *= 2) {
-    for (int i = 0; i < S / 2; ++i) zip<S>(r[i], r[i + S / 2], t[2 * i], t[2 * i + 1]);
-    for (int i = 0; i < S; ++i) r[i] = t[i];
-  }
+  transpose_registers<S>(r);
   for (int i = 0; i < S; ++i) {
     V row = r[i];
     if (alpha != T(1)) row *= alpha;

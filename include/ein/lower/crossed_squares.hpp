@@ -1,0 +1,217 @@
+// The crossed-inputs kernel of the loop lowering: one u x v plane of the product of
+// two inputs that run unit-stride along different axes,
+//   a[v * av + u] (unit-stride along u) times b[u * bu + v] (unit-stride along v),
+// into an output kept along u and v ("ij,ji->ij"), summed along v ("ij,ji->j"), or
+// summed along both ("ij,ji->"). The plane goes in S x S squares, S a cache line of
+// T: the square's S lines of b are transposed in registers (transpose_registers)
+// and multiplied into the square's S lines of a, so that every line of a, b and the
+// output is read or written once, whole, and nothing has to stay in L1 between
+// squares. (Packed tile rows, the kernel before, moved a 32 x 32 tile of b into a
+// buffer and read it back by rows: three passes through L1, and at a power-of-two
+// row length every row of a tile in one L1 set.)
+// Layer: lower.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "ein/lower/row_kernels.hpp"
+#include "ein/lower/transpose_block.hpp"
+
+namespace ein::detail {
+
+/// The square's S lines of b (line i at b + i * bu, lanes along v) transposed: r[j]
+/// holds b's column j, its lanes along u, to multiply into a's line j.
+template <class T, int S, class V>
+[[gnu::always_inline]] inline void crossed_columns(const T* b, index_t bu, V* r) {
+  for (int i = 0; i < S; ++i) std::memcpy(&r[i], b + i * bu, sizeof(V));
+  transpose_registers<S>(r);
+}
+
+/// The order a plane's squares go in. Each square reads S lines of a (the output's
+/// too) down a column of squares and S lines of b along a row of them; walked
+/// square after square along one of the two, the other's lines are taken one a row
+/// down a column, and where those rows lie a multiple of cache_set_period apart,
+/// the lines fetched ahead for them all fall in one L1 set and are evicted unused.
+///   b_rows: u outer, v inner (b's rows read along, a's and the output's lines down
+///           the columns);
+///   a_rows: v outer, u inner (a's and the output's rows along, b's down columns);
+///   diagonals: (u, v), then (u + S, v + S), wrapping along u: every next square's
+///           lines, in all three, in the next L1 set (transpose_plane's diagonals).
+enum class CrossedWalk : unsigned char { b_rows, a_rows, diagonals };
+
+/// The walk for row strides ov (the output's, 0 where summed), av and bu: down the
+/// columns of whichever operands' rows do not alias (rows_alias), along diagonals
+/// where all do; a streamed output along its rows (a run of lines to each at once).
+/// Probe, 1 thread, cached output, b_rows against diagonals: double eu = 517,
+/// ev = 2048 (bu aliases) 1068-1088 us against 2100-2274; eu = 2048, ev = 517 (ov
+/// and av alias) 1954-2009 against 1601-1611; 1024^2 float (all alias) 798-834
+/// against 476-491; float 1013 x 1000 (none) 228-244 against 251-279.
+constexpr CrossedWalk crossed_walk(index_t ov, index_t av, index_t bu, index_t element_size, bool stream) {
+  const bool a_alias = rows_alias(ov, element_size) || rows_alias(av, element_size);
+  const bool b_alias = rows_alias(bu, element_size);
+  if (a_alias && b_alias) return CrossedWalk::diagonals;
+  if (a_alias || stream) return CrossedWalk::a_rows;
+  return CrossedWalk::b_rows;
+}
+
+/// Calls square(q, v) for every whole square of a plane `strips` squares along u
+/// (strip q) by whole_v elements along v, in the walk's order.
+template <int S, class Square>
+[[gnu::always_inline]] inline void walk_squares(CrossedWalk walk, index_t strips, index_t whole_v, Square&& square) {
+  switch (walk) {
+    case CrossedWalk::diagonals:
+      for (index_t d = 0; d < strips; ++d)  // square (q, v) = ((v / S + d) % strips, v)
+        for (index_t v = 0, q = d; v < whole_v; v += S) {
+          square(q, v);
+          q = q + 1 < strips ? q + 1 : 0;
+        }
+      return;
+    case CrossedWalk::a_rows:
+      for (index_t v = 0; v < whole_v; v += S)
+        for (index_t q = 0; q < strips; ++q) square(q, v);
+      return;
+    case CrossedWalk::b_rows:
+      for (index_t q = 0; q < strips; ++q)
+        for (index_t v = 0; v < whole_v; v += S) square(q, v);
+      return;
+  }
+}
+
+/// One square of crossed_plane, at o, a and b: o's line j (o + j * ov) = alpha *
+/// a's line j * b's column j + beta * o's line j, each stored as it is made (made
+/// all first, they went through the stack). Plain: alpha 1 and beta 0 (no scaling,
+/// no read of the output). By value, and inlined into the walk: a lambda's captures,
+/// read through its closure, were reloaded after every store (a memcpy may write
+/// anything), 2.2x the time of the same square in a probe.
+template <class T, int S, bool Stream, bool Plain>
+[[gnu::always_inline]] inline void crossed_store_square(T* o, index_t ov, const T* a, index_t av, const T* b,
+                                                        index_t bu, T alpha, T beta) {
+  using V = typename Lanes<T, S>::type;
+  V r[std::size_t(S)];
+  crossed_columns<T, S>(b, bu, r);
+  for (int j = 0; j < S; ++j) {
+    V row;
+    std::memcpy(&row, a + j * av, sizeof(V));
+    row *= r[j];
+    if constexpr (!Plain) {
+      row *= alpha;
+      if (beta != T(0)) {
+        V old;
+        std::memcpy(&old, o + j * ov, sizeof(V));
+        row += beta * old;
+      }
+    }
+    if constexpr (Stream)
+      stream_store(o + j * ov, row);
+    else
+      std::memcpy(o + j * ov, &row, sizeof(V));
+  }
+}
+
+/// A plane kept along u and v: o[v * ov + u] = alpha * a[v * av + u] * b[u * bu + v]
+/// + beta * o[...], for u < eu, v < ev, its squares in the order `walk`. Stream: the
+/// squares' output lines, each one whole aligned line (the caller checks), go past
+/// the caches.
+template <class T, bool Stream = false>
+void crossed_plane(T* o, index_t ov, const T* a, index_t av, const T* b, index_t bu, index_t eu, index_t ev, T alpha,
+                   T beta, CrossedWalk walk) {
+  constexpr int S = 64 / int(sizeof(T));
+  const index_t whole_u = eu / S * S, whole_v = ev / S * S;
+  const auto squares = [&](auto plain) __attribute__((always_inline)) {
+    walk_squares<S>(walk, whole_u / S, whole_v, [&](index_t q, index_t v) __attribute__((always_inline)) {
+      const index_t u = q * S;
+      crossed_store_square<T, S, Stream, decltype(plain)::value>(o + v * ov + u, ov, a + v * av + u, av, b + u * bu + v,
+                                                                   bu, alpha, beta);
+    });
+  };
+  if (alpha == T(1) && beta == T(0))
+    squares(std::true_type{});
+  else
+    squares(std::false_type{});
+  const auto element = [&](index_t u, index_t v) {
+    T& out = o[v * ov + u];
+    const T value = alpha * a[v * av + u] * b[u * bu + v];
+    out = beta == T(0) ? value : value + beta * out;
+  };
+  for (index_t v = whole_v; v < ev; ++v)  // the rows past whole squares, then the columns
+    for (index_t u = 0; u < whole_u; ++u) element(u, v);
+  for (index_t v = 0; v < ev; ++v)
+    for (index_t u = whole_u; u < eu; ++u) element(u, v);
+}
+
+/// One square of crossed_sum: sum += the sum over j of a's line j (a + j * av) times
+/// b's column j, in four chains (one waited on each multiply-add before it). By
+/// value, as crossed_store_square.
+template <class T, int S, class V>
+[[gnu::always_inline]] inline void crossed_sum_square(V& sum, const T* a, index_t av, const T* b, index_t bu) {
+  V r[std::size_t(S)];
+  crossed_columns<T, S>(b, bu, r);
+  V part[4] = {};
+  for (int j = 0; j < S; ++j) {
+    V row;
+    std::memcpy(&row, a + j * av, sizeof(V));
+    part[j % 4] += row * r[j];
+  }
+  sum += (part[0] + part[1]) + (part[2] + part[3]);
+}
+
+/// Strips of S along u that crossed_sum sums at once, their sums kept in L1 (4 KiB).
+inline constexpr index_t crossed_sum_strips = 64;
+
+/// A plane summed along v: o[u * ou] = alpha * sum_v a[v * av + u] * b[u * bu + v]
+/// + beta * o[u * ou] for u < eu, or, where ou is 0, the one element
+/// o[0] = alpha * (the sum over u and v) + beta * o[0]. Up to crossed_sum_strips
+/// strips of S along u at a time, each strip's sum in one vector, their squares in
+/// the order `walk`.
+template <class T>
+void crossed_sum(T* o, index_t ou, const T* a, index_t av, const T* b, index_t bu, index_t eu, index_t ev, T alpha,
+                 T beta, CrossedWalk walk) {
+  constexpr int S = 64 / int(sizeof(T));
+  using V = typename Lanes<T, S>::type;
+  const index_t whole_u = eu / S * S, whole_v = ev / S * S;
+  const auto put = [&](T* at, T value) { *at = beta == T(0) ? alpha * value : alpha * value + beta * *at; };
+  V total{};  // (ou == 0)
+  T total_edges = T(0);
+  for (index_t u0 = 0; u0 < whole_u; u0 += crossed_sum_strips * S) {
+    const index_t strips = std::min(crossed_sum_strips, (whole_u - u0) / S);
+    V sums[std::size_t(crossed_sum_strips)];
+    for (index_t q = 0; q < strips; ++q) sums[std::size_t(q)] = V{};
+    walk_squares<S>(walk, strips, whole_v, [&](index_t q, index_t v) __attribute__((always_inline)) {
+      const index_t u = u0 + q * S;
+      crossed_sum_square<T, S>(sums[std::size_t(q)], a + v * av + u, av, b + u * bu + v, bu);
+    });
+    for (index_t q = 0; q < strips; ++q) {
+      const index_t u = u0 + q * S;
+      V sum = sums[std::size_t(q)];
+      for (index_t v = whole_v; v < ev; ++v)  // the rows past whole squares
+        for (int i = 0; i < S; ++i) sum[i] += a[v * av + u + i] * b[(u + i) * bu + v];
+      if (ou == 0) {
+        total += sum;
+      } else if (ou == 1 && beta == T(0)) {
+        sum *= alpha;
+        std::memcpy(o + u, &sum, sizeof(V));
+      } else {
+        for (int i = 0; i < S; ++i) put(o + (u + i) * ou, sum[i]);
+      }
+    }
+  }
+  for (index_t u = whole_u; u < eu; ++u) {  // the columns past whole squares
+    T sum = T(0);
+    for (index_t v = 0; v < ev; ++v) sum += a[v * av + u] * b[u * bu + v];
+    if (ou == 0)
+      total_edges += sum;
+    else
+      put(o + u * ou, sum);
+  }
+  if (ou == 0) {
+    T sum = total_edges;
+    for (int i = 0; i < S; ++i) sum += total[i];
+    put(o, sum);
+  }
+}
+
+}  // namespace ein::detail
