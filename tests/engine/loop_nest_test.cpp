@@ -880,6 +880,8 @@ TEST_CASE("crossed_walk: down the columns of the operands whose rows do not alia
   CHECK(crossed_walk(2048, 2048, 517, 8, false) == CrossedWalk::a_rows);   // the output's and a's
   CHECK(crossed_walk(0, 2048, 517, 8, false) == CrossedWalk::a_rows);      // a's (a sum: no output rows)
   CHECK(crossed_walk(1024, 1024, 1024, 4, false) == CrossedWalk::diagonals);
+  CHECK(crossed_walk(1024, 1024, 1024, 4, true) == CrossedWalk::diagonals);  // 16 lines a square: past 12 ways
+  CHECK(crossed_walk(1024, 1024, 1024, 8, true) == CrossedWalk::a_rows);     // 8: one set holds them
   CHECK(crossed_walk(0, 1024, 1024, 4, false) == CrossedWalk::diagonals);
 }
 

@@ -45,17 +45,19 @@ enum class CrossedWalk : unsigned char { b_rows, a_rows, diagonals };
 
 /// The walk for row strides ov (the output's, 0 where summed), av and bu: down the
 /// columns of whichever operands' rows do not alias (rows_alias), along diagonals
-/// where all do; a streamed output along its rows (a run of lines to each at once).
-/// Probe, 1 thread, cached output, b_rows against diagonals: double eu = 517,
+/// where all do; a streamed output along its rows (a run of lines to each at once),
+/// and diagonally only where a square's lines are more than an L1 set holds.
+/// Probes, 1 thread, cached output, b_rows against diagonals: double eu = 517,
 /// ev = 2048 (bu aliases) 1068-1088 us against 2100-2274; eu = 2048, ev = 517 (ov
 /// and av alias) 1954-2009 against 1601-1611; 1024^2 float (all alias) 798-834
-/// against 476-491; float 1013 x 1000 (none) 228-244 against 251-279.
+/// against 476-491; float 1013 x 1000 (none) 228-244 against 251-279. Streamed,
+/// all aliased, a_rows against diagonals: double 1024^2 545-567 against 666-688,
+/// 2048^2 4847-4899 against 8124-8252; float 1024^2 229-332 against 172-200.
 constexpr CrossedWalk crossed_walk(index_t ov, index_t av, index_t bu, index_t element_size, bool stream) {
   const bool a_alias = rows_alias(ov, element_size) || rows_alias(av, element_size);
   const bool b_alias = rows_alias(bu, element_size);
-  if (a_alias && b_alias) return CrossedWalk::diagonals;
-  if (a_alias || stream) return CrossedWalk::a_rows;
-  return CrossedWalk::b_rows;
+  if (a_alias && b_alias && !(stream && 64 / element_size <= l1_set_ways)) return CrossedWalk::diagonals;
+  return a_alias || stream ? CrossedWalk::a_rows : CrossedWalk::b_rows;
 }
 
 /// Calls square(q, v) for every whole square of a plane `strips` squares along u
