@@ -814,7 +814,7 @@ TEST_CASE_TEMPLATE("products and reductions whose inputs disagree on the unit-st
     check_spec_on<T, 0>({1}, "ij,ji,ij->", T(1), T(0), a, b, c);
     const ein::TensorView<const T, 2> reversed(b.data() + (nj - 1) * ni, Extents<2>{nj, ni}, {-ni, 1});
     check_spec_on<T, 1>({1}, "ij,ji->i", T(1), T(0), a, reversed);
-    CHECK(ein::einsum_path("ij,ji,ij->ij", a, b, c).steps[0].nest == "packed tile rows");
+    CHECK(ein::einsum_path("ij,ji,ij,ij->ij", a, b, c, a).steps[0].nest == "packed tile rows");
     CHECK(ein::einsum_path("ij,ji->i", a, b).steps[0].nest == "crossed squares");  // (two: see below)
   }
   // Batched: the tile's planes at every outer position.
@@ -874,15 +874,89 @@ TEST_CASE_TEMPLATE("crossed_plane and crossed_sum: every edge length, every walk
 TEST_CASE("crossed_walk: down the columns of the operands whose rows do not alias, diagonals where all do") {
   using ein::detail::CrossedWalk;
   using ein::detail::crossed_walk;
-  CHECK(crossed_walk(1013, 1013, 1000, 4, false) == CrossedWalk::b_rows);  // none aliases
-  CHECK(crossed_walk(1013, 1013, 1000, 4, true) == CrossedWalk::a_rows);   // streamed: along the output's rows
-  CHECK(crossed_walk(517, 517, 2048, 8, false) == CrossedWalk::b_rows);    // b's rows alias: read along them
-  CHECK(crossed_walk(2048, 2048, 517, 8, false) == CrossedWalk::a_rows);   // the output's and a's
-  CHECK(crossed_walk(0, 2048, 517, 8, false) == CrossedWalk::a_rows);      // a's (a sum: no output rows)
-  CHECK(crossed_walk(1024, 1024, 1024, 4, false) == CrossedWalk::diagonals);
-  CHECK(crossed_walk(1024, 1024, 1024, 4, true) == CrossedWalk::diagonals);  // 16 lines a square: past 12 ways
-  CHECK(crossed_walk(1024, 1024, 1024, 8, true) == CrossedWalk::a_rows);     // 8: one set holds them
-  CHECK(crossed_walk(0, 1024, 1024, 4, false) == CrossedWalk::diagonals);
+  CHECK(crossed_walk(false, false, 4, false) == CrossedWalk::b_rows);  // none aliases
+  CHECK(crossed_walk(false, false, 4, true) == CrossedWalk::a_rows);   // streamed: along the output's rows
+  CHECK(crossed_walk(false, true, 8, false) == CrossedWalk::b_rows);   // b's rows alias: read along them
+  CHECK(crossed_walk(true, false, 8, false) == CrossedWalk::a_rows);   // the output's or a's
+  CHECK(crossed_walk(true, true, 4, false) == CrossedWalk::diagonals);
+  CHECK(crossed_walk(true, true, 4, true) == CrossedWalk::diagonals);  // 16 lines a square: past 12 ways
+  CHECK(crossed_walk(true, true, 8, true) == CrossedWalk::a_rows);     // 8: one set holds them
+  CHECK(crossed_walk(true, true, 8, true, 2) == CrossedWalk::diagonals);  // two b inputs: 16 lines
+}
+
+TEST_CASE_TEMPLATE("crossed_plane_n: two inputs along v, or three, every edge and walk", T, float, double) {
+  using ein::detail::CrossedWalk;
+  std::mt19937 gen(9);
+  constexpr index_t S = 64 / index_t(sizeof(T));
+  const auto at = [](index_t i) { return static_cast<std::size_t>(i); };
+  for (index_t eu : {index_t(3), S, 2 * S + 1})
+    for (index_t ev : {S - 1, S, 3 * S + 2})
+      for (CrossedWalk walk : {CrossedWalk::b_rows, CrossedWalk::a_rows, CrossedWalk::diagonals}) {
+        const index_t av = eu + 1, bu = ev + 3, ov = eu + 2;
+        std::vector<T> a0(at(ev * av)), a1(at(ev * av)), b0(at(eu * bu)), b1(at(eu * bu));
+        for (auto* x : {&a0, &a1, &b0, &b1})
+          for (T& e : *x) e = T(gen() % 8);
+        ein::detail::CrossedOperands<T> in;
+        in.a[0] = a0.data(), in.a[1] = a1.data(), in.a_row[0] = in.a_row[1] = av;
+        in.b[0] = b0.data(), in.b[1] = b1.data(), in.b_row[0] = in.b_row[1] = bu;
+        const auto check = [&](auto na, auto nb) {
+          constexpr int NA = decltype(na)::value, NB = decltype(nb)::value;
+          std::vector<T> o(at(ev * ov), T(1));
+          std::vector<T> want = o;
+          for (index_t u = 0; u < eu; ++u)
+            for (index_t v = 0; v < ev; ++v) {
+              T x = T(2) * b0[at(u * bu + v)] * (NB == 2 ? b1[at(u * bu + v)] : T(1));
+              x *= (NA >= 1 ? a0[at(v * av + u)] : T(1)) * (NA == 2 ? a1[at(v * av + u)] : T(1));
+              want[at(v * ov + u)] = x + T(0.5) * want[at(v * ov + u)];
+            }
+          ein::detail::crossed_plane_n<T, false, NA, NB>(o.data(), ov, in, eu, ev, T(2), T(0.5), walk);
+          CAPTURE(NA);
+          CAPTURE(NB);
+          CHECK(o == want);  // (small integers: exact)
+        };
+        CAPTURE(eu);
+        CAPTURE(ev);
+        CAPTURE(int(walk));
+        check(std::integral_constant<int, 0>{}, std::integral_constant<int, 2>{});
+        check(std::integral_constant<int, 1>{}, std::integral_constant<int, 2>{});
+        check(std::integral_constant<int, 2>{}, std::integral_constant<int, 1>{});
+      }
+}
+
+TEST_CASE_TEMPLATE("products whose output crosses its inputs, or of three crossed inputs: crossed squares", T, float,
+                   double) {
+  // "ij,ij->ji" (the output along v, both inputs along u: seen from the output,
+  // swapped), three inputs with one or two along v; 1 to 3 threads, alpha and beta,
+  // batches, rows 1024 apart; four inputs stay packed tile rows.
+  ein::detail::product_path_probe.off = true;
+  const auto a = random_tensor<T>(Extents<2>{70, 45}, 81), b = random_tensor<T>(Extents<2>{70, 45}, 82);
+  const auto t = random_tensor<T>(Extents<2>{45, 70}, 83);
+  check_spec_on<T, 2>({1, 2, 3}, "ij,ij->ji", T(1), T(0), a, b);
+  check_spec_on<T, 2>({1, 2}, "ij,ij->ji", T(2), T(0.5), a, b);
+  check_spec_on<T, 2>({1, 2}, "ij,ji,ij->ij", T(1), T(0), a, t, b);
+  check_spec_on<T, 2>({1, 2}, "ij,ji,ji->ij", T(1), T(-1), a, t, t);
+  check_spec_on<T, 2>({1, 2}, "ij,ij,ji->ji", T(1), T(0), a, b, t);
+  for (const char* spec : {"ij,ij->ji", "ij,ji,ij->ij", "ij,ji,ji->ij"}) {
+    CAPTURE(spec);
+    const std::string nest = std::string_view(spec) == "ij,ij->ji"      ? ein::einsum_path(spec, a, b).steps[0].nest
+                             : std::string_view(spec) == "ij,ji,ij->ij" ? ein::einsum_path(spec, a, t, b).steps[0].nest
+                                                                        : ein::einsum_path(spec, a, t, t).steps[0].nest;
+    CHECK(nest == "crossed squares");
+  }
+  CHECK(ein::einsum_path("ij,ji,ij,ij->ij", a, t, b, a).steps[0].nest == "packed tile rows");
+  check_spec_on<T, 2>({1, 2}, "ij,ji,ij,ij->ij", T(1), T(0), a, t, b, a);
+  const auto x = random_tensor<T>(Extents<3>{3, 40, 50}, 84), y = random_tensor<T>(Extents<3>{3, 40, 50}, 85);
+  check_spec_on<T, 3>({1, 2}, "bij,bij->bji", T(1), T(0), x, y);
+  check_spec_on<T, 2>({1, 2}, "bij,bij->ji", T(1), T(0.5), x, y);
+  const index_t wide = 1024;  // every row a power of two apart: the walk along diagonals
+  const auto wa = random_tensor<T>(Extents<2>{40, wide}, 86), wb = random_tensor<T>(Extents<2>{40, wide}, 87);
+  const ein::TensorView<const T, 2> av(wa.data(), Extents<2>{40, 50}, {wide, 1});
+  const ein::TensorView<const T, 2> bv(wb.data(), Extents<2>{40, 50}, {wide, 1});
+  Tensor<T, 2> into(wide, wide);
+  const ein::TensorView<T, 2> ov(into.data(), Extents<2>{50, 40}, {wide, 1});
+  ein::einsum("ij,ij->ji", av, bv).evaluate_into(ov, T(1), T(0));
+  ein::test::check_against<T>(ein::test::reference_of<T>("ij,ij->ji", av, bv), "ij,ij->ji", ov);
+  ein::detail::product_path_probe.off = false;
 }
 
 TEST_CASE_TEMPLATE("products and reductions of two crossed inputs: crossed squares, the reference's answer", T, float,

@@ -350,19 +350,20 @@ Case random_large_product(Rng& rng, std::size_t& signature) {
 }
 
 /// A product or reduction whose operands disagree on the unit-stride axis
-/// ("ij,ji->", "ij,ji->ij", "ij,ji->ji": two crossed inputs, crossed_squares.hpp;
-/// "ij,ji,ij->ij": three, whose strided one the loop nest packs per tile,
-/// packed_tile_input), its extents past a loop tile (33-80); the random layouts
-/// (check_case) may turn either operand around.
+/// ("ij,ji->", "ij,ji->ij", "ij,ji->ji", "ij,ij->ji", "ij,ji,ij->ij": crossed
+/// inputs or output, crossed_squares.hpp; "ij,ji,ij,ij->ij": four, whose strided
+/// one the loop nest packs per tile, packed_tile_input), its extents past a loop
+/// tile (33-80); the random layouts (check_case) may turn either operand around.
 Case random_transposed_product(Rng& rng, std::size_t& signature) {
-  static const char* const specs[] = {"ij,ji->", "ij,ji->ij", "ij,ji->ji", "ij,ji,ij->ij"};
-  const int which = rng.below(4);
-  signature = which == 0 ? 19 : which == 3 ? 31 : 20;  // {2, {2, 2}, 0}, {3, {2, 2, 2}, 2}, {2, {2, 2}, 2}
+  static const char* const specs[] = {"ij,ji->", "ij,ji->ij", "ij,ji->ji", "ij,ij->ji", "ij,ji,ij->ij", "ij,ji,ij,ij->ij"};
+  const int which = rng.below(6);
+  // {2, {2, 2}, 0}, {2, {2, 2}, 2}, {3, {2, 2, 2}, 2}, {4, {2, 2, 2, 2}, 2}
+  signature = which == 0 ? 19 : which <= 3 ? 20 : which == 4 ? 31 : 37;
   const index_t ni = 33 + rng.below(48), nj = 33 + rng.below(48);
   Case c;
   c.spec = specs[which];
-  c.extents = {{ni, nj}, {nj, ni}};
-  if (which == 3) c.extents.push_back({ni, nj});
+  c.extents = {{ni, nj}, which == 3 ? std::vector<index_t>{ni, nj} : std::vector<index_t>{nj, ni}};
+  for (int k = 4; k <= which; ++k) c.extents.push_back({ni, nj});
   for (std::size_t k = 0; k < c.extents.size(); ++k) {
     std::vector<double> v(static_cast<std::size_t>(ni * nj));
     for (double& x : v) x = rng.uniform(-1.0, 1.0);

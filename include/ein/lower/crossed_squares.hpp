@@ -43,20 +43,21 @@ template <class T, int S, class V>
 ///           lines, in all three, in the next L1 set (transpose_plane's diagonals).
 enum class CrossedWalk : unsigned char { b_rows, a_rows, diagonals };
 
-/// The walk for row strides ov (the output's, 0 where summed), av and bu: down the
-/// columns of whichever operands' rows do not alias (rows_alias), along diagonals
-/// where all do; a streamed output along its rows (a run of lines to each at once),
-/// and diagonally only where a square's lines are more than an L1 set holds.
+/// The walk for a plane whose a lines' (or the output's) rows alias (rows_alias),
+/// or whose b lines' rows do: down the columns of whichever do not, along diagonals
+/// where both do; a streamed output along its rows (a run of lines to each at once),
+/// and diagonally only where a square's b lines (`b_inputs` lines a row) are more
+/// than an L1 set holds.
 /// Probes, 1 thread, cached output, b_rows against diagonals: double eu = 517,
-/// ev = 2048 (bu aliases) 1068-1088 us against 2100-2274; eu = 2048, ev = 517 (ov
-/// and av alias) 1954-2009 against 1601-1611; 1024^2 float (all alias) 798-834
-/// against 476-491; float 1013 x 1000 (none) 228-244 against 251-279. Streamed,
-/// all aliased, a_rows against diagonals: double 1024^2 545-567 against 666-688,
-/// 2048^2 4847-4899 against 8124-8252; float 1024^2 229-332 against 172-200.
-constexpr CrossedWalk crossed_walk(index_t ov, index_t av, index_t bu, index_t element_size, bool stream) {
-  const bool a_alias = rows_alias(ov, element_size) || rows_alias(av, element_size);
-  const bool b_alias = rows_alias(bu, element_size);
-  if (a_alias && b_alias && !(stream && 64 / element_size <= l1_set_ways)) return CrossedWalk::diagonals;
+/// ev = 2048 (b aliases) 1068-1088 us against 2100-2274; eu = 2048, ev = 517 (the
+/// output and a alias) 1954-2009 against 1601-1611; 1024^2 float (all alias)
+/// 798-834 against 476-491; float 1013 x 1000 (none) 228-244 against 251-279.
+/// Streamed, all aliased, a_rows against diagonals: double 1024^2 545-567 against
+/// 666-688, 2048^2 4847-4899 against 8124-8252; float 1024^2 229-332 against 172-200;
+/// double 1024^2 with two b inputs ("ij,ij->ji" seen from its output) 872-883 against
+/// 560-568, with two a inputs and one b 727-770 against 1260-1263.
+constexpr CrossedWalk crossed_walk(bool a_alias, bool b_alias, index_t element_size, bool stream, int b_inputs = 1) {
+  if (a_alias && b_alias && !(stream && b_inputs * (64 / element_size) <= l1_set_ways)) return CrossedWalk::diagonals;
   return a_alias || stream ? CrossedWalk::a_rows : CrossedWalk::b_rows;
 }
 
@@ -83,22 +84,52 @@ template <int S, class Square>
   }
 }
 
-/// One square of crossed_plane, at o, a and b: o's line j (o + j * ov) = alpha *
-/// a's line j * b's column j + beta * o's line j, each stored as it is made (made
-/// all first, they went through the stack). Plain: alpha 1 and beta 0 (no scaling,
-/// no read of the output). By value, and inlined into the walk: a lambda's captures,
-/// read through its closure, were reloaded after every store (a memcpy may write
-/// anything), 2.2x the time of the same square in a probe.
-template <class T, int S, bool Stream, bool Plain>
-[[gnu::always_inline]] inline void crossed_store_square(T* o, index_t ov, const T* a, index_t av, const T* b,
-                                                        index_t bu, T alpha, T beta) {
+/// The inputs of one side of a crossed plane: up to two that run unit-stride along
+/// u (a, each row along v `a_row` apart) and up to two along v (b, each row along u
+/// `b_row` apart); NA and NB of each are used (crossed_plane_n).
+template <class T>
+struct CrossedOperands {
+  const T* a[2] = {nullptr, nullptr};
+  index_t a_row[2] = {0, 0};
+  const T* b[2] = {nullptr, nullptr};
+  index_t b_row[2] = {0, 0};
+};
+
+/// One square of crossed_plane_n, at o and the operands' square corners: o's line j
+/// (o + j * ov) = alpha * (the product of the a lines j) * (column j of the product
+/// of the b squares) + beta * o's line j, each stored as it is made (made all first,
+/// they went through the stack). The b squares multiply before their one transpose.
+/// Plain: alpha 1 and beta 0 (no scaling, no read of the output). By value, and
+/// inlined into the walk: a lambda's captures, read through its closure, were
+/// reloaded after every store (a memcpy may write anything), 2.2x the time of the
+/// same square in a probe.
+template <class T, int S, bool Stream, bool Plain, int NA, int NB>
+[[gnu::always_inline]] inline void crossed_store_square(T* o, index_t ov, const T* a0, index_t av0, const T* a1,
+                                                        index_t av1, const T* b0, index_t bu0, const T* b1,
+                                                        index_t bu1, T alpha, T beta) {
   using V = typename Lanes<T, S>::type;
   V r[std::size_t(S)];
-  crossed_columns<T, S>(b, bu, r);
+  for (int i = 0; i < S; ++i) {
+    std::memcpy(&r[i], b0 + i * bu0, sizeof(V));
+    if constexpr (NB == 2) {
+      V other;
+      std::memcpy(&other, b1 + i * bu1, sizeof(V));
+      r[i] *= other;
+    }
+  }
+  transpose_registers<S>(r);
   for (int j = 0; j < S; ++j) {
-    V row;
-    std::memcpy(&row, a + j * av, sizeof(V));
-    row *= r[j];
+    V row = r[j];
+    if constexpr (NA >= 1) {
+      V line;
+      std::memcpy(&line, a0 + j * av0, sizeof(V));
+      row *= line;
+    }
+    if constexpr (NA == 2) {
+      V line;
+      std::memcpy(&line, a1 + j * av1, sizeof(V));
+      row *= line;
+    }
     if constexpr (!Plain) {
       row *= alpha;
       if (beta != T(0)) {
@@ -114,20 +145,25 @@ template <class T, int S, bool Stream, bool Plain>
   }
 }
 
-/// A plane kept along u and v: o[v * ov + u] = alpha * a[v * av + u] * b[u * bu + v]
-/// + beta * o[...], for u < eu, v < ev, its squares in the order `walk`. Stream: the
-/// squares' output lines, each one whole aligned line (the caller checks), go past
-/// the caches.
-template <class T, bool Stream = false>
-void crossed_plane(T* o, index_t ov, const T* a, index_t av, const T* b, index_t bu, index_t eu, index_t ev, T alpha,
-                   T beta, CrossedWalk walk) {
+/// A plane kept along u and v: o[v * ov + u] = alpha * (the NA inputs a_k[v * a_row_k
+/// + u]) * (the NB inputs b_k[u * b_row_k + v]) + beta * o[...], for u < eu, v < ev
+/// (NA 0 to 2, NB 1 or 2: "ij,ji->ij" is 1 and 1, "ij,ij->ji" seen from its output
+/// 0 and 2), its squares in the order `walk`. Stream: the squares' output lines,
+/// each one whole aligned line (the caller checks), go past the caches.
+template <class T, bool Stream, int NA, int NB>
+void crossed_plane_n(T* o, index_t ov, const CrossedOperands<T>& in, index_t eu, index_t ev, T alpha, T beta,
+                     CrossedWalk walk) {
+  static_assert(NA >= 0 && NA <= 2 && NB >= 1 && NB <= 2, "crossed_plane_n: 0 to 2 inputs along u, 1 or 2 along v");
   constexpr int S = 64 / int(sizeof(T));
   const index_t whole_u = eu / S * S, whole_v = ev / S * S;
+  const T *const a0 = in.a[0], *const a1 = in.a[1], *const b0 = in.b[0], *const b1 = in.b[1];
+  const index_t av0 = in.a_row[0], av1 = in.a_row[1], bu0 = in.b_row[0], bu1 = in.b_row[1];
   const auto squares = [&](auto plain) __attribute__((always_inline)) {
     walk_squares<S>(walk, whole_u / S, whole_v, [&](index_t q, index_t v) __attribute__((always_inline)) {
       const index_t u = q * S;
-      crossed_store_square<T, S, Stream, decltype(plain)::value>(o + v * ov + u, ov, a + v * av + u, av, b + u * bu + v,
-                                                                   bu, alpha, beta);
+      crossed_store_square<T, S, Stream, decltype(plain)::value, NA, NB>(
+          o + v * ov + u, ov, NA >= 1 ? a0 + v * av0 + u : nullptr, av0, NA == 2 ? a1 + v * av1 + u : nullptr, av1,
+          b0 + u * bu0 + v, bu0, NB == 2 ? b1 + u * bu1 + v : nullptr, bu1, alpha, beta);
     });
   };
   if (alpha == T(1) && beta == T(0))
@@ -135,14 +171,27 @@ void crossed_plane(T* o, index_t ov, const T* a, index_t av, const T* b, index_t
   else
     squares(std::false_type{});
   const auto element = [&](index_t u, index_t v) {
+    T value = alpha * b0[u * bu0 + v];
+    if constexpr (NB == 2) value *= b1[u * bu1 + v];
+    if constexpr (NA >= 1) value *= a0[v * av0 + u];
+    if constexpr (NA == 2) value *= a1[v * av1 + u];
     T& out = o[v * ov + u];
-    const T value = alpha * a[v * av + u] * b[u * bu + v];
     out = beta == T(0) ? value : value + beta * out;
   };
   for (index_t v = whole_v; v < ev; ++v)  // the rows past whole squares, then the columns
     for (index_t u = 0; u < whole_u; ++u) element(u, v);
   for (index_t v = 0; v < ev; ++v)
     for (index_t u = whole_u; u < eu; ++u) element(u, v);
+}
+
+/// crossed_plane_n of one input along u and one along v: o[v * ov + u] = alpha *
+/// a[v * av + u] * b[u * bu + v] + beta * o[...].
+template <class T, bool Stream = false>
+void crossed_plane(T* o, index_t ov, const T* a, index_t av, const T* b, index_t bu, index_t eu, index_t ev, T alpha,
+                   T beta, CrossedWalk walk) {
+  CrossedOperands<T> in;
+  in.a[0] = a, in.a_row[0] = av, in.b[0] = b, in.b_row[0] = bu;
+  crossed_plane_n<T, Stream, 1, 1>(o, ov, in, eu, ev, alpha, beta, walk);
 }
 
 /// One square of crossed_sum: sum += the sum over j of a's line j (a + j * av) times

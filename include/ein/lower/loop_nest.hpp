@@ -273,25 +273,61 @@ inline void unsplit_reuse(LoopSpace& s, ReuseSplit& split) {
   split = {};
 }
 
-/// The inputs of a nest in loop order that cross (crossed_squares.hpp): two inputs,
-/// `along` unit-stride along u and `across` unit-stride along v but jumping along
-/// u, with the output unit-stride along u or summed along it; {0, 0} where they do
-/// not. Strides only: run_nest asks again of a thread's share, whatever its extents.
+/// The operands of a nest in loop order that cross (crossed_squares.hpp). Seen
+/// along axis x (u, or v where `swapped`), y the other: inputs `along` run
+/// unit-stride along x (any stride along y), inputs `across` unit-stride along y and
+/// jump along x. The output runs unit-stride along x and is kept along y (a plane:
+/// 0 to 2 inputs along, 1 or 2 across, two or more in all; "ij,ij->ji" is seen from
+/// its output, swapped), or is summed along y (`sum`: one input of each; x kept at
+/// any stride, or summed too). No operand crosses where neither count is set.
+/// Strides only: run_nest asks again of a thread's share, whatever its extents.
 struct CrossedInputs {
-  int along = 0, across = 0;
+  std::array<int, 2> along{}, across{};
+  int n_along = 0, n_across = 0;
+  bool swapped = false;
+  bool sum = false;
+  [[nodiscard]] bool crossed() const { return n_along + n_across > 0; }
 };
 
 inline CrossedInputs crossed_inputs(const LoopSpace& s) {
-  if (s.operands != 3 || s.rank < 2) return {};
+  if (s.rank < 2 || s.operands < 3 || s.operands > 4) return {};
   const LoopAxis &u = s.axes[ix(s.rank - 1)], &v = s.axes[ix(s.rank - 2)];
-  if (u.stride[0] != 0 && u.stride[0] != 1) return {};
-  for (int along = 1; along <= 2; ++along) {
-    const int across = 3 - along;
-    const index_t jump = u.stride[ix(across)];
-    if (u.stride[ix(along)] == 1 && v.stride[ix(across)] == 1 && jump != 0 && jump != 1 && jump != -1)
-      return {along, across};
+  const auto jumps = [](index_t stride) { return stride != 0 && stride != 1 && stride != -1; };
+  CrossedInputs c;
+  const index_t ou = u.stride[0], ov = v.stride[0];
+  if (ou == 1 && ov != 0) {
+    // a plane along u
+  } else if (ov == 1 && jumps(ou)) {
+    c.swapped = true;  // a plane along v
+  } else if (ov == 0) {
+    c.sum = true;  // summed along v, the sums' lanes along u
+  } else if (ou == 0) {
+    c.sum = c.swapped = true;  // summed along u, kept along v: the sums' lanes along v
+  } else {
+    return {};
   }
-  return {};
+  const LoopAxis &x = c.swapped ? v : u, &y = c.swapped ? u : v;
+  for (int k = 1; k < s.operands; ++k) {
+    if (x.stride[ix(k)] == 1 && c.n_along < 2) {
+      c.along[ix(c.n_along++)] = k;
+    } else if (y.stride[ix(k)] == 1 && jumps(x.stride[ix(k)]) && c.n_across < 2) {
+      c.across[ix(c.n_across++)] = k;
+    } else {
+      return {};
+    }
+  }
+  const bool fits = c.sum ? c.n_along == 1 && c.n_across == 1 : c.n_across >= 1 && c.n_along + c.n_across >= 2;
+  return fits ? c : CrossedInputs{};
+}
+
+/// The walk of a crossed nest's planes (crossed_walk): whether the output's rows or
+/// those of the inputs along x alias, and whether those of the inputs across do.
+inline CrossedWalk crossed_walk_of(const LoopSpace& s, const CrossedInputs& c, index_t element_size, bool stream) {
+  const LoopAxis &x = s.axes[ix(c.swapped ? s.rank - 2 : s.rank - 1)], &y = s.axes[ix(c.swapped ? s.rank - 1 : s.rank - 2)];
+  bool a_alias = rows_alias(y.stride[0], element_size), b_alias = false;
+  for (int q = 0; q < c.n_along; ++q) a_alias = a_alias || rows_alias(y.stride[ix(c.along[ix(q)])], element_size);
+  for (int q = 0; q < c.n_across; ++q) b_alias = b_alias || rows_alias(x.stride[ix(c.across[ix(q)])], element_size);
+  return crossed_walk(a_alias, b_alias, element_size, stream, c.n_across);
 }
 
 /// Orders a folded space into loop order, in place (see the header comment).
@@ -375,15 +411,13 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
                     permutation_streams(s.volume() * double(element_size), nest.diagonal);
       if (nest.stream) outer_in_input_order(s, s.rank - 2);
     } else if (line_squares(std::size_t(element_size)) && row.extent >= line && partner.extent >= line &&
-               crossed_inputs(s).along > 0) {
+               crossed_inputs(s).crossed()) {
       // Squares of a line a side (crossed_squares.hpp), stored past the caches as an
       // output of unit-stride rows would be (kept: no summed axis); where the rows
       // alias (crossed_walk's diagonals), the cached stores stall on their L1 set.
-      const CrossedInputs c = crossed_inputs(s);
       nest.crossed = true;
       nest.tile_u = nest.tile_v = line;  // (split_grain cuts u and v in whole squares)
-      const bool aliased = crossed_walk(partner.stride[0], partner.stride[ix(c.along)], row.stride[ix(c.across)],
-                                        element_size, false) == CrossedWalk::diagonals;
+      const bool aliased = crossed_walk_of(s, crossed_inputs(s), element_size, false) == CrossedWalk::diagonals;
       const double bytes = s.volume() * double(element_size);
       nest.stream = !summed && (aliased ? stream_allowed(bytes, stream_rows_bytes)
                                         : stream_pays(bytes, stream_rows_bytes, 2));
@@ -715,34 +749,44 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
   if constexpr (line_squares(sizeof(T))) {
     if (kernel == NestKernel::crossed_squares) {
       const CrossedInputs c = crossed_inputs(s);
-      const index_t ou = u.stride[0], ov = v.stride[0], av = v.stride[ix(c.along)], bu = su[ix(c.across)];
-      const auto a_at = [&] { return in[c.along - 1] + off[ix(c.along)]; };
-      const auto b_at = [&] { return in[c.across - 1] + off[ix(c.across)]; };
-      if (ou == 1 && ov != 0) {  // kept along u and v
-        // Streamed where every square's output lines are whole aligned lines.
-        bool stream = nest.stream && beta == T(0) && reinterpret_cast<std::uintptr_t>(out) % 64 == 0;
-        for (int a = 0; a < s.rank - 1 && stream; ++a) stream = s.axes[ix(a)].stride[0] * index_t(sizeof(T)) % 64 == 0;
-        const CrossedWalk walk = crossed_walk(ov, av, bu, index_t(sizeof(T)), stream);
-        if (stream) {
-          walk_outer([&](bool) {
-            crossed_plane<T, true>(out + off[0], ov, a_at(), av, b_at(), bu, u.extent, ev, alpha, beta, walk);
-          });
-          return stream_fence();
-        }
+      const LoopAxis &x = c.swapped ? v : u, &y = c.swapped ? u : v;
+      const auto at = [&](int k) { return in[k - 1] + off[ix(k)]; };
+      if (c.sum) {
+        const CrossedWalk walk = crossed_walk_of(s, c, index_t(sizeof(T)), false);
+        const int a = c.along[0], b = c.across[0];
         return walk_outer([&](bool first) {
-          crossed_plane<T>(out + off[0], ov, a_at(), av, b_at(), bu, u.extent, ev, alpha, first ? beta : T(1), walk);
+          crossed_sum(out + off[0], x.stride[0], at(a), y.stride[ix(a)], at(b), x.stride[ix(b)], x.extent, y.extent,
+                      alpha, first ? beta : T(1), walk);
         });
       }
-      if (ou == 0 && ov != 0) {  // summed along u, kept along v: the sums' lanes along v (the roles swap)
-        const CrossedWalk walk = crossed_walk(0, bu, av, index_t(sizeof(T)), false);
-        return walk_outer([&](bool first) {
-          crossed_sum(out + off[0], ov, b_at(), bu, a_at(), av, ev, u.extent, alpha, first ? beta : T(1), walk);
+      // A plane: streamed where every square's output lines are whole aligned lines.
+      const int x_axis = c.swapped ? s.rank - 2 : s.rank - 1;
+      bool stream = nest.stream && beta == T(0) && reinterpret_cast<std::uintptr_t>(out) % 64 == 0;
+      for (int a = 0; a < s.rank && stream; ++a)
+        stream = a == x_axis || s.axes[ix(a)].stride[0] * index_t(sizeof(T)) % 64 == 0;
+      const CrossedWalk walk = crossed_walk_of(s, c, index_t(sizeof(T)), stream);
+      const auto planes = [&](auto streamed, auto na, auto nb) {
+        walk_outer([&](bool first) {
+          CrossedOperands<T> ops;
+          for (int q = 0; q < c.n_along; ++q)
+            ops.a[q] = at(c.along[ix(q)]), ops.a_row[q] = y.stride[ix(c.along[ix(q)])];
+          for (int q = 0; q < c.n_across; ++q)
+            ops.b[q] = at(c.across[ix(q)]), ops.b_row[q] = x.stride[ix(c.across[ix(q)])];
+          crossed_plane_n<T, decltype(streamed)::value, decltype(na)::value, decltype(nb)::value>(
+              out + off[0], y.stride[0], ops, x.extent, y.extent, alpha, first ? beta : T(1), walk);
         });
-      }
-      const CrossedWalk walk = crossed_walk(0, av, bu, index_t(sizeof(T)), false);
-      return walk_outer([&](bool first) {  // summed along v (and along u where ou is 0)
-        crossed_sum(out + off[0], ou, a_at(), av, b_at(), bu, u.extent, ev, alpha, first ? beta : T(1), walk);
-      });
+      };
+      const auto with_counts = [&](auto streamed) {
+        using one = std::integral_constant<int, 1>;
+        using two = std::integral_constant<int, 2>;
+        if (c.n_along == 1 && c.n_across == 1) return planes(streamed, one{}, one{});
+        if (c.n_along == 0) return planes(streamed, std::integral_constant<int, 0>{}, two{});
+        if (c.n_along == 1) return planes(streamed, one{}, two{});
+        return planes(streamed, two{}, one{});
+      };
+      if (!stream) return with_counts(std::false_type{});
+      with_counts(std::true_type{});
+      return stream_fence();
     }
   }
   if (!nest.transpose) {
