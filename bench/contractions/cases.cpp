@@ -75,6 +75,7 @@ void add_non_gemm_cases(std::vector<Case>& all) {
   all.push_back(streamed_case("ij,ij->ij", "n=1024", {{n, n}, {n, n}}, {n, n}, Kind::elementwise));
   all.push_back(streamed_case("ij,ij,ij->ij", "n=1024", {{n, n}, {n, n}, {n, n}}, {n, n}, Kind::elementwise));
   all.push_back(streamed_case("ij,ji->ij", "n=1024", {{n, n}, {n, n}}, {n, n}, Kind::elementwise));
+  all.push_back(streamed_case("ij,ij->ji", "n=1024", {{n, n}, {n, n}}, {n, n}, Kind::elementwise));
   all.push_back(streamed_case("ij,j->ij", "n=1024", {{n, n}, {n}}, {n, n}, Kind::elementwise));
   all.push_back(streamed_case("bi,ij,bj->bij", "b=32,i=256,j=256", {{32, 256}, {256, 256}, {32, 256}}, {32, 256, 256},
                               Kind::elementwise));

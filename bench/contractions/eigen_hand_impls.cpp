@@ -13,6 +13,7 @@
 //   2             "ij,ij->"             A.cwiseProduct(B).sum()
 //                 "ij,ji->"             A.cwiseProduct(B.transpose()).sum()
 //                 "ij,ji->ij"           A.cwiseProduct(B.transpose())
+//                 "ij,ij->ji"           A.cwiseProduct(B).transpose()
 //   3 reduction   "ijk,ijk->jk"         X, Y viewed (i, jk): out = Σ_i X.row(i) ⊙ Y.row(i), row by row
 //   4             "ijk,ijk->ik"         per i: out.row(i) = Σ_j X_i.row(j) ⊙ Y_i.row(j)
 //   5             "ijk,ijk->ij"         X, Y viewed (ij, k): X.cwiseProduct(Y).rowwise().sum()
@@ -137,6 +138,18 @@ std::optional<Runner> eigen_hand(const Case& c, Operands<T>& ops, int threads) {
     return Runner{[=] {
                     blocks(n, nt, [=](index_t b, index_t e) {
                       Mat<T>(out + b * n, e - b, n) = CMat<T>(x + b * n, e - b, n).cwiseProduct(rows_of_bt(b, e));
+                    });
+                  },
+                  {}};
+  }
+  // The Hadamard product written transposed: A.cwiseProduct(B).transpose(), over blocks of
+  // the output's rows.
+  if (s == "ij,ij->ji") {
+    const index_t n = in[0][0];
+    return Runner{[=] {
+                    blocks(n, nt, [=](index_t b, index_t e) {
+                      Mat<T>(out + b * n, e - b, n) =
+                          CMat<T>(x, n, n).cwiseProduct(CMat<T>(y, n, n)).transpose().middleRows(b, e - b);
                     });
                   },
                   {}};

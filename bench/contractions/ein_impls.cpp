@@ -65,6 +65,7 @@ using PathFn = std::string (*)(const Case&, Operands<float>&);
   X("ij,ij->", 0, 2, 2)                    \
   X("ij,ji->", 0, 2, 2)                    \
   X("ij,ji->ij", 2, 2, 2)                  \
+  X("ij,ij->ji", 2, 2, 2)                  \
   X("ijk,ijk->jk", 2, 3, 3)                \
   X("ijk,ijk->ik", 2, 3, 3)                \
   X("ijk,ijk->ij", 2, 3, 3)                \
