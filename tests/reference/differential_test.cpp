@@ -355,7 +355,8 @@ Case random_large_product(Rng& rng, std::size_t& signature) {
 /// one the loop nest packs per tile, packed_tile_input), its extents past a loop
 /// tile (33-80); the random layouts (check_case) may turn either operand around.
 Case random_transposed_product(Rng& rng, std::size_t& signature) {
-  static const char* const specs[] = {"ij,ji->", "ij,ji->ij", "ij,ji->ji", "ij,ij->ji", "ij,ji,ij->ij", "ij,ji,ij,ij->ij"};
+  static const char* const specs[] = {"ij,ji->",   "ij,ji->ij",    "ij,ji->ji",
+                                      "ij,ij->ji", "ij,ji,ij->ij", "ij,ji,ij,ij->ij"};
   const int which = rng.below(6);
   // {2, {2, 2}, 0}, {2, {2, 2}, 2}, {3, {2, 2, 2}, 2}, {4, {2, 2, 2, 2}, 2}
   signature = which == 0 ? 19 : which <= 3 ? 20 : which == 4 ? 31 : 37;

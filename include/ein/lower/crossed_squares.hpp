@@ -1,14 +1,15 @@
-// The crossed-inputs kernel of the loop lowering: one u x v plane of the product of
-// two inputs that run unit-stride along different axes,
-//   a[v * av + u] (unit-stride along u) times b[u * bu + v] (unit-stride along v),
-// into an output kept along u and v ("ij,ji->ij"), summed along v ("ij,ji->j"), or
-// summed along both ("ij,ji->"). The plane goes in S x S squares, S a cache line of
-// T: the square's S lines of b are transposed in registers (transpose_registers)
-// and multiplied into the square's S lines of a, so that every line of a, b and the
-// output is read or written once, whole, and nothing has to stay in L1 between
-// squares. (Packed tile rows, the kernel before, moved a 32 x 32 tile of b into a
-// buffer and read it back by rows: three passes through L1, and at a power-of-two
-// row length every row of a tile in one L1 set.)
+// The crossed-inputs kernel of the loop lowering: one u x v plane of a product whose
+// operands run unit-stride along different axes: inputs a[v * av + u] (unit-stride
+// along u) times inputs b[u * bu + v] (unit-stride along v), into an output kept
+// along u and v ("ij,ji->ij"; "ij,ij->ji" seen from its output, whose lanes then
+// run along v), summed along v ("ij,ji->j"), or summed along both ("ij,ji->").
+// The plane goes in S x S squares, S a cache line of T: the square's S lines of
+// the b inputs are multiplied and transposed in registers (transpose_registers),
+// then multiplied into the square's S lines of the a inputs, so that every line of
+// every operand and of the output is read or written once, whole, and nothing has
+// to stay in L1 between squares. (Packed tile rows, the kernel before, moved a
+// 32 x 32 tile of b into a buffer and read it back by rows: three passes through
+// L1, and at a power-of-two row length every row of a tile in one L1 set.)
 // Layer: lower.
 #pragma once
 
@@ -16,7 +17,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 
 #include "ein/lower/row_kernels.hpp"
 #include "ein/lower/transpose_block.hpp"
@@ -62,31 +62,42 @@ constexpr CrossedWalk crossed_walk(bool a_alias, bool b_alias, index_t element_s
 }
 
 /// Calls square(q, v) for every whole square of a plane `strips` squares along u
-/// (strip q) by whole_v elements along v, in the walk's order.
+/// (strip q) by whole_v elements along v, in the walk's order. One loop for every
+/// walk, the square inlined once: a loop of its own for each walk (and each store
+/// kind) put 48 copies of the plane's square into every program, 1.4-3 s more of
+/// g++ -O2 for a first einsum of floats.
 template <int S, class Square>
 [[gnu::always_inline]] inline void walk_squares(CrossedWalk walk, index_t strips, index_t whole_v, Square&& square) {
-  switch (walk) {
-    case CrossedWalk::diagonals:
-      for (index_t d = 0; d < strips; ++d)  // square (q, v) = ((v / S + d) % strips, v)
-        for (index_t v = 0, q = d; v < whole_v; v += S) {
-          square(q, v);
-          q = q + 1 < strips ? q + 1 : 0;
+  index_t q = 0, v = 0, diagonal = 0;
+  for (index_t n = strips * (whole_v / S); n > 0; --n) {
+    square(q, v);
+    switch (walk) {
+      case CrossedWalk::a_rows:  // v outer, u inner
+        if (++q == strips) {
+          q = 0;
+          v += S;
         }
-      return;
-    case CrossedWalk::a_rows:
-      for (index_t v = 0; v < whole_v; v += S)
-        for (index_t q = 0; q < strips; ++q) square(q, v);
-      return;
-    case CrossedWalk::b_rows:
-      for (index_t q = 0; q < strips; ++q)
-        for (index_t v = 0; v < whole_v; v += S) square(q, v);
-      return;
+        break;
+      case CrossedWalk::b_rows:  // u outer, v inner
+        if ((v += S) == whole_v) {
+          v = 0;
+          ++q;
+        }
+        break;
+      case CrossedWalk::diagonals:  // square (q, v) = ((v / S + diagonal) % strips, v)
+        q = q + 1 < strips ? q + 1 : 0;
+        if ((v += S) == whole_v) {
+          v = 0;
+          q = ++diagonal;
+        }
+        break;
+    }
   }
 }
 
-/// The inputs of one side of a crossed plane: up to two that run unit-stride along
-/// u (a, each row along v `a_row` apart) and up to two along v (b, each row along u
-/// `b_row` apart); NA and NB of each are used (crossed_plane_n).
+/// The inputs of a crossed plane: up to two that run unit-stride along u (a, each
+/// row along v `a_row` apart) and up to two along v (b, each row along u `b_row`
+/// apart); crossed_plane_n uses the first NA and NB.
 template <class T>
 struct CrossedOperands {
   const T* a[2] = {nullptr, nullptr};
@@ -98,15 +109,14 @@ struct CrossedOperands {
 /// One square of crossed_plane_n, at o and the operands' square corners: o's line j
 /// (o + j * ov) = alpha * (the product of the a lines j) * (column j of the product
 /// of the b squares) + beta * o's line j, each stored as it is made (made all first,
-/// they went through the stack). The b squares multiply before their one transpose.
-/// Plain: alpha 1 and beta 0 (no scaling, no read of the output). By value, and
-/// inlined into the walk: a lambda's captures, read through its closure, were
-/// reloaded after every store (a memcpy may write anything), 2.2x the time of the
-/// same square in a probe.
-template <class T, int S, bool Stream, bool Plain, int NA, int NB>
+/// they went through the stack); past the caches where `stream`. The b squares
+/// multiply before their one transpose. By value, and inlined into the walk: a
+/// lambda's captures, read through its closure, were reloaded after every store (a
+/// memcpy may write anything), 2.2x the time of the same square in a probe.
+template <class T, int S, int NA, int NB>
 [[gnu::always_inline]] inline void crossed_store_square(T* o, index_t ov, const T* a0, index_t av0, const T* a1,
                                                         index_t av1, const T* b0, index_t bu0, const T* b1,
-                                                        index_t bu1, T alpha, T beta) {
+                                                        index_t bu1, T alpha, T beta, bool stream) {
   using V = typename Lanes<T, S>::type;
   V r[std::size_t(S)];
   for (int i = 0; i < S; ++i) {
@@ -130,15 +140,13 @@ template <class T, int S, bool Stream, bool Plain, int NA, int NB>
       std::memcpy(&line, a1 + j * av1, sizeof(V));
       row *= line;
     }
-    if constexpr (!Plain) {
-      row *= alpha;
-      if (beta != T(0)) {
-        V old;
-        std::memcpy(&old, o + j * ov, sizeof(V));
-        row += beta * old;
-      }
+    if (alpha != T(1)) row *= alpha;
+    if (beta != T(0)) {
+      V old;
+      std::memcpy(&old, o + j * ov, sizeof(V));
+      row += beta * old;
     }
-    if constexpr (Stream)
+    if (can_stream_stores && stream)
       stream_store(o + j * ov, row);
     else
       std::memcpy(o + j * ov, &row, sizeof(V));
@@ -149,27 +157,22 @@ template <class T, int S, bool Stream, bool Plain, int NA, int NB>
 /// + u]) * (the NB inputs b_k[u * b_row_k + v]) + beta * o[...], for u < eu, v < ev
 /// (NA 0 to 2, NB 1 or 2: "ij,ji->ij" is 1 and 1, "ij,ij->ji" seen from its output
 /// 0 and 2), its squares in the order `walk`. Stream: the squares' output lines,
-/// each one whole aligned line (the caller checks), go past the caches.
-template <class T, bool Stream, int NA, int NB>
+/// each one whole aligned line (the caller checks), go past the caches (the caller
+/// fences).
+template <class T, int NA, int NB>
 void crossed_plane_n(T* o, index_t ov, const CrossedOperands<T>& in, index_t eu, index_t ev, T alpha, T beta,
-                     CrossedWalk walk) {
+                     CrossedWalk walk, bool stream = false) {
   static_assert(NA >= 0 && NA <= 2 && NB >= 1 && NB <= 2, "crossed_plane_n: 0 to 2 inputs along u, 1 or 2 along v");
   constexpr int S = 64 / int(sizeof(T));
   const index_t whole_u = eu / S * S, whole_v = ev / S * S;
   const T *const a0 = in.a[0], *const a1 = in.a[1], *const b0 = in.b[0], *const b1 = in.b[1];
   const index_t av0 = in.a_row[0], av1 = in.a_row[1], bu0 = in.b_row[0], bu1 = in.b_row[1];
-  const auto squares = [&](auto plain) __attribute__((always_inline)) {
-    walk_squares<S>(walk, whole_u / S, whole_v, [&](index_t q, index_t v) __attribute__((always_inline)) {
-      const index_t u = q * S;
-      crossed_store_square<T, S, Stream, decltype(plain)::value, NA, NB>(
-          o + v * ov + u, ov, NA >= 1 ? a0 + v * av0 + u : nullptr, av0, NA == 2 ? a1 + v * av1 + u : nullptr, av1,
-          b0 + u * bu0 + v, bu0, NB == 2 ? b1 + u * bu1 + v : nullptr, bu1, alpha, beta);
-    });
-  };
-  if (alpha == T(1) && beta == T(0))
-    squares(std::true_type{});
-  else
-    squares(std::false_type{});
+  walk_squares<S>(walk, whole_u / S, whole_v, [&](index_t q, index_t v) __attribute__((always_inline)) {
+    const index_t u = q * S;
+    crossed_store_square<T, S, NA, NB>(o + v * ov + u, ov, NA >= 1 ? a0 + v * av0 + u : nullptr, av0,
+                                       NA == 2 ? a1 + v * av1 + u : nullptr, av1, b0 + u * bu0 + v, bu0,
+                                       NB == 2 ? b1 + u * bu1 + v : nullptr, bu1, alpha, beta, stream);
+  });
   const auto element = [&](index_t u, index_t v) {
     T value = alpha * b0[u * bu0 + v];
     if constexpr (NB == 2) value *= b1[u * bu1 + v];
@@ -186,12 +189,12 @@ void crossed_plane_n(T* o, index_t ov, const CrossedOperands<T>& in, index_t eu,
 
 /// crossed_plane_n of one input along u and one along v: o[v * ov + u] = alpha *
 /// a[v * av + u] * b[u * bu + v] + beta * o[...].
-template <class T, bool Stream = false>
+template <class T>
 void crossed_plane(T* o, index_t ov, const T* a, index_t av, const T* b, index_t bu, index_t eu, index_t ev, T alpha,
-                   T beta, CrossedWalk walk) {
+                   T beta, CrossedWalk walk, bool stream = false) {
   CrossedOperands<T> in;
   in.a[0] = a, in.a_row[0] = av, in.b[0] = b, in.b_row[0] = bu;
-  crossed_plane_n<T, Stream, 1, 1>(o, ov, in, eu, ev, alpha, beta, walk);
+  crossed_plane_n<T, 1, 1>(o, ov, in, eu, ev, alpha, beta, walk, stream);
 }
 
 /// One square of crossed_sum: sum += the sum over j of a's line j (a + j * av) times

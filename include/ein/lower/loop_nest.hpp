@@ -12,9 +12,9 @@
 //   - when an operand is strided along u but unit-stride along another axis v,
 //     u and v are walked together: a permutation ("ijk->kji": the output
 //     unit-stride along u, the input along v) as squares transposed in registers
-//     (transpose_block.hpp), a product of two such crossed inputs as squares
-//     of the one transposed in registers times lines of the other
-//     (crossed_squares.hpp), anything else in square tiles that stay in L1, so
+//     (transpose_block.hpp), a product of up to three such crossed operands as
+//     squares of the ones along v transposed in registers times lines of the
+//     others (crossed_squares.hpp), anything else in square tiles that stay in L1, so
 //     both the reads and the writes use whole cache lines;
 //   - the other axes run outside, largest strides outermost (summed over the
 //     operands, stride_weight; the input's alone for a permutation whose output
@@ -119,7 +119,7 @@ enum class NestKernel : unsigned char {
                     // staying along it (copy_row, product_row)
   rows,             // any other row, tiled or not (product_row_n, dot_n)
   packed_rows,      // tiled rows whose inputs that jump along u are packed per tile (packed_tile_input)
-  crossed_squares,  // two inputs, unit-stride along u and along v: squares of products (crossed_squares.hpp)
+  crossed_squares,  // operands unit-stride along u and along v: squares of products (crossed_squares.hpp)
   squares,          // a permutation in squares (transpose_plane)
   grouped_squares,  // a permutation whose short rows are grouped into lines (transpose_grouped_plane)
 };
@@ -139,7 +139,7 @@ struct ReuseSplit {
 struct LoopNest {
   index_t tile_u = 1, tile_v = 1;
   bool transpose = false;  // one input, unit-stride along v; the output, along u: transpose_plane
-  bool crossed = false;    // two inputs crossed (crossed_inputs): crossed_plane or crossed_sum
+  bool crossed = false;    // operands crossed (crossed_inputs): crossed_plane_n or crossed_sum
   bool by_square = false;  // a permutation walked one square at every outer position (run_nest)
   index_t group = 1;       // > 1: a short u and `group` positions of the axis before v fill a line
                            // (transpose_grouped_plane; that axis is axes[rank - 3])
@@ -323,7 +323,8 @@ inline CrossedInputs crossed_inputs(const LoopSpace& s) {
 /// The walk of a crossed nest's planes (crossed_walk): whether the output's rows or
 /// those of the inputs along x alias, and whether those of the inputs across do.
 inline CrossedWalk crossed_walk_of(const LoopSpace& s, const CrossedInputs& c, index_t element_size, bool stream) {
-  const LoopAxis &x = s.axes[ix(c.swapped ? s.rank - 2 : s.rank - 1)], &y = s.axes[ix(c.swapped ? s.rank - 1 : s.rank - 2)];
+  const LoopAxis& x = s.axes[ix(c.swapped ? s.rank - 2 : s.rank - 1)];
+  const LoopAxis& y = s.axes[ix(c.swapped ? s.rank - 1 : s.rank - 2)];
   bool a_alias = rows_alias(y.stride[0], element_size), b_alias = false;
   for (int q = 0; q < c.n_along; ++q) a_alias = a_alias || rows_alias(y.stride[ix(c.along[ix(q)])], element_size);
   for (int q = 0; q < c.n_across; ++q) b_alias = b_alias || rows_alias(x.stride[ix(c.across[ix(q)])], element_size);
@@ -765,28 +766,29 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
       for (int a = 0; a < s.rank && stream; ++a)
         stream = a == x_axis || s.axes[ix(a)].stride[0] * index_t(sizeof(T)) % 64 == 0;
       const CrossedWalk walk = crossed_walk_of(s, c, index_t(sizeof(T)), stream);
-      const auto planes = [&](auto streamed, auto na, auto nb) {
+      const auto planes = [&](auto na, auto nb) {
         walk_outer([&](bool first) {
           CrossedOperands<T> ops;
           for (int q = 0; q < c.n_along; ++q)
             ops.a[q] = at(c.along[ix(q)]), ops.a_row[q] = y.stride[ix(c.along[ix(q)])];
           for (int q = 0; q < c.n_across; ++q)
             ops.b[q] = at(c.across[ix(q)]), ops.b_row[q] = x.stride[ix(c.across[ix(q)])];
-          crossed_plane_n<T, decltype(streamed)::value, decltype(na)::value, decltype(nb)::value>(
-              out + off[0], y.stride[0], ops, x.extent, y.extent, alpha, first ? beta : T(1), walk);
+          crossed_plane_n<T, decltype(na)::value, decltype(nb)::value>(
+              out + off[0], y.stride[0], ops, x.extent, y.extent, alpha, first ? beta : T(1), walk, stream);
         });
       };
-      const auto with_counts = [&](auto streamed) {
-        using one = std::integral_constant<int, 1>;
-        using two = std::integral_constant<int, 2>;
-        if (c.n_along == 1 && c.n_across == 1) return planes(streamed, one{}, one{});
-        if (c.n_along == 0) return planes(streamed, std::integral_constant<int, 0>{}, two{});
-        if (c.n_along == 1) return planes(streamed, one{}, two{});
-        return planes(streamed, two{}, one{});
-      };
-      if (!stream) return with_counts(std::false_type{});
-      with_counts(std::true_type{});
-      return stream_fence();
+      using one = std::integral_constant<int, 1>;
+      using two = std::integral_constant<int, 2>;
+      if (c.n_along == 1 && c.n_across == 1)
+        planes(one{}, one{});
+      else if (c.n_along == 0)
+        planes(std::integral_constant<int, 0>{}, two{});
+      else if (c.n_along == 1)
+        planes(one{}, two{});
+      else
+        planes(two{}, one{});
+      if (stream) stream_fence();
+      return;
     }
   }
   if (!nest.transpose) {
