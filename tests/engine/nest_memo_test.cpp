@@ -48,10 +48,11 @@ void on_fresh_thread(Body body) {
 
 template <class T>
 void repeated_calls() {
-  const Tensor<T, 2> a = random_tensor<T>(Extents<2>{7, 13}, 1), b = random_tensor<T>(Extents<2>{7, 13}, 2);
-  const Tensor<T, 2> a2 = random_tensor<T>(Extents<2>{7, 13}, 3), b2 = random_tensor<T>(Extents<2>{7, 13}, 4);
-  const Tensor<T, 1> x = random_tensor<T>(Extents<1>{13}, 5), x2 = random_tensor<T>(Extents<1>{13}, 6);
-  Tensor<T, 1> c(13);
+  // (Rows of 100: a short row summed over a strided run takes the product path, no nest.)
+  const Tensor<T, 2> a = random_tensor<T>(Extents<2>{7, 100}, 1), b = random_tensor<T>(Extents<2>{7, 100}, 2);
+  const Tensor<T, 2> a2 = random_tensor<T>(Extents<2>{7, 100}, 3), b2 = random_tensor<T>(Extents<2>{7, 100}, 4);
+  const Tensor<T, 1> x = random_tensor<T>(Extents<1>{100}, 5), x2 = random_tensor<T>(Extents<1>{100}, 6);
+  Tensor<T, 1> c(100);
   CHECK_FALSE(memoized<"ij,ij->j">(c.view(), a.view(), b.view()));
   c = ein::einsum<"ij,ij->j">(a, b);
   check_against_reference<T>("ij,ij->j", c, a, b);
@@ -85,7 +86,7 @@ void repeated_calls() {
     Tensor<T, 1> runtime = ein::einsum("ij,ij->j", p, round ? b2 : b);  // (the run-time spec: the same key)
     check_against_reference<T>("ij,ij->j", runtime, p, round ? b2 : b);
   }
-  CHECK(memoized<"ij->j">(Tensor<T, 1>(13).view(), a.view()));
+  CHECK(memoized<"ij->j">(Tensor<T, 1>(100).view(), a.view()));
 }
 
 TEST_CASE("a repeated shape runs its memoized nest with each call's data, alpha and beta") {
@@ -234,14 +235,16 @@ TEST_CASE("more shapes than the memo holds: each evicted nest is prepared again"
 
 TEST_CASE("a sum over an empty axis scales the destination by beta, memoized too") {
   on_fresh_thread([] {
-    const Tensor<double, 2> a(Extents<2>{0, 5});
+    // (A diagonal: the product path, which takes any empty sum of labels that
+    // repeat nowhere, leaves it to the nest.)
+    const Tensor<double, 3> a(Extents<3>{0, 0, 5});
     for (double beta : {0.0, 3.0, -1.0}) {
       Tensor<double, 1> out = random_tensor<double>(Extents<1>{5}, 11);
       const Tensor<double, 1> before = out;
-      out.view().assign(ein::einsum<"ij->j">(a), 1.0, beta);
+      out.view().assign(ein::einsum<"iij->j">(a), 1.0, beta);
       for (index_t i = 0; i < 5; ++i) CHECK(out(i) == beta * before(i));
     }
-    CHECK(memoized<"ij->j">(Tensor<double, 1>(5).view(), a.view()));
+    CHECK(memoized<"iij->j">(Tensor<double, 1>(5).view(), a.view()));
   });
 }
 

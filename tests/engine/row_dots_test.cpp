@@ -25,7 +25,7 @@ namespace {
 std::vector<index_t> row_lengths() {
   std::vector<index_t> n;
   for (index_t i = 1; i <= 70; ++i) n.push_back(i);
-  for (index_t i : {127, 128, 129, 255, 512, 513, 1000, 1024, 1025, 4096}) n.push_back(i);
+  for (index_t i : {79, 80, 81, 127, 128, 129, 255, 512, 513, 1000, 1024, 1025, 4096}) n.push_back(i);
   return n;
 }
 
@@ -84,7 +84,9 @@ TEST_CASE_TEMPLATE("row_axpys: every length, row remainder, pad, strided or no v
                    double) {
   std::mt19937 gen(9);
   for (const index_t n : row_lengths())
-    // (rows about row_axpy_rows = 8: a pass short of it, one, one and one row, two and one row;
+    // (rows of up to row_axpy_register_vectors = 4 vectors and a remainder (n < 80 floats, 40 doubles
+    // with AVX-512) summed in registers, two rows at a time: an even and an odd count of rows;
+    // rows about row_axpy_rows = 8: a pass short of it, one, one and one row, two and one row;
     // at n 4096 and no pad, rows of x a multiple of cache_set_period apart: passes of
     // row_axpy_rows_aliased = 4; without pad, rows up to row_axpy_alone_bytes (n 1024 floats,
     // 512 doubles) go one per pass, one element longer or padded in blocks)

@@ -63,11 +63,21 @@ TEST_CASE("run_product takes a foldable call and declines, untouched, what the g
   In in[2] = {{a.data(), 60.0, {10, 1}, {}}, {b.data(), 60.0, {10, 1}, {}}};
   CHECK(ein::detail::run_product<float, 2>(in, out.data(), dense, extent, 2, nullptr, 0, 1.0f, 0.0f));
   check_against_reference<float>("ij,ij->ij", out, a, b);
-  // b read transposed (its row is strided): declined.
+  // b read transposed (its row is strided): taken where the call is as small as
+  // product_path_strided (60 elements), declined past it (12 x 20: squares' work).
   fill();
-  In transposed[2] = {{a.data(), 60.0, {10, 1}, {}}, {b.data(), 60.0, {1, 6}, {}}};
-  CHECK_FALSE(ein::detail::run_product<float, 2>(transposed, out.data(), dense, extent, 2, nullptr, 0, 1.0f, 0.0f));
-  CHECK(untouched());
+  const Tensor<float, 2> bt = random_tensor<float>(Extents<2>{10, 6}, 4);
+  In transposed[2] = {{a.data(), 60.0, {10, 1}, {}}, {bt.data(), 60.0, {1, 6}, {}}};
+  CHECK(ein::detail::run_product<float, 2>(transposed, out.data(), dense, extent, 2, nullptr, 0, 1.0f, 0.0f));
+  check_against_reference<float>("ij,ji->ij", out, a, bt);
+  const Tensor<float, 2> big = random_tensor<float>(Extents<2>{12, 20}, 5), big_t = random_tensor<float>(Extents<2>{20, 12}, 6);
+  Tensor<float, 2> big_out(12, 20);
+  big_out.data()[0] = -7.0f;
+  const index_t big_extent[2] = {12, 20}, big_dense[2] = {20, 1};
+  In big_transposed[2] = {{big.data(), 240.0, {20, 1}, {}}, {big_t.data(), 240.0, {1, 12}, {}}};
+  CHECK_FALSE(ein::detail::run_product<float, 2>(big_transposed, big_out.data(), big_dense, big_extent, 2, nullptr, 0,
+                                                  1.0f, 0.0f));
+  CHECK(big_out.data()[0] == -7.0f);
   // A destination whose rows overlap (stride 0): declined (the general path throws).
   fill();
   const index_t overlapping[2] = {0, 1};
@@ -87,7 +97,8 @@ TEST_CASE("run_product takes a foldable call and declines, untouched, what the g
   CHECK_FALSE(ein::detail::run_product<float, 2>(in, out.data(), dense, large, 2, nullptr, 0, 1.0f, 0.0f));
   CHECK(untouched());
   // Summed: "ij,ij->i" (a run of 10 per output element) is taken; "ij,kj->ik" (each
-  // operand read 10 times: a GEMM's reuse) and "ij,ij->j" (a strided run) declined.
+  // operand read 10 times: a GEMM's reuse) declined; "ij,ij->j" (a strided run) taken
+  // where its output row stays in registers (row axpys), declined past that.
   Tensor<float, 1> rows(6);
   const index_t six[1] = {6}, unit[1] = {1}, ten[1] = {10};
   In by_row[2] = {{a.data(), 60.0, {10}, {1}}, {b.data(), 60.0, {10}, {1}}};
@@ -101,10 +112,18 @@ TEST_CASE("run_product takes a foldable call and declines, untouched, what the g
   CHECK_FALSE(ein::detail::run_product<float, 2>(reused, gemm.data(), dense, gemm_extent, 2, ten, 1, 1.0f, 0.0f));
   CHECK(gemm.data()[0] == -7.0f);
   Tensor<float, 1> columns(10);
-  columns.data()[0] = -7.0f;
   In by_column[2] = {{a.data(), 60.0, {1}, {10}}, {b.data(), 60.0, {1}, {10}}};
-  CHECK_FALSE(ein::detail::run_product<float, 2>(by_column, columns.data(), unit, ten, 1, six, 1, 1.0f, 0.0f));
-  CHECK(columns.data()[0] == -7.0f);
+  CHECK(ein::detail::run_product<float, 2>(by_column, columns.data(), unit, ten, 1, six, 1, 1.0f, 0.0f));
+  check_against_reference<float>("ij,ij->j", columns, a, b);
+  const index_t long_row = 5 * 64 / index_t(sizeof(float)), two[1] = {2};  // (past 4 vectors of any width)
+  const Tensor<float, 2> tall = random_tensor<float>(Extents<2>{2, long_row}, 7);
+  Tensor<float, 1> long_columns(long_row);
+  long_columns.data()[0] = -7.0f;
+  const index_t long_extent[1] = {long_row};
+  In long_by_column[2] = {{tall.data(), 160.0, {1}, {long_row}}, {tall.data(), 160.0, {1}, {long_row}}};
+  CHECK_FALSE(
+      ein::detail::run_product<float, 2>(long_by_column, long_columns.data(), unit, long_extent, 1, two, 1, 1.0f, 0.0f));
+  CHECK(long_columns.data()[0] == -7.0f);
 }
 
 template <class T>
@@ -181,8 +200,27 @@ void layouts() {
   const Tensor<T, 1> x1 = random_tensor<T>(Extents<1>{1}, 20);
   sums = ein::einsum<"ij,ij,j->i">(a1, b1, x1);  // (three operands summed over a run of 1)
   check_against_reference<T>("ij,ij,j->i", sums, a1, b1, x1);
-  sums = ein::einsum<"ij->j">(a);  // (a strided run: the general path)
-  check_against_reference<T>("ij->j", sums, a);
+  Tensor<T, 1> column_sums = ein::einsum<"ij->j">(a);  // (a strided run, a short row: row axpys)
+  check_against_reference<T>("ij->j", column_sums, a);
+  column_sums = ein::einsum<"ij,i->j">(a, y);  // (the other operand staying along the row)
+  check_against_reference<T>("ij,i->j", column_sums, a, y);
+  column_sums = ein::einsum<"i,ij->j">(y, a);  // (the walking operand second)
+  check_against_reference<T>("i,ij->j", column_sums, y, a);
+  column_sums = ein::einsum<"ij,ij->j">(reversed, b);  // (rows of both, one read upwards)
+  check_against_reference<T>("ij,ij->j", column_sums, reversed, b);
+  Tensor<T, 2> small_t = ein::einsum<"ij->ji">(by);  // (a strided row, 15 elements: product rows)
+  check_against_reference<T>("ij->ji", small_t, by);
+  Tensor<T, 0> small_trace = ein::einsum<"ij,ji->">(by, ein::einsum<"ij->ji">(by).eval());
+  check_against_reference<T>("ij,ji->", small_trace, by, ein::einsum<"ij->ji">(by).eval());
+  const TensorView<const T, 3> few_planes(q.data(), Extents<3>{2, 2, 12}, {2 * 6 * 24, 24, 1});
+  Tensor<T, 1> by_b = ein::einsum<"bij->j">(few_planes);  // (summed labels that do not fold, 48 elements: dots)
+  check_against_reference<T>("bij->j", by_b, few_planes);
+  const Tensor<T, 3> hollow(Extents<3>{2, 0, 3});
+  Tensor<T, 1> none_summed = random_tensor<T>(Extents<1>{3}, 21);
+  none_summed = ein::einsum<"bij->j">(hollow);  // (a summed label 0 long: zeros)
+  for (index_t i = 0; i < 3; ++i) CHECK(none_summed(i) == T(0));
+  Tensor<T, 1> strided_sums = ein::einsum<"ij,ji->i">(by, ein::einsum<"ij->ji">(by).eval());  // (dots, strided)
+  check_against_reference<T>("ij,ji->i", strided_sums, by, ein::einsum<"ij->ji">(by).eval());
   c = ein::einsum<"bij,bij->bi">(p, p);
   check_against_reference<T>("bij,bij->bi", c, p, p);
   c = ein::einsum<"bij,bj->bi">(p, bj);
@@ -243,10 +281,19 @@ TEST_CASE("einsum_path shows the product path exactly where a call takes it, wit
   check_path_shows_product<"ij->i">(true, a);
   check_path_shows_product<"bij,bik->bijk">(true, p, q);
   check_path_shows_product<"bi,ij,bj->bij">(true, a, a, b);
-  check_path_shows_product<"ij,ji->ij">(false, a, b);  // (a transposed row)
+  check_path_shows_product<"ij,ji->ij">(false, a, b);  // (a transposed row, 256 elements)
   check_path_shows_product<"ij,jk->ik">(false, a, b);  // (a GEMM)
-  check_path_shows_product<"ij->j">(false, a);         // (a strided run)
-  check_path_shows_product<"bij,bij,bij->bj">(false, p, p, p);
+  check_path_shows_product<"ij->j">(true, a);          // (a strided run, a short row)
+  const Tensor<float, 2> small = random_tensor<float>(Extents<2>{4, 4}, 7);
+  check_path_shows_product<"ij,ji->ij">(true, small, small);  // (a transposed row, 16 elements)
+  check_path_shows_product<"ij->ji">(true, small);
+  check_path_shows_product<"ij,ji->">(true, small, small);  // (two summed labels that do not fold, 16 elements)
+  check_path_shows_product<"ij,ji->">(false, a, b);         // (the same at 256: crossed squares)
+  const Tensor<float, 2> long_rows = random_tensor<float>(Extents<2>{4, 100}, 8);
+  check_path_shows_product<"ij->j">(false, long_rows);  // (a strided run, a row past 4 vectors)
+  const Tensor<float, 3> deep = random_tensor<float>(Extents<3>{6, 7, 8}, 9);
+  check_path_shows_product<"bij,bij,bij->bj">(false, deep, deep, deep);  // (three, a strided run, 336 elements)
+  check_path_shows_product<"bij,bij,bij->bj">(true, p, p, p);  // (the same at 120 elements: dots)
   const Tensor<float, 2> column = random_tensor<float>(Extents<2>{16, 1}, 6);
   check_path_shows_product<"ij,ij->ij">(false, a, column);  // (size-1 broadcasting)
   const Tensor<float, 2> large(1024, 1024);
@@ -265,6 +312,13 @@ TEST_CASE("einsum_path shows the product path exactly where a call takes it, wit
   CHECK(batched.nest == "row dots");
   CHECK(batched.loop_shape == "(4,5,[6])");
   CHECK(ein::einsum_path<"ij,ij,j->i">(a, b, x).steps[0].nest == "dots");
+  const ein::PathStep column_sums = ein::einsum_path<"ij->j">(a).steps[0];
+  CHECK(column_sums.nest == "row axpys");
+  CHECK(column_sums.loop_shape == "(16,[16])");
+  CHECK(ein::einsum_path<"ij->ji">(small).steps[0].nest == "product rows");
+  const ein::PathStep trace = ein::einsum_path<"ij,ji->">(small, small).steps[0];
+  CHECK(trace.nest == "dots");
+  CHECK(trace.loop_shape == "([4,4])");
   CHECK(ein::einsum_path<"ij->i">(a).steps[0].kind == ein::StepKind::single);
 }
 

@@ -327,10 +327,13 @@ void show_product_path(const BoundSpec& spec, const std::array<Strided<const T>,
     if (shape.size() > 1) shape += ',';
     shape += std::to_string(c.rows.extent[ix(a)]);
   }
-  if (c.kernel != ProductKernel::rows && c.run.rank > 0) {
+  if (c.kernel != ProductKernel::rows && c.run.rank > 0) {  // (the summed run's axes, outermost first)
     if (shape.size() > 1) shape += ',';
     shape += '[';
-    shape += std::to_string(c.run.extent[0]);
+    for (int a = c.run.rank; a-- > 0;) {
+      shape += std::to_string(c.run.extent[ix(a)]);
+      if (a > 0) shape += ',';
+    }
     shape += ']';
   }
   shape += ')';

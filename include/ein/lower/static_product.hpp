@@ -8,12 +8,16 @@
 //     ("ij,ij->", "i,i->", "ij->i", "bij,bj->bi"): each output element one dot
 //     (row_dots.hpp's row_dots for one or two operands, blocks of output elements
 //     at a time; dot_n for more).
+//   a short output row summed over a strided run ("ij->j", "ji,j->i"): the row
+//     kept in registers over the run (row_dots.hpp's row_axpys).
 // At run time the extents are checked (equal: size-1 broadcasting is the general
 // path's), each group's axes folded where every operand runs on across them, and
-// the call declined, untouched, where the folds leave a strided row or run, where
-// operands are reused as in a GEMM (more multiply-adds than elements: blocking
-// wins), or where it is as large as the general path splits across threads or
-// streams. The general path then plans it as before.
+// the call declined, untouched, where the folds leave a strided row or run (but
+// in a call of at most product_path_strided elements, whose scalar strided loops
+// cost less than a plan: "ij->ji" 4 x 4, "ij,ji->" 8 x 8), where operands are
+// reused as in a GEMM (more multiply-adds than elements: blocking wins), or where
+// it is as large as the general path splits across threads or streams. The
+// general path then plans it as before.
 // Layer: lower.
 #pragma once
 
@@ -157,12 +161,23 @@ inline thread_local ProductPathProbe product_path_probe;
 /// element. A GEMV or a dot does one per element of its largest operand.
 inline constexpr double product_path_reuse = 2;
 
+/// Calls of at most this many elements (the output's times the summed run's) take
+/// the product path with strided rows and runs too (copy_row's and product_row's
+/// strided loops, dot_n): their scalar loops cost less than the general path's plan
+/// and setup. Callgrind (-march=x86-64-v3), instructions a call into a Tensor:
+/// "ij->ji" 4 x 4 1,860 -> 860, 8 x 8 2,650 -> 1,280, 16 x 16 (256: squares
+/// there) 2,220 -> 2,390; "ijk->kji" 4^3 4,720 -> 2,020, 8^3 14,500 -> 6,800,
+/// 16^3 20,700 -> 30,700.
+/// Summed labels that do not fold into one run ("ij,ji->") are taken at this size too.
+inline constexpr double product_path_strided = 128;
+
 /// The kernel the product path runs a call with (einsum_path names it).
 enum class ProductKernel : unsigned char {
   declined,  // the general path's: see choose_product
   empty,     // an empty output: nothing to write
   rows,      // nothing summed: rows of the output (copy_row, product_row, product_row_n)
   row_dots,  // one or two operands, unit-stride along the run: row_dots
+  row_axpys, // a short unit-stride output row summed over a strided run: row_axpys (in registers)
   dot_n,     // more operands, or one that stays along the run: a dot_n per output element
 };
 
@@ -172,6 +187,7 @@ constexpr const char* product_kernel_name(ProductKernel kernel) {
     case ProductKernel::empty: return "empty";
     case ProductKernel::rows: return "product rows";
     case ProductKernel::row_dots: return "row dots";
+    case ProductKernel::row_axpys: return "row axpys";
     case ProductKernel::dot_n: return "dots";
   }
   return "?";
@@ -219,20 +235,40 @@ template <class T, std::size_t N>
     for (std::size_t k = 0; k < N; ++k) s[k] = in[k].summed_stride[ix(l)];
     c.run.add(summed_extent[l], s);
   }
+  // (A call of a few elements takes strided rows and runs as well: see product_path_strided.)
+  const bool small = volume * length <= product_path_strided;
   if (summed == 0) {
-    for (std::size_t k = 0; k <= N; ++k)
-      if (!c.rows.walks_or_stays(k)) return c;
+    for (std::size_t k = 0; k < N; ++k)
+      if (!small && !c.rows.walks_or_stays(k)) return c;
+    if (!c.rows.walks_or_stays(N)) return c;
     if (c.rows.rank > 0 && c.rows.stride[N][0] != 1) return c;  // (a zero-stride output row: overlapping)
     c.kernel = ProductKernel::rows;
     return c;
   }
-  if (c.run.rank > 1) return c;  // the summed labels do not fold into one run
+  if (c.run.rank > 1 && !small) return c;  // the summed labels do not fold into one run
   double elements = volume;
+  bool along_run = true;  // every operand walks or stays along the run
   for (std::size_t k = 0; k < N; ++k) {
-    if (!c.run.walks_or_stays(k)) return c;
+    along_run = along_run && c.run.walks_or_stays(k);
     elements += in[k].size;
   }
   if (volume * length > product_path_reuse * elements) return c;
+  if (c.run.rank > 1) {  // (small: a dot_n per output element and position of the outer run axes)
+    c.kernel = ProductKernel::dot_n;
+    return c;
+  }
+  if (!along_run) {
+    // A short kept row summed over a strided run ("ij->j", "ji,j->i"): row_axpys,
+    // the output row in registers, where one operand walks along the row and the
+    // other (if any) walks or stays.
+    const index_t line = native_vector_bytes / index_t(sizeof(T));
+    const bool axpys = N <= 2 && c.rows.rank > 0 && c.rows.stride[N][0] == 1 &&
+                       (c.rows.stride[0][0] == 1 || c.rows.stride[N - 1][0] == 1) && c.rows.walks_or_stays(0) &&
+                       c.rows.walks_or_stays(N - 1) && c.rows.extent[0] < (row_axpy_register_vectors + 1) * line;
+    if (axpys) c.kernel = ProductKernel::row_axpys;
+    else if (small) c.kernel = ProductKernel::dot_n;
+    return c;
+  }
   const index_t n = c.run.rank > 0 ? c.run.extent[0] : 1;
   bool unit = N <= 2;
   for (std::size_t k = 0; k < N && unit; ++k) unit = n <= 1 || c.run.stride[k][0] == 1;
@@ -307,8 +343,42 @@ bool run_product(const ProductInput<T> (&in)[N], T* out, const index_t* out_stri
     ++product_path_probe.taken;
     return true;
   }
+  if (c.kernel == ProductKernel::row_axpys) {  // operand w walks along the row, the other walks or stays
+    const index_t count = rows.extent[0];
+    const std::size_t w = rows.stride[0][0] == 1 ? 0 : N - 1, x = N - 1 - w;
+    walk(1, [&] {
+      if constexpr (N == 1)
+        row_axpys<T>(po, p[0], s[0], nullptr, 0, n, count, alpha, beta);
+      else if (rows.stride[x][0] == 1)
+        row_axpys<T, true>(po, p[w], s[w], p[x], s[x], n, count, alpha, beta);
+      else
+        row_axpys<T>(po, p[w], s[w], p[x], s[x], n, count, alpha, beta);
+    });
+    ++product_path_probe.taken;
+    return true;
+  }
+  bool empty_run = false;  // (a summed label 0 long: every sum is 0, no element read)
+  for (int a = 0; a < run.rank; ++a) empty_run = empty_run || run.extent[ix(a)] == 0;
   walk(0, [&] {
-    const T sum = dot_n(p, s, int(N), n);
+    T sum = T(0);
+    if (run.rank <= 1) {
+      sum = dot_n(p, s, int(N), n);
+    } else if (!empty_run) {  // the outer run axes (a small call's) walked by an odometer of their own
+      const T* q[N];
+      for (std::size_t k = 0; k < N; ++k) q[k] = p[k];
+      std::array<index_t, max_rank> along{};
+      for (int a = 1;;) {
+        sum += dot_n(q, s, int(N), n);
+        for (a = 1; a < run.rank; ++a) {
+          const std::size_t x = ix(a);
+          for (std::size_t k = 0; k < N; ++k) q[k] += run.stride[k][x];
+          if (++along[x] < run.extent[x]) break;
+          along[x] = 0;
+          for (std::size_t k = 0; k < N; ++k) q[k] -= run.stride[k][x] * run.extent[x];
+        }
+        if (a >= run.rank) break;
+      }
+    }
     *po = beta == T(0) ? alpha * sum : alpha * sum + beta * *po;
   });
   ++product_path_probe.taken;
