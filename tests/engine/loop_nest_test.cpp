@@ -311,9 +311,10 @@ TEST_CASE_TEMPLATE("loop nests: permutations, reductions, products, any operand 
 
 TEST_CASE_TEMPLATE("transpose_plane: every edge length, alpha and beta", T, float, double) {
   std::mt19937 gen(5);
-  // Squares of 16 and 8, the strips past them along u and along v, planes too small for squares.
-  for (index_t eu : {1, 7, 8, 9, 16, 17, 33})
-    for (index_t ev : {1, 8, 15, 16, 40})
+  // Squares of 16 and 8, squares of 8 past those of 16 (floats: 24, 25, 31, 40 along u or v,
+  // one side or both), the strips past them along u and along v, planes too small for squares.
+  for (index_t eu : {1, 7, 8, 9, 16, 17, 24, 25, 31, 33})
+    for (index_t ev : {1, 8, 15, 16, 24, 31, 40})
       for (int ab = 0; ab < 3; ++ab) {
         const T alpha = ab == 0 ? T(1) : T(2), beta = ab == 2 ? T(0.5) : T(0);
         const index_t au = ev + 3, ov = eu + 5;  // padded rows
