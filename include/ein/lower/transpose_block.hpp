@@ -171,8 +171,8 @@ void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index
   std::array<index_t, 2> done{0, 0};  // the u and the v squares cover
   if constexpr (64 / sizeof(T) >= 16) {  // (squares of 16 only where a line holds 16: not compiled for double)
     // Squares of 8 over what squares of 16 leave, u in [u0, u1) by v in [v0, v1)
-    // (sides multiples of 8), cached: "ij->ji" 24 x 24 had a third of its elements
-    // and 1000 x 1000 a sixtieth in the strips' strided loops, 5-10x slower each.
+    // (sides multiples of 8), cached: "ij->ji" 24 x 24 float had five ninths of its
+    // elements in the strips' strided loops, 0.17-0.18 us a call -> 0.12-0.13.
     const auto eights = [&](index_t u0, index_t u1, index_t v0, index_t v1) {
       for (index_t u = u0; u < u1; u += 8)
         for (index_t v = v0; v < v1; v += 8) {
