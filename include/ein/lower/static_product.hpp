@@ -163,12 +163,13 @@ inline constexpr double product_path_reuse = 2;
 
 /// Calls of at most this many elements (the output's times the summed run's) take
 /// the product path with strided rows and runs too (copy_row's and product_row's
-/// strided loops, dot_n): their scalar loops cost less than the general path's plan
-/// and setup. Callgrind (-march=x86-64-v3), instructions a call into a Tensor:
-/// "ij->ji" 4 x 4 1,860 -> 860, 8 x 8 2,650 -> 1,280, 16 x 16 (256: squares
-/// there) 2,220 -> 2,390; "ijk->kji" 4^3 4,720 -> 2,020, 8^3 14,500 -> 6,800,
-/// 16^3 20,700 -> 30,700.
-/// Summed labels that do not fold into one run ("ij,ji->") are taken at this size too.
+/// strided loops, dot_n), and summed labels that do not fold into one run
+/// ("ij,ji->"): their scalar loops cost less than the general path's plan and setup.
+/// Callgrind (-O2 -march=x86-64-v3, float), instructions a call into a Tensor, the
+/// general path against this one: "ij->ji" 4 x 4 1,776 -> 776, 8 x 8 2,532 -> 1,308;
+/// "ijk->kji" 4^3 4,518 -> 2,118; "ij,ji->" 8 x 8 4,057 -> 1,598. With no limit,
+/// where squares take over, it lost: 16 x 16 "ij->ji" ~2,200 -> ~2,400, 16^3
+/// "ijk->kji" ~20,700 -> ~30,700 (8^3, ~14,500 -> ~6,800, still won).
 inline constexpr double product_path_strided = 128;
 
 /// The kernel the product path runs a call with (einsum_path names it).
