@@ -218,6 +218,13 @@ void row_dots(T* o, index_t so, const T* a, index_t ra, const T* b, index_t rb, 
 /// Output rows up to this many native vectors that row_axpys sums in registers.
 inline constexpr int row_axpy_register_vectors = 4;
 
+/// Whether row_axpys keeps an output row of n elements of T in registers: whole
+/// vectors up to row_axpy_register_vectors, then fewer than a vector's elements.
+template <class T>
+constexpr bool row_axpy_in_registers(index_t n) {
+  return n < (row_axpy_register_vectors + 1) * (native_vector_bytes / index_t(sizeof(T)));
+}
+
 /// row_axpys of an output row short enough to stay in registers (n < (K + 1) * W,
 /// K = row_axpy_register_vectors): every input row added in address order, the
 /// output loaded and stored once, the rows two at a time in two chains of sums (one
@@ -290,8 +297,7 @@ void row_axpys_in_passes(T* o, const T* a, index_t ra, const T* x, index_t rx, i
 /// 2048 x 1024 double ran 1.4x slower.)
 template <class T, bool XRows = false, int R = row_axpy_rows>
 void row_axpys(T* o, const T* a, index_t ra, const T* x, index_t rx, index_t rows, index_t n, T alpha, T beta) {
-  if (n < (row_axpy_register_vectors + 1) * (native_vector_bytes / index_t(sizeof(T))))
-    return row_axpys_in_registers<T, XRows>(o, a, ra, x, rx, rows, n, alpha, beta);
+  if (row_axpy_in_registers<T>(n)) return row_axpys_in_registers<T, XRows>(o, a, ra, x, rx, rows, n, alpha, beta);
   return row_axpys_in_passes<T, XRows, R>(o, a, ra, x, rx, rows, n, alpha, beta);
 }
 

@@ -262,10 +262,9 @@ template <class T, std::size_t N>
     // A short kept row summed over a strided run ("ij->j", "ji,j->i"): row_axpys,
     // the output row in registers, where one operand walks along the row and the
     // other (if any) walks or stays.
-    const index_t line = native_vector_bytes / index_t(sizeof(T));
     const bool axpys = N <= 2 && c.rows.rank > 0 && c.rows.stride[N][0] == 1 &&
                        (c.rows.stride[0][0] == 1 || c.rows.stride[N - 1][0] == 1) && c.rows.walks_or_stays(0) &&
-                       c.rows.walks_or_stays(N - 1) && c.rows.extent[0] < (row_axpy_register_vectors + 1) * line;
+                       c.rows.walks_or_stays(N - 1) && row_axpy_in_registers<T>(c.rows.extent[0]);
     if (axpys) c.kernel = ProductKernel::row_axpys;
     else if (small) c.kernel = ProductKernel::dot_n;
     return c;
