@@ -387,8 +387,11 @@ TEST_CASE_TEMPLATE("transpose_plane along diagonals, output rows aliased: every 
   // along v, with strips past them; alpha 3, beta 0 and 0.5 (cached), beta 0 streamed.
   const index_t ov = ein::detail::cache_set_period / index_t(sizeof(T));
   REQUIRE(ein::detail::rows_alias(ov, index_t(sizeof(T))));
-  for (index_t eu : {16, 33, 48})
-    for (index_t ev : {16, 40})
+  // And planes of more than one block of diagonals (diagonal_block_squares a side),
+  // the last blocks partial, with strips past them.
+  const index_t S = 64 / index_t(sizeof(T)), block = ein::detail::diagonal_block_squares * S;
+  for (index_t eu : {index_t(16), index_t(33), index_t(48), 2 * block + 3 * S + 5})
+    for (index_t ev : {index_t(16), index_t(40), block + 2 * S + 7})
       for (int mode = 0; mode < 3; ++mode) {
         const T beta = mode == 1 ? T(0.5) : T(0);
         const bool stream = mode == 2;
@@ -657,7 +660,7 @@ TEST_CASE("a permutation with a half-line output row groups it with the next out
   CHECK(ein::detail::split_grain(s, nest, 1) == 2);
 }
 
-TEST_CASE("a permutation whose output rows alias walks diagonals, streamed past the floor whatever was measured") {
+TEST_CASE("a permutation whose output rows crowd a few L1 sets walks diagonals, streamed past the floor whatever was measured") {
   // "ij->ji" of rows x cols floats: the output's rows are `rows` floats apart.
   const auto transpose_space = [](index_t rows, index_t cols) {
     LoopSpace s;
@@ -684,6 +687,19 @@ TEST_CASE("a permutation whose output rows alias walks diagonals, streamed past 
   nest = ein::detail::order_nest(s, 4);
   CHECK(nest.transpose);
   CHECK_FALSE(nest.diagonal);
+  // Rows whose squares start in diagonal_plane_sets L1 sets or fewer go along
+  // diagonals too: 2 KiB (2 sets), 3 KiB (4); 2.5 KiB (8) along rows; 1023 floats
+  // (not whole lines apart) along rows.
+  for (index_t rows : {512, 768, 1536}) {
+    s = transpose_space(rows, 512);
+    CHECK(ein::detail::order_nest(s, 4).diagonal);
+  }
+  for (index_t rows : {640, 1023}) {
+    s = transpose_space(rows, 512);
+    CHECK_FALSE(ein::detail::order_nest(s, 4).diagonal);
+  }
+  s = transpose_space(256, 256);  // doubles: 2 KiB rows
+  CHECK(ein::detail::order_nest(s, 8).diagonal);
   // "ijk->kji" of 128^3: output rows 64 KiB apart, squares of 16 floats overflow an
   // L1 set (diagonal planes); squares of 8 doubles fit (by squares, or strips).
   const auto reversal = [] {
@@ -704,6 +720,19 @@ TEST_CASE("a permutation whose output rows alias walks diagonals, streamed past 
   nest = ein::detail::order_nest(s, 8);
   CHECK(nest.transpose);
   CHECK_FALSE(nest.diagonal);
+}
+
+TEST_CASE("sets_of_rows: the L1 sets a square's rows start in, where they are whole lines apart") {
+  using ein::detail::sets_of_rows;
+  CHECK(sets_of_rows(1024, 4, 16) == 1);  // 4 KiB apart: one set (rows_alias)
+  CHECK(sets_of_rows(-1024, 4, 16) == 1);
+  CHECK(sets_of_rows(512, 4, 16) == 2);  // 2 KiB
+  CHECK(sets_of_rows(768, 4, 16) == 4);  // 3 KiB
+  CHECK(sets_of_rows(640, 4, 16) == 8);  // 2.5 KiB
+  CHECK(sets_of_rows(1200, 4, 16) == 16);
+  CHECK(sets_of_rows(256, 8, 8) == 2);
+  CHECK(sets_of_rows(1023, 4, 16) == 16);  // not whole lines apart: spread
+  CHECK(sets_of_rows(0, 4, 16) == 16);
 }
 
 TEST_CASE("the cost model: loops for dots, GEMVs and Hadamard products, GEMMs where they reuse data") {

@@ -177,13 +177,27 @@ inline void outer_in_input_order(LoopSpace& s, int inner) {
   });
 }
 
+/// The most L1 sets the output rows of a plane's square may start in for its squares
+/// to go along diagonals (squares_overflow_set): at one u, a plane's squares pile
+/// 16 (or 8) lines into that many sets, square after square. One thread, a whole
+/// n x n "ij->ji" against a memcpy of the same bytes, alternating, cached / streamed
+/// squares along rows against along diagonals in blocks (transpose_plane): float
+/// n = 512 (2 sets) 19-22% -> 67% / 93-95%, 768 (4) 52-55% -> 64-71% / 75%, 1536 (2)
+/// 27-38% -> 99-105% streamed; double 256 (2) 13-17% -> 44-50% streamed, 768 (2)
+/// 23-26% -> 79-88%; float 640 (8 sets) cached 71-73% along rows, 63-68% along
+/// diagonals.
+inline constexpr int diagonal_plane_sets = 4;
+
 /// Whether a permutation's cached squares would pile more lines into one L1 set than
-/// it holds: its output rows alias (rows_alias), and it is one plane (no outer axis:
-/// its squares at one u share a set) or its squares are a line of 16 (floats: a
-/// square's 16 lines share one). Such a permutation streams past stream_output_bytes
-/// whatever streaming.hpp measured for rows written in order (permutation_streams).
+/// it holds: it is one plane (no outer axis: its squares at one u share their sets)
+/// whose square's output rows start in diagonal_plane_sets L1 sets or fewer
+/// (sets_of_rows), or its output rows alias (rows_alias) and its squares are a line of
+/// 16 (floats: a square's 16 lines share one set). Such a permutation streams past
+/// stream_output_bytes whatever streaming.hpp measured for rows written in order
+/// (permutation_streams).
 inline bool squares_overflow_set(index_t output_row_stride, index_t element_size, bool one_plane) {
-  return rows_alias(output_row_stride, element_size) && (one_plane || 64 / element_size > l1_set_ways);
+  const int rows = int(64 / element_size), sets = sets_of_rows(output_row_stride, element_size, rows);
+  return one_plane ? sets <= diagonal_plane_sets : sets == 1 && rows > l1_set_ways;
 }
 
 /// Whether a permutation writing `bytes` streams its output (see stream_output_bytes).

@@ -58,6 +58,22 @@ constexpr bool rows_alias(index_t stride, index_t element_size) {
   return stride != 0 && stride * element_size % cache_set_period == 0;
 }
 
+/// How many L1 sets `rows` rows `stride` elements of `element_size` apart start in,
+/// rows a whole number of lines apart (1 where they alias; 2 for rows of 2 KiB, 4 for
+/// 1 or 3 KiB). Rows not whole lines apart, or 0 apart, count as spread: `rows`.
+constexpr int sets_of_rows(index_t stride, index_t element_size, int rows) {
+  const index_t bytes = (stride < 0 ? -stride : stride) * element_size;
+  if (bytes == 0 || bytes % 64 != 0) return rows;
+  std::uint64_t seen = 0;  // (cache_set_period / 64 = 64 sets)
+  int sets = 0;
+  for (int i = 0; i < rows; ++i) {
+    const std::uint64_t bit = std::uint64_t(1) << (index_t(i) * bytes % cache_set_period / 64);
+    sets += (seen & bit) == 0 ? 1 : 0;
+    seen |= bit;
+  }
+  return sets;
+}
+
 /// The vectors of one row: W elements of T, loaded and stored unaligned.
 template <class T>
 struct RowVector {

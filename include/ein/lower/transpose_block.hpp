@@ -105,6 +105,9 @@ constexpr bool line_squares(std::size_t element_size) {
   return 64 / element_size == 8 || 64 / element_size == 16;
 }
 
+/// The side, in squares, of the blocks a plane's diagonals wrap in (transpose_plane).
+inline constexpr index_t diagonal_block_squares = 16;
+
 /// The side of the squares a plane of eu x ev moves in: one cache line of T where
 /// both extents have it, else 8, else 0 (too small: rows alone).
 template <class T>
@@ -119,14 +122,18 @@ constexpr int square_side(index_t eu, index_t ev) {
 /// stored past the caches where each is one aligned line (else cached, as without),
 /// and the input `ahead` elements on (the next plane's, 0: none) is prefetched.
 /// diagonals: the squares go along diagonals, (u, v) then (u + 1, v + 1) squares on,
-/// for output rows that alias (rows_alias: a power-of-two row of 1024 floats or
-/// more): a square's output lines share one L1 set, and so do those of every square
-/// at the same u, so walking along u or v piled a whole strip's lines into one set
-/// (12 ways). Along diagonals each next square's lines, output and input, are in the
-/// next set. One thread, a 1024 x 1024 "ij->ji" against a memcpy of the same bytes,
-/// alternating: float 13-16% along rows -> 39-46% along diagonals, streamed 38-47%
-/// -> 71-73%; double 15-19% -> 40-49%, streamed 55-60% -> 72-76%; 2048 x 1024 float
-/// 16-20% -> 44-55%, streamed 38-46% -> 58-88%.
+/// for output rows that start in few L1 sets (loop_nest.hpp's squares_overflow_set:
+/// rows of 1, 2 or 3 KiB, or a multiple of 4): a square's output lines share those
+/// sets, and so do those of every square at the same u, so walking along u or v piled
+/// a whole strip's lines into them (12 ways each). Along diagonals each next square's
+/// lines, output and input, are in the next set. One thread, a 1024 x 1024 "ij->ji"
+/// against a memcpy of the same bytes, alternating: float 13-16% along rows -> 39-46%
+/// along diagonals, streamed 38-47% -> 71-73%; double 15-19% -> 40-49%, streamed
+/// 55-60% -> 72-76%. The diagonals wrap within blocks of diagonal_block_squares a
+/// side, the blocks along the output's rows: a diagonal across a whole wide plane
+/// visits a new run of input rows at every square, more than the TLB and the
+/// prefetcher follow (streamed, float n x n: n = 2048 41-52% -> 77-95%, 4096 22% ->
+/// 60%, 2560 29-35% -> 66-80%; 1024 79% either way).
 template <class T>
 void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index_t ev, T alpha, T beta,
                      bool stream = false, index_t ahead = 0, bool diagonals = false) {
@@ -144,11 +151,15 @@ void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index
     // not one line per visit (see loop_nest.hpp's stream_strip_rows).
     const auto move = [&](auto streamed) {
       if (diagonals) {
-        const index_t squares_u = whole_u / S;
-        for (index_t d = 0; d < squares_u; ++d)  // square (u, v) = ((q + d) % squares_u, q), q = v / S
-          for (index_t v = 0, u = d * S; v < whole_v; v += S) {
-            square(u, v, streamed);
-            u = u + S < whole_u ? u + S : 0;
+        constexpr index_t block = diagonal_block_squares * S;
+        for (index_t v0 = 0; v0 < whole_v; v0 += block)
+          for (index_t u0 = 0; u0 < whole_u; u0 += block) {
+            const index_t u1 = std::min(u0 + block, whole_u), v1 = std::min(v0 + block, whole_v);
+            for (index_t d = u0; d < u1; d += S)  // square (u, v) = (u0 + (q + d) % squares_u, v0 + q) in squares
+              for (index_t v = v0, u = d; v < v1; v += S) {
+                square(u, v, streamed);
+                u = u + S < u1 ? u + S : u0;
+              }
           }
       } else if constexpr (decltype(streamed)::value) {
         for (index_t v = 0; v < whole_v; v += S)
