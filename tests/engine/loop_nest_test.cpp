@@ -849,6 +849,48 @@ TEST_CASE_TEMPLATE("products of four inputs that disagree on the unit-stride axi
   ein::detail::product_path_probe.off = false;
 }
 
+TEST_CASE("crossed_walk_of: diagonals where every operand's rows crowd a few L1 sets, not only where they alias") {
+  // "ij,ji->ij" of n x n floats: u = j (the output and a unit-stride, b n apart), v = i.
+  const auto crossed_space = [](index_t n) {
+    LoopSpace s;
+    s.operands = 3;
+    s.rank = 2;
+    s.axes[0].extent = s.axes[1].extent = n;
+    s.axes[0].stride = s.axes[1].stride = {};
+    s.axes[0].stride[0] = n, s.axes[0].stride[1] = n, s.axes[0].stride[2] = 1;  // v: i
+    s.axes[1].stride[0] = 1, s.axes[1].stride[1] = 1, s.axes[1].stride[2] = n;  // u: j
+    return s;
+  };
+  using ein::detail::CrossedWalk;
+  for (index_t n : {512, 768, 1024}) {  // rows of 2, 3, 4 KiB: 2, 4, 1 sets a square
+    const LoopSpace s = crossed_space(n);
+    CHECK(ein::detail::crossed_walk_of(s, ein::detail::crossed_inputs(s), 4, false) == CrossedWalk::diagonals);
+  }
+  const LoopSpace spread = crossed_space(640);  // 2.5 KiB: 8 sets
+  CHECK(ein::detail::crossed_walk_of(spread, ein::detail::crossed_inputs(spread), 4, false) == CrossedWalk::b_rows);
+}
+
+TEST_CASE("walk_squares: every square of a plane once, in every walk, blocks of diagonals whole and partial") {
+  using ein::detail::CrossedWalk;
+  constexpr int S = 16;
+  constexpr index_t block = ein::detail::crossed_diagonal_block_squares;
+  for (index_t strips : {index_t(1), index_t(5), block, block + 1, 2 * block + 7})
+    for (index_t squares_v : {index_t(1), index_t(3), block, 2 * block + 5})
+      for (CrossedWalk walk : {CrossedWalk::b_rows, CrossedWalk::a_rows, CrossedWalk::diagonals}) {
+        std::vector<int> seen(static_cast<std::size_t>(strips * squares_v));
+        bool in_plane = true;
+        ein::detail::walk_squares<S>(walk, strips, squares_v * S, [&](index_t q, index_t v) {
+          in_plane = in_plane && q >= 0 && q < strips && v >= 0 && v % S == 0 && v / S < squares_v;
+          if (in_plane) ++seen[static_cast<std::size_t>(q * squares_v + v / S)];
+        });
+        CAPTURE(strips);
+        CAPTURE(squares_v);
+        CAPTURE(int(walk));
+        REQUIRE(in_plane);
+        CHECK(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }));
+      }
+}
+
 TEST_CASE_TEMPLATE("crossed_plane and crossed_sum: every edge length, every walk, alpha and beta", T, float, double) {
   using ein::detail::CrossedWalk;
   std::mt19937 gen(7);
