@@ -383,13 +383,14 @@ TEST_CASE_TEMPLATE("a permutation past stream_output_bytes (its output streamed)
 TEST_CASE_TEMPLATE("transpose_plane along diagonals, output rows aliased: every square once, cached and streamed", T,
                    float, double) {
   std::mt19937 gen(8);
-  // Output rows cache_set_period bytes apart (rows_alias), 1 to 3 squares along u and
+  // Output rows 2 cache_set_periods apart (rows_alias), 1 to 3 squares along u and
   // along v, with strips past them; alpha 3, beta 0 and 0.5 (cached), beta 0 streamed.
-  const index_t ov = ein::detail::cache_set_period / index_t(sizeof(T));
+  const index_t ov = 2 * ein::detail::cache_set_period / index_t(sizeof(T));  // (wider than two blocks)
   REQUIRE(ein::detail::rows_alias(ov, index_t(sizeof(T))));
   // And planes of more than one block of diagonals (diagonal_block_squares a side),
   // the last blocks partial, with strips past them.
   const index_t S = 64 / index_t(sizeof(T)), block = ein::detail::diagonal_block_squares * S;
+  REQUIRE(2 * block + 3 * S + 5 <= ov);
   for (index_t eu : {index_t(16), index_t(33), index_t(48), 2 * block + 3 * S + 5})
     for (index_t ev : {index_t(16), index_t(40), block + 2 * S + 7})
       for (int mode = 0; mode < 3; ++mode) {

@@ -106,7 +106,7 @@ constexpr bool line_squares(std::size_t element_size) {
 }
 
 /// The side, in squares, of the blocks a plane's diagonals wrap in (transpose_plane).
-inline constexpr index_t diagonal_block_squares = 16;
+inline constexpr index_t diagonal_block_squares = 32;
 
 /// The side of the squares a plane of eu x ev moves in: one cache line of T where
 /// both extents have it, else 8, else 0 (too small: rows alone).
@@ -132,8 +132,10 @@ constexpr int square_side(index_t eu, index_t ev) {
 /// 55-60% -> 72-76%. The diagonals wrap within blocks of diagonal_block_squares a
 /// side, the blocks along the output's rows: a diagonal across a whole wide plane
 /// visits a new run of input rows at every square, more than the TLB and the
-/// prefetcher follow (streamed, float n x n: n = 2048 41-52% -> 77-95%, 4096 22% ->
-/// 60%, 2560 29-35% -> 66-80%; 1024 79% either way).
+/// prefetcher follow. Streamed, float n x n, whole-plane diagonals against blocks of
+/// 32 squares (16; 64), 3 alternating runs: n = 2048 39-50% -> 75-80% (61-68%;
+/// 66-78%), 4096 23-25% -> 59-72% (49-65%; 44-51%); 1024 67-76% -> 64-86% (62-75%;
+/// one block); double within the runs' noise.
 template <class T>
 void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index_t ev, T alpha, T beta,
                      bool stream = false, index_t ahead = 0, bool diagonals = false) {
