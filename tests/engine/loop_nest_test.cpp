@@ -723,6 +723,53 @@ TEST_CASE("a permutation whose output rows crowd a few L1 sets walks diagonals, 
   CHECK_FALSE(nest.diagonal);
 }
 
+TEST_CASE("a batch of planes (\"bij->bji\") walks each plane whole, along diagonals where its rows crowd a few sets") {
+  // Output rows of `rows` floats, `batch` planes of rows x cols.
+  const auto batch_space = [](index_t batch, index_t rows, index_t cols) {
+    LoopSpace s;
+    s.operands = 2;
+    s.rank = 3;
+    s.axes[0].extent = batch, s.axes[1].extent = rows, s.axes[2].extent = cols;
+    for (auto& a : s.axes) a.stride = {};
+    s.axes[0].stride[0] = s.axes[0].stride[1] = rows * cols;  // b
+    s.axes[1].stride[0] = 1, s.axes[1].stride[1] = cols;      // i: the output's unit axis
+    s.axes[2].stride[0] = rows, s.axes[2].stride[1] = 1;      // j: the input's
+    return s;
+  };
+  for (index_t rows : {512, 1024}) {  // 2 KiB (2 sets), 4 KiB (1)
+    LoopSpace s = batch_space(4, rows, 512);
+    CHECK(ein::detail::planes_apart(s));
+    const auto nest = ein::detail::order_nest(s, 4);
+    CHECK(nest.transpose);
+    CHECK_FALSE(nest.by_square);
+    CHECK(nest.diagonal);
+  }
+  LoopSpace spread = batch_space(4, 640, 512);  // 2.5 KiB: 8 sets, along rows
+  auto nest = ein::detail::order_nest(spread, 4);
+  CHECK_FALSE(nest.by_square);
+  CHECK_FALSE(nest.diagonal);
+  // The batch axis between the plane's rows ("ijk->kji"-like: b 4 apart in a row of 4 * 1024): by squares.
+  LoopSpace interleaved = batch_space(4, 1024, 512);
+  interleaved.axes[0].stride[0] = interleaved.axes[0].stride[1] = 1;
+  interleaved.axes[1].stride[0] = 4, interleaved.axes[1].stride[1] = 4 * 512;
+  interleaved.axes[2].stride[0] = 4 * 1024, interleaved.axes[2].stride[1] = 4;
+  CHECK_FALSE(ein::detail::planes_apart(interleaved));
+}
+
+TEST_CASE_TEMPLATE("batches of planes: the reference's answer, cached and streamed, on 1 and 2 threads", T, float,
+                   double) {
+  // Output rows of 2 KiB (crowded: diagonal planes) and of 4 KiB; 4 planes, 2.3 and
+  // 4.7 MiB in all (streamed past stream_output_bytes, diagonal), and 3 of 20 rows (cached).
+  const index_t two_kib = 2048 / index_t(sizeof(T)), four_kib = 2 * two_kib;
+  for (index_t rows : {two_kib, four_kib}) {
+    const auto large = random_tensor<T>(Extents<3>{4, 300, rows}, 71);
+    REQUIRE(double(large.size()) * double(sizeof(T)) >= ein::detail::stream_output_bytes);
+    check_spec_on<T, 3>({1, 2}, "bij->bji", T(2), T(0.5), large);
+    const auto small = random_tensor<T>(Extents<3>{3, 20, rows}, 72);
+    check_spec_on<T, 3>({1, 2}, "bij->bji", T(1), T(0), small);
+  }
+}
+
 TEST_CASE("sets_of_rows: the L1 sets a square's rows start in, where they are whole lines apart") {
   using ein::detail::sets_of_rows;
   CHECK(sets_of_rows(1024, 4, 16) == 1);  // 4 KiB apart: one set (rows_alias)

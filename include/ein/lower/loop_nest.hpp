@@ -200,6 +200,23 @@ inline bool squares_overflow_set(index_t output_row_stride, index_t element_size
   return one_plane ? sets <= diagonal_plane_sets : sets == 1 && rows > l1_set_ways;
 }
 
+/// Whether the axes outside a permutation's plane (u, v: the last two) move every
+/// operand by a whole plane or more ("bij->bji": a batch of planes), so that each plane
+/// is walked as one (transpose_plane). Their squares at one outer position would
+/// otherwise be visited one at every outer position (LoopNest::by_square), which
+/// suits outer axes that interleave with the plane's rows ("ijk->kji": j between the
+/// rows of i): one thread, float "bij->bji" against a memcpy of the same bytes,
+/// 4 x 1024 x 512 (4 KiB output rows) 15% by squares, 4 x 512 x 512 (2 KiB) 28%.
+inline bool planes_apart(const LoopSpace& s) {
+  const LoopAxis &u = s.axes[ix(s.rank - 1)], &v = s.axes[ix(s.rank - 2)];
+  for (int k = 0; k < s.operands; ++k) {
+    const index_t span = (u.extent - 1) * std::abs(u.stride[ix(k)]) + (v.extent - 1) * std::abs(v.stride[ix(k)]) + 1;
+    for (int a = 0; a < s.rank - 2; ++a)
+      if (std::abs(s.axes[ix(a)].stride[ix(k)]) < span) return false;
+  }
+  return true;
+}
+
 /// Whether a permutation writing `bytes` streams its output (see stream_output_bytes).
 inline bool permutation_streams(double bytes, bool overflows_set) {
   return overflows_set ? stream_allowed(bytes, stream_output_bytes) : stream_pays(bytes, stream_output_bytes);
@@ -418,8 +435,9 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
     nest.transpose = permutes && partner.stride[1] == 1 && partner.stride[0] != 0;
     if (nest.transpose) {
       nest.tile_u = nest.tile_v = std::max(transpose_min_extent, 64 / element_size);  // a square's side
-      nest.by_square = std::abs(row.stride[1]) * element_size >= cache_set_period ||
-                       std::abs(partner.stride[0]) * element_size >= cache_set_period;
+      const bool apart = planes_apart(s);
+      nest.by_square = !apart && (std::abs(row.stride[1]) * element_size >= cache_set_period ||
+                                  std::abs(partner.stride[0]) * element_size >= cache_set_period);
       // (Squares of a whole line only: a half-line row is not worth streaming.)
       // Where cached squares would overflow an L1 set (squares_overflow_set), whole
       // planes go along diagonals (transpose_plane) and stream past the floor.
@@ -428,7 +446,7 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
       // (strips, streamed: 31%); 1024^2 "ij->ji" double 40-49% diagonal cached ->
       // 72-76% streamed. Squares of 8 (doubles) at outer positions fit: by squares,
       // or strips where streamed (128^3 double streamed: strips 82%, diagonal planes 41%).
-      nest.diagonal = squares_overflow_set(partner.stride[0], element_size, s.rank == 2);
+      nest.diagonal = squares_overflow_set(partner.stride[0], element_size, apart);
       // (Not with a summed axis, "ijk->ki" at j = 2: the streamed walks store each
       // visit with beta, where the later visits must add to the first.)
       nest.stream = !summed && row.extent >= line && partner.extent >= line &&
@@ -573,7 +591,8 @@ bool half_streamed_squares(const LoopSpace& s, const LoopNest& nest, const T* ou
   if constexpr (!line_squares(sizeof(T)) || !can_stream_stores) {
     return false;
   } else {
-    if (!nest.transpose || nest.group > 1 || !nest.diagonal || s.rank < 3 || beta != T(0)) return false;
+    if (!nest.transpose || !nest.by_square || nest.group > 1 || !nest.diagonal || s.rank < 3 || beta != T(0))
+      return false;
     if (stream_policy() == StreamPolicy::never) return false;  // (EIN_STREAM_STORES=never: no stream at all)
     for (int a = 0; a < s.rank; ++a)
       if (s.summed(a)) return false;  // (each visit stores with beta: a sum must add to the first)
@@ -875,8 +894,8 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
     }
     return stream_fence();
   }
-  // (One plane, no outer axis: walking it by squares is walking it along rows.)
-  if (!nest.by_square || (nest.diagonal && n_outer == 0)) return walk_outer(whole_plane);
+  // (Planes apart, one plane among them: each walked whole, along diagonals where so ordered.)
+  if (!nest.by_square) return walk_outer(whole_plane);
   const index_t side = nest.tile_u;
   for (index_t u0 = 0; u0 < u.extent; u0 += side)
     for (index_t v0 = 0; v0 < ev; v0 += side) {
