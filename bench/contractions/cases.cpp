@@ -80,11 +80,15 @@ void add_non_gemm_cases(std::vector<Case>& all) {
   all.push_back(streamed_case("bi,ij,bj->bij", "b=32,i=256,j=256", {{32, 256}, {256, 256}, {32, 256}}, {32, 256, 256},
                               Kind::elementwise));
   all.push_back(streamed_case("i,j->ij", "n=1024", {{n}, {n}}, {n, n}, Kind::outer));
-  // Permutations of rank 2 to 5 (1 to 2 M elements); the matrix transpose's rows are
-  // a power of two long (4 KiB of floats), as the 3-d reversal's are (512 B).
+  // Permutations of rank 2 to 5 (0.6 to 2 M elements); the matrix transpose's rows are
+  // a power of two long (4 KiB of floats), as the 3-d reversal's are (512 B); at n = 768
+  // they are 3 KiB (floats; 6 KiB doubles), a square's rows in 4 (2) L1 sets. "ijk->ikj" is
+  // a batch of transposes, of 128 x 256 and of 512 x 256 (output rows of 2 KiB floats).
   all.push_back(streamed_case("ij->ji", "n=1024", {{n, n}}, {n, n}, Kind::permutation));
+  all.push_back(streamed_case("ij->ji", "n=768", {{768, 768}}, {768, 768}, Kind::permutation));
   all.push_back(streamed_case("ijk->kji", "n=128", {{128, 128, 128}}, {128, 128, 128}, Kind::permutation));
   all.push_back(streamed_case("ijk->ikj", "i=64,j=128,k=256", {r3}, {64, 256, 128}, Kind::permutation));
+  all.push_back(streamed_case("ijk->ikj", "i=8,j=512,k=256", {{8, 512, 256}}, {8, 256, 512}, Kind::permutation));
   all.push_back(streamed_case("ijkl->ljki", "i=16,j=32,k=32,l=64", {{16, 32, 32, 64}}, {64, 32, 32, 16},
                               Kind::permutation));
   all.push_back(streamed_case("abcde->edcba", "a=8,b=16,c=16,d=16,e=32", {{8, 16, 16, 16, 32}},
