@@ -45,7 +45,7 @@ template <class T, int S, class V>
 enum class CrossedWalk : unsigned char { b_rows, a_rows, diagonals };
 
 /// The walk for a plane whose a lines' (or the output's) rows crowd a few L1 sets
-/// (loop_nest.hpp's crossed_walk_of: rows_alias, or rows of 1, 2 or 3 KiB), or whose b
+/// (loop_nest.hpp's crossed_walk_of: rows a whole number of KiB long), or whose b
 /// lines' rows do: down the columns of whichever do not, along diagonals
 /// where both do; a streamed output along its rows (a run of lines to each at once),
 /// and diagonally only where a square's b lines (`b_inputs` lines a row) are more

@@ -59,8 +59,9 @@ constexpr bool rows_alias(index_t stride, index_t element_size) {
 }
 
 /// How many L1 sets `rows` rows `stride` elements of `element_size` apart start in,
-/// rows a whole number of lines apart (1 where they alias; 2 for rows of 2 KiB, 4 for
-/// 1 or 3 KiB). Rows not whole lines apart, or 0 apart, count as spread: `rows`.
+/// rows a whole number of lines apart (1 where they alias, 4 KiB apart or a multiple;
+/// 2 for rows of 2 KiB, 6, ...; 4 for 1 or 3 KiB, 5, ...: every whole number of KiB at
+/// most 4). Rows not whole lines apart, or 0 apart, count as spread: `rows`.
 constexpr int sets_of_rows(index_t stride, index_t element_size, int rows) {
   const index_t bytes = (stride < 0 ? -stride : stride) * element_size;
   if (bytes == 0 || bytes % 64 != 0) return rows;

@@ -123,7 +123,7 @@ constexpr int square_side(index_t eu, index_t ev) {
 /// and the input `ahead` elements on (the next plane's, 0: none) is prefetched.
 /// diagonals: the squares go along diagonals, (u, v) then (u + 1, v + 1) squares on,
 /// for output rows that start in few L1 sets (loop_nest.hpp's squares_overflow_set:
-/// rows of 1, 2 or 3 KiB, or a multiple of 4): a square's output lines share those
+/// rows a whole number of KiB long, 4 sets at most): a square's output lines share those
 /// sets, and so do those of every square at the same u, so walking along u or v piled
 /// a whole strip's lines into them (12 ways each). Along diagonals each next square's
 /// lines, output and input, are in the next set. One thread, a 1024 x 1024 "ij->ji"
@@ -157,7 +157,7 @@ void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index
         for (index_t v0 = 0; v0 < whole_v; v0 += block)
           for (index_t u0 = 0; u0 < whole_u; u0 += block) {
             const index_t u1 = std::min(u0 + block, whole_u), v1 = std::min(v0 + block, whole_v);
-            for (index_t d = u0; d < u1; d += S)  // square (u, v) = (u0 + (q + d) % squares_u, v0 + q) in squares
+            for (index_t d = u0; d < u1; d += S)  // from (d, v0), one square on along both, u wrapping to u0
               for (index_t v = v0, u = d; v < v1; v += S) {
                 square(u, v, streamed);
                 u = u + S < u1 ? u + S : u0;
