@@ -781,6 +781,12 @@ TEST_CASE("sets_of_rows: the L1 sets a square's rows start in, where they are wh
   CHECK(sets_of_rows(256, 8, 8) == 2);
   CHECK(sets_of_rows(1023, 4, 16) == 16);  // not whole lines apart: spread
   CHECK(sets_of_rows(0, 4, 16) == 16);
+  using ein::detail::sets_of_row_starts;  // (any rows: where their first elements fall)
+  CHECK(sets_of_row_starts(1023, 4, 16) == 2);
+  CHECK(sets_of_row_starts(1022, 4, 16) == 3);
+  CHECK(sets_of_row_starts(1020, 4, 16) == 5);
+  CHECK(sets_of_row_starts(1000, 4, 16) == 16);
+  CHECK(sets_of_row_starts(1024, 4, 16) == 1);
 }
 
 TEST_CASE("the cost model: loops for dots, GEMVs and Hadamard products, GEMMs where they reuse data") {
@@ -1240,5 +1246,26 @@ TEST_CASE("permutations whose squares' output lines share one L1 set: half of ea
   const auto d = random_tensor<double>(Extents<3>{64, 16, 72}, 62);
   CHECK(ein::einsum_path("ijk->kji", d).steps[0].nest == "squares");
   const auto m = random_tensor<float>(Extents<2>{1024, 64}, 63);
-  CHECK(ein::einsum_path("ij->ji", m).steps[0].nest == "squares");
+  CHECK(ein::einsum_path("ij->ji", m).steps[0].nest == "squares, along diagonals");
+}
+
+TEST_CASE("output rows not whole lines apart that start in a few L1 sets: floats' rows through a buffer") {
+  // "ij->ji" into rows of 1023 floats (4092 bytes: 2 sets a square) and 1022 (3); not
+  // 1000 (spread), not 1024 (whole lines: diagonals), not doubles.
+  for (index_t rows : {1023, 1022, 513}) {
+    const auto a = random_tensor<float>(Extents<2>{rows, 300}, 81);
+    CAPTURE(rows);
+    CHECK(ein::einsum_path("ij->ji", a).steps[0].nest == "squares, rows through a buffer");
+    check_spec_on<float, 2>({1, 2}, "ij->ji", 2.0f, 0.5f, a);  // (beta 0.5: squares stored as without)
+  }
+  for (index_t rows : {1000, 1024}) {
+    const auto a = random_tensor<float>(Extents<2>{rows, 64}, 82);
+    CHECK(ein::einsum_path("ij->ji", a).steps[0].nest.find("buffer") == std::string::npos);
+  }
+  const auto d = random_tensor<double>(Extents<2>{1023, 64}, 83);
+  CHECK(ein::einsum_path("ij->ji", d).steps[0].nest == "squares");
+  // A batch of such planes.
+  const auto batch = random_tensor<float>(Extents<3>{3, 1023, 40}, 84);
+  CHECK(ein::einsum_path("bij->bji", batch).steps[0].nest == "squares, rows through a buffer");
+  check_spec_on<float, 3>({1, 2}, "bij->bji", 1.0f, 0.0f, batch);
 }

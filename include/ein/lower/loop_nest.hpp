@@ -147,6 +147,8 @@ struct LoopNest {
                            // u (whole planes where diagonal), or large unit-stride rows (no summed axis)
   bool diagonal = false;   // a permutation whose cached squares would overflow an L1 set (see order_nest):
                            // whole planes, their squares along diagonals (transpose_plane)
+  bool buffered = false;   // a permutation of floats whose output rows, not whole lines apart, start in a few
+                           // L1 sets: whole planes, their rows written from a buffer (transpose_squares_buffered)
   ReuseSplit reuse;        // block > 1: axes[rank - 2] is the inner part of an outer axis split in blocks
                            // so that a large input staying along it is reused from L1 (block_for_reuse)
   NestKernel kernel = NestKernel::element;  // set by prepare_nest (nest_kernel)
@@ -449,7 +451,13 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
       nest.diagonal = squares_overflow_set(partner.stride[0], element_size, apart);
       // (Not with a summed axis, "ijk->ki" at j = 2: the streamed walks store each
       // visit with beta, where the later visits must add to the first.)
-      nest.stream = !summed && row.extent >= line && partner.extent >= line &&
+      // Output rows not whole lines apart (no line of them streams) whose squares start
+      // in a few sets anyway ("ij->ji" of 1023 floats): through a buffer, cached.
+      const index_t row_bytes = std::abs(partner.stride[0]) * element_size;
+      nest.buffered = apart && !nest.diagonal && element_size == 4 && row_bytes % 64 != 0 && row.extent >= line &&
+                      partner.extent >= line &&
+                      sets_of_row_starts(partner.stride[0], element_size, int(line)) <= diagonal_plane_sets;
+      nest.stream = !summed && !nest.buffered && row.extent >= line && partner.extent >= line &&
                     permutation_streams(s.volume() * double(element_size), nest.diagonal);
       if (nest.stream) outer_in_input_order(s, s.rank - 2);
     } else if (line_squares(std::size_t(element_size)) && row.extent >= line && partner.extent >= line &&
@@ -842,7 +850,7 @@ void run_nest(const LoopSpace& s, const LoopNest& nest, T* out, const T* const* 
   }
   const auto whole_plane = [&](bool first) {
     transpose_plane(out + off[0], v.stride[0], in[0] + off[1], su[1], u.extent, ev, alpha, first ? beta : T(1), false,
-                    0, nest.diagonal);
+                    0, nest.diagonal, nest.buffered);
   };
   if constexpr (line_squares(sizeof(T))) {
     // (The by-square walk below, written once for both as one lambda, made double 128^3

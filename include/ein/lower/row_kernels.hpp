@@ -58,13 +58,10 @@ constexpr bool rows_alias(index_t stride, index_t element_size) {
   return stride != 0 && stride * element_size % cache_set_period == 0;
 }
 
-/// How many L1 sets `rows` rows `stride` elements of `element_size` apart start in,
-/// rows a whole number of lines apart (1 where they alias, 4 KiB apart or a multiple;
-/// 2 for rows of 2 KiB, 6, ...; 4 for 1 or 3 KiB, 5, ...: every whole number of KiB at
-/// most 4). Rows not whole lines apart, or 0 apart, count as spread: `rows`.
-constexpr int sets_of_rows(index_t stride, index_t element_size, int rows) {
+/// How many L1 sets the first elements of `rows` rows `stride` elements of
+/// `element_size` apart fall in, the first row's at a line's start (1023 floats: 2).
+constexpr int sets_of_row_starts(index_t stride, index_t element_size, int rows) {
   const index_t bytes = (stride < 0 ? -stride : stride) * element_size;
-  if (bytes == 0 || bytes % 64 != 0) return rows;
   std::uint64_t seen = 0;  // (cache_set_period / 64 = 64 sets)
   int sets = 0;
   for (int i = 0; i < rows; ++i) {
@@ -73,6 +70,15 @@ constexpr int sets_of_rows(index_t stride, index_t element_size, int rows) {
     seen |= bit;
   }
   return sets;
+}
+
+/// How many L1 sets `rows` rows `stride` elements of `element_size` apart start in,
+/// rows a whole number of lines apart (1 where they alias, 4 KiB apart or a multiple;
+/// 2 for rows of 2 KiB, 6, ...; 4 for 1 or 3 KiB, 5, ...: every whole number of KiB at
+/// most 4). Rows not whole lines apart, or 0 apart, count as spread: `rows`.
+constexpr int sets_of_rows(index_t stride, index_t element_size, int rows) {
+  const index_t bytes = (stride < 0 ? -stride : stride) * element_size;
+  return bytes == 0 || bytes % 64 != 0 ? rows : sets_of_row_starts(stride, element_size, rows);
 }
 
 /// The vectors of one row: W elements of T, loaded and stored unaligned.

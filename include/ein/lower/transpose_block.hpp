@@ -117,10 +117,38 @@ constexpr int square_side(index_t eu, index_t ev) {
   return eu >= 8 && ev >= 8 ? 8 : 0;
 }
 
+/// The whole squares of a plane of floats (S = 16) whose output rows are not whole
+/// lines apart yet start in a few L1 sets (1023 floats, 4092 bytes: 2 sets; loop_nest.hpp's
+/// LoopNest::buffered), beta 0: along S output rows at a time, a run of squares is
+/// transposed into a buffer in L1, then each output row is written from it in one
+/// piece. Stored square by square, a square's rows each split two lines, all in those
+/// few sets, and every line was fetched twice (each half from another square). n x n
+/// "ij->ji" against a memcpy of the same bytes, two builds alternated, 1 thread: n =
+/// 1023 15% -> 34%, 1025 15% -> 36%, 1022 27-28% -> 41%, 1026 26% -> 40-41%, 511 32%
+/// -> 38-39%, 513 32-33% -> 42-46%, 2049 33-35% -> 33-39%, 2047 35-37% -> 33-34%;
+/// 2 threads: 1023 22-27% -> 51-64%, 2047 52-61% -> 75-82%. Not for doubles (a probe:
+/// 2047 and 2049 lost, 61% -> 44% and 50% -> 44%).
+template <class T, int S>
+void transpose_squares_buffered(T* o, index_t ov, const T* a, index_t au, index_t whole_u, index_t whole_v, T alpha) {
+  constexpr index_t run = 16 * S, pitch = run + S;  // (a line past each buffer row: its rows in other sets)
+  alignas(64) static thread_local T buffer[std::size_t(S * pitch)];
+  for (index_t v = 0; v < whole_v; v += S)
+    for (index_t u0 = 0; u0 < whole_u; u0 += run) {
+      const index_t len = std::min(run, whole_u - u0);
+      for (index_t u = 0; u < len; u += S) {
+        const T* at = a + (u0 + u) * au + v;
+        transpose_square<T, S>(buffer + u, pitch, [&](int i) { return at + i * au; }, alpha, T(0));
+      }
+      for (index_t j = 0; j < S; ++j)
+        std::memcpy(o + (v + j) * ov + u0, buffer + j * pitch, static_cast<std::size_t>(len) * sizeof(T));
+    }
+}
+
 /// A whole eu x ev plane (see the header): squares, then the strips the squares
 /// leave at the far edges of u and v, by rows. stream: the squares' output rows are
 /// stored past the caches where each is one aligned line (else cached, as without),
 /// and the input `ahead` elements on (the next plane's, 0: none) is prefetched.
+/// buffered (floats, cached, beta 0): the squares go through transpose_squares_buffered.
 /// diagonals: the squares go along diagonals, (u, v) then (u + 1, v + 1) squares on,
 /// for output rows that start in few L1 sets (loop_nest.hpp's squares_overflow_set:
 /// rows a whole number of KiB long, 4 sets at most): a square's output lines share those
@@ -138,7 +166,7 @@ constexpr int square_side(index_t eu, index_t ev) {
 /// one block); double within the runs' noise.
 template <class T>
 void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index_t ev, T alpha, T beta,
-                     bool stream = false, index_t ahead = 0, bool diagonals = false) {
+                     bool stream = false, index_t ahead = 0, bool diagonals = false, bool buffered = false) {
   const auto squares = [&](auto side) {
     constexpr int S = decltype(side)::value;
     const index_t whole_u = eu / S * S, whole_v = ev / S * S;
@@ -167,6 +195,8 @@ void transpose_plane(T* o, index_t ov, const T* a, index_t au, index_t eu, index
         for (index_t v = 0; v < whole_v; v += S)
           for (index_t u = 0; u < whole_u; u += S) square(u, v, streamed);
       } else {
+        if constexpr (S == 16 && sizeof(T) == 4)
+          if (buffered && beta == T(0)) return transpose_squares_buffered<T, S>(o, ov, a, au, whole_u, whole_v, alpha);
         for (index_t u = 0; u < whole_u; u += S)
           for (index_t v = 0; v < whole_v; v += S) square(u, v, streamed);
       }
