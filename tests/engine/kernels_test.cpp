@@ -370,12 +370,16 @@ TEST_CASE_TEMPLATE("batched_gemm: a short batch of tall thin products, 1 and 4 t
 #endif
 }
 
-TEST_CASE_TEMPLATE("split_thin_gemm: a thin BLAS product split along C's longer side gives the serial answer", T, float,
-                   double) {
+TEST_CASE_TEMPLATE("split_gemm_across_team: BLAS products split along C's longer side give the serial answer", T,
+                   float, double) {
   // Taken only where more than one thread may run and BLAS runs single-threaded inside
   // a team (OpenBLAS's OpenMP build): the test engine_kernels_openmp_blas runs this file
   // so, and says it expects it (EIN_EXPECT_BLAS_IN_TEAM). Every storage of A and B, beta 0 and not.
   const bool expect_split = std::getenv("EIN_EXPECT_BLAS_IN_TEAM") != nullptr;
+  int team = 1;
+#ifdef _OPENMP
+  team = omp_get_max_threads();
+#endif
 #ifdef EIN_USE_CBLAS
   if (expect_split) REQUIRE(ein::detail::blas_in_team_ok());
 #endif
@@ -384,7 +388,8 @@ TEST_CASE_TEMPLATE("split_thin_gemm: a thin BLAS product split along C's longer 
     bool thin;
   };
   for (const Shape s : {Shape{2000, 20, 20, true}, Shape{20, 2000, 20, true}, Shape{999, 33, 17, true},
-                        Shape{37, 1500, 10, true}, Shape{64, 64, 200, true}, Shape{100, 100, 60, false}})
+                        Shape{37, 1500, 10, true}, Shape{64, 64, 200, true}, Shape{100, 100, 60, false},
+                        Shape{600, 300, 70, false}, Shape{90, 520, 40, false}})
     for (const bool a_row : {true, false})
       for (const bool b_row : {true, false})
         for (const T beta : {T(0), T(0.5)}) {
@@ -394,11 +399,13 @@ TEST_CASE_TEMPLATE("split_thin_gemm: a thin BLAS product split along C's longer 
           check_gemm<T>(
               [&](T alpha, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb, T b2, T* c,
                   const MatrixLayout& lc) {
-                split = ein::detail::split_thin_gemm(ein::GemmKernel::blas, alpha, a, la, b, lb, b2, c, lc);
+                split = ein::detail::split_gemm_across_team(ein::GemmKernel::blas, alpha, a, la, b, lb, b2, c, lc);
                 if (!split) ein::detail::gemm_any(alpha, a, la, b, lb, b2, c, lc, true);
               },
               s.m, s.n, s.k, a_row, b_row, beta);
-          CHECK(split == (expect_split && s.thin));
+          // (a wider product where each thread's block of the longer side is long enough)
+          const bool long_blocks = std::max(s.m, s.n) >= index_t(team) * ein::detail::team_split_block;
+          CHECK(split == (expect_split && (s.thin || long_blocks)));
         }
 }
 
@@ -406,7 +413,7 @@ TEST_CASE_TEMPLATE("split_thin_gemm: a thin BLAS product split along C's longer 
 // are split across the threads by ein, with no BLAS in the team: each kernel's split,
 // and gemm_any's whole dispatch at those shapes, give the serial answer (every storage
 // of A and B, beta 0 and not; B column-major and large goes to a blocked GEMM).
-TEST_CASE_TEMPLATE("split_thin_gemm: tall products split for the direct and Eigen's kernels", T, float, double) {
+TEST_CASE_TEMPLATE("split_gemm_across_team: tall products split for the direct and Eigen's kernels", T, float, double) {
 #ifdef _OPENMP
   const bool threads = omp_get_max_threads() >= 2;
 #else
@@ -419,7 +426,7 @@ TEST_CASE_TEMPLATE("split_thin_gemm: tall products split for the direct and Eige
           bool split = false;
           check_gemm<T>(
               [&](T alpha, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb, T b2, T* c,
-                  const MatrixLayout& lc) { split = ein::detail::split_thin_gemm(kernel, alpha, a, la, b, lb, b2, c, lc); },
+                  const MatrixLayout& lc) { split = ein::detail::split_gemm_across_team(kernel, alpha, a, la, b, lb, b2, c, lc); },
               1000, 12, 100, a_row, b_row, beta);
           CHECK(split == threads);
         }

@@ -151,18 +151,26 @@ bool orient_row_major(const T*& a, MatrixLayout& la, const T*& b, MatrixLayout& 
   return true;
 }
 
-/// C's shorter side up to which a product on more than one thread is split by ein:
-/// OpenBLAS's own threads divide a thin product badly (float, 2 threads, in one
-/// run: 4096x32x64 1.17x slower than on 1 thread); split along C's longer side, one
-/// single-threaded call per thread, it ran 2.05x faster than that (32x2048x64 1.28x,
-/// 32x1024x64 1.21x, 64x32x16384 1.19x); a square 1024^3 lost 5%, so only thin ones.
-/// The tall products of the direct kernel (tall_gemm_rows), which has no threads of
-/// its own, and of Eigen's are split the same way; Eigen's so ran as fast or faster
+/// C's shorter side up to which a product on more than one thread is split by ein
+/// at any size past thin_split_work: OpenBLAS's own threads divide a thin product
+/// badly (float, 2 threads, in one run: 4096x32x64 1.17x slower than on 1 thread);
+/// split along C's longer side, one single-threaded call per thread, it ran 2.05x
+/// faster than that (32x2048x64 1.28x, 32x1024x64 1.21x, 64x32x16384 1.19x). The
+/// tall products of the direct kernel (tall_gemm_rows), which has no threads of its
+/// own, and of Eigen's are split the same way; Eigen's so ran as fast or faster
 /// than under Eigen's own threads (2 threads, double: 2048 x 32 x 2048 2.69 against
 /// 2.71 ms, 128 x 32 x 16384 1.44 against 1.97).
 inline constexpr index_t thin_split_extent = 64;
 /// Multiply-adds from which such a product is split.
 inline constexpr double thin_split_work = 5e5;
+/// A wider BLAS product is split the same way where each thread's block of C's
+/// longer side is at least this long. OpenBLAS 0.3.21 (OpenMP build) on 2 threads
+/// ran 1.29-1.65x its 1-thread speed at 256^3 to 1024^3 (float; 1.41-1.79 double)
+/// and 0.83-1.16x where the sum is short (1024 x 1024 x 10 to 64); split in two
+/// blocks, 1.72-1.91 and 1.70-1.92 (AMD Zen 5, two runs, least of 5-200 calls;
+/// 2048^3 1.88 against 1.86). Each thread packs all of the other operand, so the
+/// blocks must stay long enough to pay for it.
+inline constexpr index_t team_split_block = 128;
 
 /// One product on this thread by the kernel chosen for it (BLAS falls back where
 /// it declines the product).
@@ -176,20 +184,22 @@ void gemm_on_thread(GemmKernel kernel, T alpha, const T* a, const MatrixLayout& 
   fallback_gemm(alpha, a, la, b, lb, beta, c, lc);
 }
 
-/// gemm_any's case for a thin C (row-major) when more than one thread may run: C's
-/// longer side in one block per thread of a team, each block one single-threaded
-/// call of `kernel` (BLAS only where blas_in_team_ok). False, having done nothing,
-/// when the split does not apply.
+/// gemm_any's case for a thin C (row-major), or a BLAS product long enough for
+/// team_split_block, when more than one thread may run: C's longer side in one block
+/// per thread of a team, each block one single-threaded call of `kernel` (BLAS only
+/// where blas_in_team_ok). False, having done nothing, when the split does not apply.
 template <class T>
-bool split_thin_gemm(GemmKernel kernel, T alpha, const T* a, const MatrixLayout& la, const T* b,
-                     const MatrixLayout& lb, T beta, T* c, const MatrixLayout& lc) {
+bool split_gemm_across_team(GemmKernel kernel, T alpha, const T* a, const MatrixLayout& la, const T* b,
+                            const MatrixLayout& lb, T beta, T* c, const MatrixLayout& lc) {
 #if defined(_OPENMP)
   const bool by_rows = lc.rows >= lc.cols;
   const index_t long_side = by_rows ? lc.rows : lc.cols, short_side = by_rows ? lc.cols : lc.rows;
-  if (short_side > thin_split_extent || long_side < 32 || omp_in_parallel() || omp_get_max_threads() < 2 ||
+  if (long_side < 32 || omp_in_parallel() || omp_get_max_threads() < 2 ||
       (kernel == GemmKernel::blas && !blas_in_team_ok()) ||
       double(lc.rows) * double(lc.cols) * double(la.cols) < thin_split_work)
     return false;
+  const bool long_blocks = kernel == GemmKernel::blas && long_side >= index_t(omp_get_max_threads()) * team_split_block;
+  if (short_side > thin_split_extent && !long_blocks) return false;
 #pragma omp parallel
   {
     const auto t = index_t(omp_get_thread_num()), threads = index_t(omp_get_num_threads());
@@ -234,11 +244,11 @@ template <class T>
   }
   GemmKernel kernel = choose_gemm_kernel(la, lb, lc, sizeof(T));
   if (kernel == GemmKernel::blas && !allow_blas) kernel = GemmKernel::eigen;
-  // Split: BLAS's thin products, and the tall ones the direct or Eigen's kernel takes
-  // for their shape (the others Eigen threads itself; the direct kernel's small ones
-  // are not worth a team).
+  // Split: BLAS's products, and the tall ones the direct or Eigen's kernel takes for
+  // their shape (the others Eigen threads itself; the direct kernel's small ones are
+  // not worth a team).
   if ((kernel == GemmKernel::blas || tall_thin(double(lc.rows), double(lc.cols))) &&
-      split_thin_gemm(kernel, alpha, a, la, b, lb, beta, c, lc))
+      split_gemm_across_team(kernel, alpha, a, la, b, lb, beta, c, lc))
     return;
   gemm_on_thread(kernel, alpha, a, la, b, lb, beta, c, lc);
 }
