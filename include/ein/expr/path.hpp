@@ -142,7 +142,7 @@ class RecordingBackend {
     s.nest = detail::nest_kernel_name(nest_kernel(space, nest));
     if (nest.reuse.block > 1) s.nest += ", reuse blocks of " + std::to_string(nest.reuse.block);
     if (half_streamed_squares(space, nest, out.data, beta)) s.nest += ", half of each streamed";
-    if (nest.transpose && nest.diagonal && !nest.by_square && nest.group == 1) s.nest += ", along diagonals";
+    if (nest.along_diagonals()) s.nest += ", along diagonals";
     if (nest.buffered) s.nest += ", rows through a buffer";
   }
   void gemm(T, const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb, T, T*, const MatrixLayout& lc,

@@ -152,6 +152,10 @@ struct LoopNest {
   ReuseSplit reuse;        // block > 1: axes[rank - 2] is the inner part of an outer axis split in blocks
                            // so that a large input staying along it is reused from L1 (block_for_reuse)
   NestKernel kernel = NestKernel::element;  // set by prepare_nest (nest_kernel)
+
+  /// Whether run_nest walks the permutation's planes whole, squares along diagonals
+  /// (a grouped plane or one walked by squares does not).
+  [[nodiscard]] bool along_diagonals() const { return transpose && diagonal && !by_square && group == 1; }
 };
 
 /// What walking axis `a` as the row costs per element: 0 for an operand that stays
@@ -190,6 +194,17 @@ inline void outer_in_input_order(LoopSpace& s, int inner) {
 /// diagonals.
 inline constexpr int diagonal_plane_sets = 4;
 
+/// Whether a square's rows (a line's worth, `stride` elements apart, a whole number of
+/// lines) start in diagonal_plane_sets L1 sets or fewer (sets_of_rows).
+inline bool square_rows_crowd(index_t stride, index_t element_size) {
+  return sets_of_rows(stride, element_size, int(64 / element_size)) <= diagonal_plane_sets;
+}
+
+/// The same for rows at any distance (sets_of_row_starts: 1023 floats start in 2 sets).
+inline bool square_row_starts_crowd(index_t stride, index_t element_size) {
+  return sets_of_row_starts(stride, element_size, int(64 / element_size)) <= diagonal_plane_sets;
+}
+
 /// Whether a permutation's cached squares would pile more lines into one L1 set than
 /// it holds: it is one plane (no outer axis: its squares at one u share their sets)
 /// whose square's output rows start in diagonal_plane_sets L1 sets or fewer
@@ -198,8 +213,9 @@ inline constexpr int diagonal_plane_sets = 4;
 /// stream_output_bytes whatever streaming.hpp measured for rows written in order
 /// (permutation_streams).
 inline bool squares_overflow_set(index_t output_row_stride, index_t element_size, bool one_plane) {
-  const int rows = int(64 / element_size), sets = sets_of_rows(output_row_stride, element_size, rows);
-  return one_plane ? sets <= diagonal_plane_sets : sets == 1 && rows > l1_set_ways;
+  if (one_plane) return square_rows_crowd(output_row_stride, element_size);
+  const int rows = int(64 / element_size);
+  return sets_of_rows(output_row_stride, element_size, rows) == 1 && rows > l1_set_ways;
 }
 
 /// Whether the axes outside a permutation's plane (u, v: the last two) move every
@@ -364,12 +380,11 @@ inline CrossedInputs crossed_inputs(const LoopSpace& s) {
 inline CrossedWalk crossed_walk_of(const LoopSpace& s, const CrossedInputs& c, index_t element_size, bool stream) {
   const LoopAxis& x = s.axes[ix(c.swapped ? s.rank - 2 : s.rank - 1)];
   const LoopAxis& y = s.axes[ix(c.swapped ? s.rank - 1 : s.rank - 2)];
-  const auto crowd = [&](index_t stride) {
-    return sets_of_rows(stride, element_size, int(64 / element_size)) <= diagonal_plane_sets;
-  };
-  bool a_alias = crowd(y.stride[0]), b_alias = false;
-  for (int q = 0; q < c.n_along; ++q) a_alias = a_alias || crowd(y.stride[ix(c.along[ix(q)])]);
-  for (int q = 0; q < c.n_across; ++q) b_alias = b_alias || crowd(x.stride[ix(c.across[ix(q)])]);
+  bool a_alias = square_rows_crowd(y.stride[0], element_size), b_alias = false;
+  for (int q = 0; q < c.n_along; ++q)
+    a_alias = a_alias || square_rows_crowd(y.stride[ix(c.along[ix(q)])], element_size);
+  for (int q = 0; q < c.n_across; ++q)
+    b_alias = b_alias || square_rows_crowd(x.stride[ix(c.across[ix(q)])], element_size);
   return crossed_walk(a_alias, b_alias, element_size, stream, c.n_across);
 }
 
@@ -455,8 +470,7 @@ inline LoopNest order_nest(LoopSpace& s, index_t element_size) {
       // in a few sets anyway ("ij->ji" of 1023 floats): through a buffer, cached.
       const index_t row_bytes = std::abs(partner.stride[0]) * element_size;
       nest.buffered = apart && !nest.diagonal && element_size == 4 && row_bytes % 64 != 0 && row.extent >= line &&
-                      partner.extent >= line &&
-                      sets_of_row_starts(partner.stride[0], element_size, int(line)) <= diagonal_plane_sets;
+                      partner.extent >= line && square_row_starts_crowd(partner.stride[0], element_size);
       nest.stream = !summed && !nest.buffered && row.extent >= line && partner.extent >= line &&
                     permutation_streams(s.volume() * double(element_size), nest.diagonal);
       if (nest.stream) outer_in_input_order(s, s.rank - 2);
