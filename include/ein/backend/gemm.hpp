@@ -165,11 +165,11 @@ inline constexpr index_t thin_split_extent = 64;
 inline constexpr double thin_split_work = 5e5;
 /// A wider BLAS product is split the same way where each thread's block of C's
 /// longer side is at least this long. OpenBLAS 0.3.21 (OpenMP build) on 2 threads
-/// ran 1.29-1.65x its 1-thread speed at 256^3 to 1024^3 (float; 1.41-1.79 double)
-/// and 0.83-1.16x where the sum is short (1024 x 1024 x 10 to 64); split in two
-/// blocks, 1.72-1.91 and 1.70-1.92 (AMD Zen 5, two runs, least of 5-200 calls;
-/// 2048^3 1.88 against 1.86). Each thread packs all of the other operand, so the
-/// blocks must stay long enough to pay for it.
+/// ran 1.29-1.65x its 1-thread speed at 256^3 to 1024^3 in float (1.41-1.79x in
+/// double) and 0.93-1.16x (0.83-1.34x) where the sum is short (1024 x 1024 x 10 to
+/// 64); split in two blocks, 1.70-1.86x (1.72-1.91x). AMD Zen 5, float two runs,
+/// double one, least of 5-200 calls; 2048^3 float 1.88 against 1.86. Each thread
+/// packs all of the other operand, so the blocks must stay long enough to pay for it.
 inline constexpr index_t team_split_block = 128;
 
 /// One product on this thread by the kernel chosen for it (BLAS falls back where
