@@ -34,8 +34,7 @@ namespace ein::detail {
 /// in units of `unit` lanes within each 16-byte block of q lanes: units 0, 1, 2, ...
 /// of the result come from x's and y's low half-block units in turn (high: their
 /// high halves). With unit 1 and q 4: x86's unpcklps / unpckhps; with unit 2 and q 4,
-/// or unit 1 and q 2: unpcklpd / unpckhpd. In-block moves, two a cycle where one
-/// crossing blocks takes one.
+/// or unit 1 and q 2: unpcklpd / unpckhpd (g++ 12 spells some of them vshufps).
 constexpr int interleave_source(int w, int q, int unit, bool high, int l) {
   const int block = l / q, at = l % q, k = at / unit;
   return block * q + (k / 2 + (high ? q / (2 * unit) : 0)) * unit + at % unit + (k % 2 != 0 ? w : 0);
@@ -123,10 +122,13 @@ template <int S, int Q, class V>
 
 /// Transposes S rows of S lanes in registers, in place: afterwards r[j][i] is what
 /// r[i][j] was. Lanes of 4 and 8 bytes go by blocks (transpose_by_blocks), where only
-/// the block moves cross 16-byte blocks: 16 x 16 floats in 32 in-block and 32
-/// crossing shuffles. Zipping whole halves instead, every round crossed blocks (64
-/// two-source permutes, one a cycle): 17.2-17.5 ns a square in L1 on a Zen 5 against
-/// 7.8-8.5 (probe, the kernel alone, medians). 1- and 2-byte lanes go lane by lane.
+/// the block moves cross 16-byte blocks: 16 x 16 floats in 32 in-block shuffles and
+/// 32 vshuff32x4. Zipping whole halves instead, every round crossed blocks (64
+/// vpermt2ps). Zen 5, 1 thread, probe, medians: transpose_square on 16 x 16 floats
+/// in L1, 17.2-17.5 -> 13.1-13.4 ns (the same shuffles inlined as intrinsics:
+/// 7.8-8.5: the rest is the call); "ij->ji" float in L1, 64 x 64, 20.6 -> 14.8 ns a
+/// square, 256 x 256 (L2) 27.6-28.5 -> 18.5-18.6; double 64 x 64 13.1-13.4 -> 10.5.
+/// 1- and 2-byte lanes go lane by lane.
 template <int S, class V>
 [[gnu::always_inline]] inline void transpose_registers(V* r) {
   constexpr int q = int(16 / sizeof(r[0][0]));
