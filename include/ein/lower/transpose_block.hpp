@@ -48,33 +48,34 @@ constexpr int block_source(int w, int q, int h, int l) {
   return (2 * (j % half) + h) * q + l % q + (j >= half ? w : 0);
 }
 
-// (Results by reference: a vector returned by value warns of an ABI change, -Wpsabi.)
-template <int W, int Q, int Unit, bool High, class V, std::size_t... L>
-[[gnu::always_inline]] inline void interleave(const V& x, const V& y, V& out, std::index_sequence<L...>) {
+/// out's lane l = lane Source{}(l) of x and y together (x's lanes 0 to W - 1, y's
+/// from W): one shuffle by a constant lane list where the compiler has them, else
+/// lane by lane. Source: a captureless lambda. (Results by reference: a vector
+/// returned by value warns of an ABI change, -Wpsabi.)
+template <int W, class Source, class V, std::size_t... L>
+[[gnu::always_inline]] inline void shuffle_pair(const V& x, const V& y, V& out, std::index_sequence<L...>) {
 #ifdef EIN_HAS_SHUFFLEVECTOR
-  out = __builtin_shufflevector(x, y, interleave_source(W, Q, Unit, High, int(L))...);
+  out = __builtin_shufflevector(x, y, Source{}(int(L))...);
 #else
   V v;
   for (int l = 0; l < W; ++l) {  // (the same, lane by lane)
-    const int s = interleave_source(W, Q, Unit, High, l);
+    const int s = Source{}(l);
     v[l] = s < W ? x[s] : y[s - W];
   }
   out = v;
 #endif
 }
 
+template <int W, int Q, int Unit, bool High, class V, std::size_t... L>
+[[gnu::always_inline]] inline void interleave(const V& x, const V& y, V& out, std::index_sequence<L...> lanes) {
+  const auto source = [](int l) { return interleave_source(W, Q, Unit, High, l); };
+  shuffle_pair<W, decltype(source)>(x, y, out, lanes);
+}
+
 template <int W, int Q, int H, class V, std::size_t... L>
-[[gnu::always_inline]] inline void take_blocks(const V& x, const V& y, V& out, std::index_sequence<L...>) {
-#ifdef EIN_HAS_SHUFFLEVECTOR
-  out = __builtin_shufflevector(x, y, block_source(W, Q, H, int(L))...);
-#else
-  V v;
-  for (int l = 0; l < W; ++l) {  // (the same, lane by lane)
-    const int s = block_source(W, Q, H, l);
-    v[l] = s < W ? x[s] : y[s - W];
-  }
-  out = v;
-#endif
+[[gnu::always_inline]] inline void take_blocks(const V& x, const V& y, V& out, std::index_sequence<L...> lanes) {
+  const auto source = [](int l) { return block_source(W, Q, H, l); };
+  shuffle_pair<W, decltype(source)>(x, y, out, lanes);
 }
 
 /// transpose_registers where a 16-byte block holds q = 2 or 4 lanes and a vector 2
