@@ -12,11 +12,10 @@
 //
 // One model, one evaluate and one training loop, for a device D: `--device cuda`
 // (when built with ein::cuda, EIN_MLP_CUDA) runs them on the GPU with the same
-// initial weights and the same shuffled batches; only where the data lives
-// differs (Batches<D>, Tally<D>): on the GPU the data set is copied once, each
-// epoch's order once, batches are gathered there, and a step copies nothing
-// between host and device (the running loss and accuracy stay on the device until
-// a line is printed).
+// initial weights and the same shuffled batches. ein::data::Batches<D> puts the
+// data where D reads it (on the GPU: the data set copied once, each epoch's order
+// once, batches gathered there) and ein::nn::RunningScore<D> keeps the running loss
+// and accuracy there, so a step copies nothing between host and device.
 //
 // Under `mpirun -np K` (when built with ein::mpi, EIN_MLP_MPI) the same run is data
 // parallel: every process draws the same order, takes its slice of each global
@@ -36,7 +35,6 @@
 #include <numeric>
 #include <optional>
 #include <random>
-#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -50,6 +48,7 @@
 #endif
 
 #include <ein/autodiff.hpp>
+#include <ein/data/batches.hpp>
 #include <ein/data/fashion_mnist.hpp>
 #ifdef EIN_MLP_CUDA
 #include <ein/cuda.hpp>
@@ -221,72 +220,17 @@ struct Score {
   double loss = 0, accuracy = 0;
 };
 
-/// A split where device D reads it, and its mini-batches gathered there in the
-/// order set_order gives (the identity until then). Tally<D> adds up a stretch of
-/// steps' loss and correct count where D can without reading anything back.
-template <class D>
-class Batches;
-template <class D>
-class Tally;
-
-/// On the host: the split itself; a batch is its rows copied into one tensor.
-template <>
-class Batches<ein::Host> {
- public:
-  explicit Batches(const ein::data::Split& s) : s_(s), order_(static_cast<std::size_t>(s.size())) {
-    std::iota(order_.begin(), order_.end(), index_t(0));
-  }
-  [[nodiscard]] index_t size() const { return s_.size(); }
-  void set_order(std::span<const index_t> order) { order_.assign(order.begin(), order.end()); }
-  /// x [n, 784] (a constant on the tape) and the labels of rows order[first, first + n).
-  [[nodiscard]] std::pair<ein::Var<float, 2>, std::vector<int>> batch(index_t first, index_t n) const {
-    const index_t d = s_.images.extent(1);
-    ein::Tensor<float, 2> x(n, d);
-    std::vector<int> y(static_cast<std::size_t>(n));
-    for (index_t r = 0; r < n; ++r) {
-      const index_t row = order_[static_cast<std::size_t>(first + r)];
-      std::copy_n(s_.images.data() + row * d, d, x.data() + r * d);
-      y[static_cast<std::size_t>(r)] = s_.labels[static_cast<std::size_t>(row)];
-    }
-    return {ein::constant(std::move(x)), std::move(y)};
-  }
-  static void synchronize() {}
-
- private:
-  const ein::data::Split& s_;
-  std::vector<index_t> order_;
-};
-
-template <>
-class Tally<ein::Host> {
- public:
-  void add(const ein::Var<float, 2>& logits, std::span<const int> labels, const ein::Var<float, 0>& loss) {
-    const index_t c = logits.extent(1);
-    loss_ += double(loss.value()()) * double(logits.extent(0));
-    for (index_t r = 0; r < logits.extent(0); ++r) {
-      const float* row = logits.value().data() + r * c;
-      correct_ += (std::max_element(row, row + c) - row) == labels[static_cast<std::size_t>(r)];
-    }
-  }
-  /// {loss sum, correct count} so far.
-  [[nodiscard]] std::pair<double, index_t> read() const { return {loss_, correct_}; }
-
- private:
-  double loss_ = 0;
-  index_t correct_ = 0;
-};
-
 /// Mean loss and accuracy over a whole split, without recording anything (each
 /// process over its slice, summed).
 template <class D>
-Score evaluate(const Mlp<D>& model, const Batches<D>& s) {
+Score evaluate(const Mlp<D>& model, const ein::data::Batches<D>& s) {
   const ein::no_grad guard;
   constexpr index_t chunk = 1000;
   const ein::dist::Slice mine = ein::dist::slice_of(s.size(), processes.rank(), processes.size());
-  Tally<D> tally;
+  ein::nn::RunningScore<D> tally;
   for (index_t first = mine.first; first < mine.first + mine.size; first += chunk) {
-    const auto [x, y] = s.batch(first, std::min(chunk, mine.first + mine.size - first));
-    const auto logits = model(x);
+    auto [x, y] = s.batch(first, std::min(chunk, mine.first + mine.size - first));
+    const auto logits = model(ein::constant(std::move(x)));
     tally.add(logits, y, ein::cross_entropy(logits, y));
   }
   const auto [loss, correct] = processes.total(tally.read());
@@ -412,63 +356,14 @@ bool write_plot(const std::string& png, const std::vector<Point>& curve, const s
   return ::pclose(gp) == 0;
 }
 
-#ifdef EIN_MLP_CUDA
-/// On the GPU: the split copied to the device once, each epoch's order once; a
-/// batch is gathered there by a kernel, and nothing is copied inside a step.
-template <>
-class Batches<ein::cuda::Device> {
- public:
-  explicit Batches(const ein::data::Split& s)
-      : images_(ein::to<ein::cuda::Device>(s.images)), labels_(ein::cuda::Labels::from_host(s.labels)) {
-    std::vector<std::int64_t> identity(static_cast<std::size_t>(s.size()));
-    std::iota(identity.begin(), identity.end(), std::int64_t(0));
-    order_ = ein::cuda::Buffer<std::int64_t>::from_host(identity);
-  }
-  [[nodiscard]] index_t size() const { return images_.extent(0); }
-  void set_order(std::span<const index_t> order) {
-    const std::vector<std::int64_t> order64(order.begin(), order.end());
-    order_.upload(order64);
-  }
-  [[nodiscard]] std::pair<ein::cuda::Var<float, 2>, ein::cuda::Labels> batch(index_t first, index_t n) const {
-    ein::cuda::Tensor<float, 2> x(n, images_.extent(1));
-    ein::cuda::Labels y(n);
-    ein::cuda::kernels::gather_rows(x.context().stream(), n, x.extent(1), images_.data(), labels_.data(),
-                                    order_.data(), first, x.data(), y.data());
-    return {ein::cuda::constant(std::move(x)), std::move(y)};
-  }
-  static void synchronize() { ein::cuda::Context::current().synchronize(); }
-
- private:
-  ein::cuda::Tensor<float, 2> images_;
-  ein::cuda::Labels labels_;
-  ein::cuda::Buffer<std::int64_t> order_;
-};
-
-template <>
-class Tally<ein::cuda::Device> {
- public:
-  void add(const ein::cuda::Var<float, 2>& logits, const ein::cuda::Labels& y, const ein::cuda::Var<float, 0>& l) {
-    ein::cuda::kernels::step_statistics(logits.context().stream(), logits.extent(0), logits.extent(1),
-                                        logits.value().data(), y.data(), l.value().data(), loss_.data(),
-                                        correct_.data());
-  }
-  [[nodiscard]] std::pair<double, index_t> read() const {
-    return {loss_.to_host()[0], static_cast<index_t>(correct_.to_host()[0])};
-  }
-
- private:
-  ein::cuda::Buffer<double> loss_{1};
-  ein::cuda::Buffer<unsigned long long> correct_{1};
-};
-#endif
-
 /// The training run on device D: the same initial weights and the same batches in
 /// the same order on every device; progress, the curve and each epoch's line read
 /// the running loss and accuracy back only when they print.
 template <class D>
 std::vector<Point> train(const Options& o, const ein::data::FashionMnist& data, index_t train_n, double lr) {
   const auto t_copy = Clock::now();
-  Batches<D> train(data.train), test(data.test);
+  ein::data::Batches<D> train(data.train.images, data.train.labels);
+  ein::data::Batches<D> test(data.test.images, data.test.labels);
   if (processes.root() && !std::is_same_v<D, ein::Host>)
     std::printf("data set copied to the device in %.2f s\n", std::chrono::duration<double>(Clock::now() - t_copy).count());
   Mlp<D> model(data.train.images.extent(1), o.hidden, 10, o.seed);
@@ -498,15 +393,15 @@ std::vector<Point> train(const Options& o, const ein::data::FashionMnist& data, 
     shuffle(order, shuffler);
     train.set_order(order);
     const auto start = Clock::now();
-    Tally<D> tally;
+    ein::nn::RunningScore<D> tally;
     double window_start_loss = 0;
     index_t window_start_correct = 0, window_start = 0, local_done = 0;
     int next_point = 1;
     for (index_t s = 0; s < steps; ++s) {
       const index_t first = s * o.batch, n = std::min(o.batch, train_n - first);
       const ein::dist::Slice mine = ein::dist::slice_of(n, processes.rank(), processes.size());  // (all of it alone)
-      const auto [x, y] = train.batch(first + mine.first, mine.size);
-      const auto logits = model(x);
+      auto [x, y] = train.batch(first + mine.first, mine.size);
+      const auto logits = model(ein::constant(std::move(x)));
       const auto loss = ein::cross_entropy(logits, y);
       const double rate =
           o.cosine ? 0.5 * lr * (1 + std::cos(std::numbers::pi * double(step) / double(steps * o.epochs))) : lr;
@@ -541,11 +436,11 @@ std::vector<Point> train(const Options& o, const ein::data::FashionMnist& data, 
         window_start = done;
       }
     }
-    Batches<D>::synchronize();
+    const auto local = tally.read();  // (waits for the device's queued steps)
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     train_seconds += seconds;
     progress.clear();
-    const auto [epoch_loss, epoch_correct] = processes.total(tally.read());
+    const auto [epoch_loss, epoch_correct] = processes.total(local);
     const Score score = evaluate(model, test);
     curve.back().test = score;
     if (processes.root())

@@ -1,6 +1,6 @@
 // ein with reverse-mode autodiff: everything in ein.hpp, plus Var and einsum on
 // Vars, element-wise ops and reductions on Vars, softmax and losses, weight
-// initialisers (ein::nn) and optimizers (ein::optim). Umbrella.
+// initialisers and the running score (ein::nn) and optimizers (ein::optim). Umbrella.
 #pragma once
 
 #include "ein/ein.hpp"
@@ -15,6 +15,7 @@
 #include "ein/autodiff/var.hpp"
 #include "ein/nn/init.hpp"
 #include "ein/nn/loss.hpp"
+#include "ein/nn/score.hpp"
 #include "ein/nn/softmax.hpp"
 #include "ein/optim/adam.hpp"
 #include "ein/optim/parameter.hpp"

@@ -1,5 +1,6 @@
 // softmax, log_softmax, cross_entropy, mse_loss (values, gradients against central
-// differences, stability at ±1e4, errors) and the seeded initialisers.
+// differences, stability at ±1e4, errors), the seeded initialisers, and a data set's
+// mini-batches (data::Batches) with their running score (nn::RunningScore).
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -12,6 +13,7 @@
 #include <doctest/doctest.h>
 
 #include "ein/autodiff.hpp"
+#include "ein/data/batches.hpp"
 #include "gradcheck.hpp"
 
 using ein::Tensor;
@@ -300,4 +302,68 @@ TEST_CASE("initialisers: fans, Vars, errors") {
   for (int k = 0; k < 5; ++k) CHECK(std::abs(b.value()(k)) <= 0.5f);
   Tensor<float, 2> empty(4, 0);  // fan_in 0
   CHECK_THROWS_AS(ein::nn::kaiming_uniform(empty, 1), ein::shape_error);
+}
+
+TEST_CASE("data::Batches gathers a data set's rows in the order set, on the device under test") {
+  Tensor<float, 2> images(5, 3);
+  for (int r = 0; r < 5; ++r)
+    for (int c = 0; c < 3; ++c) images(r, c) = float(10 * r + c);
+  const std::vector<int> labels{0, 1, 2, 0, 1};
+  ein::test::calls.clear();
+  ein::data::Batches<ein::test::Device> batches(images, labels);
+  CHECK(batches.size() == 5);
+  const auto expect = [&](const auto& batch, const std::vector<int>& rows) {
+    const Tensor<float, 2> x = ein::to_host(batch.first);
+    REQUIRE(x.extent(0) == static_cast<ein::index_t>(rows.size()));
+    REQUIRE(batch.second.size() == rows.size());
+    CHECK(x.extent(1) == 3);
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      for (int c = 0; c < 3; ++c) CHECK(x(k, c) == images(rows[k], c));
+      CHECK(batch.second[k] == labels[static_cast<std::size_t>(rows[k])]);
+    }
+  };
+  expect(batches.batch(1, 2), {1, 2});  // the identity order until one is set
+  batches.set_order(std::vector<ein::index_t>{4, 0, 4, 2});
+  expect(batches.batch(0, 3), {4, 0, 4});
+  expect(batches.batch(3, 1), {2});
+  expect(batches.batch(4, 0), {});
+  CHECK_THROWS_AS((void)batches.batch(2, 3), std::out_of_range);
+  CHECK_THROWS_AS((void)batches.batch(-1, 1), std::out_of_range);
+  CHECK_THROWS_AS((void)batches.batch(0, -1), std::out_of_range);
+  CHECK(message_of([&] { batches.set_order(std::vector<ein::index_t>{1, 5}); }) ==
+        "Batches::set_order: row 5 at position 1 is outside a data set of 5 rows");
+  expect(batches.batch(0, 3), {4, 0, 4});  // a refused order leaves the last one
+  CHECK(message_of([&] { ein::data::Batches<ein::test::Device>(images, std::vector<int>{0, 1}); }) ==
+        "Batches: 2 labels for images of extents (5, 3) (one label per row)");
+
+  ein::data::Batches<ein::test::Device> kept(Tensor<float, 2>(images), labels);  // a temporary: kept, not dangling
+  expect(kept.batch(2, 3), {2, 3, 4});
+  if constexpr (ein::test::on_host) {
+    images(4, 2) = -1;  // the host reads the caller's images: the data set is not copied
+    CHECK(ein::to_host(batches.batch(0, 1).first)(0, 2) == -1);
+  } else {
+    CHECK(ein::test::calls["from_host"] == 2);  // each data set copied to the device once (none when refused)
+    CHECK(ein::test::calls["gather_rows"] == 6);  // a batch refused gathers nothing
+  }
+}
+
+TEST_CASE("nn::RunningScore sums the loss over rows and counts the rows classified right") {
+  // row 0's largest logit is at 0; row 1's first largest at 1 (a tie with 2); row 2's at 2
+  const Tensor<float, 2> logits_host(ein::Extents<2>{3, 3}, {2, 1, 0, 0, 5, 5, 1, 0, 3});
+  const std::vector<int> labels{0, 2, 2};  // right, wrong (a tie goes to the first), right
+  ein::data::Batches<ein::test::Device> batches(logits_host, labels);
+  auto [x, y] = batches.batch(0, 3);
+  const auto logits = ein::constant(std::move(x));
+  const auto loss = ein::cross_entropy(logits, y);
+  ein::nn::RunningScore<ein::test::Device> score;
+  score.add(logits, y, loss);
+  score.add(logits, y, loss);
+  const auto [sum, correct] = score.read();
+  CHECK(sum == doctest::Approx(6.0 * double(ein::to_host(loss.value())())));
+  CHECK(correct == 4);
+  score.reset();
+  CHECK(score.read() == std::pair<double, ein::index_t>{0.0, 0});
+  const auto [x2, y2] = batches.batch(0, 2);
+  CHECK(message_of([&] { score.add(logits, y2, loss); }) ==
+        "RunningScore::add: 2 labels for logits of extents (3, 3)");
 }

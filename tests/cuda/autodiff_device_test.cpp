@@ -15,6 +15,7 @@
 
 #include "ein/autodiff.hpp"
 #include "ein/cuda.hpp"
+#include "ein/data/batches.hpp"
 
 using ein::index_t;
 using ein::Tensor;
@@ -289,37 +290,37 @@ TEST_CASE("a short MLP training run on the device follows the CPU's") {
   auto b1 = param_pair(Tensor<float, 1>(hidden)), b2 = param_pair(Tensor<float, 1>(classes));
   ein::optim::SGD cpu_opt({W1.cpu, b1.cpu, W2.cpu, b2.cpu}, {.lr = 0.05, .momentum = 0.9});
   cu::optim::SGD gpu_opt({W1.gpu, b1.gpu, W2.gpu, b2.gpu}, {.lr = 0.05, .momentum = 0.9});
-  const cu::Tensor<float, 2> x_device = cu::Tensor<float, 2>::from_host(x);
-  const cu::Labels labels_device = cu::Labels::from_host(labels);
-  std::vector<std::int64_t> order(n);
+  // (the same batches through data::Batches on each device: rows copied on the host, gathered by a kernel here)
+  ein::data::Batches<ein::Host> cpu_batches(x, labels);
+  ein::data::Batches<cu::Device> gpu_batches(x, labels);
+  std::vector<index_t> order(n);
   for (index_t i = 0; i < n; ++i) order[i] = (i * 7) % n;  // 7 and 2000 are coprime
-  const auto order_device = cu::Buffer<std::int64_t>::from_host(order);
+  cpu_batches.set_order(order);
+  gpu_batches.set_order(order);
+  ein::nn::RunningScore<ein::Host> cpu_score;
+  ein::nn::RunningScore<cu::Device> gpu_score;
   double last_cpu = 0, last_gpu = 0;
   for (int epoch = 0; epoch < 3; ++epoch)
     for (index_t first = 0; first < n; first += batch) {
-      Tensor<float, 2> xb(batch, d);
-      std::vector<int> yb(batch);
-      for (index_t r = 0; r < batch; ++r) {
-        for (index_t k = 0; k < d; ++k) xb(r, k) = x(order[first + r], k);
-        yb[r] = labels[order[first + r]];
-      }
+      auto [xb, yb] = cpu_batches.batch(first, batch);
       const auto X = ein::constant(std::move(xb));
-      const auto lc = ein::cross_entropy(
-          ein::einsum<"ij,lj->li">(W2.cpu, ein::relu(ein::einsum<"ij,lj->li">(W1.cpu, X) + b1.cpu)) + b2.cpu, yb);
+      const auto oc = ein::einsum<"ij,lj->li">(W2.cpu, ein::relu(ein::einsum<"ij,lj->li">(W1.cpu, X) + b1.cpu)) + b2.cpu;
+      const auto lc = ein::cross_entropy(oc, yb);
       cpu_opt.zero_grad();
       lc.backward();
       cpu_opt.step();
 
-      cu::Tensor<float, 2> xg(batch, d);
-      cu::Labels yg(batch);
-      cu::kernels::gather_rows(xg.context().stream(), batch, d, x_device.data(), labels_device.data(),
-                               order_device.data(), first, xg.data(), yg.data());
+      auto [xg, yg] = gpu_batches.batch(first, batch);
       const auto Xg = cu::constant(std::move(xg));
-      const auto lg = cu::cross_entropy(
-          cu::einsum<"ij,lj->li">(W2.gpu, ein::relu(cu::einsum<"ij,lj->li">(W1.gpu, Xg) + b1.gpu)) + b2.gpu, yg);
+      const auto og = cu::einsum<"ij,lj->li">(W2.gpu, ein::relu(cu::einsum<"ij,lj->li">(W1.gpu, Xg) + b1.gpu)) + b2.gpu;
+      const auto lg = cu::cross_entropy(og, yg);
       gpu_opt.zero_grad();
       lg.backward();
       gpu_opt.step();
+      if (epoch == 2) {
+        cpu_score.add(oc, yb, lc);
+        gpu_score.add(og, yg, lg);
+      }
       if (first == 0) {
         last_cpu = lc.value()();
         last_gpu = lg.value().to_host()();
@@ -351,4 +352,10 @@ TEST_CASE("a short MLP training run on the device follows the CPU's") {
   CHECK(acc_cpu > 0.9);
   CHECK(std::abs(acc_gpu - acc_cpu) <= 0.01);
   check_close(W1.gpu.value(), W1.cpu.value(), 1e-2);
+  // the last epoch's running score, summed on each device
+  const auto [cpu_loss, cpu_correct] = cpu_score.read();
+  const auto [gpu_loss, gpu_correct] = gpu_score.read();
+  CHECK(gpu_loss == doctest::Approx(cpu_loss).epsilon(1e-2));
+  CHECK(std::abs(double(gpu_correct - cpu_correct)) <= 0.01 * double(n));
+  CHECK(cpu_correct > n * 9 / 10);
 }

@@ -8,10 +8,10 @@
 #   math       the element-math table (beside spec: includes nothing of ein)
 #   spec       the einsum grammar: parse, bind, errors, limits
 #   tensor     Tensor, views, shapes                              (spec)
-#   data       data sets (beside tensor)                          (spec, tensor)
 #   plan       label sets, step classes, the cost model, the order (spec, tensor)
 #   lower      a step as kernel calls: loops, GEMM layouts        (plan and below)
 #   backend    the devices: GEMM, scratch, the CUDA leaf          (lower and below)
+#   data       data sets, their mini-batches on a device          (backend and below)
 #   expr       lazy expressions, einsum, execution                (backend and below)
 #   interop    Eigen maps (backend/eigen/interop.hpp, beside expr) (expr and below)
 #   autodiff   Var, the tape, einsum's gradients                   (expr and below)
@@ -25,11 +25,11 @@
 
 cmake_minimum_required(VERSION 3.20)
 
-set(layers math spec tensor data plan lower backend expr interop autodiff nn optim dist umbrella)
+set(layers math spec tensor plan lower backend data expr interop autodiff nn optim dist umbrella)
 set(rank_math 0)
 set(rank_spec 0)
 set(rank_tensor 10)
-set(rank_data 15)
+set(rank_data 45)
 set(rank_plan 20)
 set(rank_lower 30)
 set(rank_backend 40)

@@ -10,6 +10,7 @@
 #include <Eigen/Dense>
 
 #include <ein/autodiff.hpp>
+#include <ein/data/batches.hpp>
 #include <ein/ein.hpp>
 
 namespace {
@@ -69,6 +70,13 @@ void training() {
   loss.backward();
   sgd.step();
   adam.step();
+  ein::data::Batches<ein::Host, T> batches(ein::Tensor<T, 2>(6, 4), std::vector<int>{0, 1, 2, 0, 1, 2});
+  batches.set_order(std::vector<ein::index_t>{5, 4, 3, 2, 1, 0});
+  auto [xb, yb] = batches.batch(batches.size() - 3, 3);
+  auto ob = ein::einsum<"ij,lj->li">(W, ein::constant(std::move(xb)));
+  ein::nn::RunningScore<> score;
+  score.add(ob, yb, ein::cross_entropy(ob, yb));
+  (void)score.read();
 }
 
 }  // namespace

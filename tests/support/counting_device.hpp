@@ -11,6 +11,7 @@
 
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -123,6 +124,29 @@ struct Counting {
                                      const ein::Tensor<T, 0>& g, ein::Tensor<T, 2>& gx) {
     ++calls["cross_entropy_backward"];
     Host::cross_entropy_backward(x, classes, lse, g, gx);
+  }
+  using rows = Host::rows;
+  static void copy_rows(std::span<const index_t> from, rows& to) {
+    ++calls["copy_rows"];
+    Host::copy_rows(from, to);
+  }
+  template <class T>
+  static std::pair<CountedTensor<T, 2>, labels> gather_rows(const ein::Tensor<T, 2>& source, const labels& y,
+                                                            const rows& order, index_t first, index_t n) {
+    ++calls["gather_rows"];
+    auto [x, labels_x] = Host::gather_rows(source, y, order, first, n);
+    return {CountedTensor<T, 2>(std::move(x)), std::move(labels_x)};
+  }
+  using score_sums = Host::score_sums;
+  template <class T>
+  static void add_score(const ein::Tensor<T, 2>& logits, const labels& y, const ein::Tensor<T, 0>& loss,
+                        score_sums& sums) {
+    ++calls["add_score"];
+    Host::add_score(logits, y, loss, sums);
+  }
+  static std::pair<double, index_t> read_score(const score_sums& sums) {
+    ++calls["read_score"];
+    return Host::read_score(sums);
   }
 };
 

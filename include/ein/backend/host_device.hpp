@@ -6,8 +6,11 @@
 // einsum kernels are the lowering's (backend/host.hpp). Layer: backend.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <span>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "ein/lower/thread_chunks.hpp"
@@ -288,6 +291,42 @@ struct Host {
       }
     }
   }
+
+  // --- mini-batches of a data set (data/batches.hpp) and their score (nn/score.hpp) ---
+
+  /// Row numbers of a data set, in the order its batches draw them.
+  using rows = std::vector<index_t>;
+  static void copy_rows(std::span<const index_t> from, rows& to) { to.assign(from.begin(), from.end()); }
+  /// x [n, d] = source's rows order[first, first + n), and their labels.
+  template <class T>
+  static std::pair<Tensor<T, 2>, labels> gather_rows(const Tensor<T, 2>& source, const labels& source_labels,
+                                                     const rows& order, index_t first, index_t n) {
+    const index_t d = source.extent(1);
+    std::pair<Tensor<T, 2>, labels> out{Tensor<T, 2>(Extents<2>{n, d}, detail::for_writing),
+                                        labels(static_cast<std::size_t>(n))};
+    for (index_t r = 0; r < n; ++r) {
+      const index_t row = order[static_cast<std::size_t>(first + r)];
+      std::copy_n(source.data() + row * d, d, out.first.data() + r * d);
+      out.second[static_cast<std::size_t>(r)] = source_labels[static_cast<std::size_t>(row)];
+    }
+    return out;
+  }
+  /// A stretch of steps' loss summed over rows, and its rows whose first largest logit
+  /// is at the label (std::max_element's choice: a NaN logit after the first is passed over).
+  struct score_sums {
+    double loss = 0;
+    index_t correct = 0;
+  };
+  template <class T>
+  static void add_score(const Tensor<T, 2>& logits, const labels& y, const Tensor<T, 0>& loss, score_sums& sums) {
+    const index_t n = logits.extent(0), c = logits.extent(1);
+    sums.loss += static_cast<double>(loss()) * static_cast<double>(n);
+    for (index_t r = 0; r < n; ++r) {
+      const T* row = logits.data() + r * c;
+      sums.correct += std::max_element(row, row + c) - row == y[static_cast<std::size_t>(r)];
+    }
+  }
+  static std::pair<double, index_t> read_score(const score_sums& sums) { return {sums.loss, sums.correct}; }
 };
 
 namespace detail {

@@ -7,10 +7,12 @@
 // silent host fallback. Layer: backend (cuda).
 #pragma once
 
+#include <cstdint>
 #include <limits>
 #include <span>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "ein/backend/cuda/autodiff/buffer.hpp"
@@ -177,6 +179,39 @@ struct Device {
                                      const Tensor<T, 0>& g, Tensor<T, 2>& gx) {
     kernels::cross_entropy_backward(g.context().stream(), x.extent(0), x.extent(1), x.data(), classes.data(),
                                     lse.data(), g.data(), gx.data());
+  }
+
+  // --- mini-batches of a data set and their score: one kernel each (float) ---
+
+  using rows = Buffer<std::int64_t>;
+  static void copy_rows(std::span<const index_t> from, rows& to) {
+    const std::vector<std::int64_t> wide(from.begin(), from.end());
+    if (to.size() != static_cast<index_t>(wide.size())) to = rows(static_cast<index_t>(wide.size()));
+    to.upload(wide);
+  }
+  template <class T>
+  static std::pair<Tensor<T, 2>, Labels> gather_rows(const Tensor<T, 2>& source, const Labels& source_labels,
+                                                     const rows& order, index_t first, index_t n) {
+    static_assert(std::is_same_v<T, float>, "ein::cuda: mini-batches are gathered from float data");
+    Context& ctx = source.context();
+    std::pair<Tensor<T, 2>, Labels> out{Tensor<T, 2>(uninitialized, Extents<2>{n, source.extent(1)}, ctx),
+                                        Labels(n, ctx)};
+    kernels::gather_rows(ctx.stream(), n, source.extent(1), source.data(), source_labels.data(), order.data(), first,
+                         out.first.data(), out.second.data());
+    return out;
+  }
+  struct score_sums {
+    Buffer<double> loss{1};
+    Buffer<unsigned long long> correct{1};
+  };
+  template <class T>
+  static void add_score(const Tensor<T, 2>& logits, const Labels& y, const Tensor<T, 0>& loss, score_sums& sums) {
+    static_assert(std::is_same_v<T, float>, "ein::cuda: the running score is kept for float logits");
+    kernels::step_statistics(logits.context().stream(), logits.extent(0), logits.extent(1), logits.data(), y.data(),
+                             loss.data(), sums.loss.data(), sums.correct.data());
+  }
+  static std::pair<double, index_t> read_score(const score_sums& sums) {
+    return {sums.loss.to_host()[0], static_cast<index_t>(sums.correct.to_host()[0])};
   }
 };
 
