@@ -66,6 +66,19 @@ static_assert(std::is_same_v<decltype(ein::cross_entropy(ein::relu(std::declval<
                              ein::cuda::Var<float, 0>>);
 static_assert(std::is_same_v<decltype(ein::to<ein::cuda::Device>(std::declval<const ein::Tensor<float, 2>&>())),
                              DeviceMatrix>);
+// One Tensor: the device is its third argument (the host's by default), so code
+// written for a device D names its tensors ein::Tensor<T, R, D>.
+static_assert(std::is_same_v<DeviceMatrix, ein::Tensor<float, 2, ein::cuda::Device>>);
+static_assert(std::is_same_v<ein::Tensor<float, 2>, ein::Tensor<float, 2, ein::Host>>);
+static_assert(std::is_same_v<ein::cuda::Device::tensor<double, 3>, ein::Tensor<double, 3, ein::cuda::Device>>);
+static_assert(std::is_same_v<ein::detail::device_of_t<const DeviceMatrix&>, ein::cuda::Device>);
+static_assert(std::is_same_v<ein::detail::device_of_t<ein::Tensor<float, 1>>, ein::Host>);
+template <class D>
+ein::Tensor<float, 1, D> bias_on(const ein::Tensor<float, 1>& host) {
+  return ein::to<D>(host);
+}
+static_assert(std::is_same_v<decltype(bias_on<ein::cuda::Device>(std::declval<const ein::Tensor<float, 1>&>())),
+                             ein::cuda::Tensor<float, 1>>);
 // A user's op with its own backward (ein::apply of a Function) on CUDA Vars: forward
 // and backward in the device's tensors; a bias's gradient summed over broadcast rows.
 // (Declared only: the type check instantiates ein::apply, nothing runs.)

@@ -23,7 +23,8 @@
 namespace ein {
 
 namespace detail {
-/// The device a tensor type lives on: specialised by each device for its tensors.
+/// The device a tensor type lives on: D for ein's Tensor<T, R, D> (below); a device
+/// with a tensor type of its own (a test's) specialises it.
 template <class Value>
 struct device_of;
 template <class Value>
@@ -330,9 +331,9 @@ struct Host {
 };
 
 namespace detail {
-template <class T, std::size_t R>
-struct device_of<Tensor<T, R>> {
-  using type = Host;
+template <class T, std::size_t R, class D>
+struct device_of<Tensor<T, R, D>> {
+  using type = D;
 };
 }  // namespace detail
 

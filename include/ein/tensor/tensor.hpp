@@ -1,5 +1,5 @@
 // Tensor: an owning, dense, row-major, 64-byte-aligned array of static rank R
-// and run-time extents. Layer: tensor.
+// and run-time extents, on the host (Tensor<T, R> = Tensor<T, R, Host>). Layer: tensor.
 #pragma once
 
 #include <algorithm>
@@ -69,8 +69,18 @@ Extents<R> to_extents(const index_t (&e)[R]) {
 
 }  // namespace detail
 
+/// The CPU as a device (backend/host_device.hpp has its table).
+struct Host;
+
+/// A tensor of rank R on device D: Tensor<T, R> is a host tensor (below);
+/// another device specialises Tensor for its own (Tensor<T, R, cuda::Device>,
+/// backend/cuda/tensor.hpp), so that code written for a device D names its
+/// tensors as Tensor<T, R, D>.
+template <class T, std::size_t R, class D = Host>
+class Tensor;
+
 template <class T, std::size_t R>
-class Tensor {
+class Tensor<T, R, Host> {
  public:
   using value_type = T;
   static constexpr std::size_t rank = R;

@@ -216,10 +216,3 @@ struct Device {
 };
 
 }  // namespace ein::cuda
-
-namespace ein::detail {
-template <class T, std::size_t R>
-struct device_of<cuda::Tensor<T, R>> {
-  using type = cuda::Device;
-};
-}  // namespace ein::detail

@@ -1,6 +1,7 @@
-// ein::cuda::Tensor: an owning, dense, row-major array in device memory, tied
-// to a Context (its stream orders every use, its allocation and its free).
-// Copies to and from ein::Tensor are explicit and synchronous. Layer: backend (cuda).
+// ein::Tensor<T, R, ein::cuda::Device> (ein::cuda::Tensor<T, R>): an owning, dense,
+// row-major array in device memory, tied to a Context (its stream orders every
+// use, its allocation and its free). Copies to and from host tensors are explicit
+// and synchronous. Layer: backend (cuda).
 #pragma once
 
 #include <concepts>
@@ -15,13 +16,23 @@
 
 namespace ein::cuda {
 
+/// The GPU as a device (backend/cuda/device.hpp has its table).
+struct Device;
+/// A tensor in device memory: ein's Tensor with the device as its third argument.
+template <class T, std::size_t R>
+using Tensor = ein::Tensor<T, R, Device>;
+
 /// Tag of the Tensor constructor that leaves the memory unset (for results that
 /// are written whole before being read).
 struct Uninitialized {};
 inline constexpr Uninitialized uninitialized{};
 
+}  // namespace ein::cuda
+
+namespace ein {
+
 template <class T, std::size_t R>
-class Tensor {
+class Tensor<T, R, cuda::Device> {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
                 "ein::cuda::Tensor: the element type is float or double");
 
@@ -32,12 +43,14 @@ class Tensor {
   /// Holds nothing (no context, no memory, size() 0, even at rank 0): the moved-from state.
   Tensor() = default;
   /// Zero-filled device tensor of the given extents on ctx's device, ordered on its stream.
-  explicit Tensor(const Extents<R>& extents, Context& ctx = Context::current()) : Tensor(uninitialized, extents, ctx) {
+  explicit Tensor(const Extents<R>& extents, cuda::Context& ctx = cuda::Context::current())
+      : Tensor(cuda::uninitialized, extents, ctx) {
     if (data_) EIN_CUDA_CHECK(cudaMemsetAsync(data_, 0, bytes(), ctx.stream()));
   }
   /// A device tensor whose elements are unset until written.
-  Tensor(Uninitialized, const Extents<R>& extents, Context& ctx = Context::current()) : extents_(extents), ctx_(&ctx) {
-    ein::detail::check_extents(extents, "cuda::Tensor");
+  Tensor(cuda::Uninitialized, const Extents<R>& extents, cuda::Context& ctx = cuda::Context::current())
+      : extents_(extents), ctx_(&ctx) {
+    detail::check_extents(extents, "cuda::Tensor");
     if (element_count(extents) == 0) return;
     EIN_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&data_), bytes(), ctx.stream()));
   }
@@ -63,7 +76,7 @@ class Tensor {
   ~Tensor() { release(); }
 
   /// A device copy of a host tensor; returns once the data is on the device.
-  static Tensor from_host(const ein::Tensor<T, R>& host, Context& ctx = Context::current()) {
+  static Tensor from_host(const ein::Tensor<T, R>& host, cuda::Context& ctx = cuda::Context::current()) {
     Tensor t(host.extents(), ctx);
     if (t.data_) {
       EIN_CUDA_CHECK(cudaMemcpyAsync(t.data_, host.data(), t.bytes(), cudaMemcpyHostToDevice, ctx.stream()));
@@ -100,7 +113,7 @@ class Tensor {
   void fill(T value) {
     if (!data_) return;
     if (value == T(0)) EIN_CUDA_CHECK(cudaMemsetAsync(data_, 0, bytes(), ctx_->stream()));
-    else detail::launch_fill(data_, size(), value, ctx_->stream());
+    else cuda::detail::launch_fill(data_, size(), value, ctx_->stream());
   }
   void set_zero() { fill(T(0)); }
 
@@ -112,8 +125,8 @@ class Tensor {
   [[nodiscard]] std::array<index_t, R> strides() const { return row_major_strides(extents_); }
   /// Elements held: 0 for a tensor that holds nothing.
   [[nodiscard]] index_t size() const { return ctx_ ? element_count(extents_) : 0; }
-  /// The context this tensor lives on (Context::current() for one that holds nothing).
-  [[nodiscard]] Context& context() const { return ctx_ ? *ctx_ : Context::current(); }
+  /// The context this tensor lives on (cuda::Context::current() for one that holds nothing).
+  [[nodiscard]] cuda::Context& context() const { return ctx_ ? *ctx_ : cuda::Context::current(); }
   [[nodiscard]] bool empty() const { return size() == 0; }
 
  private:
@@ -125,9 +138,13 @@ class Tensor {
   }
 
   Extents<R> extents_{};
-  Context* ctx_ = nullptr;
+  cuda::Context* ctx_ = nullptr;
   T* data_ = nullptr;
 };
+
+}  // namespace ein
+
+namespace ein::cuda {
 
 /// A device copy of a host tensor (synchronous).
 template <class T, std::size_t R>
