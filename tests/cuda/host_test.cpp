@@ -70,7 +70,6 @@ static_assert(std::is_same_v<decltype(ein::to<ein::cuda::Device>(std::declval<co
 // written for a device D names its tensors ein::Tensor<T, R, D>.
 static_assert(std::is_same_v<DeviceMatrix, ein::Tensor<float, 2, ein::cuda::Device>>);
 static_assert(std::is_same_v<ein::Tensor<float, 2>, ein::Tensor<float, 2, ein::Host>>);
-static_assert(std::is_same_v<ein::cuda::Device::tensor<double, 3>, ein::Tensor<double, 3, ein::cuda::Device>>);
 static_assert(std::is_same_v<ein::detail::device_of_t<const DeviceMatrix&>, ein::cuda::Device>);
 static_assert(std::is_same_v<ein::detail::device_of_t<ein::Tensor<float, 1>>, ein::Host>);
 template <class D>

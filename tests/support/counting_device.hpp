@@ -20,22 +20,31 @@
 #include "ein/autodiff.hpp"
 
 namespace ein::test {
+struct Counting;
+}  // namespace ein::test
 
-/// A tensor of the counting device: a host tensor underneath, a type of its own.
+namespace ein {
+/// A tensor of the counting device, ein::Tensor<T, R, test::Counting>: a host tensor
+/// underneath, a type of its own.
 template <class T, std::size_t R>
-struct CountedTensor : ein::Tensor<T, R> {
-  using ein::Tensor<T, R>::Tensor;
-  CountedTensor() = default;
-  explicit CountedTensor(ein::Tensor<T, R>&& t) : ein::Tensor<T, R>(std::move(t)) {}
+class Tensor<T, R, test::Counting> : public Tensor<T, R> {
+ public:
+  using Tensor<T, R>::Tensor;
+  Tensor() = default;
+  explicit Tensor(Tensor<T, R>&& t) : Tensor<T, R>(std::move(t)) {}
 };
+}  // namespace ein
+
+namespace ein::test {
+
+template <class T, std::size_t R>
+using CountedTensor = ein::Tensor<T, R, Counting>;
 
 /// Calls of each primitive of the counting device's table, by name.
 inline std::map<std::string, int> calls;
 
 /// The host's table under another name, counting each call.
 struct Counting {
-  template <class T, std::size_t R>
-  using tensor = CountedTensor<T, R>;
   using labels = ein::Host::labels;
   using Host = ein::Host;
 
@@ -156,11 +165,6 @@ using CountingVar = ein::Var<T, R, Counting>;
 
 }  // namespace ein::test
 
-template <class T, std::size_t R>
-struct ein::detail::device_of<ein::test::CountedTensor<T, R>> {
-  using type = ein::test::Counting;
-};
-
 /// The optimizers reach the counting device's parameters as host memory.
 template <class T, std::size_t R>
 struct ein::optim::ParameterTraits<ein::test::CountingVar<T, R>> {
@@ -187,12 +191,12 @@ using Var = ein::Var<T, R, Device>;
 /// A leaf of the device under test holding `value`'s elements: one that requires a gradient.
 template <class T, std::size_t R>
 Var<T, R> param(ein::Tensor<T, R> value) {
-  return ein::param(typename Device::template tensor<T, R>(std::move(value)));
+  return ein::param(ein::Tensor<T, R, Device>(std::move(value)));
 }
 /// ... and one that does not.
 template <class T, std::size_t R>
 Var<T, R> constant(ein::Tensor<T, R> value) {
-  return ein::constant(typename Device::template tensor<T, R>(std::move(value)));
+  return ein::constant(ein::Tensor<T, R, Device>(std::move(value)));
 }
 
 }  // namespace ein::test

@@ -334,7 +334,7 @@ std::shared_ptr<N> make_node(Args&&... args) {
 
 /// A node holding a tensor of element type T and rank R on device D.
 template <class T, std::size_t R, class D>
-using NodeOf = ValueNode<typename D::template tensor<T, R>>;
+using NodeOf = ValueNode<Tensor<T, R, D>>;
 /// A node holding a host tensor.
 template <class T, std::size_t R>
 using TensorNode = NodeOf<T, R, Host>;

@@ -156,7 +156,7 @@ class Var {
  public:
   using value_type = T;
   using device_type = D;
-  using tensor_type = typename D::template tensor<T, R>;
+  using tensor_type = Tensor<T, R, D>;
   static constexpr std::size_t var_rank = R;
   using node_type = detail::NodeOf<T, R, D>;
 

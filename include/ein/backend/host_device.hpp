@@ -61,8 +61,7 @@ using accumulator_t = std::conditional_t<std::is_same_v<T, float>, double, T>;
 }  // namespace detail
 
 struct Host {
-  template <class T, std::size_t R>
-  using tensor = Tensor<T, R>;
+  // (Its tensors are Tensor<T, R, Host>, the default.)
   /// Class labels of cross_entropy, checked and held on the device.
   using labels = detail::pooled_vector<index_t>;  // (from the memory pool: a step allocates nothing)
 
@@ -340,12 +339,12 @@ struct device_of<Tensor<T, R, D>> {
 /// A copy of a host tensor on device D: `ein::to<ein::cuda::Device>(W)` (a plain
 /// copy for ein::Host), as PyTorch's `.to(device)`.
 template <class D, class T, std::size_t R>
-typename D::template tensor<T, R> to(const Tensor<T, R>& host) {
+Tensor<T, R, D> to(const Tensor<T, R>& host) {
   return D::from_host(host);
 }
 /// (A temporary host tensor moved to the host is moved, not copied.)
 template <class D, class T, std::size_t R>
-typename D::template tensor<T, R> to(Tensor<T, R>&& host) {
+Tensor<T, R, D> to(Tensor<T, R>&& host) {
   if constexpr (std::is_same_v<D, Host>) return std::move(host);
   else return D::from_host(host);
 }

@@ -22,7 +22,7 @@ namespace ein::data {
 template <class D = Host, class T = float>
 class Batches {
  public:
-  using tensor = typename D::template tensor<T, 2>;
+  using tensor = Tensor<T, 2, D>;
   using labels = typename D::labels;
 
   /// Examples in rows, images [N, features] and their N class labels (a

@@ -22,7 +22,7 @@ namespace detail {
 /// trusted where checking would need a copy back: a CUDA device's labels).
 template <class T, class D>
 Var<T, 0, D> cross_entropy_with(const Var<T, 2, D>& logits, typename D::labels classes) {
-  typename D::template tensor<T, 1> lse;  // each row's log-sum-exp, for the backward
+  Tensor<T, 1, D> lse;  // each row's log-sum-exp, for the backward
   auto value = D::cross_entropy(logits.value(), classes, lse);
   // d/dx[r, k] = (softmax(x)[r, k] - [k == label r]) / N
   auto rule = [classes = std::move(classes), lse = std::move(lse)](NodeOf<T, 0, D>& self, NodeOf<T, 2, D>& in) {
@@ -98,8 +98,8 @@ Var<T, 0, D> mse_loss(const Var<T, R, D>& pred, const Tensor<T, R>& target) {
 /// mse_loss against a tensor target already on the prediction's (other) device.
 template <class T, std::size_t R, class D>
   requires(!std::is_same_v<D, Host>)
-Var<T, 0, D> mse_loss(const Var<T, R, D>& pred, const typename D::template tensor<T, R>& target) {
-  if constexpr (std::is_copy_constructible_v<typename D::template tensor<T, R>>) return mse_loss(pred, constant(target));
+Var<T, 0, D> mse_loss(const Var<T, R, D>& pred, const Tensor<T, R, D>& target) {
+  if constexpr (std::is_copy_constructible_v<Tensor<T, R, D>>) return mse_loss(pred, constant(target));
   else return mse_loss(pred, constant(target.clone()));
 }
 

@@ -83,7 +83,7 @@ template <class D, class T, std::size_t RI, class Node, class G>
 void add_gradient(Node& node, const G& g, std::size_t k) {
   if (!node.requires_grad()) return;
   constexpr std::size_t RG = G::rank;
-  using DeviceTensor = typename D::template tensor<T, RG>;
+  using DeviceTensor = Tensor<T, RG, D>;
   if constexpr (!std::is_base_of_v<DeviceTensor, G> && !std::is_base_of_v<Tensor<T, RG>, G>) {
     return add_gradient<D, T, RI>(node, DeviceTensor(g), k);  // (an expression: evaluated)
   } else if constexpr (std::is_same_v<D, Host>) {
@@ -105,14 +105,14 @@ void add_gradient(Node& node, const G& g, std::size_t k) {
 /// is added by the device's table, one that must be summed over broadcast axes goes
 /// through the host (copied there and back: the device tables have no such sum).
 template <class Op, class T, class D, std::size_t... R>
-  requires requires(Op& op, const typename D::template tensor<T, R>&... values) {
+  requires requires(Op& op, const Tensor<T, R, D>&... values) {
     { op.forward(values...) };
   }
 auto apply(Op op, const Var<T, R, D>&... inputs) {
   using Value = std::remove_cvref_t<decltype(op.forward(inputs.value()...))>;  // a tensor or an expression
   static_assert(std::is_same_v<typename Value::value_type, T>, "ein::apply: forward returns the inputs' element type");
   constexpr std::size_t RO = Value::rank;
-  using Out = typename D::template tensor<T, RO>;
+  using Out = Tensor<T, RO, D>;
   Out value(op.forward(inputs.value()...));
   auto rule = [op = std::move(op)](detail::NodeOf<T, RO, D>& self, detail::NodeOf<T, R, D>&... in) mutable {
     constexpr std::size_t n = sizeof...(R);

@@ -12,7 +12,7 @@ namespace detail {
 
 /// A tensor of device From as a tensor of device To, through the host.
 template <class To, class From, class T, std::size_t R>
-typename To::template tensor<T, R> copy_between(const typename From::template tensor<T, R>& t) {
+Tensor<T, R, To> copy_between(const Tensor<T, R, From>& t) {
   if constexpr (std::is_same_v<From, Host>) return To::from_host(t);
   else if constexpr (std::is_same_v<To, Host>) return From::to_host(t);
   else return To::from_host(From::to_host(t));

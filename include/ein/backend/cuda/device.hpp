@@ -61,8 +61,7 @@ inline element::Lineup device_lineup(const ein::detail::Lineup& l) {
 }  // namespace detail
 
 struct Device {
-  template <class T, std::size_t R>
-  using tensor = Tensor<T, R>;
+  // (Its tensors are Tensor<T, R> here: ein::Tensor<T, R, Device>, backend/cuda/tensor.hpp.)
   /// Class labels of cross_entropy on the device.
   using labels = Labels;
 
