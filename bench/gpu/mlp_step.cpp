@@ -32,6 +32,7 @@
 
 #include <ein/autodiff.hpp>
 #include <ein/cuda.hpp>
+#include <ein/data/batches.hpp>
 
 // --- cudaMemcpy* counters -----------------------------------------------------
 
@@ -127,7 +128,7 @@ constexpr float lr = 0.05f, momentum = 0.9f;
 struct Data {
   ein::Tensor<float, 2> x;  // [4 N, 784]: batches are drawn from it
   std::vector<int> labels;
-  std::vector<std::int64_t> order;  // a permutation of its rows
+  std::vector<index_t> order;  // a permutation of its rows
   ein::Tensor<float, 2> W1, W2;
   ein::Tensor<float, 1> b1, b2;
 };
@@ -157,63 +158,31 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-/// The CPU backend: median seconds per step over o.steps (after one warm-up step).
-struct CpuRun {
-  ein::Var<float, 2> W1, W2;
-  ein::Var<float, 1> b1, b2;
+/// The step on device D, written once: the model on D's Vars, its batches gathered
+/// where D reads them (ein::data::Batches: on the GPU the data is copied once, and
+/// a step copies nothing to or from the host).
+template <class D>
+struct Run {
+  ein::data::Batches<D> batches;
+  ein::Var<float, 2, D> W1, W2;
+  ein::Var<float, 1, D> b1, b2;
   ein::optim::SGD opt;
 
-  explicit CpuRun(const Data& d)
-      : W1(ein::param(ein::Tensor<float, 2>(d.W1))),
-        W2(ein::param(ein::Tensor<float, 2>(d.W2))),
-        b1(ein::param(ein::Tensor<float, 1>(d.b1))),
-        b2(ein::param(ein::Tensor<float, 1>(d.b2))),
-        opt({W1, b1, W2, b2}, {.lr = lr, .momentum = momentum}) {}
+  explicit Run(const Data& d)
+      : batches(d.x, d.labels),
+        W1(ein::param(ein::to<D>(d.W1))),
+        W2(ein::param(ein::to<D>(d.W2))),
+        b1(ein::param(ein::to<D>(d.b1))),
+        b2(ein::param(ein::to<D>(d.b2))),
+        opt({W1, b1, W2, b2}, {.lr = lr, .momentum = momentum}) {
+    batches.set_order(d.order);
+  }
 
-  void step(const Data& d, index_t batch, index_t n) {
-    ein::Tensor<float, 2> x(n, inputs);
-    std::vector<int> y(static_cast<std::size_t>(n));
-    for (index_t r = 0; r < n; ++r) {
-      const auto row = d.order[static_cast<std::size_t>(batch * n + r)];
-      std::copy_n(d.x.data() + row * inputs, inputs, x.data() + r * inputs);
-      y[static_cast<std::size_t>(r)] = d.labels[static_cast<std::size_t>(row)];
-    }
+  void step(index_t batch, index_t n) {
+    auto [x, y] = batches.batch(batch * n, n);
     const auto X = ein::constant(std::move(x));
     const auto h = ein::relu(ein::einsum<"ij,lj->li">(W1, X) + b1);
     const auto loss = ein::cross_entropy(ein::einsum<"ij,lj->li">(W2, h) + b2, y);
-    opt.zero_grad();
-    loss.backward();
-    opt.step();
-  }
-};
-
-/// The GPU: the same step on device Vars, the data on the device.
-struct GpuRun {
-  ein::cuda::Tensor<float, 2> x;
-  ein::cuda::Labels labels;
-  ein::cuda::Buffer<std::int64_t> order;
-  ein::cuda::Var<float, 2> W1, W2;
-  ein::cuda::Var<float, 1> b1, b2;
-  ein::cuda::optim::SGD opt;
-
-  explicit GpuRun(const Data& d)
-      : x(ein::cuda::Tensor<float, 2>::from_host(d.x)),
-        labels(ein::cuda::Labels::from_host(d.labels)),
-        order(ein::cuda::Buffer<std::int64_t>::from_host(d.order)),
-        W1(ein::cuda::param(d.W1)),
-        W2(ein::cuda::param(d.W2)),
-        b1(ein::cuda::param(d.b1)),
-        b2(ein::cuda::param(d.b2)),
-        opt({W1, b1, W2, b2}, {.lr = lr, .momentum = momentum}) {}
-
-  void step(index_t batch, index_t n) {
-    ein::cuda::Tensor<float, 2> xb(n, inputs);
-    ein::cuda::Labels y(n);
-    ein::cuda::kernels::gather_rows(xb.context().stream(), n, inputs, x.data(), labels.data(), order.data(),
-                                    batch * n, xb.data(), y.data());
-    const auto X = ein::cuda::constant(std::move(xb));
-    const auto h = ein::relu(ein::cuda::einsum<"ij,lj->li">(W1, X) + b1);
-    const auto loss = ein::cuda::cross_entropy(ein::cuda::einsum<"ij,lj->li">(W2, h) + b2, y);
     opt.zero_grad();
     loss.backward();
     opt.step();
@@ -248,20 +217,20 @@ int main(int argc, char** argv) {
                 static_cast<long>(o.hidden), double(momentum), props.name, o.threads, o.threads == 1 ? "" : "s");
 
     // One step of each from the same state on the same batch: the same parameters.
-    CpuRun cpu(d);
-    GpuRun gpu(d);
-    cpu.step(d, 0, o.n);
+    Run<ein::Host> cpu(d);
+    Run<ein::cuda::Device> gpu(d);
+    cpu.step(0, o.n);
     gpu.step(0, o.n);
-    const double diff = std::max({max_difference(cpu.W1.value(), gpu.W1.value().to_host()),
-                                  max_difference(cpu.b1.value(), gpu.b1.value().to_host()),
-                                  max_difference(cpu.W2.value(), gpu.W2.value().to_host()),
-                                  max_difference(cpu.b2.value(), gpu.b2.value().to_host())});
+    const double diff = std::max({max_difference(cpu.W1.value(), ein::to_host(gpu.W1.value())),
+                                  max_difference(cpu.b1.value(), ein::to_host(gpu.b1.value())),
+                                  max_difference(cpu.W2.value(), ein::to_host(gpu.W2.value())),
+                                  max_difference(cpu.b2.value(), ein::to_host(gpu.b2.value()))});
     std::printf("  after one step, largest parameter difference CPU vs GPU: %.3g\n", diff);
 
     std::vector<double> cpu_times;
     for (int s = 0; s < std::max(3, o.steps / 4); ++s) {
       const auto t0 = Clock::now();
-      cpu.step(d, (s + 1) % 4, o.n);
+      cpu.step((s + 1) % 4, o.n);
       cpu_times.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
     }
     // GPU: warm up (the block caches fill), then count copies over the timed steps.

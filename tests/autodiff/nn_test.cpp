@@ -363,7 +363,7 @@ TEST_CASE("nn::RunningScore sums the loss over rows and counts the rows classifi
   CHECK(correct == 4);
   score.reset();
   CHECK(score.read() == std::pair<double, ein::index_t>{0.0, 0});
-  const auto [x2, y2] = batches.batch(0, 2);
-  CHECK(message_of([&] { score.add(logits, y2, loss); }) ==
+  const auto two_rows = batches.batch(0, 2);  // (not a structured binding: clang 14 cannot capture one)
+  CHECK(message_of([&] { score.add(logits, two_rows.second, loss); }) ==
         "RunningScore::add: 2 labels for logits of extents (3, 3)");
 }
