@@ -363,6 +363,10 @@ TEST_CASE("nn::RunningScore sums the loss over rows and counts the rows classifi
   CHECK(correct == 4);
   score.reset();
   CHECK(score.read() == std::pair<double, ein::index_t>{0.0, 0});
+  score.add(logits, labels, loss);  // host labels, as cross_entropy takes them
+  CHECK(score.read().second == 2);
+  CHECK(score.read().first == doctest::Approx(3.0 * double(ein::to_host(loss.value())())));
+  CHECK_THROWS_AS(score.add(logits, std::vector<int>{0, 1}, loss), ein::shape_error);
   const auto two_rows = batches.batch(0, 2);  // (not a structured binding: clang 14 cannot capture one)
   CHECK(message_of([&] { score.add(logits, two_rows.second, loss); }) ==
         "RunningScore::add: 2 labels for logits of extents (3, 3)");

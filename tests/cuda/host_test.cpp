@@ -3,6 +3,7 @@
 // Runs in CI, which has the toolkit but no GPU; what needs a GPU to run is checked
 // here by type (one einsum for every device).
 #include "ein/cuda.hpp"
+#include "ein/data/batches.hpp"
 
 #include <doctest/doctest.h>
 
@@ -89,6 +90,17 @@ static_assert(std::is_same_v<decltype(ein::apply(DeviceFunction{}, std::declval<
                                                  std::declval<const ein::cuda::Var<float, 1>&>())),
                              DeviceVar>);
 }  // namespace
+
+// The running score and the batches on the CUDA device, instantiated (compiled, never
+// called: it would need a GPU): host labels copied to the device, a batch gathered.
+void cuda_score_and_batches(ein::nn::RunningScore<ein::cuda::Device>& score, const ein::Tensor<float, 2>& images,
+                            const std::vector<int>& labels) {
+  ein::data::Batches<ein::cuda::Device> batches(images, labels);
+  auto [x, y] = batches.batch(0, 1);
+  const auto logits = ein::constant(std::move(x));
+  score.add(logits, y, ein::cross_entropy(logits, y));
+  score.add(logits, labels, ein::cross_entropy(logits, y));
+}
 
 // The CUDA device's table maps each row of the element-math table to the kernels'
 // code and scalar (backend/cuda/device.hpp); the kernels' per-element functions

@@ -6,6 +6,7 @@
 // Layer: nn.
 #pragma once
 
+#include <span>
 #include <string>
 #include <utility>
 
@@ -25,6 +26,14 @@ class RunningScore {
       throw shape_error("RunningScore::add: " + std::to_string(labels.size()) + " labels for logits of extents " +
                         to_string(logits.extents()));
     D::add_score(logits.value(), labels, loss.value(), sums_);
+  }
+  /// The same with labels from the host, as cross_entropy takes them (copied to the
+  /// device each call: on a GPU, data::Batches's labels save that copy). A label
+  /// outside [0, C) counts as wrong.
+  template <class T>
+  void add(const Var<T, 2, D>& logits, std::span<const int> labels, const Var<T, 0, D>& loss) {
+    add(logits, D::labels_from_host(ein::detail::pooled_vector<index_t>(labels.begin(), labels.end()), logits.value()),
+        loss);
   }
   /// {the loss summed over rows, the rows classified right} since construction
   /// (or reset); reads the device's counters back.
