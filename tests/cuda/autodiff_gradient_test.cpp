@@ -1,6 +1,6 @@
-// The device einsum's gradient step (accumulate_gradient_on, what ein::cuda's
-// einsum on Vars runs on DeviceBackend) on the CPU's HostBackend, against the
-// CPU autodiff's einsum gradients: GEMM-shaped specs, a trace, a sum within an
+// einsum on Vars of a device other than the host (autodiff/einsum.hpp: what
+// CUDA Vars run, through the device table's Backend) on the counting device,
+// against the host's einsum on Vars: GEMM-shaped specs, a trace, a sum within an
 // operand, ellipsis and size-1 broadcasting, three operands, an implicit output.
 // Runs without a GPU.
 #include <random>
@@ -8,7 +8,7 @@
 #include <doctest/doctest.h>
 
 #include "ein/autodiff.hpp"
-#include "ein/backend/cuda/autodiff/gradient.hpp"
+#include "counting_device.hpp"
 
 using ein::index_t;
 using ein::Tensor;
@@ -23,49 +23,47 @@ Tensor<T, R> random_tensor(const ein::Extents<R>& extents, std::mt19937& gen) {
   return t;
 }
 
-/// Every operand's gradient of sum(einsum<S>(operands) * w), by the CPU autodiff
-/// and by accumulate_gradient_on with HostBackend.
+/// Every operand's gradient of sum(einsum<S>(operands) * w), by the host's einsum
+/// on Vars (its own fast paths) and by the one every other device runs
+/// (autodiff/einsum.hpp: the table's lowered Backend, execute_on and
+/// accumulate_gradient_on), here on the counting device.
 template <ein::fixed_string S, std::size_t... R>
 void check_spec(const ein::Extents<R>&... extents) {
   INFO("spec " << S.view());
   std::mt19937 gen(17);
   const auto values = std::make_tuple(random_tensor<double>(extents, gen)...);
-  const auto vars = std::apply([](const auto&... v) { return std::make_tuple(ein::param(Tensor(v))...); }, values);
-  const auto y = std::apply([](const auto&... v) { return ein::einsum<S>(v...); }, vars);
+  const auto host = std::apply([](const auto&... v) { return std::make_tuple(ein::param(Tensor(v))...); }, values);
+  const auto other = std::apply(
+      [](const auto&... v) { return std::make_tuple(ein::param(ein::to<ein::test::Counting>(v))...); }, values);
+  const auto y = std::apply([](const auto&... v) { return ein::einsum<S>(v...); }, host);
+  const int lowered = ein::test::calls["lowered"];
+  const auto y_other = std::apply([](const auto&... v) { return ein::einsum<S>(v...); }, other);
+  CHECK(ein::test::calls["lowered"] == lowered + 1);  // the forward, on the device's Backend
+  static_assert(std::is_same_v<typename std::remove_cvref_t<decltype(y_other)>::device_type, ein::test::Counting>);
   const auto w = random_tensor<double>(y.extents(), gen);
   ein::sum(y * ein::constant(Tensor(w))).backward();
-
-  using Source = ein::detail::StaticSpec<S, static_cast<int>(R)...>;
-  constexpr std::size_t n = sizeof...(R);
-  const std::array<ein::detail::Strided<const double>, n> strided = std::apply(
-      [](const auto&... v) {
-        int k = 0;
-        return std::array<ein::detail::Strided<const double>, n>{ein::cuda::detail::labelled_dense<const double>(
-            v.data(), v.extents(), Source::value.inputs[k++])...};
-      },
-      values);
-  const auto seed = ein::cuda::detail::labelled_dense<const double>(w.data(), w.extents(), Source::value.output);
+  ein::sum(y_other * ein::constant(ein::to<ein::test::Counting>(w))).backward();
+  CHECK(ein::test::calls["lowered"] == lowered + 2);  // every operand's gradient einsum in one call
+  const auto same = [](const auto& got, const auto& want) {
+    REQUIRE(got.extents() == want.extents());
+    for (index_t e = 0; e < got.size(); ++e) {
+      INFO("element " << e);
+      CHECK(got.data()[e] == doctest::Approx(want.data()[e]).epsilon(1e-12));
+    }
+  };
+  same(y_other.value(), y.value());
   [&]<std::size_t... K>(std::index_sequence<K...>) {
     const auto one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
-      const auto& cpu_grad = std::get<I>(vars).grad();
-      Tensor<double, std::remove_cvref_t<decltype(cpu_grad)>::rank> grad(cpu_grad.extents());
-      ein::detail::HostBackend<double> be;
-      constexpr ein::BoundSpec gradient = ein::derive_gradient(Source::value, static_cast<int>(I));
-      ein::cuda::detail::accumulate_gradient_on<double>(
-          be, Source::value, gradient, S.view(), static_cast<int>(I), strided.data(), seed,
-          ein::cuda::detail::labelled_dense<double>(grad.data(), grad.extents(), Source::value.inputs[I]));
-      for (index_t e = 0; e < grad.size(); ++e) {
-        INFO("operand " << I << " element " << e);
-        CHECK(grad.data()[e] == doctest::Approx(cpu_grad.data()[e]).epsilon(1e-12));
-      }
+      INFO("operand " << I);
+      same(std::get<I>(other).grad(), std::get<I>(host).grad());
     };
     (one(std::integral_constant<std::size_t, K>{}), ...);
-  }(std::make_index_sequence<n>{});
+  }(std::make_index_sequence<sizeof...(R)>{});
 }
 
 }  // namespace
 
-TEST_CASE("device einsum gradients (HostBackend) match the CPU autodiff") {
+TEST_CASE("einsum on another device's Vars: the value and gradients of the host's") {
   using E1 = ein::Extents<1>;
   using E2 = ein::Extents<2>;
   using E3 = ein::Extents<3>;

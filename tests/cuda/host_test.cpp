@@ -49,14 +49,29 @@ TEST_CASE("the block cache rounds requests to powers of two") {
   CHECK(cu::BlockCache::bucket(3000000) == 4194304);
 }
 
-// One einsum for every device: ein::einsum on CUDA tensors is ein::cuda's einsum, and
-// on CUDA Vars its recording einsum; a model written with ein:: ops takes CUDA Vars.
+// One einsum for every device: on CUDA tensors ein::einsum is the same lazy expression
+// as on the host's, and on CUDA Vars the same recording einsum; a model written with ein:: ops takes CUDA Vars.
 // Checked by type (running them needs a GPU: tests/cuda/autodiff_device_test.cpp).
 namespace {
 using DeviceMatrix = ein::cuda::Tensor<float, 2>;
 using DeviceVar = ein::cuda::Var<float, 2>;
-static_assert(std::is_same_v<decltype(ein::einsum<"ij,jk->ik">(std::declval<const DeviceMatrix&>(),
-                                                                std::declval<const DeviceMatrix&>())),
+// ein::einsum on device tensors is lazy, as on the host: it converts to a tensor
+// (or eval()s to one); ein::cuda::einsum evaluates at once.
+using LazyProduct = decltype(ein::einsum<"ij,jk->ik">(std::declval<const DeviceMatrix&>(),
+                                                      std::declval<const DeviceMatrix&>()));
+static_assert(!std::is_same_v<LazyProduct, DeviceMatrix> && std::is_convertible_v<LazyProduct, DeviceMatrix>);
+static_assert(std::is_same_v<decltype(std::declval<const LazyProduct&>().eval()), DeviceMatrix>);
+static_assert(std::is_assignable_v<DeviceMatrix&, const LazyProduct&>);
+/// Compiled, not called: assignment in place, accumulation, a scale, a temporary
+/// operand, and ein::cuda::einsum_into with a precision, instantiated for the device.
+[[maybe_unused]] void lazy_einsum_on_device(const DeviceMatrix& a, const DeviceMatrix& b, DeviceMatrix& c) {
+  c = ein::einsum<"ij,jk->ik">(a, b);
+  c += 2.f * ein::einsum<"ij,jk->ik">(a, b);
+  const DeviceMatrix t = ein::einsum<"ij->ji">(DeviceMatrix(2, 3));
+  ein::cuda::einsum_into<"ij,jk->ik">(c, {.precision = ein::cuda::Precision::tf32, .beta = 1.0}, a, t);
+}
+static_assert(std::is_same_v<decltype(ein::cuda::einsum<"ij,jk->ik">(std::declval<const DeviceMatrix&>(),
+                                                                      std::declval<const DeviceMatrix&>())),
                              DeviceMatrix>);
 static_assert(std::is_same_v<decltype(ein::einsum<"ij,lj->li">(std::declval<const DeviceVar&>(),
                                                                 std::declval<const DeviceVar&>())),

@@ -13,6 +13,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -32,6 +33,21 @@ class Tensor<T, R, test::Counting> : public Tensor<T, R> {
   using Tensor<T, R>::Tensor;
   Tensor() = default;
   explicit Tensor(Tensor<T, R>&& t) : Tensor<T, R>(std::move(t)) {}
+  /// A lazy einsum of the device's tensors, as a CUDA tensor takes one: in place
+  /// where the extents match, else into new memory.
+  template <class E>
+    requires(std::is_same_v<typename E::device_type, test::Counting> && E::rank == R)
+  Tensor& operator=(const E& e) {
+    if (this->extents() == e.extents()) e.evaluate_into(*this, T(1), T(0));
+    else *this = e.eval();
+    return *this;
+  }
+  template <class E>
+    requires(std::is_same_v<typename E::device_type, test::Counting> && E::rank == R)
+  Tensor& operator+=(const E& e) {
+    e.evaluate_into(*this, T(1), T(1));
+    return *this;
+  }
 };
 }  // namespace ein
 
@@ -156,6 +172,16 @@ struct Counting {
   static std::pair<double, index_t> read_score(const score_sums& sums) {
     ++calls["read_score"];
     return Host::read_score(sums);
+  }
+  template <class T, std::size_t R, std::size_t RL>
+  static CountedTensor<T, R> allocate(const ein::Extents<R>& extents, const ein::Tensor<T, RL>& like, bool zero) {
+    ++calls["allocate"];
+    return CountedTensor<T, R>(Host::allocate<T>(extents, like, zero));
+  }
+  template <class T, class F, class... On>
+  static void lowered(std::string_view text, F&& f, const On&... on) {
+    ++calls["lowered"];
+    Host::lowered<T>(text, std::forward<F>(f), on...);
   }
 };
 

@@ -2,7 +2,8 @@
 // that requires a gradient, the gradient einsum derived at compile time
 // (spec/derive.hpp) through the same planner and GEMM lowering, accumulating
 // straight into operand k's gradient (beta = 1). A two-operand GEMM-shaped one
-// is a layer, whose bias and relu fold in (autodiff/einsum_node.hpp). Layer: autodiff.
+// is a layer, whose bias and relu fold in (autodiff/einsum_node.hpp). On another
+// device the same node runs through the device's table (D::lowered). Layer: autodiff.
 #pragma once
 
 #include <memory>
@@ -12,14 +13,15 @@
 #include <utility>
 
 #include "ein/autodiff/einsum_node.hpp"
+#include "ein/autodiff/gradient_step.hpp"
 #include "ein/autodiff/var.hpp"
 #include "ein/expr/einsum.hpp"
 
 namespace ein {
 namespace detail {
 
-/// A host Var, or a tensor-like operand that joins the tape as a constant. (A CUDA
-/// Var's einsum is ein::cuda::einsum, in the CUDA leaf.)
+/// A host Var, or a tensor-like operand that joins the tape as a constant. (Another
+/// device's Vars take the einsum at the end of this file.)
 template <class X>
 concept VarOperand = HostVarType<X> || EinsumOperand<X>;
 
@@ -168,15 +170,65 @@ auto einsum(std::string_view spec, Ops&&... ops) {
       std::move(bound), detail::node_of(std::forward<Ops>(ops))...);
 }
 
-/// einsum of Vars on another device (all on that one): the device's own recording
-/// einsum, found by argument-dependent lookup of device_einsum (ein::cuda's for CUDA
-/// Vars), with the same compile-time checks of the spec.
+namespace detail {
+
+/// The backward of einsum Source on another device: for each operand that requires
+/// a gradient, its gradient einsum derived at compile time, from `seed` (the output's
+/// gradient) straight into the operand's gradient (beta = 1), on the device's Backend.
+template <class Source, class T, std::size_t R, class D, class... In>
+void device_einsum_backward(const Tensor<T, R, D>& seed_tensor, In&... in) {
+  constexpr std::size_t N = sizeof...(In);
+  using Grads = GradientSpecs<Source, std::make_index_sequence<N>>;
+  const std::array<Strided<const T>, N> values = [&] {
+    std::size_t k = 0;
+    return std::array<Strided<const T>, N>{
+        labelled_dense<const T>(in.value().data(), in.value().extents(), Source::value.inputs[k++])...};
+  }();
+  const auto seed = labelled_dense<const T>(seed_tensor.data(), seed_tensor.extents(), Source::value.output);
+  const auto inputs = std::forward_as_tuple(in...);
+  D::template lowered<T>(
+      Source::text(),
+      [&](auto& be) {
+        const auto one = [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
+          auto& node = std::get<K>(inputs);
+          if (!node.requires_grad()) return;
+          const auto grad_k = labelled_dense<T>(node.grad().data(), node.value().extents(), Source::value.inputs[K]);
+          accumulate_gradient_on<T>(be, Source::value, Grads::of[K], Source::text(), static_cast<int>(K),
+                                    values.data(), seed, grad_k);
+        };
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+          (one(std::integral_constant<std::size_t, K>{}), ...);
+        }(std::make_index_sequence<N>{});
+      },
+      in.value()..., seed_tensor);
+}
+
+}  // namespace detail
+
+/// einsum of Vars on another device (all on that one): evaluates now there (the
+/// device's lazy einsum, expr/device_einsum.hpp) and records one tape node whose rule
+/// runs each operand's gradient einsum there, with the same compile-time checks.
 template <fixed_string S, VarType... Ops>
   requires(sizeof...(Ops) > 0 && !(HostVarType<Ops> || ...))
 auto einsum(const Ops&... ops) {
-  using D = typename std::tuple_element_t<0, std::tuple<Ops...>>::device_type;
+  using First = std::tuple_element_t<0, std::tuple<Ops...>>;
+  using D = typename First::device_type;
+  using T = typename First::value_type;
   static_assert((std::is_same_v<D, typename Ops::device_type> && ...), "einsum: every Var must be on one device");
-  return device_einsum<S>(D{}, ops...);
+  static_assert((std::is_same_v<T, typename Ops::value_type> && ...),
+                "einsum: all operands must have the same element type");
+  using Source = detail::StaticSpec<S, static_cast<int>(Ops::var_rank)...>;
+  if constexpr (Source::value.error.failed()) {
+    diagnostic::report<S, Source::value.error>();
+    return detail::DiagnosedEinsum{};
+  } else {
+    constexpr std::size_t R = Source::value.output.rank;
+    Tensor<T, R, D> value = ein::einsum<S>(ops.value()...).eval();
+    auto rule = [](detail::NodeOf<T, R, D>& self, auto&... in) {
+      detail::device_einsum_backward<Source>(self.grad(), in...);
+    };
+    return detail::record<T, R>(std::move(value), std::move(rule), ops.node()...);
+  }
 }
 
 }  // namespace ein

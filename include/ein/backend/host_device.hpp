@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <span>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -23,6 +24,9 @@
 namespace ein {
 
 namespace detail {
+template <class T>
+class HostBackend;  // (backend/host.hpp: the lowering's kernels, complete where einsum is)
+
 /// The device a tensor type lives on: D for ein's Tensor<T, R, D> (below); a device
 /// with a tensor type of its own (a test's) specialises it.
 template <class Value>
@@ -327,6 +331,22 @@ struct Host {
     }
   }
   static std::pair<double, index_t> read_score(const score_sums& sums) { return {sums.loss, sums.correct}; }
+
+  // --- einsum on the device's tensors (expr/device_einsum.hpp, autodiff/einsum.hpp) ---
+
+  /// A tensor of these extents where `like` lives, for a result: zero-filled when
+  /// `zero`, else unset until written.
+  template <class T, std::size_t R, std::size_t RL>
+  static Tensor<T, R> allocate(const Extents<R>& extents, const Tensor<T, RL>&, bool zero) {
+    return zero ? Tensor<T, R>(extents) : Tensor<T, R>(extents, detail::for_writing);
+  }
+  /// f(backend): the lowering's Backend (execute_on's) where the tensors `on` live;
+  /// `text` (the spec) names a failure to bring them together (none here).
+  template <class T, class F, class... On>
+  static void lowered(std::string_view /*text*/, F&& f, const On&... /*on*/) {
+    detail::HostBackend<T> be;
+    f(be);
+  }
 };
 
 namespace detail {

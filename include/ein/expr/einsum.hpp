@@ -9,6 +9,7 @@
 
 #include "ein/backend/host_device.hpp"
 #include "ein/expr/contraction.hpp"
+#include "ein/expr/device_einsum.hpp"
 #include "ein/expr/path.hpp"
 #include "ein/spec/diagnose.hpp"
 
@@ -95,19 +96,33 @@ auto einsum(std::string_view spec, Ops&&... ops) {
 }
 
 namespace detail {
-/// A tensor of a device other than the host (an ein::cuda::Tensor).
 template <class X>
-concept OtherDeviceTensor = requires { typename device_of_t<X>; } && !std::is_same_v<device_of_t<X>, Host>;
+auto make_device_holder(X&& x) {
+  if constexpr (std::is_lvalue_reference_v<X>) return DeviceOperand<std::remove_cvref_t<X>>{&x};
+  else return OwnedDeviceOperand<X>{std::move(x)};
+}
 }  // namespace detail
 
-/// einsum of another device's tensors (all on one device): that device's einsum,
-/// found by argument-dependent lookup of device_einsum (ein::cuda's: it runs on the
-/// tensors' stream when called, not lazily), with the same compile-time checks.
+/// The same lazy einsum of another device's tensors, all on one device
+/// (expr/device_einsum.hpp), with the same compile-time checks:
+/// `ein::cuda::Tensor<float, 2> C = ein::einsum<"ij,jk->ik">(A, B);`
 template <fixed_string S, detail::OtherDeviceTensor... Ops>
   requires(sizeof...(Ops) > 0)
-auto einsum(const Ops&... ops) {
-  using D = detail::device_of_t<std::tuple_element_t<0, std::tuple<Ops...>>>;
-  return device_einsum<S>(D{}, ops...);
+auto einsum(Ops&&... ops) {
+  using First = std::remove_cvref_t<std::tuple_element_t<0, std::tuple<Ops...>>>;
+  using D = detail::device_of_t<First>;
+  using T = typename First::value_type;
+  static_assert((std::is_same_v<D, detail::device_of_t<Ops>> && ...), "einsum: every tensor must be on one device");
+  static_assert((std::is_same_v<T, typename std::remove_cvref_t<Ops>::value_type> && ...),
+                "einsum: all operands must have the same element type");
+  using Source = detail::StaticSpec<S, static_cast<int>(std::remove_cvref_t<Ops>::rank)...>;
+  if constexpr (Source::value.error.failed()) {
+    diagnostic::report<S, Source::value.error>();
+    return detail::DiagnosedEinsum{};
+  } else {
+    return DeviceEinsum<T, Source::value.output.rank, Source, D, detail::device_holder_t<Ops>...>(
+        detail::make_device_holder(std::forward<Ops>(ops))...);
+  }
 }
 
 /// The plan ein::einsum<S> runs for these operands.

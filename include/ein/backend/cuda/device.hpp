@@ -10,13 +10,16 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "ein/backend/cuda/autodiff/buffer.hpp"
 #include "ein/backend/cuda/autodiff/kernels.hpp"
+#include "ein/backend/cuda/blas.hpp"
 #include "ein/backend/cuda/tensor.hpp"
 #include "ein/backend/host_device.hpp"
 
@@ -57,6 +60,28 @@ element::BinaryOp binary_code() {
 }
 inline element::Lineup device_lineup(const ein::detail::Lineup& l) {
   return {l.outer, l.inner, l.a_outer, l.a_inner, l.b_outer, l.b_inner};
+}
+
+[[noreturn]] inline void fail(std::string_view text, const std::string& what) {
+  throw std::invalid_argument("ein::cuda::" + error_prefix(text) + what);
+}
+
+/// The context the tensors of one call are used on: the first one's. A tensor on
+/// another context of the same device is waited for; another device is an error.
+template <class T, std::size_t R>
+void join_context(Context*& ctx, const Tensor<T, R>& t, int k, std::string_view text) {
+  if (t.data() == nullptr && element_count(t.extents()) > 0)
+    fail(text, "tensor " + std::to_string(k) + " (the operands, then the result) holds no memory (moved-from)");
+  if (t.data() == nullptr) return;
+  Context& c = t.context();
+  if (!ctx) {
+    ctx = &c;
+  } else if (&c != ctx) {
+    if (c.device() != ctx->device())
+      fail(text, "tensor " + std::to_string(k) + " (the operands, then the result) is on device " +
+                     std::to_string(c.device()) + ", not " + std::to_string(ctx->device()));
+    c.synchronize();
+  }
 }
 }  // namespace detail
 
@@ -211,6 +236,27 @@ struct Device {
   }
   static std::pair<double, index_t> read_score(const score_sums& sums) {
     return {sums.loss.to_host()[0], static_cast<index_t>(sums.correct.to_host()[0])};
+  }
+
+  // --- einsum on device tensors (expr/device_einsum.hpp, autodiff/einsum.hpp) ---
+
+  template <class T, std::size_t R, std::size_t RL>
+  static Tensor<T, R> allocate(const Extents<R>& extents, const Tensor<T, RL>& like, bool zero) {
+    return zero ? Tensor<T, R>(extents, like.context()) : Tensor<T, R>(uninitialized, extents, like.context());
+  }
+  /// f(backend): DeviceBackend on cuBLAS (FP32 GEMMs, or a PrecisionScope's) and ein's kernels, on the first
+  /// tensor's context; tensors on another context of the same device are waited for,
+  /// another device is an error (std::invalid_argument).
+  template <class T, class F, class... On>
+  static void lowered(std::string_view text, F&& f, const On&... on) {
+    Context* ctx = nullptr;
+    int k = 0;
+    (detail::join_context(ctx, on, k++, text), ...);
+    if (!ctx) ctx = &Context::current();
+    ctx->activate();
+    detail::CublasDevice<T> device(*ctx, detail::thread_precision());
+    detail::DeviceBackend<T, detail::CublasDevice<T>> be(device);
+    f(be);
   }
 };
 

@@ -22,4 +22,23 @@ inline const char* to_string(Precision p) {
   return "?";
 }
 
+namespace detail {
+/// The GEMM precision of this thread's device einsums: fp32 but inside a
+/// PrecisionScope (ein::cuda::einsum's precision argument).
+inline Precision& thread_precision() {
+  thread_local Precision precision = Precision::fp32;
+  return precision;
+}
+class PrecisionScope {
+ public:
+  explicit PrecisionScope(Precision p) : saved_(thread_precision()) { thread_precision() = p; }
+  PrecisionScope(const PrecisionScope&) = delete;
+  PrecisionScope& operator=(const PrecisionScope&) = delete;
+  ~PrecisionScope() { thread_precision() = saved_; }
+
+ private:
+  Precision saved_;
+};
+}  // namespace detail
+
 }  // namespace ein::cuda

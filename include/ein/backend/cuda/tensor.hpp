@@ -75,6 +75,26 @@ class Tensor<T, R, cuda::Device> {
   }
   ~Tensor() { release(); }
 
+  /// Evaluates a lazy einsum of device tensors (`C = ein::einsum<"ij,jk->ik">(A, B);`):
+  /// in place where the extents match (through a temporary when it reads C), else
+  /// into new memory on the first operand's context.
+  template <class E>
+    requires(std::is_same_v<typename E::device_type, cuda::Device> && E::rank == R &&
+             std::is_same_v<typename E::value_type, T>)
+  Tensor& operator=(const E& e) {
+    if (data_ && extents_ == e.extents()) e.evaluate_into(*this, T(1), T(0));
+    else *this = e.eval();
+    return *this;
+  }
+  /// this += the einsum (beta = 1: nothing is allocated unless it reads this tensor).
+  template <class E>
+    requires(std::is_same_v<typename E::device_type, cuda::Device> && E::rank == R &&
+             std::is_same_v<typename E::value_type, T>)
+  Tensor& operator+=(const E& e) {
+    e.evaluate_into(*this, T(1), T(1));
+    return *this;
+  }
+
   /// A device copy of a host tensor; returns once the data is on the device.
   static Tensor from_host(const ein::Tensor<T, R>& host, cuda::Context& ctx = cuda::Context::current()) {
     Tensor t(host.extents(), ctx);

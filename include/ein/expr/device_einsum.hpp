@@ -1,0 +1,175 @@
+// ein::einsum on the tensors of a device other than the host (a GPU's, a test's):
+// the same lazy expression as on the host. It holds its operands (an lvalue
+// borrowed, an rvalue moved in) and its compile-time spec; nothing runs until it
+// is assigned to a tensor of that device, evaluated with eval(), or written with
+// evaluate_into (dest = alpha * einsum + beta * dest). It runs the host's plan
+// (execute_on) on the Backend the device's table hands out (`D::lowered`), in
+// the device's memory (`D::allocate`). Layer: expr.
+#pragma once
+
+#include <array>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "ein/backend/host_device.hpp"
+#include "ein/expr/execute.hpp"
+#include "ein/spec/bind.hpp"
+#include "ein/tensor/shape.hpp"
+#include "ein/tensor/strided.hpp"
+
+namespace ein {
+namespace detail {
+
+/// A dense row-major array (a device's memory or the host's) as the Strided operand
+/// execute_on takes, labelled with a term.
+template <class T, std::size_t R>
+Strided<T> labelled_dense(T* data, const Extents<R>& extents, const BoundTerm& term) {
+  Strided<T> s;
+  s.data = data;
+  s.rank = static_cast<int>(R);
+  const auto strides = row_major_strides(extents);
+  for (std::size_t d = 0; d < R; ++d) {
+    s.labels[d] = term.labels[d];
+    s.extents[d] = extents[d];
+    s.strides[d] = strides[d];
+  }
+  return s;
+}
+
+/// A tensor of a device other than the host.
+template <class X>
+concept OtherDeviceTensor = requires { typename device_of_t<X>; } && !std::is_same_v<device_of_t<X>, Host>;
+
+/// How a device expression holds an operand: an lvalue by address (it must outlive
+/// the expression, as on the host), an rvalue moved in (a stored expression never dangles).
+template <class X>
+struct DeviceOperand {
+  const X* held;
+  [[nodiscard]] const X& get() const { return *held; }
+};
+template <class X>
+struct OwnedDeviceOperand {
+  X held;
+  [[nodiscard]] const X& get() const { return held; }
+};
+template <class X>
+using device_holder_t =
+    std::conditional_t<std::is_lvalue_reference_v<X>, DeviceOperand<std::remove_cvref_t<X>>, OwnedDeviceOperand<X>>;
+
+}  // namespace detail
+
+/// The lazy einsum of device D's tensors (what ein::einsum<S> returns for them):
+/// `ein::cuda::Tensor<float, 2> C = ein::einsum<"ij,jk->ik">(A, B);`. Runs on the
+/// device and stream of its first operand (D::lowered says what joining means there).
+template <class T, std::size_t R, class Source, class D, class... Holders>
+class DeviceEinsum {
+ public:
+  using value_type = T;
+  using device_type = D;
+  static constexpr std::size_t rank = R;
+
+  explicit DeviceEinsum(Holders... holders) : operands_(std::move(holders)...) {}
+
+  /// The result's extents (checked: throws shape_error).
+  [[nodiscard]] Extents<R> extents() const {
+    const auto extent = label_extents(operands());
+    Extents<R> out{};
+    for (std::size_t d = 0; d < R; ++d) out[d] = extent[Source::value.output.labels[d]];
+    return out;
+  }
+
+  /// dest = alpha * (this expression) + beta * dest; dest must have the result's
+  /// extents (else shape_error). dest may be one of the operands (then through a temporary).
+  void evaluate_into(Tensor<T, R, D>& dest, T alpha, T beta) const {
+    const auto ops = operands();
+    const auto extent = label_extents(ops);
+    for (std::size_t d = 0; d < R; ++d)
+      if (dest.extent(d) != extent[Source::value.output.labels[d]])
+        throw shape_error(error_prefix(text()) + "destination axis " + std::to_string(d) + " is " +
+                          std::to_string(dest.extent(d)) + ", the result's is " +
+                          std::to_string(extent[Source::value.output.labels[d]]));
+    if (dest.size() == 0) return;
+    const auto out = detail::labelled_dense<T>(dest.data(), dest.extents(), Source::value.output);
+    if (!reads(dest)) return run(ops, out, dest, alpha_ * alpha, beta);
+    Tensor<T, R, D> tmp = D::template allocate<T>(dest.extents(), dest, false);
+    const auto into = detail::labelled_dense<T>(tmp.data(), tmp.extents(), Source::value.output);
+    run(ops, into, tmp, T(1), T(0));
+    on_device(
+        [&](auto& be) { be.loop(detail::as_const(into), nullptr, out, alpha_ * alpha, beta); }, dest, tmp);
+  }
+
+  /// The result, in a new tensor of the device.
+  [[nodiscard]] Tensor<T, R, D> eval() const {
+    const Extents<R> out = extents();
+    // Every element is written (beta 0), unless a zero extent leaves a sum empty.
+    bool empty_operand = false;
+    for_each_operand([&](const auto& t) { empty_operand = empty_operand || t.size() == 0; });
+    Tensor<T, R, D> result = D::template allocate<T>(out, first(), empty_operand);
+    evaluate_into(result, T(1), T(0));
+    return result;
+  }
+  operator Tensor<T, R, D>() const {  // NOLINT: implicit, `Tensor<float, 2, D> C = einsum<...>(A, B);`
+    return eval();
+  }
+
+  friend DeviceEinsum operator*(T s, DeviceEinsum e) {
+    e.alpha_ *= s;
+    return e;
+  }
+  friend DeviceEinsum operator*(DeviceEinsum e, T s) { return s * std::move(e); }
+  friend DeviceEinsum operator-(DeviceEinsum e) { return T(-1) * std::move(e); }
+
+ private:
+  static constexpr std::size_t N = sizeof...(Holders);
+  static constexpr std::string_view text() { return Source::text(); }
+
+  template <class F>
+  void for_each_operand(F&& f) const {
+    std::apply([&](const auto&... h) { (f(h.get()), ...); }, operands_);
+  }
+  [[nodiscard]] const auto& first() const { return std::get<0>(operands_).get(); }
+  [[nodiscard]] std::array<detail::Strided<const T>, N> operands() const {
+    return std::apply(
+        [](const auto&... h) {
+          std::size_t k = 0;
+          return std::array<detail::Strided<const T>, N>{
+              detail::labelled_dense<const T>(h.get().data(), h.get().extents(), Source::value.inputs[k++])...};
+        },
+        operands_);
+  }
+  static std::array<index_t, max_labels> label_extents(const std::array<detail::Strided<const T>, N>& ops) {
+    std::array<index_t, max_labels> extent{};
+    detail::resolve_extents(Source::value, text(), ops.data(), static_cast<int>(N), extent.data());
+    return extent;
+  }
+  /// Whether an operand's memory is dest's (it would be read while written).
+  [[nodiscard]] bool reads(const Tensor<T, R, D>& dest) const {
+    const T* begin = dest.data();
+    const T* end = begin + dest.size();
+    bool overlap = false;
+    for_each_operand([&](const auto& t) {
+      overlap = overlap || (t.data() && t.data() < end && begin < t.data() + t.size());
+    });
+    return overlap;
+  }
+  /// f(backend) on the device of every operand (the first one's stream) and of `tensors`.
+  template <class F, class... Tensors>
+  void on_device(F&& f, const Tensors&... tensors) const {
+    std::apply([&](const auto&... h) { D::template lowered<T>(text(), f, h.get()..., tensors...); }, operands_);
+  }
+  void run(const std::array<detail::Strided<const T>, N>& ops, const detail::Strided<T>& out,
+           const Tensor<T, R, D>& dest, T alpha, T beta) const {
+    on_device(
+        [&](auto& be) {
+          detail::execute_on<T>(be, Source::value, text(), ops.data(), static_cast<int>(N), out, alpha, beta);
+        },
+        dest);
+  }
+
+  std::tuple<Holders...> operands_;
+  T alpha_ = T(1);
+};
+
+}  // namespace ein
