@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include "counting_device.hpp"
+#include "emulated_cuda_device.hpp"
 #include "ein/autodiff.hpp"
 
 using ein::index_t;
@@ -144,22 +145,34 @@ TEST_CASE("ein::to<D> of a host tensor: a copy on another device; a temporary mo
   CHECK(same_bits<double, 2>(moved, copy));
 }
 
-TEST_CASE_TEMPLATE("ein::einsum on another device's tensors is the host's lazy expression, run by its table", T, float,
-                   double) {
+/// Element type and device of the lazy einsum test: the counting device, and the
+/// same with the CUDA device's lowering emulated on the CPU (bounds-checked).
+template <class T_, class D_>
+struct On {
+  using T = T_;
+  using D = D_;
+};
+
+TEST_CASE_TEMPLATE("ein::einsum on another device's tensors is the host's lazy expression, run by its table", Case,
+                   On<float, ein::test::Counting>, On<double, ein::test::Counting>,
+                   On<double, ein::test::EmulatedCuda>) {
+  using T = typename Case::T;
+  using D = typename Case::D;
+  using DeviceTensor2 = ein::Tensor<T, 2, D>;
   const auto a = filled<T, 2>(ein::Extents<2>{3, 4}, 0.25, 1.0);
   const auto b = filled<T, 2>(ein::Extents<2>{4, 5}, -0.5, 0.75);
   const Tensor<T, 2> want = ein::einsum<"ij,jk->ik">(a, b);
-  const CountedTensor<T, 2> da(Tensor<T, 2>{a}), db(Tensor<T, 2>{b});
+  const DeviceTensor2 da(Tensor<T, 2>{a}), db(Tensor<T, 2>{b});
   const auto close = [](const Tensor<T, 2>& got, const Tensor<T, 2>& expect) {
     REQUIRE(got.extents() == expect.extents());
     for (index_t k = 0; k < got.size(); ++k) CHECK(got.data()[k] == doctest::Approx(expect.data()[k]).epsilon(1e-6));
   };
   calls.clear();
   const auto product = ein::einsum<"ij,jk->ik">(da, db);
-  static_assert(!std::is_same_v<std::remove_cvref_t<decltype(product)>, CountedTensor<T, 2>>);
+  static_assert(!std::is_same_v<std::remove_cvref_t<decltype(product)>, DeviceTensor2>);
   CHECK(calls.empty());  // nothing ran yet
   CHECK(product.extents() == want.extents());
-  CountedTensor<T, 2> c = product;  // one result where the operands live, one lowered run
+  DeviceTensor2 c = product;  // one result where the operands live, one lowered run
   CHECK(calls["allocate"] == 1);
   CHECK(calls["lowered"] == 1);
   close(c, want);
@@ -175,26 +188,26 @@ TEST_CASE_TEMPLATE("ein::einsum on another device's tensors is the host's lazy e
   close(c, ein::einsum<"ij,jk->ik">(a, b).eval() * T(2));
 
   // A temporary operand is moved into the expression: it outlives the line that made it.
-  const auto transposed = ein::einsum<"ij->ji">(CountedTensor<T, 2>(Tensor<T, 2>{a}));
-  const CountedTensor<T, 2> t = transposed;
+  const auto transposed = ein::einsum<"ij->ji">(DeviceTensor2(Tensor<T, 2>{a}));
+  const DeviceTensor2 t = transposed;
   close(t, ein::einsum<"ij->ji">(a).eval());
 
   // The destination read as an operand: through a temporary.
-  CountedTensor<T, 2> square(filled<T, 2>(ein::Extents<2>{4, 4}, 0.5, 1.0));
+  DeviceTensor2 square(filled<T, 2>(ein::Extents<2>{4, 4}, 0.5, 1.0));
   const Tensor<T, 2> square_want = ein::einsum<"ij,jk->ik">(square, square);
   square = ein::einsum<"ij,jk->ik">(square, square);
   close(square, square_want);
 
   // A sum over an empty axis is zero, whatever the destination held.
-  const CountedTensor<T, 2> e0(ein::Extents<2>{3, 0}), e1(ein::Extents<2>{0, 5});
-  CountedTensor<T, 2> zeros = ein::einsum<"ij,jk->ik">(e0, e1);
+  const DeviceTensor2 e0(ein::Extents<2>{3, 0}), e1(ein::Extents<2>{0, 5});
+  DeviceTensor2 zeros = ein::einsum<"ij,jk->ik">(e0, e1);
   close(zeros, Tensor<T, 2>(ein::Extents<2>{3, 5}));
   zeros.fill(T(7));
   zeros = ein::einsum<"ij,jk->ik">(e0, e1);
   close(zeros, Tensor<T, 2>(ein::Extents<2>{3, 5}));
 
   // Shapes are checked when it runs, with the host's messages.
-  CountedTensor<T, 2> wrong(ein::Extents<2>{3, 4});
+  DeviceTensor2 wrong(ein::Extents<2>{3, 4});
   CHECK_THROWS_WITH_AS(product.evaluate_into(wrong, T(1), T(0)),
                        doctest::Contains("destination axis 1 is 4, the result's is 5"), ein::shape_error);
   CHECK_THROWS_AS((void)ein::einsum<"ij,jk->ik">(da, da).eval(), ein::shape_error);

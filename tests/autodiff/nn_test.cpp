@@ -369,5 +369,5 @@ TEST_CASE("nn::RunningScore sums the loss over rows and counts the rows classifi
   CHECK_THROWS_AS(score.add(logits, std::vector<int>{0, 1}, loss), ein::shape_error);
   const auto two_rows = batches.batch(0, 2);  // (not a structured binding: clang 14 cannot capture one)
   CHECK(message_of([&] { score.add(logits, two_rows.second, loss); }) ==
-        "RunningScore::add: 2 labels for logits of extents (3, 3)");
+        "RunningScore::add: 2 labels for logits of extents (3, 3) (one label per row)");
 }

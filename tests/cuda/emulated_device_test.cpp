@@ -1,11 +1,8 @@
-// The device lowering on the CPU: DeviceBackend (what ein::cuda::einsum runs)
-// with an emulated device that executes each cuBLAS call with a reference
-// column-major strided-batched GEMM and each kernel with a host loop over the
-// kernels' own per-element functions (kernels.hpp). Every element address the
-// emulated device touches is checked to lie inside a live buffer, so a wrong
-// leading dimension or batch stride fails here as it would corrupt memory there.
-// Results are compared with the CPU einsum (HostBackend) and the naive oracle.
-// Needs no GPU and no CUDA toolkit.
+// The device lowering on the CPU: DeviceBackend (what einsum on CUDA tensors runs)
+// with the emulated device (tests/support/emulated_cuda_device.hpp: reference
+// GEMMs and the kernels' own per-element functions, every access bounds-checked),
+// compared with the CPU einsum (HostBackend) and the naive oracle. Needs no GPU
+// and no CUDA toolkit.
 #include "ein/backend/cuda/device_backend.hpp"
 #include "ein/backend/reference/naive.hpp"
 #include "ein/ein.hpp"
@@ -20,6 +17,7 @@
 #include <vector>
 
 #include "../reference/random_case.hpp"
+#include "emulated_cuda_device.hpp"
 
 namespace {
 
@@ -29,118 +27,8 @@ using ein::cuda::detail::GemmCall;
 using ein::cuda::detail::LoopKernel;
 using ein::cuda::detail::LoopVariant;
 using ein::detail::Strided;
+using ein::test::EmulatedDevice;
 using ein::reference::Array;
-
-/// A CPU stand-in for CublasDevice: same calls, reference arithmetic, bounds checked.
-template <class T>
-class EmulatedDevice {
- public:
-  struct Counts {
-    int gemm_calls = 0, loop_calls = 0, block_reduce_calls = 0, allocations = 0;
-  };
-
-  void add_range(const T* begin, index_t count) { ranges_.push_back({begin, count}); }
-
-  T* allocate(std::size_t bytes) {
-    ++counts.allocations;
-    const std::size_t n = bytes / sizeof(T);
-    // NaN-filled: a temporary read before it is written shows up in the result.
-    blocks_.push_back(std::make_unique<T[]>(n));
-    for (std::size_t i = 0; i < n; ++i) blocks_.back()[i] = std::numeric_limits<T>::quiet_NaN();
-    add_range(blocks_.back().get(), static_cast<index_t>(n));
-    return blocks_.back().get();
-  }
-  void deallocate(T* p, std::size_t) {
-    for (auto& r : ranges_)
-      if (r.begin == p) r.count = 0;  // later use is out of range
-  }
-
-  void loop(const LoopKernel& k, const T* a, const T* b, T* out, T alpha, T beta) {
-    using namespace ein::cuda::detail;
-    ++counts.loop_calls;
-    check_loop(k, a, b, out);
-    if (choose_loop_kernel(k) == LoopVariant::block_reduce) {
-      ++counts.block_reduce_calls;
-      std::vector<T> partial(loop_block);
-      for (index_t o = 0; o < k.outer_count; ++o) {
-        index_t oa, ob, oo;
-        loop_outer_offsets(k, o, oa, ob, oo);
-        for (int t = 0; t < loop_block; ++t) partial[t] = loop_partial_sum(k, a, b, oa, ob, t, loop_block);
-        for (int half = loop_block / 2; half > 0; half /= 2)
-          for (int t = 0; t < half; ++t) partial[t] += partial[t + half];
-        loop_store(out, oo, partial[0], alpha, beta);
-      }
-    } else {
-      for (index_t o = 0; o < k.outer_count; ++o) {
-        index_t oa, ob, oo;
-        loop_outer_offsets(k, o, oa, ob, oo);
-        loop_store(out, oo, loop_sum(k, a, b, oa, ob), alpha, beta);
-      }
-    }
-  }
-
-  // cuBLAS: C[i + j*ldc] = alpha * sum_l op(X)(i, l) op(Y)(l, j) + beta * C (C not read when beta is 0).
-  void gemm(const GemmCall& c, T alpha, const T* x, const T* y, T beta, T* out) {
-    ++counts.gemm_calls;
-    calls.push_back(c);
-    REQUIRE(c.m > 0);
-    REQUIRE(c.n > 0);
-    REQUIRE(c.ld_first >= std::max<index_t>(1, c.trans_first ? c.k : c.m));
-    REQUIRE(c.ld_second >= std::max<index_t>(1, c.trans_second ? c.n : c.k));
-    REQUIRE(c.ldc >= std::max<index_t>(1, c.m));
-    for (index_t p = 0; p < c.batch; ++p) {
-      const T* X = x + p * c.stride_first;
-      const T* Y = y + p * c.stride_second;
-      T* C = out + p * c.stride_c;
-      for (index_t j = 0; j < c.n; ++j)
-        for (index_t i = 0; i < c.m; ++i) {
-          T acc = T(0);
-          for (index_t l = 0; l < c.k; ++l) {
-            const T* xe = c.trans_first ? X + l + i * c.ld_first : X + i + l * c.ld_first;
-            const T* ye = c.trans_second ? Y + j + l * c.ld_second : Y + l + j * c.ld_second;
-            check(xe);
-            check(ye);
-            acc += *xe * *ye;
-          }
-          T* ce = C + i + j * c.ldc;
-          check(ce);
-          *ce = beta == T(0) ? alpha * acc : alpha * acc + beta * *ce;
-        }
-    }
-  }
-
-  Counts counts;
-  std::vector<GemmCall> calls;
-
- private:
-  struct Range {
-    const T* begin;
-    index_t count;
-  };
-  void check(const T* p) const {
-    for (const Range& r : ranges_)
-      if (p >= r.begin && p < r.begin + r.count) return;
-    FAIL("emulated device: an access outside every live buffer");
-  }
-  // Every corner of the loop's index space is inside a buffer.
-  void check_loop(const LoopKernel& k, const T* a, const T* b, T* out) const {
-    if (k.outer_count == 0) return;
-    for (index_t o : {index_t(0), k.outer_count - 1}) {
-      index_t oa, ob, oo;
-      ein::cuda::detail::loop_outer_offsets(k, o, oa, ob, oo);
-      check(out + oo);
-      if (k.inner_count == 0) continue;
-      for (index_t s : {index_t(0), k.inner_count - 1}) {
-        index_t ia, ib;
-        ein::cuda::detail::loop_inner_offsets(k, s, ia, ib);
-        check(a + oa + ia);
-        if (b) check(b + ob + ib);
-      }
-    }
-  }
-  std::vector<Range> ranges_;
-  std::vector<std::unique_ptr<T[]>> blocks_;
-};
 
 /// An operand stored in one of several layouts: 0 row-major, 1 column-major,
 /// 2 row-major padded, 3 first axis reversed (negative stride), 4 axes permuted.

@@ -21,14 +21,22 @@
 #include "ein/autodiff.hpp"
 
 namespace ein::test {
-struct Counting;
+/// The counting device, whose einsums run on the Backend Lowering hands out:
+/// HostLowering's (the host's) or EmulatedLowering's (the CUDA device lowering on
+/// the CPU, tests/support/emulated_cuda_device.hpp).
+template <class Lowering>
+struct CountingDevice;
+struct HostLowering;
+using Counting = CountingDevice<HostLowering>;
 }  // namespace ein::test
 
 namespace ein {
-/// A tensor of the counting device, ein::Tensor<T, R, test::Counting>: a host tensor
-/// underneath, a type of its own.
-template <class T, std::size_t R>
-class Tensor<T, R, test::Counting> : public Tensor<T, R> {
+/// A tensor of a counting device, ein::Tensor<T, R, test::CountingDevice<L>>: a host
+/// tensor underneath, a type of its own.
+template <class T, std::size_t R, class L>
+class Tensor<T, R, test::CountingDevice<L>> : public Tensor<T, R> {
+  using device = test::CountingDevice<L>;
+
  public:
   using Tensor<T, R>::Tensor;
   Tensor() = default;
@@ -36,14 +44,14 @@ class Tensor<T, R, test::Counting> : public Tensor<T, R> {
   /// A lazy einsum of the device's tensors, as a CUDA tensor takes one: in place
   /// where the extents match, else into new memory.
   template <class E>
-    requires(std::is_same_v<typename E::device_type, test::Counting> && E::rank == R)
+    requires(std::is_same_v<typename E::device_type, device> && E::rank == R)
   Tensor& operator=(const E& e) {
     if (this->extents() == e.extents()) e.evaluate_into(*this, T(1), T(0));
     else *this = e.eval();
     return *this;
   }
   template <class E>
-    requires(std::is_same_v<typename E::device_type, test::Counting> && E::rank == R)
+    requires(std::is_same_v<typename E::device_type, device> && E::rank == R)
   Tensor& operator+=(const E& e) {
     e.evaluate_into(*this, T(1), T(1));
     return *this;
@@ -59,15 +67,26 @@ using CountedTensor = ein::Tensor<T, R, Counting>;
 /// Calls of each primitive of the counting device's table, by name.
 inline std::map<std::string, int> calls;
 
+/// The host's lowering.
+struct HostLowering {
+  template <class T, class F, class... On>
+  static void lowered(std::string_view text, F&& f, const On&... on) {
+    ein::Host::lowered<T>(text, std::forward<F>(f), on...);
+  }
+};
+
 /// The host's table under another name, counting each call.
-struct Counting {
+template <class Lowering>
+struct CountingDevice {
+  template <class T, std::size_t R>
+  using Own = ein::Tensor<T, R, CountingDevice>;
   using labels = ein::Host::labels;
   using Host = ein::Host;
 
   template <class T, std::size_t R>
-  static CountedTensor<T, R> from_host(const ein::Tensor<T, R>& host) {
+  static Own<T, R> from_host(const ein::Tensor<T, R>& host) {
     ++calls["from_host"];
-    return CountedTensor<T, R>(Host::from_host(host));
+    return Own<T, R>(Host::from_host(host));
   }
   template <class T, std::size_t R>
   static ein::Tensor<T, R> to_host(const ein::Tensor<T, R>& t) {
@@ -75,9 +94,9 @@ struct Counting {
     return Host::to_host(t);
   }
   template <class T, std::size_t R>
-  static CountedTensor<T, R> zeros_like(const ein::Tensor<T, R>& v) {
+  static Own<T, R> zeros_like(const ein::Tensor<T, R>& v) {
     ++calls["zeros_like"];
-    return CountedTensor<T, R>(Host::zeros_like(v));
+    return Own<T, R>(Host::zeros_like(v));
   }
   template <class T, std::size_t R>
   static void add_into(ein::Tensor<T, R>& dst, const ein::Tensor<T, R>& src) {
@@ -90,9 +109,9 @@ struct Counting {
     Host::add_scalar(dst, value);
   }
   template <class F, class T, std::size_t R>
-  static CountedTensor<T, R> map(const F& f, const ein::Tensor<T, R>& x) {
+  static Own<T, R> map(const F& f, const ein::Tensor<T, R>& x) {
     ++calls["map"];
-    return CountedTensor<T, R>(Host::map(f, x));
+    return Own<T, R>(Host::map(f, x));
   }
   template <class F, class T, std::size_t R>
   static void map_backward(const F& f, const ein::Tensor<T, R>& g, const ein::Tensor<T, R>& x, const ein::Tensor<T, R>& z,
@@ -101,22 +120,22 @@ struct Counting {
     Host::map_backward(f, g, x, z, gx);
   }
   template <class F, class T, std::size_t RA, std::size_t RB, std::size_t R>
-  static CountedTensor<T, R> zip(const F& f, const ein::detail::Lineup& l, const ein::Tensor<T, RA>& x,
+  static Own<T, R> zip(const F& f, const ein::detail::Lineup& l, const ein::Tensor<T, RA>& x,
                                  const ein::Tensor<T, RB>& y, const ein::Extents<R>& extents) {
     ++calls["zip"];
-    return CountedTensor<T, R>(Host::zip(f, l, x, y, extents));
+    return Own<T, R>(Host::zip(f, l, x, y, extents));
   }
   template <class F, class T, std::size_t RA, std::size_t RB, std::size_t R>
   static void zip_backward(const F& f, const ein::detail::Lineup& l, const ein::Tensor<T, R>& g, const ein::Tensor<T, RA>& x,
-                           const ein::Tensor<T, RB>& y, const ein::Tensor<T, R>& z, CountedTensor<T, RA>* gx,
-                           CountedTensor<T, RB>* gy) {
+                           const ein::Tensor<T, RB>& y, const ein::Tensor<T, R>& z, Own<T, RA>* gx,
+                           Own<T, RB>* gy) {
     ++calls["zip_backward"];
-    Host::zip_backward<F, T, RA, RB, R>(f, l, g, x, y, z, gx, gy);
+    Host::template zip_backward<F, T, RA, RB, R>(f, l, g, x, y, z, gx, gy);
   }
   template <class T, std::size_t R>
-  static CountedTensor<T, 0> scaled_sum(const ein::Tensor<T, R>& x, T scale) {
+  static Own<T, 0> scaled_sum(const ein::Tensor<T, R>& x, T scale) {
     ++calls["scaled_sum"];
-    return CountedTensor<T, 0>(Host::scaled_sum(x, scale));
+    return Own<T, 0>(Host::scaled_sum(x, scale));
   }
   template <class T, std::size_t R>
   static void scaled_sum_backward(const ein::Tensor<T, 0>& g, T scale, ein::Tensor<T, R>& gx) {
@@ -124,9 +143,9 @@ struct Counting {
     Host::scaled_sum_backward(g, scale, gx);
   }
   template <class T, std::size_t R>
-  static CountedTensor<T, R> softmax(bool log, const ein::detail::AxisSplit& s, const ein::Tensor<T, R>& x) {
+  static Own<T, R> softmax(bool log, const ein::detail::AxisSplit& s, const ein::Tensor<T, R>& x) {
     ++calls["softmax"];
-    return CountedTensor<T, R>(Host::softmax(log, s, x));
+    return Own<T, R>(Host::softmax(log, s, x));
   }
   template <class T, std::size_t R>
   static void softmax_backward(bool log, const ein::detail::AxisSplit& s, const ein::Tensor<T, R>& g,
@@ -140,9 +159,9 @@ struct Counting {
     return Host::labels_from_host(std::move(classes), like);
   }
   template <class T>
-  static CountedTensor<T, 0> cross_entropy(const ein::Tensor<T, 2>& x, const labels& classes, CountedTensor<T, 1>& lse) {
+  static Own<T, 0> cross_entropy(const ein::Tensor<T, 2>& x, const labels& classes, Own<T, 1>& lse) {
     ++calls["cross_entropy"];
-    return CountedTensor<T, 0>(Host::cross_entropy(x, classes, lse));
+    return Own<T, 0>(Host::cross_entropy(x, classes, lse));
   }
   template <class T>
   static void cross_entropy_backward(const ein::Tensor<T, 2>& x, const labels& classes, const ein::Tensor<T, 1>& lse,
@@ -156,11 +175,11 @@ struct Counting {
     Host::copy_rows(from, to);
   }
   template <class T>
-  static std::pair<CountedTensor<T, 2>, labels> gather_rows(const ein::Tensor<T, 2>& source, const labels& y,
+  static std::pair<Own<T, 2>, labels> gather_rows(const ein::Tensor<T, 2>& source, const labels& y,
                                                             const rows& order, index_t first, index_t n) {
     ++calls["gather_rows"];
     auto [x, labels_x] = Host::gather_rows(source, y, order, first, n);
-    return {CountedTensor<T, 2>(std::move(x)), std::move(labels_x)};
+    return {Own<T, 2>(std::move(x)), std::move(labels_x)};
   }
   using score_sums = Host::score_sums;
   template <class T>
@@ -174,14 +193,14 @@ struct Counting {
     return Host::read_score(sums);
   }
   template <class T, std::size_t R, std::size_t RL>
-  static CountedTensor<T, R> allocate(const ein::Extents<R>& extents, const ein::Tensor<T, RL>& like, bool zero) {
+  static Own<T, R> allocate(const ein::Extents<R>& extents, const ein::Tensor<T, RL>& like, bool zero) {
     ++calls["allocate"];
-    return CountedTensor<T, R>(Host::allocate<T>(extents, like, zero));
+    return Own<T, R>(Host::template allocate<T>(extents, like, zero));
   }
   template <class T, class F, class... On>
   static void lowered(std::string_view text, F&& f, const On&... on) {
     ++calls["lowered"];
-    Host::lowered<T>(text, std::forward<F>(f), on...);
+    Lowering::template lowered<T>(text, std::forward<F>(f), on...);
   }
 };
 
@@ -191,12 +210,12 @@ using CountingVar = ein::Var<T, R, Counting>;
 
 }  // namespace ein::test
 
-/// The optimizers reach the counting device's parameters as host memory.
-template <class T, std::size_t R>
-struct ein::optim::ParameterTraits<ein::test::CountingVar<T, R>> {
+/// The optimizers reach a counting device's parameters as host memory.
+template <class T, std::size_t R, class L>
+struct ein::optim::ParameterTraits<ein::Var<T, R, ein::test::CountingDevice<L>>> {
   using element_type = T;
   static Access<T> access(ein::detail::Node& n) {
-    auto& node = static_cast<ein::detail::NodeOf<T, R, ein::test::Counting>&>(n);
+    auto& node = static_cast<ein::detail::NodeOf<T, R, ein::test::CountingDevice<L>>&>(n);
     return {node.mutable_value().data(), node.has_grad() ? node.grad().data() : nullptr, node.value().size(),
             &ein::detail::host_update_device<T>, nullptr};
   }

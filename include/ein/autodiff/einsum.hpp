@@ -186,21 +186,22 @@ void device_einsum_backward(const Tensor<T, R, D>& seed_tensor, In&... in) {
   }();
   const auto seed = labelled_dense<const T>(seed_tensor.data(), seed_tensor.extents(), Source::value.output);
   const auto inputs = std::forward_as_tuple(in...);
-  D::template lowered<T>(
-      Source::text(),
-      [&](auto& be) {
-        const auto one = [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
-          auto& node = std::get<K>(inputs);
-          if (!node.requires_grad()) return;
-          const auto grad_k = labelled_dense<T>(node.grad().data(), node.value().extents(), Source::value.inputs[K]);
+  const auto one = [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
+    auto& node = std::get<K>(inputs);
+    if (!node.requires_grad()) return;
+    auto& grad = node.grad();
+    const auto grad_k = labelled_dense<T>(grad.data(), grad.extents(), Source::value.inputs[K]);
+    D::template lowered<T>(
+        Source::text(),
+        [&](auto& be) {
           accumulate_gradient_on<T>(be, Source::value, Grads::of[K], Source::text(), static_cast<int>(K),
                                     values.data(), seed, grad_k);
-        };
-        [&]<std::size_t... K>(std::index_sequence<K...>) {
-          (one(std::integral_constant<std::size_t, K>{}), ...);
-        }(std::make_index_sequence<N>{});
-      },
-      in.value()..., seed_tensor);
+        },
+        in.value()..., seed_tensor, grad);
+  };
+  [&]<std::size_t... K>(std::index_sequence<K...>) {
+    (one(std::integral_constant<std::size_t, K>{}), ...);
+  }(std::make_index_sequence<N>{});
 }
 
 }  // namespace detail

@@ -70,9 +70,7 @@ class Batches {
   static constexpr bool reads_host = std::is_same_v<tensor, Tensor<T, 2>>;
 
   static void check_labels(const Tensor<T, 2>& images, std::span<const int> classes) {
-    if (static_cast<index_t>(classes.size()) != images.extent(0))
-      throw shape_error("Batches: " + std::to_string(classes.size()) + " labels for images of extents " +
-                        to_string(images.extents()) + " (one label per row)");
+    ein::detail::check_label_count("Batches", "images", classes.size(), images.extents());
   }
   void set_labels(std::span<const int> classes) {
     labels_ = D::labels_from_host(ein::detail::pooled_vector<index_t>(classes.begin(), classes.end()), *images_);

@@ -31,16 +31,9 @@ Var<T, 0, D> cross_entropy_with(const Var<T, 2, D>& logits, typename D::labels c
   return record<T, 0>(std::move(value), std::move(rule), logits.node());
 }
 
-template <class T, class D>
-void check_label_count(const Var<T, 2, D>& logits, std::size_t labels) {
-  if (static_cast<index_t>(labels) != logits.extent(0))
-    throw shape_error("cross_entropy: " + std::to_string(labels) + " labels for logits of extents " +
-                      to_string(logits.extents()) + " (one label per row)");
-}
-
 template <class T, class D, class Label>
 Var<T, 0, D> cross_entropy_of(const Var<T, 2, D>& logits, std::span<const Label> labels) {
-  check_label_count(logits, labels.size());
+  check_label_count("cross_entropy", "logits", labels.size(), logits.extents());
   const index_t c = logits.extent(1);
   detail::pooled_vector<index_t> classes(labels.size());
   for (std::size_t r = 0; r < labels.size(); ++r) {

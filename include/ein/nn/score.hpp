@@ -22,9 +22,7 @@ class RunningScore {
   /// them so). Throws ein::shape_error when there is not one label per row.
   template <class T>
   void add(const Var<T, 2, D>& logits, const typename D::labels& labels, const Var<T, 0, D>& loss) {
-    if (static_cast<index_t>(labels.size()) != logits.extent(0))
-      throw shape_error("RunningScore::add: " + std::to_string(labels.size()) + " labels for logits of extents " +
-                        to_string(logits.extents()));
+    ein::detail::check_label_count("RunningScore::add", "logits", labels.size(), logits.extents());
     D::add_score(logits.value(), labels, loss.value(), sums_);
   }
   /// The same with labels from the host, as cross_entropy takes them (copied to the
@@ -32,6 +30,7 @@ class RunningScore {
   /// outside [0, C) counts as wrong.
   template <class T>
   void add(const Var<T, 2, D>& logits, std::span<const int> labels, const Var<T, 0, D>& loss) {
+    ein::detail::check_label_count("RunningScore::add", "logits", labels.size(), logits.extents());  // (before a copy)
     add(logits, D::labels_from_host(ein::detail::pooled_vector<index_t>(labels.begin(), labels.end()), logits.value()),
         loss);
   }

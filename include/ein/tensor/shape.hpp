@@ -172,6 +172,14 @@ void check_view_layout(const Extents<R>& extents, const std::array<index_t, R>& 
                       " reach beyond a 64-bit offset");
   }
 }
+
+/// Throws shape_error unless there is one class label per row of `rows` (logits,
+/// images): "who: 2 labels for logits of extents (3, 4) (one label per row)".
+inline void check_label_count(const char* who, const char* rows_name, std::size_t labels, const Extents<2>& rows) {
+  if (static_cast<index_t>(labels) != rows[0])
+    throw shape_error(std::string(who) + ": " + std::to_string(labels) + " labels for " + rows_name + " of extents " +
+                      to_string(rows) + " (one label per row)");
+}
 }  // namespace detail
 
 }  // namespace ein

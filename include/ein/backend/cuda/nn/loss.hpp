@@ -18,7 +18,7 @@ namespace ein {
 /// not N labels; N = 0 gives NaN, like PyTorch.
 template <class T>
 cuda::Var<T, 0> cross_entropy(const cuda::Var<T, 2>& logits, const cuda::Labels& labels) {
-  detail::check_label_count(logits, static_cast<std::size_t>(labels.size()));
+  detail::check_label_count("cross_entropy", "logits", static_cast<std::size_t>(labels.size()), logits.extents());
   cuda::Context& ctx = logits.context();
   const index_t n = labels.size();
   cuda::Labels classes(n, ctx);
