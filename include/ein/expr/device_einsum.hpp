@@ -8,7 +8,6 @@
 #pragma once
 
 #include <array>
-#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -57,6 +56,11 @@ struct OwnedDeviceOperand {
 template <class X>
 using device_holder_t =
     std::conditional_t<std::is_lvalue_reference_v<X>, DeviceOperand<std::remove_cvref_t<X>>, OwnedDeviceOperand<X>>;
+template <class X>
+device_holder_t<X> make_device_holder(X&& x) {
+  if constexpr (std::is_lvalue_reference_v<X>) return {&x};
+  else return {std::move(x)};
+}
 
 }  // namespace detail
 
@@ -85,11 +89,8 @@ class DeviceEinsum {
   void evaluate_into(Tensor<T, R, D>& dest, T alpha, T beta) const {
     const auto ops = operands();
     const auto extent = label_extents(ops);
-    for (std::size_t d = 0; d < R; ++d)
-      if (dest.extent(d) != extent[Source::value.output.labels[d]])
-        throw shape_error(error_prefix(text()) + "destination axis " + std::to_string(d) + " is " +
-                          std::to_string(dest.extent(d)) + ", the result's is " +
-                          std::to_string(extent[Source::value.output.labels[d]]));
+    detail::check_destination(text(), static_cast<int>(R), dest.extents().data(), Source::value.output.labels.data(),
+                              extent.data());
     if (dest.size() == 0) return;
     const auto out = detail::labelled_dense<T>(dest.data(), dest.extents(), Source::value.output);
     if (!reads(dest)) return run(ops, out, dest, alpha_ * alpha, beta);

@@ -95,14 +95,6 @@ auto einsum(std::string_view spec, Ops&&... ops) {
       detail::make_holder(std::forward<Ops>(ops))...);
 }
 
-namespace detail {
-template <class X>
-auto make_device_holder(X&& x) {
-  if constexpr (std::is_lvalue_reference_v<X>) return DeviceOperand<std::remove_cvref_t<X>>{&x};
-  else return OwnedDeviceOperand<X>{std::move(x)};
-}
-}  // namespace detail
-
 /// The same lazy einsum of another device's tensors, all on one device
 /// (expr/device_einsum.hpp), with the same compile-time checks:
 /// `ein::cuda::Tensor<float, 2> C = ein::einsum<"ij,jk->ik">(A, B);`
