@@ -1,7 +1,7 @@
 // Test support for the autodiff tests: gradcheck (every gradient of a scalar
 // function of Vars against central differences in double, with PyTorch's
 // gradcheck tolerances) and seeded random tensors. The Vars are those of the
-// device under test (ein::test::Var, counting_device.hpp).
+// device under test (ein::test::Var, device_under_test.hpp).
 #pragma once
 
 #include <cmath>
@@ -15,7 +15,7 @@
 
 #include <doctest/doctest.h>
 
-#include "counting_device.hpp"
+#include "device_under_test.hpp"
 #include "ein/autodiff/var.hpp"
 
 namespace ein::test {

@@ -2,7 +2,7 @@
 // expected values come from a plain transcription of torch.optim.SGD / Adam in
 // double, three steps with fixed gradients), mixed parameter lists, skipped
 // parameters, no allocation after the first step, and a small training run; the
-// device-neutral cases again on the counting test device (autodiff_optim_counting_device_test).
+// device-neutral cases again on the emulated CUDA device (autodiff_optim_emulated_cuda_test).
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -14,7 +14,7 @@
 
 #include <doctest/doctest.h>
 
-#include "counting_device.hpp"
+#include "device_under_test.hpp"
 #include "counting_new.hpp"
 #include "ein/autodiff.hpp"
 
@@ -199,18 +199,18 @@ TEST_CASE("a Var listed twice in one optimizer is rejected") {
   CHECK(twin.value()(0) == 0.5f);
 }
 
-#ifndef EIN_TEST_DEVICE_COUNTING  // (einsum on Vars, host Vars beside a test device, the host's loops: host-only)
 TEST_CASE("a small classifier trains: einsum, bias, relu, cross_entropy, Adam") {
   // Two Gaussian blobs in 2-D, labels 0 and 1.
   std::mt19937 gen(3);
   std::normal_distribution<float> noise(0.0f, 0.5f);
-  Tensor<float, 2> x(32, 2);
+  Tensor<float, 2> points(32, 2);
   std::vector<int> labels(32);
   for (int n = 0; n < 32; ++n) {
     labels[n] = n % 2;
-    x(n, 0) = (labels[n] ? 1.5f : -1.5f) + noise(gen);
-    x(n, 1) = (labels[n] ? -1.0f : 1.0f) + noise(gen);
+    points(n, 0) = (labels[n] ? 1.5f : -1.5f) + noise(gen);
+    points(n, 1) = (labels[n] ? -1.0f : 1.0f) + noise(gen);
   }
+  const auto x = ein::test::constant(points);
   const auto w1 = ein::test::param(Tensor<float, 2>(8, 2));
   const auto b1 = ein::test::param(Tensor<float, 1>(8));
   const auto w2 = ein::test::param(Tensor<float, 2>(2, 8));
@@ -233,6 +233,7 @@ TEST_CASE("a small classifier trains: einsum, bias, relu, cross_entropy, Adam") 
   CHECK(last < 0.1f);
 }
 
+#ifndef EIN_TEST_ON_EMULATED_CUDA  // (host Vars beside a test device of the optimizers' own, the host's loops)
 // The optimizers are written once for every device: each parameter is stepped by
 // its own device's table (optim/parameter.hpp's UpdateDevice), found through
 // ParameterTraits. A test device: host memory, its own table, which counts its

@@ -1,9 +1,8 @@
 // The tape's accumulation semantics, seen through the ops: a Var used twice gets
 // both contributions, leaf gradients add up across backward calls until
 // zero_grad, no_grad records nothing, a freed graph throws, retain_graph keeps it.
-// Runs on the host (autodiff_test) and on the counting test device
-// (autodiff_counting_device_test), where the host's einsum gives way to the same
-// sums without it.
+// Runs on the host (autodiff_test) and on the emulated CUDA device
+// (autodiff_emulated_cuda_test).
 #include <algorithm>
 #include <functional>
 #include <stdexcept>
@@ -13,7 +12,7 @@
 
 #include <doctest/doctest.h>
 
-#include "counting_device.hpp"
+#include "device_under_test.hpp"
 #include "ein/autodiff.hpp"
 
 using ein::Tensor;
@@ -28,19 +27,6 @@ std::string message_of(F&& f) {
   }
   return "(nothing thrown)";
 }
-
-/// sum(x * y) as one einsum node on the host; as a product and a sum elsewhere.
-template <class V>
-auto dot(const V& x, const V& y) {
-  if constexpr (ein::test::on_host) return ein::einsum<"i,i->">(x, y);
-  else return ein::sum(x * y);
-}
-/// The sum of a @ b (b a vector) as an einsum on the host; of a * b elsewhere.
-template <class M, class V>
-auto sum_of_product(const M& a, const V& b) {
-  if constexpr (ein::test::on_host) return ein::sum(ein::einsum<"ij,j->i">(a, b));
-  else return ein::sum(a * b);
-}
 }  // namespace
 
 TEST_CASE("a Var used twice in one graph gets both contributions") {
@@ -52,7 +38,7 @@ TEST_CASE("a Var used twice in one graph gets both contributions") {
   CHECK(x.grad()(0) == 3.0);  // 2x + 1
   CHECK(x.grad()(2) == 7.0);
   x.zero_grad();
-  const auto xx = dot(x, x);
+  const auto xx = ein::einsum<"i,i->">(x, x);
   xx.backward();
   CHECK(x.grad()(1) == 4.0);  // 2x
   x.zero_grad();
@@ -150,7 +136,7 @@ TEST_CASE("no_grad records nothing") {
     CHECK_FALSE(ein::grad_enabled());
     const auto outputs = {
         ein::sum(x + b), ein::sum(ein::exp(x) * 2.0), ein::mean(ein::softmax(x, 1)),
-        ein::cross_entropy(x, {0, 1}), ein::mse_loss(x, x), sum_of_product(x, b),
+        ein::cross_entropy(x, {0, 1}), ein::mse_loss(x, x), ein::sum(ein::einsum<"ij,j->i">(x, b)),
     };
     for (const auto& y : outputs) {
       CHECK_FALSE(y.requires_grad());
@@ -174,7 +160,7 @@ TEST_CASE("backward through a freed graph throws; retain_graph keeps it") {
 
   // one node: its rule runs twice and the leaf gets both
   const auto z = ein::test::param(Tensor<double, 1>({2}, {1, 2}));
-  const auto zz = dot(z, z);
+  const auto zz = ein::einsum<"i,i->">(z, z);
   zz.backward(ein::retain_graph);
   zz.backward(ein::retain_graph);
   CHECK(z.grad()(1) == 8.0);  // 2 * 2z
@@ -198,10 +184,8 @@ TEST_CASE("retain_graph through intermediate nodes gives each backward's gradien
 TEST_CASE("einsum and op errors on Vars name the op and both shapes") {
   const auto a = ein::test::param(Tensor<double, 2>(2, 3));
   const auto b = ein::test::param(Tensor<double, 2>(4, 5));
-#ifndef EIN_TEST_DEVICE_COUNTING  // (einsum on Vars: the host's)
   CHECK_THROWS_AS((void)ein::einsum<"ij,jk->ik">(a, b), ein::shape_error);
   CHECK(message_of([&] { (void)ein::einsum<"ij,jk->ik">(a, b); }).starts_with("einsum \"ij,jk->ik\": label 'j'"));
-#endif
   CHECK(message_of([&] { (void)(a - b); }) == "Var '-': extents (2, 3) and (4, 5) differ");
   const auto s = ein::test::param(Tensor<double, 1>(2));
   CHECK(message_of([&] { (void)ein::softmax(s, 1); }) == "softmax: dim 1 is out of range for extents (2)");

@@ -3,10 +3,7 @@
 // counting device holds its values in a tensor type of its own (a host tensor
 // underneath) and its table counts each call and hands it to the host's. Tests run
 // on it to show that the stack works for any device and goes through the table.
-//
-// ein::test::Device is the device a test file runs on: the host, or the counting
-// device when EIN_TEST_DEVICE_COUNTING is defined (tests/autodiff builds its suites
-// both ways); ein::test::Var, param and constant make Vars there from host tensors.
+// (device_under_test.hpp picks the device a test file runs on.)
 #pragma once
 
 #include <map>
@@ -220,28 +217,3 @@ struct ein::optim::ParameterTraits<ein::Var<T, R, ein::test::CountingDevice<L>>>
             &ein::detail::host_update_device<T>, nullptr};
   }
 };
-
-namespace ein::test {
-
-#ifdef EIN_TEST_DEVICE_COUNTING
-using Device = Counting;
-#else
-using Device = ein::Host;
-#endif
-inline constexpr bool on_host = std::is_same_v<Device, ein::Host>;
-
-/// A Var of the device under test.
-template <class T, std::size_t R>
-using Var = ein::Var<T, R, Device>;
-/// A leaf of the device under test holding `value`'s elements: one that requires a gradient.
-template <class T, std::size_t R>
-Var<T, R> param(ein::Tensor<T, R> value) {
-  return ein::param(ein::Tensor<T, R, Device>(std::move(value)));
-}
-/// ... and one that does not.
-template <class T, std::size_t R>
-Var<T, R> constant(ein::Tensor<T, R> value) {
-  return ein::constant(ein::Tensor<T, R, Device>(std::move(value)));
-}
-
-}  // namespace ein::test
