@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "../reference/random_case.hpp"
+#include "random_case.hpp"
 #include "emulated_cuda_device.hpp"
 
 namespace {

@@ -74,7 +74,7 @@ struct SearchState {
 // The labels a step over live[i] and live[j] must keep: the output's and every other live operand's.
 // (Written as one loop with `if (t != i && t != j)` inside, the OR-reduction was miscompiled by
 // g++ 12.2 at -O3 with AVX2 loop vectorisation: labels went missing and plans dropped them. Three
-// unconditional ranges avoid that loop shape; tests/engine checks plans built at -O3 -march=native.)
+// unconditional ranges avoid that loop shape; tests/lower checks plans built at -O3 -march=native.)
 constexpr LabelSet keep_for(const SearchState& s, int i, int j, const PlanInput& in) {
   const int lo = i < j ? i : j, hi = i < j ? j : i;
   LabelSet keep = in.output;

@@ -1,4 +1,5 @@
-// Helpers for engine tests: random tensors and a comparison with the reference.
+// Helpers for the lowering, expression and interop tests: random tensors and a
+// comparison with the reference.
 #pragma once
 
 #include <doctest/doctest.h>
