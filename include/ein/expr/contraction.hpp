@@ -37,32 +37,6 @@ struct StaticSpec {
   static constexpr bool single() { return keeps_every_label(value); }
 };
 
-template <class T, std::size_t R>
-Strided<const T> labelled(const TensorView<const T, R>& v, const BoundTerm& term) {
-  Strided<const T> s;
-  s.data = v.data();
-  s.rank = static_cast<int>(R);
-  for (std::size_t d = 0; d < R; ++d) {
-    s.labels[d] = term.labels[d];
-    s.extents[d] = v.extent(d);
-    s.strides[d] = v.stride(d);
-  }
-  return s;
-}
-
-template <class T, std::size_t R>
-Strided<T> labelled_destination(const TensorView<T, R>& v, const BoundTerm& term) {
-  Strided<T> s;
-  s.data = v.data();
-  s.rank = static_cast<int>(R);
-  for (std::size_t d = 0; d < R; ++d) {
-    s.labels[d] = term.labels[d];
-    s.extents[d] = v.extent(d);
-    s.strides[d] = v.stride(d);
-  }
-  return s;
-}
-
 /// What the compile-time and run-time expressions share: operands, spec, alpha.
 template <class T, class Source, class... Holders>
 class ContractionCore {

@@ -21,22 +21,6 @@
 namespace ein {
 namespace detail {
 
-/// A dense row-major array (a device's memory or the host's) as the Strided operand
-/// execute_on takes, labelled with a term.
-template <class T, std::size_t R>
-Strided<T> labelled_dense(T* data, const Extents<R>& extents, const BoundTerm& term) {
-  Strided<T> s;
-  s.data = data;
-  s.rank = static_cast<int>(R);
-  const auto strides = row_major_strides(extents);
-  for (std::size_t d = 0; d < R; ++d) {
-    s.labels[d] = term.labels[d];
-    s.extents[d] = extents[d];
-    s.strides[d] = strides[d];
-  }
-  return s;
-}
-
 /// A tensor of a device other than the host.
 template <class X>
 concept OtherDeviceTensor = requires { typename device_of_t<X>; } && !std::is_same_v<device_of_t<X>, Host>;
@@ -77,38 +61,24 @@ class DeviceEinsum {
   explicit DeviceEinsum(Holders... holders) : operands_(std::move(holders)...) {}
 
   /// The result's extents (checked: throws shape_error).
-  [[nodiscard]] Extents<R> extents() const {
-    const auto extent = label_extents(operands());
-    Extents<R> out{};
-    for (std::size_t d = 0; d < R; ++d) out[d] = extent[Source::value.output.labels[d]];
-    return out;
-  }
+  [[nodiscard]] Extents<R> extents() const { return output_extents(label_extents(operands())); }
 
   /// dest = alpha * (this expression) + beta * dest; dest must have the result's
   /// extents (else shape_error). dest may be one of the operands (then through a temporary).
   void evaluate_into(Tensor<T, R, D>& dest, T alpha, T beta) const {
     const auto ops = operands();
-    const auto extent = label_extents(ops);
-    detail::check_destination(text(), static_cast<int>(R), dest.extents().data(), Source::value.output.labels.data(),
-                              extent.data());
-    if (dest.size() == 0) return;
-    const auto out = detail::labelled_dense<T>(dest.data(), dest.extents(), Source::value.output);
-    if (!reads(dest)) return run(ops, out, dest, alpha_ * alpha, beta);
-    Tensor<T, R, D> tmp = D::template allocate<T>(dest.extents(), dest, false);
-    const auto into = detail::labelled_dense<T>(tmp.data(), tmp.extents(), Source::value.output);
-    run(ops, into, tmp, T(1), T(0));
-    on_device(
-        [&](auto& be) { be.loop(detail::as_const(into), nullptr, out, alpha_ * alpha, beta); }, dest, tmp);
+    evaluate_into(dest, ops, label_extents(ops), alpha, beta);
   }
 
   /// The result, in a new tensor of the device.
   [[nodiscard]] Tensor<T, R, D> eval() const {
-    const Extents<R> out = extents();
+    const auto ops = operands();
+    const auto extent = label_extents(ops);
     // Every element is written (beta 0), unless a zero extent leaves a sum empty.
     bool empty_operand = false;
     for_each_operand([&](const auto& t) { empty_operand = empty_operand || t.size() == 0; });
-    Tensor<T, R, D> result = D::template allocate<T>(out, first(), empty_operand);
-    evaluate_into(result, T(1), T(0));
+    Tensor<T, R, D> result = D::template allocate<T>(output_extents(extent), first(), empty_operand);
+    evaluate_into(result, ops, extent, T(1), T(0));
     return result;
   }
   operator Tensor<T, R, D>() const {  // NOLINT: implicit, `Tensor<float, 2, D> C = einsum<...>(A, B);`
@@ -124,24 +94,44 @@ class DeviceEinsum {
 
  private:
   static constexpr std::size_t N = sizeof...(Holders);
+  using Operands = std::array<detail::Strided<const T>, N>;
+  using LabelExtents = std::array<index_t, max_labels>;
   static constexpr std::string_view text() { return Source::text(); }
 
+  static Extents<R> output_extents(const LabelExtents& extent) {
+    Extents<R> out{};
+    for (std::size_t d = 0; d < R; ++d) out[d] = extent[Source::value.output.labels[d]];
+    return out;
+  }
+  /// evaluate_into with the operands and their label extents resolved (once per call).
+  void evaluate_into(Tensor<T, R, D>& dest, const Operands& ops, const LabelExtents& extent, T alpha, T beta) const {
+    detail::check_destination(text(), static_cast<int>(R), dest.extents().data(), Source::value.output.labels.data(),
+                              extent.data());
+    if (dest.size() == 0) return;
+    const auto out = detail::labelled_dense<T>(dest.data(), dest.extents(), Source::value.output);
+    if (!reads(dest)) return run(ops, out, dest, alpha_ * alpha, beta);
+    Tensor<T, R, D> tmp = D::template allocate<T>(dest.extents(), dest, false);
+    const auto into = detail::labelled_dense<T>(tmp.data(), tmp.extents(), Source::value.output);
+    run(ops, into, tmp, T(1), T(0));
+    on_device(
+        [&](auto& be) { be.loop(detail::as_const(into), nullptr, out, alpha_ * alpha, beta); }, dest, tmp);
+  }
   template <class F>
   void for_each_operand(F&& f) const {
     std::apply([&](const auto&... h) { (f(h.get()), ...); }, operands_);
   }
   [[nodiscard]] const auto& first() const { return std::get<0>(operands_).get(); }
-  [[nodiscard]] std::array<detail::Strided<const T>, N> operands() const {
+  [[nodiscard]] Operands operands() const {
     return std::apply(
         [](const auto&... h) {
           std::size_t k = 0;
-          return std::array<detail::Strided<const T>, N>{
+          return Operands{
               detail::labelled_dense<const T>(h.get().data(), h.get().extents(), Source::value.inputs[k++])...};
         },
         operands_);
   }
-  static std::array<index_t, max_labels> label_extents(const std::array<detail::Strided<const T>, N>& ops) {
-    std::array<index_t, max_labels> extent{};
+  static LabelExtents label_extents(const Operands& ops) {
+    LabelExtents extent{};
     detail::resolve_extents(Source::value, text(), ops.data(), static_cast<int>(N), extent.data());
     return extent;
   }

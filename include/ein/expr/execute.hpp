@@ -5,6 +5,8 @@
 // shares this code. Layer: expr.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -15,6 +17,35 @@
 #include "ein/spec/bind.hpp"
 
 namespace ein::detail {
+
+/// An array as the Strided operand execute_on takes, its axes labelled with a term.
+template <class T, std::size_t R>
+Strided<T> labelled(T* data, const Extents<R>& extents, const std::array<index_t, R>& strides, const BoundTerm& term) {
+  Strided<T> s;
+  s.data = data;
+  s.rank = static_cast<int>(R);
+  for (std::size_t d = 0; d < R; ++d) {
+    s.labels[d] = term.labels[d];
+    s.extents[d] = extents[d];
+    s.strides[d] = strides[d];
+  }
+  return s;
+}
+/// An operand's view, so labelled.
+template <class T, std::size_t R>
+Strided<const T> labelled(const TensorView<const T, R>& v, const BoundTerm& term) {
+  return labelled(v.data(), v.extents(), v.strides(), term);
+}
+/// A destination's view, so labelled.
+template <class T, std::size_t R>
+Strided<T> labelled_destination(const TensorView<T, R>& v, const BoundTerm& term) {
+  return labelled(v.data(), v.extents(), v.strides(), term);
+}
+/// A dense row-major array (a device's memory or the host's), so labelled.
+template <class T, std::size_t R>
+Strided<T> labelled_dense(T* data, const Extents<R>& extents, const BoundTerm& term) {
+  return labelled(data, extents, row_major_strides(extents), term);
+}
 
 [[gnu::cold]] inline std::string label_description(const BoundSpec& spec, int label) {
   if (spec.label_name[ix(label)] == '.') return "ellipsis dimension " + std::to_string(spec.ellipsis_dim[ix(label)]);

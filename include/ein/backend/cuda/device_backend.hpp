@@ -19,6 +19,7 @@
 
 namespace ein::cuda::detail {
 
+using ein::detail::ix;
 using ein::detail::Strided;
 
 /// The LoopKernel of out = alpha * contract(a [, b]) + beta * out (lower/loop_nest.hpp).
@@ -27,24 +28,26 @@ LoopKernel make_loop_kernel(const Strided<const T>& a, const Strided<const T>* b
   LoopKernel k;
   k.has_b = b != nullptr;
   ein::LabelSet in_labels, out_labels;
-  for (int d = 0; d < a.rank; ++d) in_labels.add(a.labels[d]);
+  for (int d = 0; d < a.rank; ++d) in_labels.add(a.labels[ix(d)]);
   if (b)
-    for (int d = 0; d < b->rank; ++d) in_labels.add(b->labels[d]);
+    for (int d = 0; d < b->rank; ++d) in_labels.add(b->labels[ix(d)]);
   for (int d = 0; d < out.rank; ++d) {
-    const int l = out.labels[d];
+    const int l = out.labels[ix(d)];
     out_labels.add(l);
-    k.outer_extent[k.n_outer] = out.extents[d];
-    k.outer_sa[k.n_outer] = a.stride_of(l);
-    k.outer_sb[k.n_outer] = b ? b->stride_of(l) : 0;
-    k.outer_so[k.n_outer++] = out.strides[d];
-    k.outer_count *= out.extents[d];
+    const std::size_t o = ix(k.n_outer++);
+    k.outer_extent[o] = out.extents[ix(d)];
+    k.outer_sa[o] = a.stride_of(l);
+    k.outer_sb[o] = b ? b->stride_of(l) : 0;
+    k.outer_so[o] = out.strides[ix(d)];
+    k.outer_count *= out.extents[ix(d)];
   }
   (in_labels - out_labels).for_each([&](int l) {
     const int da = a.axis_of(l);
-    const index_t extent = da >= 0 ? a.extents[da] : b->extents[b->axis_of(l)];
-    k.inner_extent[k.n_inner] = extent;
-    k.inner_sa[k.n_inner] = a.stride_of(l);
-    k.inner_sb[k.n_inner++] = b ? b->stride_of(l) : 0;
+    const index_t extent = da >= 0 ? a.extents[ix(da)] : b->extents[ix(b->axis_of(l))];
+    const std::size_t i = ix(k.n_inner++);
+    k.inner_extent[i] = extent;
+    k.inner_sa[i] = a.stride_of(l);
+    k.inner_sb[i] = b ? b->stride_of(l) : 0;
     k.inner_count *= extent;
   });
   return k;
@@ -67,10 +70,10 @@ class DeviceBackend {
     s.rank = rank;
     index_t step = 1;
     for (int d = rank; d-- > 0;) {
-      s.labels[d] = labels[d];
-      s.extents[d] = label_extent[labels[d]];
-      s.strides[d] = step;
-      step *= s.extents[d];
+      s.labels[ix(d)] = labels[d];
+      s.extents[ix(d)] = label_extent[labels[d]];
+      s.strides[ix(d)] = step;
+      step *= s.extents[ix(d)];
     }
     if (step > 0) {
       const std::size_t bytes = static_cast<std::size_t>(step) * sizeof(T);

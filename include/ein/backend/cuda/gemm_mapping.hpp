@@ -22,6 +22,7 @@
 namespace ein::cuda::detail {
 
 using ein::detail::BatchLoop;
+using ein::detail::ix;
 using ein::detail::MatrixLayout;
 
 /// One cublasGemmStridedBatchedEx call: out = alpha * op(first) op(second) + beta * out,
@@ -91,20 +92,21 @@ inline GemmLaunch map_gemm(MatrixLayout la, MatrixLayout lb, MatrixLayout lc, co
   index_t count = 1, sa = 0, sb = 0, sc = 0;
   if (batch.count > 0) {
     first = batch.count - 1;
-    count = batch.extent[first];
-    sa = batch.sa[first];
-    sb = batch.sb[first];
-    sc = batch.sc[first];
+    count = batch.extent[ix(first)];
+    sa = batch.sa[ix(first)];
+    sb = batch.sb[ix(first)];
+    sc = batch.sc[ix(first)];
   }
   c.batch = count;
   c.stride_first = c.swapped ? sb : sa;
   c.stride_second = c.swapped ? sa : sb;
   c.stride_c = sc;
   for (int d = 0; d < first; ++d) {
-    g.outer_extent[g.n_outer] = batch.extent[d];
-    g.outer_sa[g.n_outer] = batch.sa[d];
-    g.outer_sb[g.n_outer] = batch.sb[d];
-    g.outer_sc[g.n_outer++] = batch.sc[d];
+    const std::size_t o = ix(g.n_outer++);
+    g.outer_extent[o] = batch.extent[ix(d)];
+    g.outer_sa[o] = batch.sa[ix(d)];
+    g.outer_sb[o] = batch.sb[ix(d)];
+    g.outer_sc[o] = batch.sc[ix(d)];
   }
   return g;
 }
