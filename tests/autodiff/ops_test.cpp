@@ -10,8 +10,10 @@
 
 #include "ein/autodiff.hpp"
 #include "gradcheck.hpp"
+#include "message_of.hpp"
 
 using ein::Tensor;
+using ein::test::message_of;
 using ein::test::Var;
 using ein::test::random_away_from_zero;
 using ein::test::random_tensor;
@@ -29,16 +31,6 @@ template <std::size_t R>
 V0 weigh(const Var<double, R>& v) {
   std::mt19937 g(7);
   return ein::sum(v * ein::test::constant(random_tensor<double>(v.extents(), g)));
-}
-
-template <class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(nothing thrown)";
 }
 }  // namespace
 

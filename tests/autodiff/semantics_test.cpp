@@ -14,20 +14,10 @@
 
 #include "device_under_test.hpp"
 #include "ein/autodiff.hpp"
+#include "message_of.hpp"
 
 using ein::Tensor;
-
-namespace {
-template <class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(nothing thrown)";
-}
-}  // namespace
+using ein::test::message_of;
 
 TEST_CASE("a Var used twice in one graph gets both contributions") {
   const auto x = ein::test::param(Tensor<double, 1>({3}, {1, 2, 3}));

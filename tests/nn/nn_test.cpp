@@ -15,8 +15,10 @@
 #include "ein/autodiff.hpp"
 #include "ein/data/batches.hpp"
 #include "gradcheck.hpp"
+#include "message_of.hpp"
 
 using ein::Tensor;
+using ein::test::message_of;
 using ein::test::Var;
 using ein::test::random_tensor;
 using V0 = Var<double, 0>;
@@ -31,16 +33,6 @@ template <std::size_t R>
 V0 weigh(const Var<double, R>& v) {
   std::mt19937 g(11);
   return ein::sum(v * ein::test::constant(random_tensor<double>(v.extents(), g, -2.0, 2.0)));
-}
-
-template <class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(nothing thrown)";
 }
 
 template <class T, std::size_t R>

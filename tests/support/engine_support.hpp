@@ -11,6 +11,8 @@
 #include <ein/backend/reference/naive.hpp>
 #include <ein/ein.hpp>
 
+#include "message_of.hpp"
+
 namespace ein::test {
 
 template <class T, std::size_t R>
@@ -54,16 +56,6 @@ void check_against(const reference::Result<T>& ref, std::string_view spec, const
 template <class T, class Actual, class... Ops>
 void check_against_reference(std::string_view spec, const Actual& actual, const Ops&... operands) {
   check_against<T>(reference_of<T>(spec, operands...), spec, actual);
-}
-
-/// What `call` throws (its what()), or "(no exception)".
-inline std::string message_of(const auto& call) {
-  try {
-    call();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no exception)";
 }
 
 }  // namespace ein::test
