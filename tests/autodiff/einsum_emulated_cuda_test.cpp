@@ -3,6 +3,7 @@
 // against the host's einsum on Vars: GEMM-shaped specs, a trace, a sum within an
 // operand, ellipsis and size-1 broadcasting, three operands, an implicit output.
 // Runs without a GPU.
+#include <cstdint>
 #include <random>
 
 #include <doctest/doctest.h>
@@ -25,12 +26,15 @@ Tensor<T, R> random_tensor(const ein::Extents<R>& extents, std::mt19937& gen) {
 
 /// Every operand's gradient of sum(einsum<S>(operands) * w), by the host's einsum
 /// on Vars (its own fast paths) and by the one every other device runs
-/// (autodiff/einsum.hpp: the table's lowered Backend, execute_on and
-/// accumulate_gradient_on), here on the emulated CUDA device: the GPU's lowering
-/// (DeviceBackend's GEMM calls and kernels) run on the CPU, bounds-checked.
+/// (autodiff/einsum.hpp: the table's lowered Backend, the compile-time fast path of
+/// a GEMM-shaped pair, execute_on and accumulate_gradient_on), here on the emulated
+/// CUDA device: the GPU's lowering (DeviceBackend's GEMM calls and kernels) run on
+/// the CPU, bounds-checked. `fast`: how many of the forward and the gradients take
+/// the fast path (lower/fast_pair.hpp); the rest are planned.
 template <ein::fixed_string S, std::size_t... R>
-void check_spec(const ein::Extents<R>&... extents) {
+void check_spec(int fast, const ein::Extents<R>&... extents) {
   INFO("spec " << S.view());
+  const std::uint64_t taken = ein::detail::device_pair_probe.taken;
   std::mt19937 gen(17);
   const auto values = std::make_tuple(random_tensor<double>(extents, gen)...);
   const auto host = std::apply([](const auto&... v) { return std::make_tuple(ein::param(Tensor(v))...); }, values);
@@ -45,6 +49,13 @@ void check_spec(const ein::Extents<R>&... extents) {
   ein::sum(y * ein::constant(Tensor(w))).backward();
   ein::sum(y_other * ein::constant(ein::to<ein::test::EmulatedCuda>(w))).backward();
   CHECK(ein::test::calls["lowered"] == lowered + 1 + static_cast<int>(sizeof...(R)));  // one per gradient
+  CHECK(ein::detail::device_pair_probe.taken - taken == static_cast<std::uint64_t>(fast));
+  // A second graph onto the same leaves: each gradient accumulates (beta = 1) on both devices.
+  ein::sum(std::apply([](const auto&... v) { return ein::einsum<S>(v...); }, host) * ein::constant(Tensor(w)))
+      .backward();
+  ein::sum(std::apply([](const auto&... v) { return ein::einsum<S>(v...); }, other) *
+           ein::constant(ein::to<ein::test::EmulatedCuda>(w)))
+      .backward();
   const auto same = [](const auto& got, const auto& want) {
     REQUIRE(got.extents() == want.extents());
     for (index_t e = 0; e < got.size(); ++e) {
@@ -68,17 +79,22 @@ TEST_CASE("einsum on another device's Vars: the value and gradients of the host'
   using E1 = ein::Extents<1>;
   using E2 = ein::Extents<2>;
   using E3 = ein::Extents<3>;
-  check_spec<"ij,lj->li">(E2{5, 7}, E2{3, 7});  // the MLP's layer
-  check_spec<"ij,jk->ik">(E2{4, 6}, E2{6, 3});
-  check_spec<"bij,bjk->bik">(E3{2, 3, 4}, E3{2, 4, 5});
-  check_spec<"ii->">(E2{4, 4});
-  check_spec<"ii->i">(E2{3, 3});
-  check_spec<"ij->i">(E2{3, 5});
-  check_spec<"ij,k->k">(E2{3, 5}, E1{4});  // i and j summed within operand 0
-  check_spec<"i,j->ij">(E1{3}, E1{4});
-  check_spec<"...ij,...jk->...ik">(E3{2, 3, 4}, E2{4, 5});
-  check_spec<"ij,ij->ij">(E2{3, 1}, E2{3, 4});  // size-1 broadcast
-  check_spec<"ab,bc,cd->ad">(E2{3, 4}, E2{4, 5}, E2{5, 2});
-  check_spec<"i,i,i->i">(E1{6}, E1{6}, E1{6});
-  check_spec<"ij,jk">(E2{2, 3}, E2{3, 4});  // implicit output
+  check_spec<"ij,lj->li">(3, E2{5, 7}, E2{3, 7});  // the MLP's layer
+  check_spec<"ij,jk->ik">(3, E2{4, 6}, E2{6, 3});
+  check_spec<"ji,kj->ik">(3, E2{6, 4}, E2{3, 6});  // both operands read transposed
+  check_spec<"ij,jk->ki">(3, E2{4, 6}, E2{6, 3});  // a column-major result
+  check_spec<"bij,bjk->bik">(3, E3{2, 3, 4}, E3{2, 4, 5});
+  check_spec<"bij,bkj->bik">(3, E3{2, 3, 4}, E3{2, 5, 4});
+  check_spec<"abc,cde->abde">(3, E3{2, 3, 4}, E3{4, 2, 3});  // groups of two labels
+  check_spec<"ij,jk->ik">(0, E2{4, 1}, E2{5, 3});  // j broadcast: planned
+  check_spec<"ii->">(0, E2{4, 4});
+  check_spec<"ii->i">(0, E2{3, 3});
+  check_spec<"ij->i">(0, E2{3, 5});
+  check_spec<"ij,k->k">(0, E2{3, 5}, E1{4});  // i and j summed within operand 0
+  check_spec<"i,j->ij">(2, E1{3}, E1{4});  // no K: planned; its gradients are GEMVs ("ij,j->i")
+  check_spec<"...ij,...jk->...ik">(3, E3{2, 3, 4}, E2{4, 5});  // the ellipsis joins M
+  check_spec<"ij,ij->ij">(0, E2{3, 1}, E2{3, 4});  // size-1 broadcast
+  check_spec<"ab,bc,cd->ad">(0, E2{3, 4}, E2{4, 5}, E2{5, 2});
+  check_spec<"i,i,i->i">(0, E1{6}, E1{6}, E1{6});
+  check_spec<"ij,jk">(3, E2{2, 3}, E2{3, 4});  // implicit output
 }

@@ -194,6 +194,13 @@ void device_einsum_backward(const Tensor<T, R, D>& seed_tensor, In&... in) {
     D::template lowered<T>(
         Source::text(),
         [&](auto& be) {
+          using Pair = GradientPair<Source, K>;
+          if constexpr (Pair::fast) {  // as on the host (einsum_backward): straight to the device's GEMM
+            const auto& other = std::get<1 - K>(inputs).value();
+            if (try_fast_pair_on<T>(be, Pair::pair, device_view(seed_tensor), device_view(other), device_view(grad),
+                                    T(1), T(1)))
+              return;
+          }
           accumulate_gradient_on<T>(be, Source::value, Grads::of[K], Source::text(), static_cast<int>(K),
                                     values.data(), seed, grad_k);
         },

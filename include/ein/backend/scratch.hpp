@@ -91,15 +91,8 @@ class Scratch {
 
   /// A dense row-major buffer whose axes are `labels` in this order.
   Strided<T> dense(const unsigned char* labels, int rank, const index_t* label_extent) {
-    Strided<T> s;
-    s.rank = rank;
-    index_t size = 1;
-    for (std::size_t d = ix(rank); d-- > 0;) {
-      s.labels[d] = labels[d];
-      s.extents[d] = label_extent[labels[d]];
-      s.strides[d] = size;
-      size *= s.extents[d];
-    }
+    index_t size = 0;
+    Strided<T> s = dense_layout<T>(labels, rank, label_extent, size);
     s.data = allocate(size);
     return s;
   }

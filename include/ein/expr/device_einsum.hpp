@@ -4,7 +4,8 @@
 // is assigned to a tensor of that device, evaluated with eval(), or written with
 // evaluate_into (dest = alpha * einsum + beta * dest). It runs the host's plan
 // (execute_on) on the Backend the device's table hands out (`D::lowered`), in
-// the device's memory (`D::allocate`). Layer: expr.
+// the device's memory (`D::allocate`); a GEMM-shaped pair takes the host's
+// compile-time fast path there (lower/fast_pair.hpp: no planning). Layer: expr.
 #pragma once
 
 #include <array>
@@ -14,9 +15,12 @@
 
 #include "ein/backend/host_device.hpp"
 #include "ein/expr/execute.hpp"
+#include "ein/lower/fast_pair.hpp"
+#include "ein/lower/static_pair.hpp"
 #include "ein/spec/bind.hpp"
 #include "ein/tensor/shape.hpp"
 #include "ein/tensor/strided.hpp"
+#include "ein/tensor/view.hpp"
 
 namespace ein {
 namespace detail {
@@ -44,6 +48,14 @@ template <class X>
 device_holder_t<X> make_device_holder(X&& x) {
   if constexpr (std::is_lvalue_reference_v<X>) return {&x};
   else return {std::move(x)};
+}
+
+/// A view of a device tensor's (dense) memory, for what reads only its pointer,
+/// extents and strides (lower/fast_pair.hpp); never its elements.
+template <class X>
+auto device_view(X& t) {
+  using V = TensorView<std::remove_pointer_t<decltype(t.data())>, std::remove_cvref_t<X>::rank>;
+  return V(t.data(), t.extents(), typename V::trusted_t{});
 }
 
 }  // namespace detail
@@ -150,10 +162,22 @@ class DeviceEinsum {
   void on_device(F&& f, const Tensors&... tensors) const {
     std::apply([&](const auto&... h) { D::template lowered<T>(text(), f, h.get()..., tensors...); }, operands_);
   }
+  /// The compile-time fast path of a two-operand spec, as on the host (lower/fast_pair.hpp).
+  static constexpr StaticPair pair = N == 2 ? static_pair(Source::value) : StaticPair{};
+
+  /// out (dest's memory) = alpha * (this expression) + beta * out: a GEMM-shaped pair
+  /// straight to the device's GEMM, anything else through the plan.
   void run(const std::array<detail::Strided<const T>, N>& ops, const detail::Strided<T>& out,
            const Tensor<T, R, D>& dest, T alpha, T beta) const {
     on_device(
         [&](auto& be) {
+          if constexpr (pair.fast) {
+            if (detail::try_fast_pair_on<T>(be, pair, detail::device_view(std::get<0>(operands_).get()),
+                                            detail::device_view(std::get<1>(operands_).get()),
+                                            TensorView<T, R>(out.data, dest.extents(), typename TensorView<T, R>::trusted_t{}),
+                                            alpha, beta))
+              return;
+          }
           detail::execute_on<T>(be, Source::value, text(), ops.data(), static_cast<int>(N), out, alpha, beta);
         },
         dest);

@@ -110,16 +110,8 @@ class RecordingBackend {
     if (s > 0) steps.emplace_back();
   }
   Strided<T> dense(const unsigned char* labels, int rank, const index_t* label_extent) {
-    Strided<T> x;  // no memory: a recorded step never touches its data
-    x.rank = rank;
-    index_t stride = 1;
-    for (int d = rank; d-- > 0;) {
-      x.labels[ix(d)] = labels[d];
-      x.extents[ix(d)] = label_extent[labels[d]];
-      x.strides[ix(d)] = stride;
-      stride *= x.extents[ix(d)] > 0 ? x.extents[ix(d)] : 1;
-    }
-    return x;
+    index_t size = 0;  // (no memory: a recorded step never touches its data)
+    return dense_layout<T>(labels, rank, label_extent, size);
   }
   void loop(const Strided<const T>& a, const Strided<const T>* b, const Strided<T>& out, T, T) {
     const std::array<Strided<const T>, 2> ins{a, b ? *b : a};

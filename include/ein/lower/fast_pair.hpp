@@ -40,17 +40,17 @@ template <class VA, class VB>
   return true;
 }
 
-/// C = alpha * A B + beta * C for a spec whose fast-path description is `p` (p.fast),
-/// when the extents agree (C's included, axis by axis) and each group's axes collapse
-/// into one strided axis. Inlined, so that a constant `p` unrolls its loops.
-template <class T, std::size_t RA, std::size_t RB, std::size_t RC>
-[[gnu::always_inline]] inline bool try_fast_pair(const StaticPair& p, const TensorView<const T, RA>& a,
-                                                 const TensorView<const T, RB>& b, const TensorView<T, RC>& c,
-                                                 T alpha, T beta) {
+/// The GEMM of a spec whose fast-path description is `p` (p.fast): A's, B's and C's
+/// matrix layouts, when the extents agree (C's included, axis by axis) and each
+/// group's axes collapse into one strided axis that a GEMM reads in place
+/// (storage_of). False otherwise (the general path decides). Pure; inlined, so that
+/// a constant `p` unrolls its loops. One query for every device's fast path.
+template <class VA, class VB, class VC>
+[[gnu::always_inline]] inline bool pair_gemm_layouts(const StaticPair& p, const VA& a, const VB& b, const VC& c,
+                                                     MatrixLayout& la, MatrixLayout& lb, MatrixLayout& lc) {
   if (!shared_extents_agree(p, a, b)) return false;
-  for (std::size_t d = 0; d < RC; ++d)  // (so batch, M and N extents agree too)
+  for (std::size_t d = 0; d < VC::rank; ++d)  // (so batch, M and N extents agree too)
     if (c.extent(d) != (p.out_operand[d] == 0 ? a.extent(p.out_axis[d]) : b.extent(p.out_axis[d]))) return false;
-  MatrixLayout la, lb, lc;
   if (!collapse_axes(a, p.m.a.data(), p.m.count, la.rows, la.row_stride) ||
       !collapse_axes(a, p.k.a.data(), p.k.count, la.cols, la.col_stride) ||
       !collapse_axes(b, p.k.b.data(), p.k.count, lb.rows, lb.row_stride) ||
@@ -61,10 +61,30 @@ template <class T, std::size_t RA, std::size_t RB, std::size_t RC>
   // A plain row-major layout (unit column stride, leading dimension no shorter than
   // a row) is what storage_of would return unchanged: test that first, it is the common case.
   const auto plain = [](const MatrixLayout& m) { return m.col_stride == 1 && m.row_stride >= m.cols; };
-  if (!(plain(la) && plain(lb) && plain(lc)) &&
-      (storage_of(la) == Storage::unsupported || storage_of(lb) == Storage::unsupported ||
-       storage_of(lc) == Storage::unsupported))
-    return false;
+  return (plain(la) && plain(lb) && plain(lc)) ||
+         (storage_of(la) != Storage::unsupported && storage_of(lb) != Storage::unsupported &&
+          storage_of(lc) != Storage::unsupported);
+}
+
+/// The batch labels of such a pair as one loop (merged where they lie contiguous).
+template <class VA, class VB, class VC>
+[[gnu::always_inline]] inline BatchLoop pair_batch_loop(const StaticPair& p, const VA& a, const VB& b, const VC& c) {
+  BatchLoop loop;
+  for (std::size_t i = 0; i < ix(p.batch.count); ++i)
+    loop.push(a.extent(p.batch.a[i]), a.stride(p.batch.a[i]), b.stride(p.batch.b[i]), c.stride(p.batch.c[i]));
+  merge_batch(loop);
+  return loop;
+}
+
+/// C = alpha * A B + beta * C on the host for a spec whose fast-path description is
+/// `p` (p.fast), when pair_gemm_layouts finds its GEMM and the cost model does not
+/// prefer the loop lowering. Returns false, having done nothing, otherwise.
+template <class T, std::size_t RA, std::size_t RB, std::size_t RC>
+[[gnu::always_inline]] inline bool try_fast_pair(const StaticPair& p, const TensorView<const T, RA>& a,
+                                                 const TensorView<const T, RB>& b, const TensorView<T, RC>& c,
+                                                 T alpha, T beta) {
+  MatrixLayout la, lb, lc;
+  if (!pair_gemm_layouts(p, a, b, c, la, lb, lc)) return false;
   // Below gemm_tile rows or columns the cost model may prefer the loop lowering (a
   // dot, a GEMV, a batch of 1x1 products): the general path runs it. (Past it the
   // GEMM's reuse wins but for batches of tiny-K products, where the two are close:
@@ -82,11 +102,22 @@ template <class T, std::size_t RA, std::size_t RB, std::size_t RC>
     gemm<T>(alpha, a.data(), la, b.data(), lb, beta, c.data(), lc);
     return true;
   }
-  BatchLoop loop;
-  for (std::size_t i = 0; i < ix(p.batch.count); ++i)
-    loop.push(a.extent(p.batch.a[i]), a.stride(p.batch.a[i]), b.stride(p.batch.b[i]), c.stride(p.batch.c[i]));
-  merge_batch(loop);
-  batched_gemm<T>(alpha, a.data(), la, b.data(), lb, beta, c.data(), lc, loop);
+  batched_gemm<T>(alpha, a.data(), la, b.data(), lb, beta, c.data(), lc, pair_batch_loop(p, a, b, c));
+  return true;
+}
+
+/// The same on a device that has no loop lowering (its Backend: a GEMM or a kernel
+/// per step, expr/execute.hpp), so a GEMM-shaped pair is always its GEMM: no
+/// planning, no temporaries, the GEMM on the operands' strides. Views of the
+/// device's memory: only their pointers, extents and strides are read.
+inline thread_local PathProbe device_pair_probe;  // (the device tests: PathProbe)
+template <class T, class Backend, std::size_t RA, std::size_t RB, std::size_t RC>
+bool try_fast_pair_on(Backend& be, const StaticPair& p, const TensorView<const T, RA>& a,
+                      const TensorView<const T, RB>& b, const TensorView<T, RC>& c, T alpha, T beta) {
+  MatrixLayout la, lb, lc;
+  if (device_pair_probe.off || !pair_gemm_layouts(p, a, b, c, la, lb, lc)) return false;
+  ++device_pair_probe.taken;
+  be.gemm(alpha, a.data(), la, b.data(), lb, beta, c.data(), lc, pair_batch_loop(p, a, b, c));
   return true;
 }
 

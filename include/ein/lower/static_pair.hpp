@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 
 #include "ein/spec/bind.hpp"
 
@@ -72,6 +73,14 @@ constexpr StaticPair static_pair(const BoundSpec& spec) {
   p.fast = true;
   return p;
 }
+
+/// For the tests, one per fast path: the calls it took on this thread, and a switch
+/// that sends every call to the general path instead, so that random cases reach
+/// both and the two can be compared.
+struct PathProbe {
+  bool off = false;
+  std::uint64_t taken = 0;
+};
 
 /// Whether a pair is a GEMM's: K labels (fast), and M and N labels. The product path
 /// (lower/static_product.hpp) leaves such a pair to the pair path: it would decline

@@ -28,6 +28,7 @@
 #include "ein/lower/loop_nest.hpp"
 #include "ein/lower/row_dots.hpp"
 #include "ein/lower/row_kernels.hpp"
+#include "ein/lower/static_pair.hpp"
 #include "ein/spec/bind.hpp"
 
 namespace ein {
@@ -147,14 +148,8 @@ struct FoldedAxes {
   }
 };
 
-/// For the differential test: calls the product path took on this thread, and a
-/// switch that sends every call to the general path instead, so that random cases
-/// reach both (differential_test.cpp).
-struct ProductPathProbe {
-  bool off = false;
-  std::uint64_t taken = 0;
-};
-inline thread_local ProductPathProbe product_path_probe;
+/// For the differential test (differential_test.cpp): see PathProbe.
+inline thread_local PathProbe product_path_probe;
 
 /// Operands reused more than this (multiply-adds per element of the operands and
 /// the output) are a GEMM's: blocking them (the general path) beats a dot per output

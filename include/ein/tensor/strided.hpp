@@ -32,4 +32,21 @@ struct Strided {
   [[nodiscard]] index_t size() const { return product_or_overflow(extents.data(), static_cast<std::size_t>(rank)); }
 };
 
+/// A dense row-major layout whose axes are `labels` in this order, each its label's
+/// extent (label_extent[label]); no memory (data null): each backend's temporaries
+/// place it, `size` elements.
+template <class T>
+Strided<T> dense_layout(const unsigned char* labels, int rank, const index_t* label_extent, index_t& size) {
+  Strided<T> s;
+  s.rank = rank;
+  size = 1;
+  for (std::size_t d = ix(rank); d-- > 0;) {
+    s.labels[d] = labels[d];
+    s.extents[d] = label_extent[labels[d]];
+    s.strides[d] = size;
+    size *= s.extents[d];
+  }
+  return s;
+}
+
 }  // namespace ein::detail

@@ -66,17 +66,10 @@ class DeviceBackend {
   }
 
   Strided<T> dense(const unsigned char* labels, int rank, const index_t* label_extent) {
-    Strided<T> s;
-    s.rank = rank;
-    index_t step = 1;
-    for (int d = rank; d-- > 0;) {
-      s.labels[ix(d)] = labels[d];
-      s.extents[ix(d)] = label_extent[labels[d]];
-      s.strides[ix(d)] = step;
-      step *= s.extents[ix(d)];
-    }
-    if (step > 0) {
-      const std::size_t bytes = static_cast<std::size_t>(step) * sizeof(T);
+    index_t size = 0;
+    Strided<T> s = ein::detail::dense_layout<T>(labels, rank, label_extent, size);
+    if (size > 0) {
+      const std::size_t bytes = static_cast<std::size_t>(size) * sizeof(T);
       blocks_.reserve(4);
       s.data = device_.allocate(bytes);
       blocks_.push_back({s.data, bytes});
