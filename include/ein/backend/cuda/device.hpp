@@ -122,7 +122,7 @@ struct Device {
   static Tensor<T, R> map(const F& f, const Tensor<T, R>& x) {
     T s;
     const element::UnaryOp op = detail::unary_code<T>(f, s);
-    Tensor<T, R> z(x.extents(), x.context());
+    Tensor<T, R> z(uninitialized, x.extents(), x.context());  // (every forward kernel writes every element)
     kernels::unary_forward(x.context().stream(), op, z.size(), x.data(), z.data(), s);
     return z;
   }
@@ -136,7 +136,7 @@ struct Device {
   template <class F, class T, std::size_t RA, std::size_t RB, std::size_t R>
   static Tensor<T, R> zip(const F&, const ein::detail::Lineup& l, const Tensor<T, RA>& x, const Tensor<T, RB>& y,
                           const Extents<R>& extents) {
-    Tensor<T, R> z(extents, x.context());
+    Tensor<T, R> z(uninitialized, extents, x.context());
     kernels::binary_forward(x.context().stream(), detail::binary_code<F>(), detail::device_lineup(l), x.data(),
                             y.data(), z.data());
     return z;
@@ -152,7 +152,7 @@ struct Device {
 
   template <class T, std::size_t R>
   static Tensor<T, 0> scaled_sum(const Tensor<T, R>& x, T scale) {
-    Tensor<T, 0> z(Extents<0>{}, x.context());
+    Tensor<T, 0> z(uninitialized, Extents<0>{}, x.context());
     kernels::scaled_sum_forward(x.context().stream(), x.size(), x.data(), scale, z.data());
     return z;
   }
@@ -165,7 +165,7 @@ struct Device {
 
   template <class T, std::size_t R>
   static Tensor<T, R> softmax(bool log, const ein::detail::AxisSplit& s, const Tensor<T, R>& x) {
-    Tensor<T, R> y(x.extents(), x.context());
+    Tensor<T, R> y(uninitialized, x.extents(), x.context());
     kernels::softmax_forward(x.context().stream(), log, s.outer, s.n, s.inner, x.data(), y.data());
     return y;
   }
@@ -191,9 +191,9 @@ struct Device {
   static Tensor<T, 0> cross_entropy(const Tensor<T, 2>& x, const Labels& classes, Tensor<T, 1>& lse) {
     const index_t n = x.extent(0), c = x.extent(1);
     Context& ctx = x.context();
-    lse = Tensor<T, 1>(Extents<1>{n}, ctx);
-    Tensor<T, 1> rows(Extents<1>{n}, ctx);
-    Tensor<T, 0> value(Extents<0>{}, ctx);
+    lse = Tensor<T, 1>(uninitialized, Extents<1>{n}, ctx);
+    Tensor<T, 1> rows(uninitialized, Extents<1>{n}, ctx);
+    Tensor<T, 0> value(uninitialized, Extents<0>{}, ctx);
     kernels::cross_entropy_forward(ctx.stream(), n, c, x.data(), classes.data(), lse.data(), rows.data(),
                                    value.data());
     return value;
