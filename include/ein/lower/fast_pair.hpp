@@ -40,17 +40,24 @@ template <class VA, class VB>
   return true;
 }
 
-/// The GEMM of a spec whose fast-path description is `p` (p.fast): A's, B's and C's
-/// matrix layouts, when the extents agree (C's included, axis by axis) and each
-/// group's axes collapse into one strided axis that a GEMM reads in place
-/// (storage_of). False otherwise (the general path decides). Pure; inlined, so that
-/// a constant `p` unrolls its loops. One query for every device's fast path.
+/// Whether the extents of a pair whose fast-path description is `p` (p.fast) agree:
+/// the axes that carry one label in A and B, and C's, axis by axis (else: a
+/// broadcast or an error, the general path decides).
 template <class VA, class VB, class VC>
-[[gnu::always_inline]] inline bool pair_gemm_layouts(const StaticPair& p, const VA& a, const VB& b, const VC& c,
-                                                     MatrixLayout& la, MatrixLayout& lb, MatrixLayout& lc) {
+[[gnu::always_inline]] inline bool pair_extents_agree(const StaticPair& p, const VA& a, const VB& b, const VC& c) {
   if (!shared_extents_agree(p, a, b)) return false;
   for (std::size_t d = 0; d < VC::rank; ++d)  // (so batch, M and N extents agree too)
     if (c.extent(d) != (p.out_operand[d] == 0 ? a.extent(p.out_axis[d]) : b.extent(p.out_axis[d]))) return false;
+  return true;
+}
+
+/// The GEMM of such a pair, once its extents agree: A's, B's and C's matrix layouts,
+/// when each group's axes collapse into one strided axis that a GEMM reads in place
+/// (storage_of); false otherwise. Pure; inlined, so that a constant `p` unrolls its
+/// loops. One query for every device's fast path.
+template <class VA, class VB, class VC>
+[[gnu::always_inline]] inline bool pair_gemm_layouts(const StaticPair& p, const VA& a, const VB& b, const VC& c,
+                                                     MatrixLayout& la, MatrixLayout& lb, MatrixLayout& lc) {
   if (!collapse_axes(a, p.m.a.data(), p.m.count, la.rows, la.row_stride) ||
       !collapse_axes(a, p.k.a.data(), p.k.count, la.cols, la.col_stride) ||
       !collapse_axes(b, p.k.b.data(), p.k.count, lb.rows, lb.row_stride) ||
@@ -62,8 +69,8 @@ template <class VA, class VB, class VC>
   // a row) is what storage_of would return unchanged: test that first, it is the common case.
   const auto plain = [](const MatrixLayout& m) { return m.col_stride == 1 && m.row_stride >= m.cols; };
   return (plain(la) && plain(lb) && plain(lc)) ||
-         (storage_of(la) != Storage::unsupported && storage_of(lb) != Storage::unsupported &&
-          storage_of(lc) != Storage::unsupported);
+         !(storage_of(la) == Storage::unsupported || storage_of(lb) == Storage::unsupported ||
+           storage_of(lc) == Storage::unsupported);
 }
 
 /// The batch labels of such a pair as one loop (merged where they lie contiguous).
@@ -77,12 +84,13 @@ template <class VA, class VB, class VC>
 }
 
 /// C = alpha * A B + beta * C on the host for a spec whose fast-path description is
-/// `p` (p.fast), when pair_gemm_layouts finds its GEMM and the cost model does not
+/// `p` (p.fast), when its extents agree, pair_gemm_layouts finds its GEMM and the cost model does not
 /// prefer the loop lowering. Returns false, having done nothing, otherwise.
 template <class T, std::size_t RA, std::size_t RB, std::size_t RC>
 [[gnu::always_inline]] inline bool try_fast_pair(const StaticPair& p, const TensorView<const T, RA>& a,
                                                  const TensorView<const T, RB>& b, const TensorView<T, RC>& c,
                                                  T alpha, T beta) {
+  if (!pair_extents_agree(p, a, b, c)) return false;
   MatrixLayout la, lb, lc;
   if (!pair_gemm_layouts(p, a, b, c, la, lb, lc)) return false;
   // Below gemm_tile rows or columns the cost model may prefer the loop lowering (a
@@ -114,8 +122,9 @@ inline thread_local PathProbe device_pair_probe;  // (the device tests: PathProb
 template <class T, class Backend, std::size_t RA, std::size_t RB, std::size_t RC>
 bool try_fast_pair_on(Backend& be, const StaticPair& p, const TensorView<const T, RA>& a,
                       const TensorView<const T, RB>& b, const TensorView<T, RC>& c, T alpha, T beta) {
+  if (device_pair_probe.off || !pair_extents_agree(p, a, b, c)) return false;
   MatrixLayout la, lb, lc;
-  if (device_pair_probe.off || !pair_gemm_layouts(p, a, b, c, la, lb, lc)) return false;
+  if (!pair_gemm_layouts(p, a, b, c, la, lb, lc)) return false;
   ++device_pair_probe.taken;
   be.gemm(alpha, a.data(), la, b.data(), lb, beta, c.data(), lc, pair_batch_loop(p, a, b, c));
   return true;
