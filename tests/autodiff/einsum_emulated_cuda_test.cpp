@@ -98,3 +98,57 @@ TEST_CASE("einsum on another device's Vars: the value and gradients of the host'
   check_spec<"i,i,i->i">(0, E1{6}, E1{6}, E1{6});
   check_spec<"ij,jk">(3, E2{2, 3}, E2{3, 4});  // implicit output
 }
+
+namespace {
+
+/// ein::einsum(spec, ...) with the spec given at run time on the emulated device's
+/// tensors, against the compile-time spec there and the host's: values, scaling,
+/// accumulation (evaluate_into, beta 1) and how many calls took the fast path.
+template <ein::fixed_string S, std::size_t R, std::size_t... In>
+void check_runtime_spec(int fast, const ein::Extents<In>&... extents) {
+  using Dev = ein::test::EmulatedCuda;
+  INFO("spec " << S.view());
+  std::mt19937 gen(29);
+  const auto host = std::make_tuple(random_tensor<double>(extents, gen)...);
+  const auto other = std::apply([](const auto&... v) { return std::make_tuple(ein::to<Dev>(v)...); }, host);
+  const Tensor<double, R> want = std::apply([](const auto&... v) { return ein::einsum<S>(v...).eval(); }, host);
+  const std::uint64_t taken = ein::detail::device_pair_probe.taken;
+  const Tensor<double, R, Dev> got =
+      std::apply([](const auto&... v) { return ein::einsum(S.view(), v...).template eval<R>(); }, other);
+  Tensor<double, R, Dev> twice = std::apply([](const auto&... v) { return ein::einsum<S>(v...).eval(); }, other);
+  const auto three = std::apply([](const auto&... v) { return 2.0 * ein::einsum(S.view(), v...); }, other);
+  three.evaluate_into(twice, 1.0, 1.0);  // twice = einsum + 2 einsum
+  CHECK(ein::detail::device_pair_probe.taken - taken == static_cast<std::uint64_t>(3 * fast));
+  REQUIRE(got.extents() == want.extents());
+  REQUIRE(twice.extents() == want.extents());
+  for (index_t e = 0; e < want.size(); ++e) {
+    INFO("element " << e);
+    CHECK(got.data()[e] == doctest::Approx(want.data()[e]).epsilon(1e-12));
+    CHECK(twice.data()[e] == doctest::Approx(3 * want.data()[e]).epsilon(1e-12));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a run-time spec on another device's tensors: the compile-time spec's result") {
+  using E1 = ein::Extents<1>;
+  using E2 = ein::Extents<2>;
+  using E3 = ein::Extents<3>;
+  check_runtime_spec<"ij,jk->ik", 2>(1, E2{4, 6}, E2{6, 3});
+  check_runtime_spec<"bij,bkj->bik", 3>(1, E3{2, 3, 4}, E3{2, 5, 4});
+  check_runtime_spec<"ij,jk->ik", 2>(0, E2{4, 1}, E2{5, 3});  // j broadcast: planned
+  check_runtime_spec<"ijk->kji", 3>(0, E3{2, 3, 4});
+  check_runtime_spec<"ij->i", 1>(0, E2{3, 5});
+  check_runtime_spec<"i,j->ij", 2>(0, E1{3}, E1{4});
+  check_runtime_spec<"ab,bc,cd->ad", 2>(0, E2{3, 4}, E2{4, 5}, E2{5, 2});
+  check_runtime_spec<"...ij,...jk", 3>(1, E3{2, 3, 4}, E2{4, 5});  // ellipsis, implicit output
+
+  using Dev = ein::test::EmulatedCuda;
+  const auto a = ein::to<Dev>(Tensor<float, 2>(ein::Extents<2>{2, 3}));
+  const auto b = ein::to<Dev>(Tensor<float, 2>(ein::Extents<2>{3, 4}));
+  Tensor<float, 2, Dev> c = ein::einsum("ij,jk->ik", a, b);  // the conversion asks for the rank the spec has
+  CHECK(c.extents() == ein::Extents<2>{2, 4});
+  CHECK_THROWS_AS((void)ein::einsum("ij,jk->ik", a, b).eval<3>(), ein::spec_error);  // a rank the spec has not
+  CHECK_THROWS_AS((void)ein::einsum("ij,jk->ik,", a, b), ein::spec_error);           // a bad spec
+  CHECK_THROWS_AS((void)ein::einsum("ij,jk->ik", b, b).eval<2>(), ein::shape_error);  // j: 4 against 3
+}

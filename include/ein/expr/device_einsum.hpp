@@ -9,12 +9,15 @@
 #pragma once
 
 #include <array>
+#include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
 #include "ein/backend/host_device.hpp"
 #include "ein/expr/execute.hpp"
+#include "ein/expr/runtime_spec.hpp"
 #include "ein/lower/fast_pair.hpp"
 #include "ein/lower/static_pair.hpp"
 #include "ein/spec/bind.hpp"
@@ -58,75 +61,75 @@ auto device_view(X& t) {
   return V(t.data(), t.extents(), typename V::trusted_t{});
 }
 
-}  // namespace detail
-
-/// The lazy einsum of device D's tensors (what ein::einsum<S> returns for them):
-/// `ein::cuda::Tensor<float, 2> C = ein::einsum<"ij,jk->ik">(A, B);`. Runs on the
-/// device and stream of its first operand (D::lowered says what joining means there).
-template <class T, std::size_t R, class Source, class D, class... Holders>
-class DeviceEinsum {
+/// What the compile-time and run-time expressions of a device share: the operands,
+/// the spec (Source: a StaticSpec or a RuntimeSpec, expr/contraction.hpp and
+/// runtime_spec.hpp) and alpha; every member that takes the result's rank R is
+/// checked against the spec by the expression.
+template <class T, class Source, class D, class... Holders>
+class DeviceEinsumCore {
  public:
   using value_type = T;
   using device_type = D;
-  static constexpr std::size_t rank = R;
 
-  explicit DeviceEinsum(Holders... holders) : operands_(std::move(holders)...) {}
+  explicit DeviceEinsumCore(Source source, Holders... holders)
+      : source_(std::move(source)), operands_(std::move(holders)...) {}
+
+ protected:
+  static constexpr std::size_t N = sizeof...(Holders);
+  using Operands = std::array<Strided<const T>, N>;
+  using LabelExtents = std::array<index_t, max_labels>;
+
+  [[nodiscard]] const BoundSpec& bound() const { return source_.bound(); }
+  [[nodiscard]] std::string_view text() const { return source_.text(); }
 
   /// The result's extents (checked: throws shape_error).
-  [[nodiscard]] Extents<R> extents() const { return output_extents(label_extents(operands())); }
-
+  template <std::size_t R>
+  [[nodiscard]] Extents<R> result_extents() const {
+    return output_extents<R>(label_extents(operands()));
+  }
   /// dest = alpha * (this expression) + beta * dest; dest must have the result's
   /// extents (else shape_error). dest may be one of the operands (then through a temporary).
-  void evaluate_into(Tensor<T, R, D>& dest, T alpha, T beta) const {
+  template <std::size_t R>
+  void evaluate(Tensor<T, R, D>& dest, T alpha, T beta) const {
     const auto ops = operands();
-    evaluate_into(dest, ops, label_extents(ops), alpha, beta);
+    evaluate(dest, ops, label_extents(ops), alpha, beta);
   }
-
   /// The result, in a new tensor of the device.
-  [[nodiscard]] Tensor<T, R, D> eval() const {
+  template <std::size_t R>
+  [[nodiscard]] Tensor<T, R, D> result() const {
     const auto ops = operands();
     const auto extent = label_extents(ops);
     // Every element is written (beta 0), unless a zero extent leaves a sum empty.
     bool empty_operand = false;
     for_each_operand([&](const auto& t) { empty_operand = empty_operand || t.size() == 0; });
-    Tensor<T, R, D> result = D::template allocate<T>(output_extents(extent), first(), empty_operand);
-    evaluate_into(result, ops, extent, T(1), T(0));
-    return result;
-  }
-  operator Tensor<T, R, D>() const {  // NOLINT: implicit, `Tensor<float, 2, D> C = einsum<...>(A, B);`
-    return eval();
-  }
-
-  friend DeviceEinsum operator*(T s, DeviceEinsum e) {
-    e.alpha_ *= s;
-    return e;
-  }
-  friend DeviceEinsum operator*(DeviceEinsum e, T s) { return s * std::move(e); }
-  friend DeviceEinsum operator-(DeviceEinsum e) { return T(-1) * std::move(e); }
-
- private:
-  static constexpr std::size_t N = sizeof...(Holders);
-  using Operands = std::array<detail::Strided<const T>, N>;
-  using LabelExtents = std::array<index_t, max_labels>;
-  static constexpr std::string_view text() { return Source::text(); }
-
-  static Extents<R> output_extents(const LabelExtents& extent) {
-    Extents<R> out{};
-    for (std::size_t d = 0; d < R; ++d) out[d] = extent[Source::value.output.labels[d]];
+    Tensor<T, R, D> out = D::template allocate<T>(output_extents<R>(extent), first(), empty_operand);
+    evaluate(out, ops, extent, T(1), T(0));
     return out;
   }
-  /// evaluate_into with the operands and their label extents resolved (once per call).
-  void evaluate_into(Tensor<T, R, D>& dest, const Operands& ops, const LabelExtents& extent, T alpha, T beta) const {
-    detail::check_destination(text(), static_cast<int>(R), dest.extents().data(), Source::value.output.labels.data(),
-                              extent.data());
+
+  Source source_;
+  std::tuple<Holders...> operands_;
+  T alpha_ = T(1);
+
+ private:
+  template <std::size_t R>
+  Extents<R> output_extents(const LabelExtents& extent) const {
+    Extents<R> out{};
+    for (std::size_t d = 0; d < R; ++d) out[d] = extent[bound().output.labels[d]];
+    return out;
+  }
+  /// evaluate with the operands and their label extents resolved (once per call).
+  template <std::size_t R>
+  void evaluate(Tensor<T, R, D>& dest, const Operands& ops, const LabelExtents& extent, T alpha, T beta) const {
+    check_destination(text(), static_cast<int>(R), dest.extents().data(), bound().output.labels.data(),
+                      extent.data());
     if (dest.size() == 0) return;
-    const auto out = detail::labelled_dense<T>(dest.data(), dest.extents(), Source::value.output);
+    const auto out = labelled_dense<T>(dest.data(), dest.extents(), bound().output);
     if (!reads(dest)) return run(ops, out, dest, alpha_ * alpha, beta);
     Tensor<T, R, D> tmp = D::template allocate<T>(dest.extents(), dest, false);
-    const auto into = detail::labelled_dense<T>(tmp.data(), tmp.extents(), Source::value.output);
+    const auto into = labelled_dense<T>(tmp.data(), tmp.extents(), bound().output);
     run(ops, into, tmp, T(1), T(0));
-    on_device(
-        [&](auto& be) { be.loop(detail::as_const(into), nullptr, out, alpha_ * alpha, beta); }, dest, tmp);
+    on_device([&](auto& be) { be.loop(as_const(into), nullptr, out, alpha_ * alpha, beta); }, dest, tmp);
   }
   template <class F>
   void for_each_operand(F&& f) const {
@@ -135,19 +138,19 @@ class DeviceEinsum {
   [[nodiscard]] const auto& first() const { return std::get<0>(operands_).get(); }
   [[nodiscard]] Operands operands() const {
     return std::apply(
-        [](const auto&... h) {
+        [&](const auto&... h) {
           std::size_t k = 0;
-          return Operands{
-              detail::labelled_dense<const T>(h.get().data(), h.get().extents(), Source::value.inputs[k++])...};
+          return Operands{labelled_dense<const T>(h.get().data(), h.get().extents(), bound().inputs[k++])...};
         },
         operands_);
   }
-  static LabelExtents label_extents(const Operands& ops) {
+  LabelExtents label_extents(const Operands& ops) const {
     LabelExtents extent{};
-    detail::resolve_extents(Source::value, text(), ops.data(), static_cast<int>(N), extent.data());
+    resolve_extents(bound(), text(), ops.data(), static_cast<int>(N), extent.data());
     return extent;
   }
   /// Whether an operand's memory is dest's (it would be read while written).
+  template <std::size_t R>
   [[nodiscard]] bool reads(const Tensor<T, R, D>& dest) const {
     const T* begin = dest.data();
     const T* end = begin + dest.size();
@@ -162,29 +165,112 @@ class DeviceEinsum {
   void on_device(F&& f, const Tensors&... tensors) const {
     std::apply([&](const auto&... h) { D::template lowered<T>(text(), f, h.get()..., tensors...); }, operands_);
   }
-  /// The compile-time fast path of a two-operand spec, as on the host (lower/fast_pair.hpp).
-  static constexpr StaticPair pair = N == 2 ? static_pair(Source::value) : StaticPair{};
-
+  /// Whether the spec may take the compile-time fast path of a two-operand spec
+  /// (lower/fast_pair.hpp): known at compile time for a compile-time spec.
+  static constexpr bool may_take_pair() {
+    if constexpr (N != 2) return false;
+    else if constexpr (Source::compile_time) return Source::pair().fast;
+    else return true;
+  }
   /// out (dest's memory) = alpha * (this expression) + beta * out: a GEMM-shaped pair
-  /// straight to the device's GEMM, anything else through the plan.
-  void run(const std::array<detail::Strided<const T>, N>& ops, const detail::Strided<T>& out,
-           const Tensor<T, R, D>& dest, T alpha, T beta) const {
+  /// straight to the device's GEMM, as on the host, anything else through the plan.
+  template <std::size_t R>
+  void run(const Operands& ops, const Strided<T>& out, const Tensor<T, R, D>& dest, T alpha, T beta) const {
     on_device(
         [&](auto& be) {
-          if constexpr (pair.fast) {
-            if (detail::try_fast_pair_on<T>(be, pair, detail::device_view(std::get<0>(operands_).get()),
-                                            detail::device_view(std::get<1>(operands_).get()),
-                                            TensorView<T, R>(out.data, dest.extents(), typename TensorView<T, R>::trusted_t{}),
-                                            alpha, beta))
+          if constexpr (may_take_pair()) {
+            if (source_.pair().fast &&
+                try_fast_pair_on<T>(be, source_.pair(), device_view(std::get<0>(operands_).get()),
+                                    device_view(std::get<1>(operands_).get()),
+                                    TensorView<T, R>(out.data, dest.extents(), typename TensorView<T, R>::trusted_t{}),
+                                    alpha, beta))
               return;
           }
-          detail::execute_on<T>(be, Source::value, text(), ops.data(), static_cast<int>(N), out, alpha, beta);
+          execute_on<T>(be, bound(), text(), ops.data(), static_cast<int>(N), out, alpha, beta);
         },
         dest);
   }
+};
 
-  std::tuple<Holders...> operands_;
-  T alpha_ = T(1);
+}  // namespace detail
+
+/// The lazy einsum of device D's tensors (what ein::einsum<S> returns for them):
+/// `ein::cuda::Tensor<float, 2> C = ein::einsum<"ij,jk->ik">(A, B);`. Runs on the
+/// device and stream of its first operand (D::lowered says what joining means there).
+template <class T, std::size_t R, class Source, class D, class... Holders>
+class DeviceEinsum : public detail::DeviceEinsumCore<T, Source, D, Holders...> {
+  using Core = detail::DeviceEinsumCore<T, Source, D, Holders...>;
+
+ public:
+  static constexpr std::size_t rank = R;
+
+  explicit DeviceEinsum(Holders... holders) : Core(Source{}, std::move(holders)...) {}
+
+  /// The result's extents (checked: throws shape_error).
+  [[nodiscard]] Extents<R> extents() const { return this->template result_extents<R>(); }
+  /// dest = alpha * (this expression) + beta * dest; dest must have the result's
+  /// extents (else shape_error). dest may be one of the operands (then through a temporary).
+  void evaluate_into(Tensor<T, R, D>& dest, T alpha, T beta) const { this->evaluate(dest, alpha, beta); }
+  /// The result, in a new tensor of the device.
+  [[nodiscard]] Tensor<T, R, D> eval() const { return this->template result<R>(); }
+  operator Tensor<T, R, D>() const {  // NOLINT: implicit, `Tensor<float, 2, D> C = einsum<...>(A, B);`
+    return eval();
+  }
+
+  friend DeviceEinsum operator*(T s, DeviceEinsum e) {
+    e.alpha_ *= s;
+    return e;
+  }
+  friend DeviceEinsum operator*(DeviceEinsum e, T s) { return s * std::move(e); }
+  friend DeviceEinsum operator-(DeviceEinsum e) { return T(-1) * std::move(e); }
+};
+
+/// The lazy einsum of device D's tensors whose spec was given at run time
+/// (`ein::einsum("ij,jk->ik", A, B)`): its output rank is known only then, so it
+/// converts to the Tensor<T, R, D> asked for and checks R (spec_error), as on the host.
+template <class T, class D, class... Holders>
+class RuntimeDeviceEinsum : public detail::DeviceEinsumCore<T, detail::RuntimeSpec, D, Holders...> {
+  using Core = detail::DeviceEinsumCore<T, detail::RuntimeSpec, D, Holders...>;
+
+ public:
+  using Core::Core;
+
+  [[nodiscard]] int rank() const { return this->bound().output.rank; }
+  /// The result's extents as a rank-R array (throws spec_error when the rank is not R, shape_error).
+  template <std::size_t R>
+  [[nodiscard]] Extents<R> extents() const {
+    check_rank(R);
+    return this->template result_extents<R>();
+  }
+  /// dest = alpha * (this expression) + beta * dest; dest must have the result's rank and extents.
+  template <std::size_t R>
+  void evaluate_into(Tensor<T, R, D>& dest, T alpha, T beta) const {
+    check_rank(R);
+    this->evaluate(dest, alpha, beta);
+  }
+  template <std::size_t R>
+  [[nodiscard]] Tensor<T, R, D> eval() const {
+    check_rank(R);
+    return this->template result<R>();
+  }
+  template <std::size_t R>
+  operator Tensor<T, R, D>() const {  // NOLINT: `Tensor<float, 2, D> C = ein::einsum("ij,jk->ik", A, B);`
+    return eval<R>();
+  }
+
+  friend RuntimeDeviceEinsum operator*(T s, RuntimeDeviceEinsum e) {
+    e.alpha_ *= s;
+    return e;
+  }
+  friend RuntimeDeviceEinsum operator*(RuntimeDeviceEinsum e, T s) { return s * std::move(e); }
+  friend RuntimeDeviceEinsum operator-(RuntimeDeviceEinsum e) { return T(-1) * std::move(e); }
+
+ private:
+  void check_rank(std::size_t r) const {
+    if (static_cast<int>(r) != rank())
+      throw spec_error(error_prefix(this->text()) + "the output has rank " + std::to_string(rank()) +
+                       ", not " + std::to_string(r));
+  }
 };
 
 }  // namespace ein

@@ -117,6 +117,24 @@ auto einsum(Ops&&... ops) {
   }
 }
 
+/// The same with a spec known at run time (`ein::einsum("ij,jk->ik", A, B)` on
+/// another device's tensors): bound once per thread as on the host; throws
+/// ein::spec_error for a bad spec.
+template <detail::OtherDeviceTensor... Ops>
+  requires(sizeof...(Ops) > 0)
+auto einsum(std::string_view spec, Ops&&... ops) {
+  using First = std::remove_cvref_t<std::tuple_element_t<0, std::tuple<Ops...>>>;
+  using D = detail::device_of_t<First>;
+  using T = typename First::value_type;
+  static_assert((std::is_same_v<D, detail::device_of_t<Ops>> && ...), "einsum: every tensor must be on one device");
+  static_assert((std::is_same_v<T, typename std::remove_cvref_t<Ops>::value_type> && ...),
+                "einsum: all operands must have the same element type");
+  const int ranks[] = {static_cast<int>(std::remove_cvref_t<Ops>::rank)..., 0};
+  return RuntimeDeviceEinsum<T, D, detail::device_holder_t<Ops>...>(
+      detail::runtime_spec(spec, ranks, static_cast<int>(sizeof...(Ops))),
+      detail::make_device_holder(std::forward<Ops>(ops))...);
+}
+
 /// The plan ein::einsum<S> runs for these operands.
 template <fixed_string S, ViewableOperand... Ops>
 Path einsum_path(const Ops&... ops) {
