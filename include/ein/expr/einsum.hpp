@@ -95,18 +95,28 @@ auto einsum(std::string_view spec, Ops&&... ops) {
       detail::make_holder(std::forward<Ops>(ops))...);
 }
 
+namespace detail {
+/// The device and element type of einsum's operands on another device, checked:
+/// every one on that device, every one of that type.
+template <class... Ops>
+struct DeviceOperands {
+  using first = std::remove_cvref_t<std::tuple_element_t<0, std::tuple<Ops...>>>;
+  using device = device_of_t<first>;
+  using value_type = typename first::value_type;
+  static_assert((std::is_same_v<device, device_of_t<Ops>> && ...), "einsum: every tensor must be on one device");
+  static_assert((std::is_same_v<value_type, typename std::remove_cvref_t<Ops>::value_type> && ...),
+                "einsum: all operands must have the same element type");
+};
+}  // namespace detail
+
 /// The same lazy einsum of another device's tensors, all on one device
 /// (expr/device_einsum.hpp), with the same compile-time checks:
 /// `ein::cuda::Tensor<float, 2> C = ein::einsum<"ij,jk->ik">(A, B);`
 template <fixed_string S, detail::OtherDeviceTensor... Ops>
   requires(sizeof...(Ops) > 0)
 auto einsum(Ops&&... ops) {
-  using First = std::remove_cvref_t<std::tuple_element_t<0, std::tuple<Ops...>>>;
-  using D = detail::device_of_t<First>;
-  using T = typename First::value_type;
-  static_assert((std::is_same_v<D, detail::device_of_t<Ops>> && ...), "einsum: every tensor must be on one device");
-  static_assert((std::is_same_v<T, typename std::remove_cvref_t<Ops>::value_type> && ...),
-                "einsum: all operands must have the same element type");
+  using D = typename detail::DeviceOperands<Ops...>::device;
+  using T = typename detail::DeviceOperands<Ops...>::value_type;
   using Source = detail::StaticSpec<S, static_cast<int>(std::remove_cvref_t<Ops>::rank)...>;
   if constexpr (Source::value.error.failed()) {
     diagnostic::report<S, Source::value.error>();
@@ -123,12 +133,8 @@ auto einsum(Ops&&... ops) {
 template <detail::OtherDeviceTensor... Ops>
   requires(sizeof...(Ops) > 0)
 auto einsum(std::string_view spec, Ops&&... ops) {
-  using First = std::remove_cvref_t<std::tuple_element_t<0, std::tuple<Ops...>>>;
-  using D = detail::device_of_t<First>;
-  using T = typename First::value_type;
-  static_assert((std::is_same_v<D, detail::device_of_t<Ops>> && ...), "einsum: every tensor must be on one device");
-  static_assert((std::is_same_v<T, typename std::remove_cvref_t<Ops>::value_type> && ...),
-                "einsum: all operands must have the same element type");
+  using D = typename detail::DeviceOperands<Ops...>::device;
+  using T = typename detail::DeviceOperands<Ops...>::value_type;
   const int ranks[] = {static_cast<int>(std::remove_cvref_t<Ops>::rank)..., 0};
   return RuntimeDeviceEinsum<T, D, detail::device_holder_t<Ops>...>(
       detail::runtime_spec(spec, ranks, static_cast<int>(sizeof...(Ops))),
