@@ -84,8 +84,9 @@ template <class VA, class VB, class VC>
 }
 
 /// C = alpha * A B + beta * C on the host for a spec whose fast-path description is
-/// `p` (p.fast), when its extents agree, pair_gemm_layouts finds its GEMM and the cost model does not
-/// prefer the loop lowering. Returns false, having done nothing, otherwise.
+/// `p` (p.fast), when its extents agree, pair_gemm_layouts finds its GEMM and the
+/// cost model does not prefer the loop lowering. Returns false, having done nothing,
+/// otherwise.
 template <class T, std::size_t RA, std::size_t RB, std::size_t RC>
 [[gnu::always_inline]] inline bool try_fast_pair(const StaticPair& p, const TensorView<const T, RA>& a,
                                                  const TensorView<const T, RB>& b, const TensorView<T, RC>& c,
@@ -114,11 +115,13 @@ template <class T, std::size_t RA, std::size_t RB, std::size_t RC>
   return true;
 }
 
+/// For the device tests: the calls try_fast_pair_on took (see PathProbe).
+inline thread_local PathProbe device_pair_probe;
+
 /// The same on a device that has no loop lowering (its Backend: a GEMM or a kernel
 /// per step, expr/execute.hpp), so a GEMM-shaped pair is always its GEMM: no
 /// planning, no temporaries, the GEMM on the operands' strides. Views of the
 /// device's memory: only their pointers, extents and strides are read.
-inline thread_local PathProbe device_pair_probe;  // (the device tests: PathProbe)
 template <class T, class Backend, std::size_t RA, std::size_t RB, std::size_t RC>
 bool try_fast_pair_on(Backend& be, const StaticPair& p, const TensorView<const T, RA>& a,
                       const TensorView<const T, RB>& b, const TensorView<T, RC>& c, T alpha, T beta) {
