@@ -1,8 +1,8 @@
 // einsum on Vars of a device other than the host (autodiff/einsum.hpp: what
 // CUDA Vars run, through the device table's Backend) on the emulated CUDA device,
 // against the host's einsum on Vars: GEMM-shaped specs, a trace, a sum within an
-// operand, ellipsis and size-1 broadcasting, three operands, an implicit output.
-// Runs without a GPU.
+// operand, ellipsis and size-1 broadcasting, three operands, an implicit output;
+// each spec also given at run time. Runs without a GPU.
 #include <cstdint>
 #include <random>
 
@@ -50,12 +50,6 @@ void check_spec(int fast, const ein::Extents<R>&... extents) {
   ein::sum(y_other * ein::constant(ein::to<ein::test::EmulatedCuda>(w))).backward();
   CHECK(ein::test::calls["lowered"] == lowered + 1 + static_cast<int>(sizeof...(R)));  // one per gradient
   CHECK(ein::detail::device_pair_probe.taken - taken == static_cast<std::uint64_t>(fast));
-  // A second graph onto the same leaves: each gradient accumulates (beta = 1) on both devices.
-  ein::sum(std::apply([](const auto&... v) { return ein::einsum<S>(v...); }, host) * ein::constant(Tensor(w)))
-      .backward();
-  ein::sum(std::apply([](const auto&... v) { return ein::einsum<S>(v...); }, other) *
-           ein::constant(ein::to<ein::test::EmulatedCuda>(w)))
-      .backward();
   const auto same = [](const auto& got, const auto& want) {
     REQUIRE(got.extents() == want.extents());
     for (index_t e = 0; e < got.size(); ++e) {
@@ -63,11 +57,30 @@ void check_spec(int fast, const ein::Extents<R>&... extents) {
       CHECK(got.data()[e] == doctest::Approx(want.data()[e]).epsilon(1e-12));
     }
   };
+  // A second graph onto the same leaves: each gradient accumulates (beta = 1) on both devices.
+  ein::sum(std::apply([](const auto&... v) { return ein::einsum<S>(v...); }, host) * ein::constant(Tensor(w)))
+      .backward();
+  ein::sum(std::apply([](const auto&... v) { return ein::einsum<S>(v...); }, other) *
+           ein::constant(ein::to<ein::test::EmulatedCuda>(w)))
+      .backward();
+  // The spec given at run time, on the device's Vars: the same value and gradients, twice accumulated.
+  constexpr std::size_t out_rank = std::remove_cvref_t<decltype(y)>::var_rank;
+  const auto at_run_time = std::apply(
+      [](const auto&... v) { return std::make_tuple(ein::param(ein::to<ein::test::EmulatedCuda>(v))...); }, values);
+  const int lowered_before_run_time = ein::test::calls["lowered"];
+  for (int twice = 0; twice < 2; ++twice) {
+    const ein::Var<double, out_rank, ein::test::EmulatedCuda> y_run_time =
+        std::apply([](const auto&... v) { return ein::einsum(S.view(), v...); }, at_run_time);
+    if (twice == 0) same(y_run_time.value(), y.value());
+    ein::sum(y_run_time * ein::constant(ein::to<ein::test::EmulatedCuda>(w))).backward();
+  }
+  CHECK(ein::test::calls["lowered"] == lowered_before_run_time + 2 * (1 + static_cast<int>(sizeof...(R))));
   same(y_other.value(), y.value());
   [&]<std::size_t... K>(std::index_sequence<K...>) {
     const auto one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
       INFO("operand " << I);
       same(std::get<I>(other).grad(), std::get<I>(host).grad());
+      same(std::get<I>(at_run_time).grad(), std::get<I>(host).grad());
     };
     (one(std::integral_constant<std::size_t, K>{}), ...);
   }(std::make_index_sequence<sizeof...(R)>{});
@@ -151,4 +164,13 @@ TEST_CASE("a run-time spec on another device's tensors: the compile-time spec's 
   CHECK_THROWS_AS((void)ein::einsum("ij,jk->ik", a, b).eval<3>(), ein::spec_error);  // a rank the spec has not
   CHECK_THROWS_AS((void)ein::einsum("ij,jk->ik,", a, b), ein::spec_error);           // a bad spec
   CHECK_THROWS_AS((void)ein::einsum("ij,jk->ik", b, b).eval<2>(), ein::shape_error);  // j: 4 against 3
+
+  // The same on the device's Vars: nothing is recorded where the spec, the rank or a shape is wrong.
+  const auto va = ein::param(a);
+  const auto vb = ein::param(b);
+  const ein::Var<float, 2, Dev> vc = ein::einsum("ij,jk->ik", va, vb);
+  CHECK(vc.value().extents() == ein::Extents<2>{2, 4});
+  CHECK_THROWS_AS((void)ein::einsum("ij,jk->ik", va, vb).var<3>(), ein::spec_error);
+  CHECK_THROWS_AS((void)ein::einsum("ij,jk->ik,", va, vb), ein::spec_error);
+  CHECK_THROWS_AS((void)ein::einsum("ij,jk->ik", vb, vb).var<2>(), ein::shape_error);
 }

@@ -212,6 +212,25 @@ TEST_CASE_TEMPLATE("einsum on Vars: values and gradients as on the CPU", T, floa
   check_close(w.gpu.grad(), w.cpu.grad());
 }
 
+TEST_CASE_TEMPLATE("einsum on Vars with a spec known at run time: values and gradients as on the CPU", T, float,
+                   double) {
+  std::mt19937 gen(6);
+  auto a = param_pair(random_tensor<T>(ein::Extents<2>{64, 50}, gen));
+  auto b = param_pair(random_tensor<T>(ein::Extents<2>{32, 50}, gen));
+  auto d = param_pair(random_tensor<T>(ein::Extents<2>{64, 7}, gen));
+  const ein::Var<T, 2> c = ein::einsum("ij,lj->li", a.cpu, b.cpu);  // a GEMM: the fast path
+  const cu::Var<T, 2> g = ein::einsum("ij,lj->li", a.gpu, b.gpu);
+  check_var(c, g);
+  backward_weighted(c, g, gen);
+  const ein::Var<T, 1> c3 = ein::einsum("ij,lj,ik->k", a.cpu, b.cpu, d.cpu);  // three operands: planned
+  const cu::Var<T, 1> g3 = ein::einsum("ij,lj,ik->k", a.gpu, b.gpu, d.gpu);
+  check_var(c3, g3);
+  backward_weighted(c3, g3, gen);
+  check_close(a.gpu.grad(), a.cpu.grad());
+  check_close(b.gpu.grad(), b.cpu.grad());
+  check_close(d.gpu.grad(), d.cpu.grad());
+}
+
 TEST_CASE("tape semantics on the device: no_grad, retain_graph, seeds, freed graphs, constants") {
   std::mt19937 gen(6);
   const auto x0 = random_tensor<double>(ein::Extents<2>{4, 3}, gen);

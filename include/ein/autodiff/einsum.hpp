@@ -94,15 +94,66 @@ namespace detail {
 /// The rank of a tape node's value.
 template <class Node>
 constexpr std::size_t node_rank = std::remove_cvref_t<decltype(std::declval<const Node&>().value())>::rank;
+/// The device of a tape node's value.
+template <class Node>
+using node_device = device_of_t<std::remove_cvref_t<decltype(std::declval<const Node&>().value())>>;
+
+/// The backward of an einsum on another device (source: its StaticSpec or
+/// RuntimeSpec, expr/contraction.hpp and runtime_spec.hpp): for each operand that
+/// requires a gradient, its gradient einsum (derived at compile time for a
+/// compile-time spec, once per spec for a run-time one), from `seed` (the output's
+/// gradient) straight into the operand's gradient (beta = 1), on the device's Backend.
+template <class Source, class T, std::size_t R, class D, class... In>
+void device_einsum_backward(const Source& source, const Tensor<T, R, D>& seed_tensor, In&... in) {
+  constexpr std::size_t N = sizeof...(In);
+  const BoundSpec& forward = source.bound();
+  const std::array<Strided<const T>, N> values = [&] {
+    std::size_t k = 0;
+    return std::array<Strided<const T>, N>{
+        labelled_dense<const T>(in.value().data(), in.value().extents(), forward.inputs[k++])...};
+  }();
+  const auto seed = labelled_dense<const T>(seed_tensor.data(), seed_tensor.extents(), forward.output);
+  const auto inputs = std::forward_as_tuple(in...);
+  const auto one = [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
+    auto& node = std::get<K>(inputs);
+    if (!node.requires_grad()) return;
+    auto& grad = node.grad();
+    const auto grad_k = labelled_dense<T>(grad.data(), grad.extents(), forward.inputs[K]);
+    D::template lowered<T>(
+        source.text(),
+        [&](auto& be) {
+          if constexpr (Source::compile_time) {
+            using Pair = GradientPair<Source, K>;
+            if constexpr (Pair::fast) {  // as on the host (einsum_backward): straight to the device's GEMM
+              const auto& other = std::get<1 - K>(inputs).value();
+              if (try_fast_pair_on<T>(be, Pair::pair, device_view(seed_tensor), device_view(other),
+                                      device_view(grad), T(1), T(1)))
+                return;
+            }
+            accumulate_gradient_on<T>(be, forward, GradientSpecs<Source, std::make_index_sequence<N>>::of[K],
+                                      source.text(), static_cast<int>(K), values.data(), seed, grad_k);
+          } else {
+            accumulate_gradient_on<T>(be, forward, source.data->gradient(static_cast<int>(K)), source.text(),
+                                      static_cast<int>(K), values.data(), seed, grad_k);
+          }
+        },
+        in.value()..., seed_tensor, grad);
+  };
+  [&]<std::size_t... K>(std::index_sequence<K...>) {
+    (one(std::integral_constant<std::size_t, K>{}), ...);
+  }(std::make_index_sequence<N>{});
+}
 
 }  // namespace detail
 
-/// What einsum("spec", ...) with a Var operand returns: its output rank is known only
-/// at run time, so it becomes a Var<T, R> on conversion (or .var<R>()), which evaluates
-/// the einsum and records its tape node; the wrong R throws ein::spec_error.
-/// `ein::Var<float, 2> a = ein::einsum("ij,lj->li", W1, X);`
+/// What einsum("spec", ...) with a Var operand returns (on any device): its output
+/// rank is known only at run time, so it becomes a Var<T, R, D> on conversion (or
+/// .var<R>()), which evaluates the einsum and records its tape node; the wrong R
+/// throws ein::spec_error. `ein::Var<float, 2> a = ein::einsum("ij,lj->li", W1, X);`
 template <class T, class... Nodes>
 class RuntimeVarEinsum {
+  using D = detail::node_device<std::tuple_element_t<0, std::tuple<Nodes...>>>;
+
  public:
   RuntimeVarEinsum(detail::RuntimeSpec spec, std::shared_ptr<Nodes>... nodes)
       : spec_(std::move(spec)), nodes_(std::move(nodes)...) {}
@@ -111,42 +162,57 @@ class RuntimeVarEinsum {
   [[nodiscard]] int rank() const { return spec_.bound().output.rank; }
 
   template <std::size_t R>
-  [[nodiscard]] Var<T, R> var() const {
+  [[nodiscard]] Var<T, R, D> var() const {
     const detail::RuntimeSpec spec = spec_;
     if (static_cast<int>(R) != rank())
       throw spec_error(error_prefix(spec.text()) + "the output has rank " + std::to_string(rank()) + ", not " +
                        std::to_string(R));
-    Tensor<T, R> value = std::apply(
-        [&](const auto&... n) {
-          return RuntimeContraction<T, detail::BorrowedOperand<T, detail::node_rank<Nodes>>...>(
-                     spec, detail::BorrowedOperand<T, detail::node_rank<Nodes>>{n->value().view()}...)
-              .template eval<R>();
-        },
-        nodes_);
-    auto rule = [spec](detail::TensorNode<T, R>& self, auto&... in) {
-      const BoundSpec& bound = spec.bound();
-      const std::array<detail::Strided<const T>, sizeof...(Nodes)> values = [&] {
+    if constexpr (std::is_same_v<D, Host>) {
+      Tensor<T, R> value = std::apply(
+          [&](const auto&... n) {
+            return RuntimeContraction<T, detail::BorrowedOperand<T, detail::node_rank<Nodes>>...>(
+                       spec, detail::BorrowedOperand<T, detail::node_rank<Nodes>>{n->value().view()}...)
+                .template eval<R>();
+          },
+          nodes_);
+      auto rule = [spec](detail::TensorNode<T, R>& self, auto&... in) {
+        const BoundSpec& bound = spec.bound();
+        const std::array<detail::Strided<const T>, sizeof...(Nodes)> values = [&] {
+          int k = 0;
+          return std::array<detail::Strided<const T>, sizeof...(Nodes)>{
+              detail::labelled(in.value().view(), bound.inputs[static_cast<std::size_t>(k++)])...};
+        }();
+        const Tensor<T, R>& seed_tensor = self.grad();
+        const detail::Strided<const T> seed = detail::labelled(seed_tensor.view(), bound.output);
         int k = 0;
-        return std::array<detail::Strided<const T>, sizeof...(Nodes)>{
-            detail::labelled(in.value().view(), bound.inputs[static_cast<std::size_t>(k++)])...};
-      }();
-      const Tensor<T, R>& seed_tensor = self.grad();
-      const detail::Strided<const T> seed = detail::labelled(seed_tensor.view(), bound.output);
-      int k = 0;
-      const auto one = [&](auto& node) {
-        const auto K = static_cast<std::size_t>(k++);
-        if (!node.requires_grad()) return;
-        const auto grad_k = detail::labelled_destination(node.grad().view(), bound.inputs[K]);
-        detail::accumulate_gradient<T>(bound, spec.data->gradient(static_cast<int>(K)), spec.text(),
-                                       static_cast<int>(K), values.data(), seed, grad_k);
+        const auto one = [&](auto& node) {
+          const auto K = static_cast<std::size_t>(k++);
+          if (!node.requires_grad()) return;
+          const auto grad_k = detail::labelled_destination(node.grad().view(), bound.inputs[K]);
+          detail::accumulate_gradient<T>(bound, spec.data->gradient(static_cast<int>(K)), spec.text(),
+                                         static_cast<int>(K), values.data(), seed, grad_k);
+        };
+        (one(in), ...);
       };
-      (one(in), ...);
-    };
-    return std::apply(
-        [&](const auto&... n) { return detail::record<T, R>(std::move(value), std::move(rule), n...); }, nodes_);
+      return std::apply(
+          [&](const auto&... n) { return detail::record<T, R>(std::move(value), std::move(rule), n...); }, nodes_);
+    } else {  // the device's lazy einsum (expr/device_einsum.hpp) and its backward (below)
+      Tensor<T, R, D> value = std::apply(
+          [&](const auto&... n) {
+            return RuntimeDeviceEinsum<T, D, detail::DeviceOperand<std::remove_cvref_t<decltype(n->value())>>...>(
+                       spec, detail::DeviceOperand<std::remove_cvref_t<decltype(n->value())>>{&n->value()}...)
+                .template eval<R>();
+          },
+          nodes_);
+      auto rule = [spec](detail::NodeOf<T, R, D>& self, auto&... in) {
+        detail::device_einsum_backward(spec, self.grad(), in...);
+      };
+      return std::apply(
+          [&](const auto&... n) { return detail::record<T, R>(std::move(value), std::move(rule), n...); }, nodes_);
+    }
   }
   template <std::size_t R>
-  operator Var<T, R>() const {  // NOLINT: implicit, like the run-time einsum's conversion to a Tensor
+  operator Var<T, R, D>() const {  // NOLINT: implicit, like the run-time einsum's conversion to a Tensor
     return var<R>();
   }
 
@@ -170,46 +236,20 @@ auto einsum(std::string_view spec, Ops&&... ops) {
       std::move(bound), detail::node_of(std::forward<Ops>(ops))...);
 }
 
+
 namespace detail {
 
-/// The backward of einsum Source on another device: for each operand that requires
-/// a gradient, its gradient einsum derived at compile time, from `seed` (the output's
-/// gradient) straight into the operand's gradient (beta = 1), on the device's Backend.
-template <class Source, class T, std::size_t R, class D, class... In>
-void device_einsum_backward(const Tensor<T, R, D>& seed_tensor, In&... in) {
-  constexpr std::size_t N = sizeof...(In);
-  using Grads = GradientSpecs<Source, std::make_index_sequence<N>>;
-  const std::array<Strided<const T>, N> values = [&] {
-    std::size_t k = 0;
-    return std::array<Strided<const T>, N>{
-        labelled_dense<const T>(in.value().data(), in.value().extents(), Source::value.inputs[k++])...};
-  }();
-  const auto seed = labelled_dense<const T>(seed_tensor.data(), seed_tensor.extents(), Source::value.output);
-  const auto inputs = std::forward_as_tuple(in...);
-  const auto one = [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
-    auto& node = std::get<K>(inputs);
-    if (!node.requires_grad()) return;
-    auto& grad = node.grad();
-    const auto grad_k = labelled_dense<T>(grad.data(), grad.extents(), Source::value.inputs[K]);
-    D::template lowered<T>(
-        Source::text(),
-        [&](auto& be) {
-          using Pair = GradientPair<Source, K>;
-          if constexpr (Pair::fast) {  // as on the host (einsum_backward): straight to the device's GEMM
-            const auto& other = std::get<1 - K>(inputs).value();
-            if (try_fast_pair_on<T>(be, Pair::pair, device_view(seed_tensor), device_view(other), device_view(grad),
-                                    T(1), T(1)))
-              return;
-          }
-          accumulate_gradient_on<T>(be, Source::value, Grads::of[K], Source::text(), static_cast<int>(K),
-                                    values.data(), seed, grad_k);
-        },
-        in.value()..., seed_tensor, grad);
-  };
-  [&]<std::size_t... K>(std::index_sequence<K...>) {
-    (one(std::integral_constant<std::size_t, K>{}), ...);
-  }(std::make_index_sequence<N>{});
-}
+/// The device and element type of another device's Vars given to einsum, with the
+/// checks both spellings of the spec make.
+template <class... Ops>
+struct DeviceVars {
+  using first = std::tuple_element_t<0, std::tuple<Ops...>>;
+  using device = typename first::device_type;
+  using value_type = typename first::value_type;
+  static_assert((std::is_same_v<device, typename Ops::device_type> && ...), "einsum: every Var must be on one device");
+  static_assert((std::is_same_v<value_type, typename Ops::value_type> && ...),
+                "einsum: all operands must have the same element type");
+};
 
 }  // namespace detail
 
@@ -219,12 +259,8 @@ void device_einsum_backward(const Tensor<T, R, D>& seed_tensor, In&... in) {
 template <fixed_string S, VarType... Ops>
   requires(sizeof...(Ops) > 0 && !(HostVarType<Ops> || ...))
 auto einsum(const Ops&... ops) {
-  using First = std::tuple_element_t<0, std::tuple<Ops...>>;
-  using D = typename First::device_type;
-  using T = typename First::value_type;
-  static_assert((std::is_same_v<D, typename Ops::device_type> && ...), "einsum: every Var must be on one device");
-  static_assert((std::is_same_v<T, typename Ops::value_type> && ...),
-                "einsum: all operands must have the same element type");
+  using D = typename detail::DeviceVars<Ops...>::device;
+  using T = typename detail::DeviceVars<Ops...>::value_type;
   using Source = detail::StaticSpec<S, static_cast<int>(Ops::var_rank)...>;
   if constexpr (Source::value.error.failed()) {
     diagnostic::report<S, Source::value.error>();
@@ -233,10 +269,22 @@ auto einsum(const Ops&... ops) {
     constexpr std::size_t R = Source::value.output.rank;
     Tensor<T, R, D> value = ein::einsum<S>(ops.value()...).eval();
     auto rule = [](detail::NodeOf<T, R, D>& self, auto&... in) {
-      detail::device_einsum_backward<Source>(self.grad(), in...);
+      detail::device_einsum_backward(Source{}, self.grad(), in...);
     };
     return detail::record<T, R>(std::move(value), std::move(rule), ops.node()...);
   }
+}
+
+/// einsum of Vars on another device with a spec known at run time: as on the host
+/// (a RuntimeVarEinsum that becomes a Var<T, R, D>), run on the device as the
+/// compile-time spec is. Throws ein::spec_error for a bad spec.
+template <VarType... Ops>
+  requires(sizeof...(Ops) > 0 && !(HostVarType<Ops> || ...))
+auto einsum(std::string_view spec, const Ops&... ops) {
+  using T = typename detail::DeviceVars<Ops...>::value_type;
+  const int ranks[] = {static_cast<int>(Ops::var_rank)..., 0};
+  return RuntimeVarEinsum<T, typename Ops::node_type...>(
+      detail::runtime_spec(spec, ranks, static_cast<int>(sizeof...(Ops))), ops.node()...);
 }
 
 }  // namespace ein
