@@ -68,6 +68,7 @@ void check_spec(int fast, const ein::Extents<R>&... extents) {
   const auto at_run_time = std::apply(
       [](const auto&... v) { return std::make_tuple(ein::param(ein::to<ein::test::EmulatedCuda>(v))...); }, values);
   const int lowered_before_run_time = ein::test::calls["lowered"];
+  const std::uint64_t taken_before_run_time = ein::detail::device_pair_probe.taken;
   for (int twice = 0; twice < 2; ++twice) {
     const ein::Var<double, out_rank, ein::test::EmulatedCuda> y_run_time =
         std::apply([](const auto&... v) { return ein::einsum(S.view(), v...); }, at_run_time);
@@ -75,6 +76,8 @@ void check_spec(int fast, const ein::Extents<R>&... extents) {
     ein::sum(y_run_time * ein::constant(ein::to<ein::test::EmulatedCuda>(w))).backward();
   }
   CHECK(ein::test::calls["lowered"] == lowered_before_run_time + 2 * (1 + static_cast<int>(sizeof...(R))));
+  // The same fast paths as the compile-time spec's, its gradients' included.
+  CHECK(ein::detail::device_pair_probe.taken - taken_before_run_time == static_cast<std::uint64_t>(2 * fast));
   same(y_other.value(), y.value());
   [&]<std::size_t... K>(std::index_sequence<K...>) {
     const auto one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {

@@ -82,7 +82,7 @@ auto einsum(Ops&&... ops) {
     }
     Tensor<T, R> value = std::apply([](const auto&... n) { return ein::einsum<S>(n->value()...).eval(); }, nodes);
     auto rule = [](detail::TensorNode<T, R>& self, auto&... in) {
-      detail::einsum_backward<S, Source>(self.grad(), in...);
+      detail::einsum_backward(Source{}, self.grad(), in...);
     };
     return std::apply(
         [&](const auto&... n) { return detail::record<T, R>(std::move(value), std::move(rule), n...); }, nodes);
@@ -107,41 +107,30 @@ template <class Source, class T, std::size_t R, class D, class... In>
 void device_einsum_backward(const Source& source, const Tensor<T, R, D>& seed_tensor, In&... in) {
   constexpr std::size_t N = sizeof...(In);
   const BoundSpec& forward = source.bound();
-  const std::array<Strided<const T>, N> values = [&] {
-    std::size_t k = 0;
-    return std::array<Strided<const T>, N>{
-        labelled_dense<const T>(in.value().data(), in.value().extents(), forward.inputs[k++])...};
-  }();
-  const auto seed = labelled_dense<const T>(seed_tensor.data(), seed_tensor.extents(), forward.output);
   const auto inputs = std::forward_as_tuple(in...);
-  const auto one = [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
-    auto& node = std::get<K>(inputs);
-    if (!node.requires_grad()) return;
-    auto& grad = node.grad();
-    const auto grad_k = labelled_dense<T>(grad.data(), grad.extents(), forward.inputs[K]);
+  for_each_gradient(inputs, [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
+    auto& grad = std::get<K>(inputs).grad();
     D::template lowered<T>(
         source.text(),
         [&](auto& be) {
-          if constexpr (Source::compile_time) {
-            using Pair = GradientPair<Source, K>;
-            if constexpr (Pair::fast) {  // as on the host (einsum_backward): straight to the device's GEMM
-              const auto& other = std::get<1 - K>(inputs).value();
-              if (try_fast_pair_on<T>(be, Pair::pair, device_view(seed_tensor), device_view(other),
-                                      device_view(grad), T(1), T(1)))
-                return;
-            }
-            accumulate_gradient_on<T>(be, forward, GradientSpecs<Source, std::make_index_sequence<N>>::of[K],
-                                      source.text(), static_cast<int>(K), values.data(), seed, grad_k);
-          } else {
-            accumulate_gradient_on<T>(be, forward, source.data->gradient(static_cast<int>(K)), source.text(),
-                                      static_cast<int>(K), values.data(), seed, grad_k);
+          if constexpr (N == 2 && may_take_gradient_pair<Source, K>()) {  // as on the host (einsum_backward)
+            const StaticPair& pair = gradient_pair_of<K>(source);
+            if (pair.fast && try_fast_pair_on<T>(be, pair, device_view(seed_tensor),
+                                                 device_view(std::get<1 - K>(inputs).value()), device_view(grad),
+                                                 T(1), T(1)))
+              return;
           }
+          // The general path: the operands labelled (only here: the fast path reads none of this).
+          std::size_t k = 0;
+          const std::array<Strided<const T>, N> values{
+              labelled_dense<const T>(in.value().data(), in.value().extents(), forward.inputs[k++])...};
+          accumulate_gradient_on<T>(be, forward, gradient_spec<K, N>(source), source.text(), static_cast<int>(K),
+                                    values.data(),
+                                    labelled_dense<const T>(seed_tensor.data(), seed_tensor.extents(), forward.output),
+                                    labelled_dense<T>(grad.data(), grad.extents(), forward.inputs[K]));
         },
         in.value()..., seed_tensor, grad);
-  };
-  [&]<std::size_t... K>(std::index_sequence<K...>) {
-    (one(std::integral_constant<std::size_t, K>{}), ...);
-  }(std::make_index_sequence<N>{});
+  });
 }
 
 }  // namespace detail
@@ -176,23 +165,7 @@ class RuntimeVarEinsum {
           },
           nodes_);
       auto rule = [spec](detail::TensorNode<T, R>& self, auto&... in) {
-        const BoundSpec& bound = spec.bound();
-        const std::array<detail::Strided<const T>, sizeof...(Nodes)> values = [&] {
-          int k = 0;
-          return std::array<detail::Strided<const T>, sizeof...(Nodes)>{
-              detail::labelled(in.value().view(), bound.inputs[static_cast<std::size_t>(k++)])...};
-        }();
-        const Tensor<T, R>& seed_tensor = self.grad();
-        const detail::Strided<const T> seed = detail::labelled(seed_tensor.view(), bound.output);
-        int k = 0;
-        const auto one = [&](auto& node) {
-          const auto K = static_cast<std::size_t>(k++);
-          if (!node.requires_grad()) return;
-          const auto grad_k = detail::labelled_destination(node.grad().view(), bound.inputs[K]);
-          detail::accumulate_gradient<T>(bound, spec.data->gradient(static_cast<int>(K)), spec.text(),
-                                         static_cast<int>(K), values.data(), seed, grad_k);
-        };
-        (one(in), ...);
+        detail::einsum_backward(spec, self.grad(), in...);
       };
       return std::apply(
           [&](const auto&... n) { return detail::record<T, R>(std::move(value), std::move(rule), n...); }, nodes_);

@@ -41,16 +41,37 @@ struct GradientSpecs<Source, std::index_sequence<K...>> {
   static constexpr std::array<BoundSpec, sizeof...(K)> of = {derive_gradient(forward, static_cast<int>(K))...};
 };
 
-/// The gradient of operand K as a two-operand fast path (lower/static_pair.hpp), when it
-/// qualifies: two forward operands, no broadcast seed axes, no diagonal in operand K.
+/// The gradient of operand K as a two-operand fast path (lower/static_pair.hpp's
+/// gradient_pair), when it qualifies.
 template <class Source, std::size_t K>
 struct GradientPair {
-  static constexpr BoundSpec spec = derive_gradient(Source::value, static_cast<int>(K));
-  static constexpr StaticPair pair = static_pair(spec);
-  static constexpr bool fast = Source::value.num_inputs == 2 && pair.fast &&
-                               spec.inputs[0].rank == Source::value.output.rank &&
-                               spec.output.rank == Source::value.inputs[K].rank;
+  static constexpr StaticPair pair =
+      gradient_pair(Source::value, GradientSpecs<Source, std::make_index_sequence<ix(Source::value.num_inputs)>>::of[K],
+                    static_cast<int>(K));
+  static constexpr bool fast = pair.fast;
 };
+
+/// Operand K's gradient spec of an einsum of N operands (source: its StaticSpec or
+/// RuntimeSpec): derived at compile time, or once per run-time spec.
+template <std::size_t K, std::size_t N, class Source>
+const BoundSpec& gradient_spec(const Source& source) {
+  if constexpr (Source::compile_time) return GradientSpecs<Source, std::make_index_sequence<N>>::of[K];
+  else return source.data->gradient(static_cast<int>(K));
+}
+
+/// Operand K's gradient as a fast path (GradientPair's, or the run-time spec's).
+template <std::size_t K, class Source>
+const StaticPair& gradient_pair_of(const Source& source) {
+  if constexpr (Source::compile_time) return GradientPair<Source, K>::pair;
+  else return source.data->gradient_pair(static_cast<int>(K));
+}
+/// Whether operand K's gradient may take the fast path: known at compile time for a
+/// compile-time spec (its code is then compiled only where it does).
+template <class Source, std::size_t K>
+constexpr bool may_take_gradient_pair() {
+  if constexpr (Source::compile_time) return GradientPair<Source, K>::fast;
+  else return true;
+}
 
 /// Accumulates the gradient of operand k of `forward` into `grad_k`.
 /// `values` are every operand's value (Strided, forward labels); `seed` the output's gradient.
@@ -61,32 +82,43 @@ void accumulate_gradient(const BoundSpec& forward, const BoundSpec& gradient, st
   accumulate_gradient_on<T>(be, forward, gradient, text, k, values, seed, grad_k);
 }
 
-/// The backward of einsum S (Source: its bound spec) over the tape nodes `in`: each
-/// operand that requires a gradient gets its gradient einsum from `seed_tensor`, the
-/// output's gradient, accumulated into its own (beta = 1).
-template <fixed_string S, class Source, class T, std::size_t R, class... In>
-void einsum_backward(const Tensor<T, R>& seed_tensor, In&... in) {
-  using Grads = GradientSpecs<Source, std::make_index_sequence<sizeof...(In)>>;
-  const std::array<Strided<const T>, sizeof...(In)> values = [&] {
-    std::size_t k = 0;
-    return std::array<Strided<const T>, sizeof...(In)>{labelled(in.value().view(), Source::value.inputs[k++])...};
-  }();
-  const Strided<const T> seed = labelled(seed_tensor.view(), Source::value.output);
-  const auto inputs = std::forward_as_tuple(in...);
-  const auto one = [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
-    auto& node = std::get<K>(inputs);
-    if (!node.requires_grad()) return;
-    using Pair = GradientPair<Source, K>;
-    if constexpr (Pair::fast) {  // "ij,jk->ik": dA = "ik,jk->ij", dB = "ik,ij->jk", straight to the GEMM
-      const auto& other = std::get<1 - K>(inputs).value();
-      if (try_fast_pair<Pair::pair, T>(seed_tensor.view(), other.view(), node.grad().view(), T(1), T(1))) return;
-    }
-    const auto grad_k = labelled_destination(node.grad().view(), Source::value.inputs[K]);
-    accumulate_gradient<T>(Source::value, Grads::of[K], S.view(), static_cast<int>(K), values.data(), seed, grad_k);
-  };
+/// f(K) for each operand K of an einsum's backward (`inputs`: its tape nodes) that
+/// requires a gradient, K a std::integral_constant.
+template <class Inputs, class F>
+void for_each_gradient(const Inputs& inputs, F&& f) {
   [&]<std::size_t... K>(std::index_sequence<K...>) {
+    const auto one = [&](auto k) {
+      if (std::get<decltype(k)::value>(inputs).requires_grad()) f(k);
+    };
     (one(std::integral_constant<std::size_t, K>{}), ...);
-  }(std::make_index_sequence<sizeof...(In)>{});
+  }(std::make_index_sequence<std::tuple_size_v<Inputs>>{});
+}
+
+/// The backward of an einsum on host Vars (source: its StaticSpec or RuntimeSpec,
+/// expr/contraction.hpp and runtime_spec.hpp) over the tape nodes `in`: each operand
+/// that requires a gradient gets its gradient einsum from `seed_tensor`, the output's
+/// gradient, accumulated into its own (beta = 1).
+template <class Source, class T, std::size_t R, class... In>
+void einsum_backward(const Source& source, const Tensor<T, R>& seed_tensor, In&... in) {
+  constexpr std::size_t N = sizeof...(In);
+  const BoundSpec& forward = source.bound();
+  const auto inputs = std::forward_as_tuple(in...);
+  for_each_gradient(inputs, [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
+    auto& grad = std::get<K>(inputs).grad();
+    if constexpr (N == 2 && may_take_gradient_pair<Source, K>()) {
+      // "ij,jk->ik": dA = "ik,jk->ij", dB = "ik,ij->jk", straight to the GEMM
+      const StaticPair& pair = gradient_pair_of<K>(source);
+      if (pair.fast && try_fast_pair(pair, seed_tensor.view(), std::get<1 - K>(inputs).value().view(), grad.view(),
+                                     T(1), T(1)))
+        return;
+    }
+    // The general path: the operands labelled (only here: the fast path reads none of this).
+    std::size_t k = 0;
+    const std::array<Strided<const T>, N> values{labelled(in.value().view(), forward.inputs[k++])...};
+    accumulate_gradient<T>(forward, gradient_spec<K, N>(source), source.text(), static_cast<int>(K), values.data(),
+                           labelled(seed_tensor.view(), forward.output),
+                           labelled_destination(grad.view(), forward.inputs[K]));
+  });
 }
 
 /// Whether einsum S's tape node is an EinsumLayerNode: two operands, one GEMM
@@ -145,7 +177,7 @@ class EinsumLayerNode final : public TensorNode<T, R> {
       }
       epilogue_backward(g.data(), relu_ ? this->value().data() : nullptr, to, bias_grad);
     }
-    einsum_backward<S, Source>(*seed, *a_, *b_);
+    einsum_backward(Source{}, *seed, *a_, *b_);
   }
   void release() override {
     this->settle();  // (a value never read yet may be read after the graph is freed)

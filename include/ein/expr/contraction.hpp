@@ -139,12 +139,7 @@ class ContractionCore {
   template <std::size_t R>
   bool fast_extents(Extents<R>& out) const {
     const StaticPair& p = source_.pair();
-    if (!p.fast) return false;
-    const auto& a = std::get<0>(operands_).view();
-    const auto& b = std::get<1>(operands_).view();
-    if (!shared_extents_agree(p, a, b)) return false;
-    for (std::size_t d = 0; d < R; ++d) out[d] = p.out_operand[d] == 0 ? a.extent(p.out_axis[d]) : b.extent(p.out_axis[d]);
-    return true;
+    return p.fast && pair_output_extents(p, std::get<0>(operands_).view(), std::get<1>(operands_).view(), out);
   }
   /// The product path's extents, of the output's axes and of the summed labels:
   /// false when it does not apply or two operands' extents of a label differ

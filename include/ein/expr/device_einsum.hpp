@@ -85,24 +85,39 @@ class DeviceEinsumCore {
   /// The result's extents (checked: throws shape_error).
   template <std::size_t R>
   [[nodiscard]] Extents<R> result_extents() const {
+    if constexpr (may_take_pair()) {
+      Extents<R> out{};
+      if (pair_extents(out)) return out;
+    }
     return output_extents<R>(label_extents(operands()));
   }
   /// dest = alpha * (this expression) + beta * dest; dest must have the result's
   /// extents (else shape_error). dest may be one of the operands (then through a temporary).
   template <std::size_t R>
   void evaluate(Tensor<T, R, D>& dest, T alpha, T beta) const {
+    if constexpr (may_take_pair())  // the fast path's checks are its own: the extents agree, dest is no operand
+      if (source_.pair().fast &&
+          pair_extents_agree(source_.pair(), device_view(std::get<0>(operands_).get()),
+                             device_view(std::get<1>(operands_).get()), device_view(dest)) &&
+          !reads(dest))
+        return run(dest, alpha_ * alpha, beta);
     const auto ops = operands();
     evaluate(dest, ops, label_extents(ops), alpha, beta);
   }
   /// The result, in a new tensor of the device.
   template <std::size_t R>
   [[nodiscard]] Tensor<T, R, D> result() const {
+    if constexpr (may_take_pair()) {
+      Extents<R> extents{};
+      if (pair_extents(extents)) {
+        Tensor<T, R, D> out = D::template allocate<T>(extents, first(), any_empty());
+        run(out, alpha_, T(0));
+        return out;
+      }
+    }
     const auto ops = operands();
     const auto extent = label_extents(ops);
-    // Every element is written (beta 0), unless a zero extent leaves a sum empty.
-    bool empty_operand = false;
-    for_each_operand([&](const auto& t) { empty_operand = empty_operand || t.size() == 0; });
-    Tensor<T, R, D> out = D::template allocate<T>(output_extents<R>(extent), first(), empty_operand);
+    Tensor<T, R, D> out = D::template allocate<T>(output_extents<R>(extent), first(), any_empty());
     evaluate(out, ops, extent, T(1), T(0));
     return out;
   }
@@ -118,18 +133,32 @@ class DeviceEinsumCore {
     for (std::size_t d = 0; d < R; ++d) out[d] = extent[bound().output.labels[d]];
     return out;
   }
+  /// Whether every element of a new result is written (beta 0): not where a zero
+  /// extent leaves a sum empty.
+  [[nodiscard]] bool any_empty() const {
+    bool empty = false;
+    for_each_operand([&](const auto& t) { empty = empty || t.size() == 0; });
+    return empty;
+  }
+  /// The fast path's result extents: false where it does not apply or the operands'
+  /// shared extents differ (a broadcast or an error: the general path decides).
+  template <std::size_t R>
+  bool pair_extents(Extents<R>& out) const {
+    return source_.pair().fast && pair_output_extents(source_.pair(), device_view(std::get<0>(operands_).get()),
+                                                      device_view(std::get<1>(operands_).get()), out);
+  }
   /// evaluate with the operands and their label extents resolved (once per call).
   template <std::size_t R>
   void evaluate(Tensor<T, R, D>& dest, const Operands& ops, const LabelExtents& extent, T alpha, T beta) const {
     check_destination(text(), static_cast<int>(R), dest.extents().data(), bound().output.labels.data(),
                       extent.data());
     if (dest.size() == 0) return;
-    const auto out = labelled_dense<T>(dest.data(), dest.extents(), bound().output);
-    if (!reads(dest)) return run(ops, out, dest, alpha_ * alpha, beta);
+    if (!reads(dest)) return run(dest, alpha_ * alpha, beta, &ops);
     Tensor<T, R, D> tmp = D::template allocate<T>(dest.extents(), dest, false);
-    const auto into = labelled_dense<T>(tmp.data(), tmp.extents(), bound().output);
-    run(ops, into, tmp, T(1), T(0));
-    on_device([&](auto& be) { be.loop(as_const(into), nullptr, out, alpha_ * alpha, beta); }, dest, tmp);
+    run(tmp, T(1), T(0), &ops);
+    const auto into = labelled_dense<const T>(tmp.data(), tmp.extents(), bound().output);
+    const auto out = labelled_dense<T>(dest.data(), dest.extents(), bound().output);
+    on_device([&](auto& be) { be.loop(into, nullptr, out, alpha_ * alpha, beta); }, dest, tmp);
   }
   template <class F>
   void for_each_operand(F&& f) const {
@@ -172,21 +201,23 @@ class DeviceEinsumCore {
     else if constexpr (Source::compile_time) return Source::pair().fast;
     else return true;
   }
-  /// out (dest's memory) = alpha * (this expression) + beta * out: a GEMM-shaped pair
-  /// straight to the device's GEMM, as on the host, anything else through the plan.
+  /// dest = alpha * (this expression) + beta * dest, dest of the result's extents: a
+  /// GEMM-shaped pair straight to the device's GEMM, as on the host, anything else
+  /// through the plan (on `ops`, or the operands labelled here).
   template <std::size_t R>
-  void run(const Operands& ops, const Strided<T>& out, const Tensor<T, R, D>& dest, T alpha, T beta) const {
+  void run(Tensor<T, R, D>& dest, T alpha, T beta, const Operands* ops = nullptr) const {
+    if (dest.size() == 0) return;
     on_device(
         [&](auto& be) {
           if constexpr (may_take_pair()) {
             if (source_.pair().fast &&
                 try_fast_pair_on<T>(be, source_.pair(), device_view(std::get<0>(operands_).get()),
-                                    device_view(std::get<1>(operands_).get()),
-                                    TensorView<T, R>(out.data, dest.extents(), typename TensorView<T, R>::trusted_t{}),
-                                    alpha, beta))
+                                    device_view(std::get<1>(operands_).get()), device_view(dest), alpha, beta))
               return;
           }
-          execute_on<T>(be, bound(), text(), ops.data(), static_cast<int>(N), out, alpha, beta);
+          const Operands labelled = ops ? *ops : operands();
+          execute_on<T>(be, bound(), text(), labelled.data(), static_cast<int>(N),
+                        labelled_dense<T>(dest.data(), dest.extents(), bound().output), alpha, beta);
         },
         dest);
   }

@@ -50,16 +50,31 @@ struct RuntimeSpec {
     /// Operand k's gradient spec (autodiff/einsum.hpp), derived by the same constexpr
     /// code as a compile-time spec's, for every operand on the first call from any thread.
     [[nodiscard]] const BoundSpec& gradient(int k) const {
-      std::call_once(gradients_derived_, [this] {
-        gradients_.resize(ix(bound.num_inputs));
-        for (int i = 0; i < bound.num_inputs; ++i) gradients_[ix(i)] = derive_gradient(bound, i);
-      });
-      return gradients_[ix(k)];
+      derive_gradients();
+      return gradients_[ix(k)].spec;
+    }
+    /// Its fast path (lower/static_pair.hpp's gradient_pair), as a compile-time spec has it.
+    [[nodiscard]] const StaticPair& gradient_pair(int k) const {
+      derive_gradients();
+      return gradients_[ix(k)].pair;
     }
 
    private:
+    struct Gradient {
+      BoundSpec spec;
+      StaticPair pair;
+    };
+    void derive_gradients() const {
+      std::call_once(gradients_derived_, [this] {
+        gradients_.resize(ix(bound.num_inputs));
+        for (int i = 0; i < bound.num_inputs; ++i) {
+          gradients_[ix(i)].spec = derive_gradient(bound, i);
+          gradients_[ix(i)].pair = ein::gradient_pair(bound, gradients_[ix(i)].spec, i);
+        }
+      });
+    }
     mutable std::once_flag gradients_derived_;
-    mutable std::vector<BoundSpec> gradients_;  // (only specs differentiated pay for these)
+    mutable std::vector<Gradient> gradients_;  // (only specs differentiated pay for these)
   };
   std::shared_ptr<const Data> data;
   static constexpr bool compile_time = false;

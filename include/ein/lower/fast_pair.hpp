@@ -40,6 +40,16 @@ template <class VA, class VB>
   return true;
 }
 
+/// The output extents of such a pair, each axis's from A or B, once the axes that
+/// carry one label in A and B agree (else false: a broadcast or an error).
+template <class VA, class VB, class Out>
+[[gnu::always_inline]] inline bool pair_output_extents(const StaticPair& p, const VA& a, const VB& b, Out& out) {
+  if (!shared_extents_agree(p, a, b)) return false;
+  for (std::size_t d = 0; d < out.size(); ++d)
+    out[d] = p.out_operand[d] == 0 ? a.extent(p.out_axis[d]) : b.extent(p.out_axis[d]);
+  return true;
+}
+
 /// Whether the extents of a pair whose fast-path description is `p` (p.fast) agree:
 /// the axes that carry one label in A and B, and C's, axis by axis (else: a
 /// broadcast or an error, the general path decides).

@@ -74,6 +74,17 @@ constexpr StaticPair static_pair(const BoundSpec& spec) {
   return p;
 }
 
+/// Operand k's gradient einsum `gradient` of `forward` (spec/derive.hpp) as a fast
+/// path, for both spellings of a spec: it qualifies where `forward` has two
+/// operands, the seed has no broadcast axes (its rank is the output's) and operand k
+/// no diagonal (the gradient's rank is operand k's); else fast == false.
+constexpr StaticPair gradient_pair(const BoundSpec& forward, const BoundSpec& gradient, int k) {
+  StaticPair p = static_pair(gradient);
+  p.fast = p.fast && forward.num_inputs == 2 && gradient.inputs[0].rank == forward.output.rank &&
+           gradient.output.rank == forward.inputs[detail::ix(k)].rank;
+  return p;
+}
+
 /// For the tests, one per fast path: the calls it took on this thread, and a switch
 /// that sends every call to the general path instead, so that random cases reach
 /// both and the two can be compared.
