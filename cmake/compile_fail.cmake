@@ -28,7 +28,8 @@ set(EIN_COMPILE_FAIL_MAX_LINES ${max_lines} CACHE STRING "Most lines of compiler
 
 # A response file with ein::ein's usage requirements (include directories, with
 # Eigen's and any BLAS's, and compile definitions), so that each test compiles
-# as a user's file would.
+# as a user's file would, and tests/support, whose counting device stands for any
+# device in the rules about devices (CUDA's would need its toolkit).
 function(ein_compile_fail_flags out)
   set(file ${PROJECT_BINARY_DIR}/compile_fail_flags.rsp)
   set(${out} ${file} PARENT_SCOPE)
@@ -42,6 +43,7 @@ function(ein_compile_fail_flags out)
   file(GENERATE OUTPUT ${file} CONTENT
 "${CMAKE_CXX20_STANDARD_COMPILE_OPTION}
 $<$<BOOL:${includes}>:-I\"$<JOIN:${includes},\"\n-I\">\">
+-I\"${PROJECT_SOURCE_DIR}/tests/support\"
 $<$<BOOL:${definitions}>:-D$<JOIN:${definitions},\n-D>>
 ")
 endfunction()

@@ -219,9 +219,11 @@ struct DeviceVars {
   using first = std::tuple_element_t<0, std::tuple<Ops...>>;
   using device = typename first::device_type;
   using value_type = typename first::value_type;
-  static_assert((std::is_same_v<device, typename Ops::device_type> && ...), "einsum: every Var must be on one device");
-  static_assert((std::is_same_v<value_type, typename Ops::value_type> && ...),
-                "einsum: all operands must have the same element type");
+  static constexpr bool one_device = (std::is_same_v<device, typename Ops::device_type> && ...);
+  static constexpr bool one_type = (std::is_same_v<value_type, typename Ops::value_type> && ...);
+  static_assert(one_device, "einsum: every Var must be on one device");
+  static_assert(one_type, "einsum: all operands must have the same element type");
+  static constexpr bool ok = one_device && one_type;  // (else the einsum stops there: one error, not a cascade)
 };
 
 }  // namespace detail
@@ -235,7 +237,9 @@ auto einsum(const Ops&... ops) {
   using D = typename detail::DeviceVars<Ops...>::device;
   using T = typename detail::DeviceVars<Ops...>::value_type;
   using Source = detail::StaticSpec<S, static_cast<int>(Ops::var_rank)...>;
-  if constexpr (Source::value.error.failed()) {
+  if constexpr (!detail::DeviceVars<Ops...>::ok) {
+    return detail::DiagnosedEinsum{};
+  } else if constexpr (Source::value.error.failed()) {
     diagnostic::report<S, Source::value.error>();
     return detail::DiagnosedEinsum{};
   } else {
@@ -256,8 +260,11 @@ template <VarType... Ops>
 auto einsum(std::string_view spec, const Ops&... ops) {
   using T = typename detail::DeviceVars<Ops...>::value_type;
   const int ranks[] = {static_cast<int>(Ops::var_rank)..., 0};
-  return RuntimeVarEinsum<T, typename Ops::node_type...>(
-      detail::runtime_spec(spec, ranks, static_cast<int>(sizeof...(Ops))), ops.node()...);
+  if constexpr (!detail::DeviceVars<Ops...>::ok)
+    return detail::DiagnosedEinsum{};
+  else
+    return RuntimeVarEinsum<T, typename Ops::node_type...>(
+        detail::runtime_spec(spec, ranks, static_cast<int>(sizeof...(Ops))), ops.node()...);
 }
 
 }  // namespace ein

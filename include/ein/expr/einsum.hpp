@@ -103,9 +103,11 @@ struct DeviceOperands {
   using first = std::remove_cvref_t<std::tuple_element_t<0, std::tuple<Ops...>>>;
   using device = device_of_t<first>;
   using value_type = typename first::value_type;
-  static_assert((std::is_same_v<device, device_of_t<Ops>> && ...), "einsum: every tensor must be on one device");
-  static_assert((std::is_same_v<value_type, typename std::remove_cvref_t<Ops>::value_type> && ...),
-                "einsum: all operands must have the same element type");
+  static constexpr bool one_device = (std::is_same_v<device, device_of_t<Ops>> && ...);
+  static constexpr bool one_type = (std::is_same_v<value_type, typename std::remove_cvref_t<Ops>::value_type> && ...);
+  static_assert(one_device, "einsum: every tensor must be on one device");
+  static_assert(one_type, "einsum: all operands must have the same element type");
+  static constexpr bool ok = one_device && one_type;  // (else the einsum stops there: one error, not a cascade)
 };
 }  // namespace detail
 
@@ -118,7 +120,9 @@ auto einsum(Ops&&... ops) {
   using D = typename detail::DeviceOperands<Ops...>::device;
   using T = typename detail::DeviceOperands<Ops...>::value_type;
   using Source = detail::StaticSpec<S, static_cast<int>(std::remove_cvref_t<Ops>::rank)...>;
-  if constexpr (Source::value.error.failed()) {
+  if constexpr (!detail::DeviceOperands<Ops...>::ok) {
+    return detail::DiagnosedEinsum{};
+  } else if constexpr (Source::value.error.failed()) {
     diagnostic::report<S, Source::value.error>();
     return detail::DiagnosedEinsum{};
   } else {
@@ -136,9 +140,12 @@ auto einsum(std::string_view spec, Ops&&... ops) {
   using D = typename detail::DeviceOperands<Ops...>::device;
   using T = typename detail::DeviceOperands<Ops...>::value_type;
   const int ranks[] = {static_cast<int>(std::remove_cvref_t<Ops>::rank)..., 0};
-  return RuntimeDeviceEinsum<T, D, detail::device_holder_t<Ops>...>(
-      detail::runtime_spec(spec, ranks, static_cast<int>(sizeof...(Ops))),
-      detail::make_device_holder(std::forward<Ops>(ops))...);
+  if constexpr (!detail::DeviceOperands<Ops...>::ok)
+    return detail::DiagnosedEinsum{};
+  else
+    return RuntimeDeviceEinsum<T, D, detail::device_holder_t<Ops>...>(
+        detail::runtime_spec(spec, ranks, static_cast<int>(sizeof...(Ops))),
+        detail::make_device_holder(std::forward<Ops>(ops))...);
 }
 
 /// The plan ein::einsum<S> runs for these operands.
