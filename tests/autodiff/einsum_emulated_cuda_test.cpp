@@ -119,7 +119,7 @@ namespace {
 
 /// ein::einsum(spec, ...) with the spec given at run time on the emulated device's
 /// tensors, against the compile-time spec there and the host's: values, scaling,
-/// accumulation (evaluate_into, beta 1) and how many calls took the fast path.
+/// accumulation (+=, beta 1) and how many calls took the fast path.
 template <ein::fixed_string S, std::size_t R, std::size_t... In>
 void check_runtime_spec(int fast, const ein::Extents<In>&... extents) {
   using Dev = ein::test::EmulatedCuda;
@@ -133,7 +133,7 @@ void check_runtime_spec(int fast, const ein::Extents<In>&... extents) {
       std::apply([](const auto&... v) { return ein::einsum(S.view(), v...).template eval<R>(); }, other);
   Tensor<double, R, Dev> twice = std::apply([](const auto&... v) { return ein::einsum<S>(v...).eval(); }, other);
   const auto three = std::apply([](const auto&... v) { return 2.0 * ein::einsum(S.view(), v...); }, other);
-  three.evaluate_into(twice, 1.0, 1.0);  // twice = einsum + 2 einsum
+  twice += three;  // einsum + 2 einsum, the run-time spec's rank checked
   CHECK(ein::detail::device_pair_probe.taken - taken == static_cast<std::uint64_t>(3 * fast));
   REQUIRE(got.extents() == want.extents());
   REQUIRE(twice.extents() == want.extents());
@@ -165,6 +165,8 @@ TEST_CASE("a run-time spec on another device's tensors: the compile-time spec's 
   Tensor<float, 2, Dev> c = ein::einsum("ij,jk->ik", a, b);  // the conversion asks for the rank the spec has
   CHECK(c.extents() == ein::Extents<2>{2, 4});
   CHECK_THROWS_AS((void)ein::einsum("ij,jk->ik", a, b).eval<3>(), ein::spec_error);  // a rank the spec has not
+  Tensor<float, 1, Dev> row = ein::to<Dev>(Tensor<float, 1>(ein::Extents<1>{4}));
+  CHECK_THROWS_AS(row += ein::einsum("ij,jk->ik", a, b), ein::spec_error);
   CHECK_THROWS_AS((void)ein::einsum("ij,jk->ik,", a, b), ein::spec_error);           // a bad spec
   CHECK_THROWS_AS((void)ein::einsum("ij,jk->ik", b, b).eval<2>(), ein::shape_error);  // j: 4 against 3
 

@@ -169,6 +169,11 @@ TEST_CASE("device: einsum_into accumulates, scales, and reads its own destinatio
   cu::einsum_into<"ij->i">(sums, {.beta = 1.0}, db);
   ein::Tensor<double, 1> row = ein::einsum<"ij->i">(b);
   for (index_t i = 0; i < 50; ++i) CHECK(std::abs(sums.to_host()(i) - 2 * row(i)) < 1e-12);
+  // += of the lazy einsum, its spec known at compile time or at run time (the rank then checked)
+  sums += ein::einsum<"ij->i">(db);
+  sums += 2.0 * ein::einsum("ij->i", db);
+  for (index_t i = 0; i < 50; ++i) CHECK(std::abs(sums.to_host()(i) - 5 * row(i)) < 1e-12);
+  CHECK_THROWS_AS(sums += ein::einsum("ij->ij", db), ein::spec_error);
 }
 
 TEST_CASE("device: bad input throws with clear messages") {

@@ -127,6 +127,26 @@ TEST_CASE_TEMPLATE("the run-time entry point gives the compile-time entry point'
     const Tensor<T, 2> expected = ein::einsum<"ij,jk->ik">(c, sq);
     c = ein::einsum("ij,jk->ik", c, sq);
     check_same(c, expected);
+    auto d = sq;  // d += d sq: through a temporary, as for a compile-time spec
+    Tensor<T, 2> expected_sum = sq;
+    expected_sum += ein::einsum<"ij,jk->ik">(sq, sq);
+    d += ein::einsum("ij,jk->ik", d, sq);
+    check_same(d, expected_sum);
+  }
+  SUBCASE("+= and -= into a tensor and a view, the rank checked") {
+    const Tensor<T, 2> ab = ein::einsum<"ij,jk->ik">(a, b);
+    Tensor<T, 2> acc = ab;
+    acc += ein::einsum("ij,jk->ik", a, b);         // 2 AB
+    acc -= T(3) * ein::einsum("ij,jk->ik", a, b);  // -AB
+    acc.view() += T(2) * ein::einsum("ij,jk->ik", a, b);  // AB
+    check_same(acc, ab);
+    const TensorView<T, 2> transposed(acc.data(), Extents<2>{3, 5}, {1, 3});
+    transposed -= ein::einsum("ij,jk->ki", a, b);  // 0, through a strided view
+    for (index_t k = 0; k < acc.size(); ++k) CHECK(acc.data()[k] == doctest::Approx(0).scale(1));
+    CHECK_THROWS_AS(acc += ein::einsum("ij,jk->ijk", a, b), ein::spec_error);  // rank 3 into rank 2
+    CHECK_THROWS_AS(acc.view() -= ein::einsum("ij,jk->i", a, b), ein::spec_error);
+    Tensor<T, 2> wrong(5, 4);
+    CHECK_THROWS_AS(wrong += ein::einsum("ij,jk->ik", a, b), ein::shape_error);  // 5 x 3 into 5 x 4
   }
   SUBCASE("extents that disagree: the same exception, word for word") {
     const Tensor<T, 2> wrong(6, 3);

@@ -48,7 +48,7 @@ class Tensor<T, R, test::CountingDevice<L>> : public Tensor<T, R> {
     return *this;
   }
   template <class E>
-    requires(std::is_same_v<typename E::device_type, device> && E::rank == R)
+    requires(std::is_same_v<typename E::device_type, device> && DeviceExpressionOfRank<E, R>)
   Tensor& operator+=(const E& e) {
     e.evaluate_into(*this, T(1), T(1));
     return *this;

@@ -26,7 +26,7 @@ concept Expression = requires(const E& e, TensorView<typename E::value_type, E::
 
 /// A lazy expression whose rank is known only at run time (ein::einsum("spec", ...)):
 /// the same members, with the rank as a template argument of extents and evaluate_into,
-/// which throw when it is not the expression's. Tensors accept one in =.
+/// which throw when it is not the expression's. Tensors accept one in =, += and -=.
 template <class E, std::size_t R>
 concept RuntimeRankExpression = requires(const E& e, TensorView<typename E::value_type, R> dst,
                                          typename E::value_type scale, const void* p) {
@@ -35,5 +35,24 @@ concept RuntimeRankExpression = requires(const E& e, TensorView<typename E::valu
   e.template evaluate_into<R>(dst, scale, scale);
   { e.overlaps(p, p) } -> std::convertible_to<bool>;
 };
+
+/// An expression of rank R: known at compile time (Expression) or checked when it
+/// runs (RuntimeRankExpression). Tensors and views accept either in +=, -=.
+template <class E, std::size_t R>
+concept ExpressionOfRank = (Expression<E> && E::rank == R) || RuntimeRankExpression<E, R>;
+
+namespace detail {
+/// The extents of an expression of rank R (a run-time rank checked: ein::spec_error).
+template <std::size_t R, class E>
+auto extents_of(const E& e) {
+  if constexpr (Expression<E>) return e.extents();
+  else return e.template extents<R>();
+}
+}  // namespace detail
+
+/// Whether a lazy expression of another device (expr/device_einsum.hpp) may give a
+/// rank-R result: its rank is R, or (a spec given at run time) it is checked when it runs.
+template <class E, std::size_t R>
+concept DeviceExpressionOfRank = requires { requires E::rank == R; } || !requires { E::rank; };
 
 }  // namespace ein

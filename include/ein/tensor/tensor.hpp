@@ -149,14 +149,16 @@ class Tensor<T, R, Host> {
   Tensor& operator=(const E& expr) {
     return assign_expression(expr, expr.template extents<R>());
   }
-  template <Expression E>
-    requires(E::rank == R && std::same_as<typename E::value_type, T>)
+  /// this += expr (GEMM's beta = 1): `C += ein::einsum<"ij,jk->ik">(A, B);`, or with a
+  /// spec given at run time (its rank checked: ein::spec_error).
+  template <class E>
+    requires(ExpressionOfRank<E, R> && std::same_as<typename E::value_type, T>)
   Tensor& operator+=(const E& expr) {
     view().assign(expr, T(1), T(1));
     return *this;
   }
-  template <Expression E>
-    requires(E::rank == R && std::same_as<typename E::value_type, T>)
+  template <class E>
+    requires(ExpressionOfRank<E, R> && std::same_as<typename E::value_type, T>)
   Tensor& operator-=(const E& expr) {
     view().assign(expr, T(-1), T(1));
     return *this;
@@ -272,9 +274,10 @@ template <class T, std::size_t R>
 }  // namespace detail
 
 template <class T, std::size_t R>
-template <Expression E>
+template <class E>
+  requires ExpressionOfRank<E, R>
 void TensorView<T, R>::assign(const E& expr, value_type alpha, value_type beta) const {
-  const Extents<R> extents = expr.extents();
+  const Extents<R> extents = detail::extents_of<R>(expr);
   if (extents != extents_) detail::throw_assignment_mismatch(extents, extents_);
   // An expression that reads this view goes into a new tensor first. (One call of
   // evaluate_into, as in Tensor::assign_expression.)

@@ -76,21 +76,22 @@ class TensorView {
     return data_[offset_of<true>(std::array<index_t, R>{static_cast<index_t>(idx)...})];
   }
 
-  /// Evaluates an expression into the viewed memory; its extents must match.
-  template <Expression E>
-    requires(!std::is_const_v<T> && E::rank == R)
+  /// Evaluates an expression into the viewed memory; its extents must match (and a
+  /// run-time spec's rank, ExpressionOfRank).
+  template <class E>
+    requires(!std::is_const_v<T> && ExpressionOfRank<E, R>)
   const TensorView& operator=(const E& expr) const {
     assign(expr, value_type(1), value_type(0));
     return *this;
   }
-  template <Expression E>
-    requires(!std::is_const_v<T> && E::rank == R)
+  template <class E>
+    requires(!std::is_const_v<T> && ExpressionOfRank<E, R>)
   const TensorView& operator+=(const E& expr) const {
     assign(expr, value_type(1), value_type(1));
     return *this;
   }
-  template <Expression E>
-    requires(!std::is_const_v<T> && E::rank == R)
+  template <class E>
+    requires(!std::is_const_v<T> && ExpressionOfRank<E, R>)
   const TensorView& operator-=(const E& expr) const {
     assign(expr, value_type(-1), value_type(1));
     return *this;
@@ -99,7 +100,8 @@ class TensorView {
   TensorView& operator=(const TensorView&) = default;  // rebinds, like std::span
 
   /// `*this = alpha * expr + beta * *this`, through a temporary when expr reads this memory.
-  template <Expression E>
+  template <class E>
+    requires ExpressionOfRank<E, R>
   void assign(const E& expr, value_type alpha, value_type beta) const;
 
   /// [first, last) byte range the view can touch (for aliasing checks).

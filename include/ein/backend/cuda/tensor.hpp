@@ -86,9 +86,10 @@ class Tensor<T, R, cuda::Device> {
     else *this = e.eval();
     return *this;
   }
-  /// this += the einsum (beta = 1: nothing is allocated unless it reads this tensor).
+  /// this += the einsum (beta = 1: nothing is allocated unless it reads this tensor);
+  /// a spec given at run time has its rank checked (ein::spec_error).
   template <class E>
-    requires(std::is_same_v<typename E::device_type, cuda::Device> && E::rank == R &&
+    requires(std::is_same_v<typename E::device_type, cuda::Device> && DeviceExpressionOfRank<E, R> &&
              std::is_same_v<typename E::value_type, T>)
   Tensor& operator+=(const E& e) {
     e.evaluate_into(*this, T(1), T(1));
